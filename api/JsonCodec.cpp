@@ -1,0 +1,578 @@
+#include "api/JsonCodec.h"
+
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "host/Time.h"
+#include "host/Version.h"
+
+namespace xm {
+namespace {
+
+std::string pointerEscape(std::string_view key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
+  }
+  return out;
+}
+
+const char* typeName(const Json& j) {
+  switch (j.type()) {
+    case Json::value_t::null: return "null";
+    case Json::value_t::boolean: return "a boolean";
+    case Json::value_t::string: return "a string";
+    case Json::value_t::array: return "an array";
+    case Json::value_t::object: return "an object";
+    case Json::value_t::discarded: return "invalid";
+    default: return "a number";
+  }
+}
+
+std::string show(double x) {
+  std::ostringstream s;
+  s.precision(17);
+  s << x;
+  return s.str();
+}
+
+// A JSON value and where it sits in the request, with strict typed accessors.
+class Node {
+ public:
+  Node(const Json& j, std::string path) : j_(&j), path_(std::move(path)) {}
+
+  const std::string& path() const { return path_; }
+  const Json& raw() const { return *j_; }
+
+  [[noreturn]] void fail(const std::string& message) const {
+    throw InputError(path_.empty() ? "" : path_, (path_.empty() ? "request" : path_) + ": " + message);
+  }
+
+  // An object whose keys are all in `allowed`.
+  void object(std::initializer_list<std::string_view> allowed) const {
+    if (!j_->is_object()) fail(std::string("must be an object, got ") + typeName(*j_));
+    for (auto it = j_->begin(); it != j_->end(); ++it) {
+      bool known = false;
+      for (auto a : allowed) known = known || it.key() == a;
+      if (!known) {
+        std::string list;
+        for (auto a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+        child(it.key()).fail("unknown field; expected one of: " + list);
+      }
+    }
+  }
+
+  Node child(std::string_view key) const {
+    static const Json kNull;
+    auto it = j_->find(key);
+    return Node(it == j_->end() ? kNull : *it, path_ + "/" + pointerEscape(key));
+  }
+  bool has(std::string_view key) const { return j_->contains(key); }
+  Node at(std::string_view key) const {
+    if (!has(key)) child(key).fail("required field is missing");
+    return child(key);
+  }
+
+  size_t array() const {
+    if (!j_->is_array()) fail(std::string("must be an array, got ") + typeName(*j_));
+    return j_->size();
+  }
+  Node operator[](size_t i) const { return Node((*j_)[i], path_ + "/" + std::to_string(i)); }
+
+  double number() const {
+    if (!j_->is_number()) fail(std::string("must be a number, got ") + typeName(*j_));
+    const double x = j_->get<double>();
+    if (!std::isfinite(x)) fail("must be finite");
+    return x;
+  }
+  double number(double lo, double hi, bool loOpen, bool hiOpen, const char* what) const {
+    const double x = number();
+    if ((loOpen ? !(x > lo) : !(x >= lo)) || (hiOpen ? !(x < hi) : !(x <= hi))) {
+      fail(std::string("must be ") + what + ", got " + show(x));
+    }
+    return x;
+  }
+  double positive() const { return number(0, HUGE_VAL, true, true, "> 0"); }
+  double nonNegative() const { return number(0, HUGE_VAL, false, true, ">= 0"); }
+
+  uint64_t unsignedInteger() const {
+    if (!j_->is_number_integer()) fail(std::string("must be an integer, got ") + typeName(*j_));
+    if (j_->is_number_unsigned()) return j_->get<uint64_t>();
+    const int64_t v = j_->get<int64_t>();
+    if (v < 0) fail("must be a non-negative integer, got " + std::to_string(v));
+    return static_cast<uint64_t>(v);
+  }
+
+  std::string string() const {
+    if (!j_->is_string()) fail(std::string("must be a string, got ") + typeName(*j_));
+    return j_->get<std::string>();
+  }
+  std::string id() const {
+    std::string s = string();
+    if (s.empty()) fail("must be a non-empty string");
+    if (s.size() > 256) fail("must be at most 256 characters");
+    return s;
+  }
+
+  template <typename E>
+  E choice(std::initializer_list<std::pair<std::string_view, E>> options) const {
+    const std::string s = string();
+    std::string list;
+    for (const auto& [name, value] : options) {
+      if (s == name) return value;
+      list += (list.empty() ? "\"" : ", \"") + std::string(name) + "\"";
+    }
+    fail("unknown value \"" + s + "\"; expected one of " + list);
+  }
+
+ private:
+  const Json* j_;
+  std::string path_;
+};
+
+double parseTime(const Node& n) {
+  const std::string s = n.string();
+  const auto t = parseRfc3339(s);
+  if (!t) n.fail("must be an RFC 3339 date-time such as 2026-11-24T00:00:00Z, got \"" + s + "\"");
+  return *t;
+}
+
+void parseCorrelations(const Node& market, Market& m,
+                       const std::unordered_map<std::string, int>& assetIndex) {
+  const int n = static_cast<int>(m.assets.size());
+  m.correlation = Eigen::MatrixXd::Identity(n, n);
+  auto assetRef = [&](const Node& node) {
+    const std::string id = node.string();
+    auto it = assetIndex.find(id);
+    if (it == assetIndex.end()) node.fail("unknown asset \"" + id + "\"");
+    return it->second;
+  };
+  if (market.has("correlations") && market.has("correlation")) {
+    market.child("correlation").fail("give either correlations (pairs) or correlation (matrix), not both");
+  }
+  if (market.has("correlations")) {
+    const Node list = market.child("correlations");
+    m.correlationPath = list.path();
+    std::vector<std::vector<bool>> seen(n, std::vector<bool>(n, false));
+    for (size_t i = 0; i < list.array(); ++i) {
+      const Node pair = list[i];
+      pair.object({"a", "b", "rho"});
+      const int a = assetRef(pair.at("a")), b = assetRef(pair.at("b"));
+      if (a == b) pair.child("b").fail("an asset's correlation with itself is 1; list pairs of distinct assets");
+      if (seen[a][b]) pair.fail("this pair is listed twice");
+      seen[a][b] = seen[b][a] = true;
+      const double rho = pair.at("rho").number(-1, 1, false, false, "within [-1, 1]");
+      m.correlation(a, b) = m.correlation(b, a) = rho;
+    }
+  } else if (market.has("correlation")) {
+    const Node c = market.child("correlation");
+    c.object({"assets", "matrix"});
+    const Node ids = c.at("assets"), matrix = c.at("matrix");
+    m.correlationPath = matrix.path();
+    const size_t k = ids.array();
+    std::vector<int> idx(k);
+    std::vector<bool> used(n, false);
+    for (size_t i = 0; i < k; ++i) {
+      idx[i] = assetRef(ids[i]);
+      if (used[idx[i]]) ids[i].fail("asset listed twice");
+      used[idx[i]] = true;
+    }
+    if (matrix.array() != k) matrix.fail("must have one row per asset (" + std::to_string(k) + ")");
+    for (size_t i = 0; i < k; ++i) {
+      const Node row = matrix[i];
+      if (row.array() != k) row.fail("must have " + std::to_string(k) + " entries");
+      for (size_t j = 0; j < k; ++j) {
+        const double v = row[j].number(-1, 1, false, false, "within [-1, 1]");
+        if (i == j && std::abs(v - 1.0) > 1e-12) row[j].fail("a diagonal entry must be 1");
+        m.correlation(idx[i], idx[j]) = v;
+      }
+    }
+    for (size_t i = 0; i < k; ++i)
+      for (size_t j = 0; j < i; ++j)
+        if (std::abs(m.correlation(idx[i], idx[j]) - m.correlation(idx[j], idx[i])) > 1e-12)
+          matrix[i][j].fail("the matrix must be symmetric");
+  }
+}
+
+Market parseMarket(const Node& node, std::unordered_map<std::string, int>& assetIndex) {
+  node.object({"as_of", "base_currency", "rate", "assets", "correlations", "correlation", "history"});
+  if (node.has("history")) {
+    node.child("history").fail(
+        "market history is used by config.vol_model \"ewma\" and filtered historical shocks, "
+        "which this version does not implement");
+  }
+  Market m;
+  const Node asOf = node.at("as_of");
+  m.asOfText = asOf.string();
+  m.asOf = parseTime(asOf);
+  if (node.has("base_currency")) m.baseCurrency = node.child("base_currency").id();
+  if (node.has("rate")) m.rate = node.child("rate").number(-1, 1, false, false, "within [-1, 1]");
+  const Node assets = node.at("assets");
+  const size_t n = assets.array();
+  if (n == 0) assets.fail("must list at least one asset");
+  for (size_t i = 0; i < n; ++i) {
+    const Node a = assets[i];
+    a.object({"id", "price", "vol", "vol_of_vol", "spot_vol_corr"});
+    Asset asset;
+    asset.id = a.at("id").id();
+    if (!assetIndex.emplace(asset.id, static_cast<int>(i)).second) {
+      a.child("id").fail("duplicate asset id \"" + asset.id + "\"");
+    }
+    asset.price = a.at("price").positive();
+    if (a.has("vol")) asset.vol = a.child("vol").number(0, 20, false, false, "within [0, 20]");
+    if (a.has("vol_of_vol")) {
+      asset.volOfVol = a.child("vol_of_vol").number(0, 20, false, false, "within [0, 20]");
+      if (asset.volOfVol > 0 && asset.vol == 0)
+        a.child("vol_of_vol").fail("needs a risky asset (vol > 0); a riskless asset has no implied-vol factor");
+    }
+    if (a.has("spot_vol_corr"))
+      asset.spotVolCorr = a.child("spot_vol_corr").number(-1, 1, false, false, "within [-1, 1]");
+    if (asset.id == m.baseCurrency && (asset.price != 1.0 || asset.vol != 0.0))
+      a.fail("the base currency " + asset.id + " must have price 1 and no vol");
+    m.assets.push_back(std::move(asset));
+  }
+  parseCorrelations(node, m, assetIndex);
+  return m;
+}
+
+Instrument parseInstrument(const Node& n, const Market& market,
+                           const std::unordered_map<std::string, int>& assetIndex) {
+  Instrument ins;
+  const Node typeNode = n.at("type");
+  ins.type = typeNode.choice<InstrumentType>({{"spot", InstrumentType::Spot},
+                                              {"perpetual", InstrumentType::Perpetual},
+                                              {"future", InstrumentType::Future},
+                                              {"inverse_perpetual", InstrumentType::InversePerpetual},
+                                              {"option", InstrumentType::Option}});
+  switch (ins.type) {
+    case InstrumentType::Future:
+      n.object({"id", "type", "underlying", "contract_size", "expiry"});
+      break;
+    case InstrumentType::Option:
+      n.object({"id", "type", "underlying", "contract_size", "expiry", "right", "strike", "iv"});
+      break;
+    default:
+      n.object({"id", "type", "underlying", "contract_size"});
+  }
+  ins.id = n.at("id").id();
+  const Node u = n.at("underlying");
+  const std::string uid = u.string();
+  auto it = assetIndex.find(uid);
+  if (it == assetIndex.end()) u.fail("unknown asset \"" + uid + "\"");
+  ins.underlying = it->second;
+  ins.contractSize = n.at("contract_size").positive();
+  if (ins.type == InstrumentType::Future || ins.type == InstrumentType::Option) {
+    ins.expiry = parseTime(n.at("expiry"));
+  }
+  if (ins.type == InstrumentType::Option) {
+    ins.right = n.at("right").choice<OptionRight>({{"call", OptionRight::Call}, {"put", OptionRight::Put}});
+    ins.strike = n.at("strike").positive();
+    ins.iv = n.at("iv").number(0, 20, true, false, "within (0, 20]");
+  }
+  (void)market;
+  return ins;
+}
+
+Account parseAccount(const Node& n, const std::unordered_map<std::string, int>& assetIndex,
+                     const std::unordered_map<std::string, int>& instrumentIndex,
+                     const std::vector<Instrument>& instruments) {
+  n.object({"id", "collateral", "positions"});
+  Account acct;
+  acct.id = n.at("id").id();
+  if (n.has("collateral")) {
+    const Node list = n.child("collateral");
+    for (size_t i = 0; i < list.array(); ++i) {
+      const Node c = list[i];
+      c.object({"asset", "amount"});
+      const Node a = c.at("asset");
+      const std::string id = a.string();
+      auto it = assetIndex.find(id);
+      if (it == assetIndex.end()) a.fail("unknown asset \"" + id + "\"");
+      acct.collateral.push_back({it->second, c.at("amount").number()});
+    }
+  }
+  if (n.has("positions")) {
+    const Node list = n.child("positions");
+    for (size_t i = 0; i < list.array(); ++i) {
+      const Node p = list[i];
+      p.object({"instrument", "qty", "entry_price"});
+      const Node ref = p.at("instrument");
+      const std::string id = ref.string();
+      auto it = instrumentIndex.find(id);
+      if (it == instrumentIndex.end()) ref.fail("unknown instrument \"" + id + "\"");
+      Position pos;
+      pos.instrument = it->second;
+      pos.qty = p.at("qty").number();
+      const bool spot = instruments[pos.instrument].type == InstrumentType::Spot;
+      if (!spot || p.has("entry_price")) {
+        const Node e = p.at("entry_price");
+        pos.entryPrice = instruments[pos.instrument].type == InstrumentType::Option
+                             ? e.nonNegative()
+                             : e.positive();
+      }
+      acct.positions.push_back(pos);
+    }
+  }
+  return acct;
+}
+
+MarginConfig parseConfig(const Node& n, const Limits& limits) {
+  MarginConfig c;
+  if (n.raw().is_null()) return c;
+  n.object({"measure", "confidence", "horizon_days", "scenarios", "seed", "shocks",
+            "im_multiplier", "mm_ratio", "backend", "correlation_repair", "vol_model"});
+  if (n.has("measure"))
+    c.measure = n.child("measure").choice<RiskMeasure>({{"es", RiskMeasure::ES}, {"var", RiskMeasure::VaR}});
+  if (n.has("confidence")) c.confidence = n.child("confidence").number(0, 1, true, true, "within (0, 1)");
+  if (n.has("horizon_days"))
+    c.horizonDays = n.child("horizon_days").number(0, 365, true, false, "within (0, 365]");
+  if (n.has("scenarios")) {
+    const Node s = n.child("scenarios");
+    const uint64_t v = s.unsignedInteger();
+    if (v < static_cast<uint64_t>(limits.minScenarios) || v > static_cast<uint64_t>(limits.maxScenarios)) {
+      s.fail("must be within the configured limits [" + std::to_string(limits.minScenarios) + ", " +
+             std::to_string(limits.maxScenarios) + "], got " + std::to_string(v));
+    }
+    c.scenarios = static_cast<int64_t>(v);
+  }
+  if (n.has("seed")) c.seed = n.child("seed").unsignedInteger();
+  if (n.has("shocks")) {
+    const Node s = n.child("shocks");
+    if (s.raw().is_string()) {
+      const std::string v = s.string();
+      if (v != "normal") {
+        s.fail("unknown value \"" + v + "\"; expected \"normal\" or {\"student_t\": {\"dof\": 4}}");
+      }
+    } else {
+      s.object({"student_t"});
+      const Node t = s.at("student_t");
+      t.object({"dof"});
+      c.shocks = ShockModel::StudentT;
+      c.dof = t.at("dof").number(2, 1e6, true, false, "> 2 (the variance must be finite)");
+    }
+  }
+  if (n.has("im_multiplier"))
+    c.imMultiplier = n.child("im_multiplier").number(0, 1e3, true, false, "within (0, 1000]");
+  if (n.has("mm_ratio")) c.mmRatio = n.child("mm_ratio").number(0, 1, true, false, "within (0, 1]");
+  if (n.has("backend")) {
+    c.backend = n.child("backend").choice<BackendChoice>(
+        {{"auto", BackendChoice::Auto}, {"cpu", BackendChoice::Cpu}, {"cuda", BackendChoice::Cuda}});
+  }
+  if (n.has("correlation_repair")) {
+    c.correlationRepair = n.child("correlation_repair").choice<CorrelationRepair>(
+        {{"none", CorrelationRepair::None}, {"clip", CorrelationRepair::Clip},
+         {"nearest", CorrelationRepair::Nearest}});
+  }
+  if (n.has("vol_model")) {
+    const Node v = n.child("vol_model");
+    if (!v.raw().is_string() || v.string() != "given") {
+      v.fail("only \"given\" is implemented in this version (EWMA estimation is not yet available)");
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+MarginRequest parseRequestText(std::string_view text, const Limits& limits) {
+  Json body;
+  try {
+    body = Json::parse(text.begin(), text.end());
+  } catch (const Json::parse_error& e) {
+    throw InputError("", std::string("malformed JSON: ") + e.what());
+  }
+  return parseRequest(body, limits);
+}
+
+MarginRequest parseRequest(const Json& body, const Limits& limits) {
+  const Node root(body, "");
+  root.object({"market", "instruments", "accounts", "config"});
+  MarginRequest req;
+  std::unordered_map<std::string, int> assetIndex, instrumentIndex;
+  req.config = parseConfig(root.child("config"), limits);
+  req.market = parseMarket(root.at("market"), assetIndex);
+
+  const Node instruments = root.at("instruments");
+  const size_t ni = instruments.array();
+  req.instruments.reserve(ni);
+  for (size_t i = 0; i < ni; ++i) {
+    req.instruments.push_back(parseInstrument(instruments[i], req.market, assetIndex));
+    if (!instrumentIndex.emplace(req.instruments.back().id, static_cast<int>(i)).second) {
+      instruments[i].child("id").fail("duplicate instrument id \"" + req.instruments.back().id + "\"");
+    }
+  }
+
+  const Node accounts = root.at("accounts");
+  const size_t na = accounts.array();
+  if (static_cast<int64_t>(na) > limits.maxAccounts) {
+    throw InputError(accounts.path(), accounts.path() + ": " + std::to_string(na) +
+                     " accounts exceed the limit of " + std::to_string(limits.maxAccounts),
+                     "limit_exceeded", 413);
+  }
+  const double work = static_cast<double>(na) * static_cast<double>(req.config.scenarios);
+  if (work > limits.maxWork) {
+    std::ostringstream msg;
+    msg << "/config/scenarios: accounts x scenarios = " << work << " exceeds the limit of "
+        << limits.maxWork << " per request; split the accounts across requests";
+    throw InputError("/config/scenarios", msg.str(), "limit_exceeded", 413);
+  }
+  req.accounts.reserve(na);
+  std::unordered_set<std::string> accountIds;
+  accountIds.reserve(na);
+  for (size_t i = 0; i < na; ++i) {
+    req.accounts.push_back(parseAccount(accounts[i], assetIndex, instrumentIndex, req.instruments));
+    if (!accountIds.insert(req.accounts.back().id).second) {
+      accounts[i].child("id").fail("duplicate account id \"" + req.accounts.back().id + "\"");
+    }
+  }
+  return req;
+}
+
+Json requestToJson(const MarginRequest& r) {
+  Json market;
+  market["as_of"] = r.market.asOfText;
+  market["base_currency"] = r.market.baseCurrency;
+  market["rate"] = r.market.rate;
+  Json assets = Json::array();
+  for (const Asset& a : r.market.assets) {
+    Json j{{"id", a.id}, {"price", a.price}};
+    if (a.vol > 0) j["vol"] = a.vol;
+    if (a.volOfVol > 0) j["vol_of_vol"] = a.volOfVol;
+    if (a.spotVolCorr != 0) j["spot_vol_corr"] = a.spotVolCorr;
+    assets.push_back(std::move(j));
+  }
+  market["assets"] = std::move(assets);
+  std::vector<int> risky;
+  for (size_t i = 0; i < r.market.assets.size(); ++i)
+    if (r.market.assets[i].risky()) risky.push_back(static_cast<int>(i));
+  Json ids = Json::array(), matrix = Json::array();
+  for (int i : risky) {
+    ids.push_back(r.market.assets[i].id);
+    Json row = Json::array();
+    for (int j : risky) row.push_back(r.market.correlation(i, j));
+    matrix.push_back(std::move(row));
+  }
+  market["correlation"] = {{"assets", ids}, {"matrix", matrix}};
+
+  auto time = [&](double t) { return formatRfc3339(t); };
+  Json instruments = Json::array();
+  for (const Instrument& i : r.instruments) {
+    Json j{{"id", i.id}, {"type", toString(i.type)},
+           {"underlying", r.market.assets[i.underlying].id}, {"contract_size", i.contractSize}};
+    if (i.type == InstrumentType::Future || i.type == InstrumentType::Option) j["expiry"] = time(i.expiry);
+    if (i.type == InstrumentType::Option) {
+      j["right"] = i.right == OptionRight::Call ? "call" : "put";
+      j["strike"] = i.strike;
+      j["iv"] = i.iv;
+    }
+    instruments.push_back(std::move(j));
+  }
+  Json accounts = Json::array();
+  for (const Account& a : r.accounts) {
+    Json col = Json::array(), pos = Json::array();
+    for (const Collateral& c : a.collateral)
+      col.push_back({{"asset", r.market.assets[c.asset].id}, {"amount", c.amount}});
+    for (const Position& p : a.positions) {
+      Json j{{"instrument", r.instruments[p.instrument].id}, {"qty", p.qty}};
+      if (r.instruments[p.instrument].type != InstrumentType::Spot) j["entry_price"] = p.entryPrice;
+      pos.push_back(std::move(j));
+    }
+    accounts.push_back({{"id", a.id}, {"collateral", std::move(col)}, {"positions", std::move(pos)}});
+  }
+  const MarginConfig& c = r.config;
+  Json config{{"measure", toString(c.measure)}, {"confidence", c.confidence},
+              {"horizon_days", c.horizonDays}, {"scenarios", c.scenarios}, {"seed", c.seed}};
+  if (c.shocks == ShockModel::StudentT) config["shocks"] = {{"student_t", {{"dof", c.dof}}}};
+  else config["shocks"] = "normal";
+  config["im_multiplier"] = c.imMultiplier;
+  config["mm_ratio"] = c.mmRatio;
+  config["backend"] = toString(c.backend);
+  if (c.correlationRepair != CorrelationRepair::None) config["correlation_repair"] = toString(c.correlationRepair);
+  return {{"market", std::move(market)}, {"instruments", std::move(instruments)},
+          {"accounts", std::move(accounts)}, {"config", std::move(config)}};
+}
+
+Json accountToJson(const MarginRequest& request, int64_t index, const AccountResult& r) {
+  const Account& a = request.accounts[index];
+  Json positions = Json::array(), collateral = Json::array();
+  for (size_t i = 0; i < r.positions.size(); ++i) {
+    const LegResult& l = r.positions[i];
+    positions.push_back({{"instrument", request.instruments[a.positions[i].instrument].id},
+                         {"value", l.value}, {"standalone_es", l.standaloneEs},
+                         {"es_contribution", l.esContribution}});
+  }
+  for (size_t i = 0; i < r.collateral.size(); ++i) {
+    const LegResult& l = r.collateral[i];
+    collateral.push_back({{"asset", request.market.assets[a.collateral[i].asset].id},
+                          {"value", l.value}, {"standalone_es", l.standaloneEs},
+                          {"es_contribution", l.esContribution}});
+  }
+  return {{"id", a.id},
+          {"equity", r.equity},
+          {"var", r.var},
+          {"es", r.es},
+          {"es_stderr", r.esStderr},
+          {"isolated_margin", r.isolatedMargin},
+          {"diversification_benefit", r.diversificationBenefit},
+          {"initial_margin", r.initialMargin},
+          {"maintenance_margin", r.maintenanceMargin},
+          {"excess", r.excess},
+          {"status", toString(r.status)},
+          {"positions", std::move(positions)},
+          {"collateral", std::move(collateral)}};
+}
+
+Json runToJson(const RunInfo& run) {
+  Json j{{"backend", run.backend}, {"device", run.device}, {"scenarios", run.scenarios},
+         {"seed", run.seed}, {"tail_count", run.tailCount}, {"elapsed_ms", run.elapsedMs},
+         {"version", kVersion}, {"correlation_repair", run.correlationRepair}};
+  if (run.correlationRepair != "none") j["correlation_repair_distance"] = run.correlationRepairDistance;
+  return j;
+}
+
+Json totalsToJson(const MarginTotals& t) {
+  return {{"accounts", t.accounts}, {"equity", t.equity}, {"initial_margin", t.initialMargin},
+          {"maintenance_margin", t.maintenanceMargin}, {"isolated_margin", t.isolatedMargin},
+          {"ok", t.ok}, {"margin_call", t.marginCall}, {"liquidate", t.liquidate}};
+}
+
+Json responseToJson(const MarginRequest& request, const MarginResponse& response) {
+  Json accounts = Json::array();
+  for (size_t i = 0; i < response.accounts.size(); ++i)
+    accounts.push_back(accountToJson(request, static_cast<int64_t>(i), response.accounts[i]));
+  return {{"accounts", std::move(accounts)}, {"run", runToJson(response.run)},
+          {"totals", totalsToJson(response.totals)}};
+}
+
+Json errorToJson(const std::string& code, const std::string& message, const std::string& path) {
+  return {{"error", {{"code", code}, {"message", message}, {"path", path}}}};
+}
+
+Json errorToJson(const InputError& e) { return errorToJson(e.code(), e.what(), e.path()); }
+
+StreamingResponseWriter::StreamingResponseWriter(const MarginRequest& request, std::ostream& out,
+                                                 int indent)
+    : request_(request), out_(out), indent_(indent) {
+  out_ << "{\"accounts\":[";
+}
+
+void StreamingResponseWriter::accounts(int64_t first, const std::vector<AccountResult>& results) {
+  for (size_t i = 0; i < results.size(); ++i) {
+    out_ << (any_ ? "," : "") << (indent_ >= 0 ? "\n" : "")
+         << accountToJson(request_, first + static_cast<int64_t>(i), results[i]).dump(indent_);
+    any_ = true;
+  }
+}
+
+void StreamingResponseWriter::finish(const RunSummary& summary) {
+  const char* nl = indent_ >= 0 ? "\n" : "";
+  out_ << nl << "],\"run\":" << runToJson(summary.run).dump(indent_) << "," << nl
+       << "\"totals\":" << totalsToJson(summary.totals).dump(indent_) << "}\n";
+}
+
+}  // namespace xm

@@ -1,0 +1,52 @@
+#pragma once
+// The contract's JSON (contract §2, §4, §5): a strict request parser that names the offending
+// field by JSON Pointer, and the response and error writers.
+//
+// Strict means: wrong types, missing required fields, unknown enum values and unknown keys are
+// errors, never silent defaults. Optional fields take the contract's documented defaults.
+
+#include <ostream>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "host/Errors.h"
+#include "host/MarginEngine.h"
+#include "host/MarginRequest.h"
+
+namespace xm {
+
+using Json = nlohmann::ordered_json;
+
+// Parses and validates a request. Throws InputError naming the field.
+MarginRequest parseRequestText(std::string_view text, const Limits& limits = {});
+MarginRequest parseRequest(const Json& body, const Limits& limits = {});
+
+// A request as the contract's JSON (the generator writes requests with it).
+Json requestToJson(const MarginRequest& request);
+
+Json accountToJson(const MarginRequest& request, int64_t index, const AccountResult& r);
+Json runToJson(const RunInfo& run);
+Json totalsToJson(const MarginTotals& t);
+Json responseToJson(const MarginRequest& request, const MarginResponse& response);
+
+// {"error": {"code", "message", "path"}} (contract §5).
+Json errorToJson(const std::string& code, const std::string& message, const std::string& path);
+Json errorToJson(const InputError& e);
+
+// Streams `{"accounts": [...], "run": {...}, "totals": {...}}` batch by batch: memory stays
+// bounded by one batch whatever the number of accounts. `indent` < 0 writes compact JSON.
+class StreamingResponseWriter final : public ResultSink {
+ public:
+  StreamingResponseWriter(const MarginRequest& request, std::ostream& out, int indent = -1);
+  void accounts(int64_t first, const std::vector<AccountResult>& results) override;
+  void finish(const RunSummary& summary);
+
+ private:
+  const MarginRequest& request_;
+  std::ostream& out_;
+  int indent_;
+  bool any_ = false;
+};
+
+}  // namespace xm

@@ -1,0 +1,3 @@
+#include "api/Cli.h"
+
+int main(int argc, char** argv) { return xm::runCli(argc, argv); }

@@ -1,0 +1,40 @@
+#pragma once
+// The request's `config` (contract §2) and the service's limits on it.
+
+#include <cstdint>
+
+namespace xm {
+
+enum class RiskMeasure { ES, VaR };
+enum class ShockModel { Normal, StudentT };
+enum class BackendChoice { Auto, Cpu, Cuda };
+// What to do with a correlation matrix that is not positive semidefinite (README, "Model").
+enum class CorrelationRepair { None, Clip, Nearest };
+
+struct MarginConfig {
+  RiskMeasure measure = RiskMeasure::ES;
+  double confidence = 0.99;
+  double horizonDays = 1.0;
+  int64_t scenarios = 10000;
+  uint64_t seed = 1;
+  ShockModel shocks = ShockModel::Normal;
+  double dof = 0.0;  // Student-t degrees of freedom, > 2
+  double imMultiplier = 1.0;
+  double mmRatio = 0.5;
+  BackendChoice backend = BackendChoice::Auto;
+  CorrelationRepair correlationRepair = CorrelationRepair::None;
+};
+
+struct Limits {
+  int64_t minScenarios = 1;
+  int64_t maxScenarios = 1'000'000;
+  int64_t maxAccounts = 10'000'000;
+  // accounts × scenarios of one request; the nightly run (1M × 100k) fits.
+  double maxWork = 1e11;
+};
+
+const char* toString(RiskMeasure m);
+const char* toString(BackendChoice b);
+const char* toString(CorrelationRepair r);
+
+}  // namespace xm

@@ -1,0 +1,68 @@
+#include "host/MarginEngine.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "host/BackendRegistry.h"
+#include "host/Margin.h"
+#include "host/RiskProblem.h"
+#include "host/Version.h"
+
+namespace xm {
+
+RunSummary runMargin(const MarginRequest& request, const EngineOptions& options, ResultSink& sink) {
+  const auto start = std::chrono::steady_clock::now();
+  const RiskProblem problem = compileProblem(request);
+  auto backend = makeBackend(request.config.backend);
+
+  RunSummary summary;
+  RunInfo& run = summary.run;
+  run.backend = backend->name();
+  run.device = backend->device();
+  run.scenarios = problem.scenarios;
+  run.seed = request.config.seed;
+  run.tailCount = problem.tailCount;
+  run.correlationRepair = problem.factors.repair;
+  run.correlationRepairDistance = problem.factors.repairDistance;
+
+  auto session = backend->prepare(problem);
+  const int64_t total = static_cast<int64_t>(request.accounts.size());
+  const int64_t batchSize =
+      std::max<int64_t>(1, options.batchAccounts > 0 ? options.batchAccounts
+                                                     : backend->batchAccounts(problem));
+  BatchRisk risk;
+  std::vector<AccountResult> results;
+  for (int64_t first = 0; first < total; first += batchSize) {
+    const int64_t count = std::min(batchSize, total - first);
+    const AccountBatch batch = compileBatch(request, problem, first, count);
+    session->compute(batch, risk);
+    results.resize(count);
+    for (int64_t i = 0; i < count; ++i) {
+      results[i] = assessAccount(request, problem, first + i, risk, i, batch.legBegin[i]);
+      summary.totals.add(results[i]);
+    }
+    sink.accounts(first, results);
+  }
+  run.elapsedMs =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  return summary;
+}
+
+MarginResponse computeMargin(const MarginRequest& request, const EngineOptions& options) {
+  struct Collect final : ResultSink {
+    std::vector<AccountResult>* out;
+    void accounts(int64_t, const std::vector<AccountResult>& r) override {
+      out->insert(out->end(), r.begin(), r.end());
+    }
+  };
+  MarginResponse response;
+  response.accounts.reserve(request.accounts.size());
+  Collect sink;
+  sink.out = &response.accounts;
+  RunSummary s = runMargin(request, options, sink);
+  response.run = std::move(s.run);
+  response.totals = s.totals;
+  return response;
+}
+
+}  // namespace xm

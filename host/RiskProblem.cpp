@@ -1,0 +1,129 @@
+#include "host/RiskProblem.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "host/Errors.h"
+
+namespace xm {
+
+int64_t tailCount(double confidence, int64_t scenarios) {
+  const double x = (1.0 - confidence) * static_cast<double>(scenarios);
+  const auto k = static_cast<int64_t>(std::ceil(x - 1e-9 * std::max(1.0, x)));
+  return std::clamp<int64_t>(k, 1, scenarios);
+}
+
+namespace {
+
+PnlRow baseRow(const Market& market, const FactorModel& factors, int asset, double horizonYears,
+               RowKind kind) {
+  const Asset& a = market.assets[asset];
+  PnlRow row;
+  row.kind = kind;
+  row.priceFactor = factors.priceFactorOf[asset];
+  row.spot = a.price;
+  row.diffusion = a.vol * std::sqrt(horizonYears);
+  row.drift = -0.5 * a.vol * a.vol * horizonYears;
+  row.rate = market.rate;
+  row.valueNow = a.price;
+  return row;
+}
+
+}  // namespace
+
+RiskProblem compileProblem(const MarginRequest& request) {
+  const Market& market = request.market;
+  const MarginConfig& config = request.config;
+  const double h = config.horizonDays / 365.0;
+
+  RiskProblem p;
+  p.factors = buildFactorModel(market, config.correlationRepair);
+  p.shocks = {config.seed, config.shocks == ShockModel::StudentT, config.dof};
+  p.scenarios = config.scenarios;
+  p.confidence = config.confidence;
+  p.tailCount = tailCount(config.confidence, config.scenarios);
+
+  const int n = static_cast<int>(market.assets.size());
+  p.spotRowOf.assign(n, -1);
+  for (int a = 0; a < n; ++a) {
+    if (!market.assets[a].risky()) continue;
+    p.spotRowOf[a] = static_cast<int>(p.rows.size());
+    p.rows.push_back(baseRow(market, p.factors, a, h, RowKind::Spot));
+  }
+
+  const auto& instruments = request.instruments;
+  p.instrumentRow.assign(instruments.size(), -1);
+  p.unitValueNow.assign(instruments.size(), 0.0);
+  for (size_t i = 0; i < instruments.size(); ++i) {
+    const Instrument& ins = instruments[i];
+    const Asset& under = market.assets[ins.underlying];
+    const double t0 = std::max(0.0, (ins.expiry - market.asOf) / kSecondsPerYear);
+    const double th = std::max(0.0, t0 - h);
+    switch (ins.type) {
+      case InstrumentType::Spot:
+      case InstrumentType::Perpetual:
+      case InstrumentType::InversePerpetual:
+        p.instrumentRow[i] = p.spotRowOf[ins.underlying];
+        p.unitValueNow[i] = under.price;
+        break;
+      case InstrumentType::Future: {
+        PnlRow row = baseRow(market, p.factors, ins.underlying, h, RowKind::Future);
+        row.carryNow = std::exp(market.rate * t0);
+        row.carryLater = std::exp(market.rate * th);
+        row.valueNow = under.price * row.carryNow;
+        p.unitValueNow[i] = row.valueNow;
+        // A future on a riskless asset still moves deterministically with carry when rate != 0.
+        if (row.priceFactor >= 0 || row.carryNow != row.carryLater) {
+          p.instrumentRow[i] = static_cast<int>(p.rows.size());
+          p.rows.push_back(row);
+        }
+        break;
+      }
+      case InstrumentType::Option: {
+        PnlRow row = baseRow(market, p.factors, ins.underlying, h, RowKind::Option);
+        row.call = ins.right == OptionRight::Call;
+        row.strike = ins.strike;
+        row.iv = ins.iv;
+        row.timeLater = th;
+        row.volFactor = p.factors.volFactorOf[ins.underlying];
+        row.volDiffusion = under.volOfVol * std::sqrt(h);
+        row.volDrift = -0.5 * under.volOfVol * under.volOfVol * h;
+        row.valueNow = blackScholes(row.call, under.price, ins.strike, t0, ins.iv, market.rate);
+        p.unitValueNow[i] = row.valueNow;
+        p.instrumentRow[i] = static_cast<int>(p.rows.size());
+        p.rows.push_back(row);
+        break;
+      }
+    }
+  }
+  return p;
+}
+
+AccountBatch compileBatch(const MarginRequest& request, const RiskProblem& problem, int64_t first,
+                          int64_t count) {
+  XM_ASSERT(first >= 0 && count >= 0 &&
+                first + count <= static_cast<int64_t>(request.accounts.size()),
+            "batch out of range");
+  AccountBatch batch;
+  batch.first = first;
+  batch.legBegin.reserve(count + 1);
+  batch.legBegin.push_back(0);
+  for (int64_t a = first; a < first + count; ++a) {
+    const Account& account = request.accounts[a];
+    for (const Position& pos : account.positions) {
+      const Instrument& ins = request.instruments[pos.instrument];
+      double weight = pos.qty * ins.contractSize;
+      if (ins.type == InstrumentType::InversePerpetual) weight /= pos.entryPrice;
+      batch.legRow.push_back(problem.instrumentRow[pos.instrument]);
+      batch.legWeight.push_back(weight);
+    }
+    for (const Collateral& c : account.collateral) {
+      batch.legRow.push_back(problem.spotRowOf[c.asset]);
+      batch.legWeight.push_back(c.amount);
+    }
+    batch.legBegin.push_back(static_cast<int64_t>(batch.legRow.size()));
+  }
+  return batch;
+}
+
+}  // namespace xm

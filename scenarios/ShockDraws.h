@@ -1,0 +1,64 @@
+#pragma once
+// The scenario set's independent draws, as pure functions of (seed, scenario, index).
+//
+//   eps[s][j]   standard normal: Philox4x32-10 with key = seed and counter
+//               (j / 2, s low word, s high word, kNormalStream); words 0,1 give even j and
+//               words 2,3 odd j, as a 53-bit open uniform mapped through AS 241.
+//   W[s]        chi-square(dof) mixing draw of scenario s for Student-t shocks: Marsaglia-Tsang
+//               gamma sampling on counters (attempt, s low, s high, kMixingStream).
+//
+// Determinism: every value is bitwise identical on the host and on the device, whatever the
+// batch, thread or process that draws it (PortableMath.h explains the floating-point side).
+
+#include <cstdint>
+
+#include "scenarios/Philox.h"
+#include "scenarios/PortableMath.h"
+
+namespace xm {
+
+constexpr uint32_t kNormalStream = 0;
+constexpr uint32_t kMixingStream = 1;
+// Marsaglia-Tsang accepts with probability > 0.95 for shape >= 1; 64 straight rejections
+// (probability < 1e-83) fall back to the distribution's mean so the draw stays a pure function.
+constexpr int kMaxGammaAttempts = 64;
+
+XM_HD double normalDraw(uint64_t seed, uint64_t scenario, uint32_t index) {
+  const Philox4x32 r =
+      philox4x32_10(index >> 1, static_cast<uint32_t>(scenario),
+                    static_cast<uint32_t>(scenario >> 32), kNormalStream,
+                    static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
+  const double u = (index & 1u) ? uniformOpen53(r.v[2], r.v[3]) : uniformOpen53(r.v[0], r.v[1]);
+  return normalQuantile(u);
+}
+
+// Chi-square with `dof` > 2 degrees of freedom: 2 * Gamma(dof / 2), Marsaglia & Tsang (2000).
+XM_HD double chiSquareDraw(uint64_t seed, uint64_t scenario, double dof) {
+  const double d = dof * 0.5 - 1.0 / 3.0;
+  const double c = 1.0 / sqrt(9.0 * d);
+  for (int attempt = 0; attempt < kMaxGammaAttempts; ++attempt) {
+    const Philox4x32 r =
+        philox4x32_10(static_cast<uint32_t>(attempt), static_cast<uint32_t>(scenario),
+                      static_cast<uint32_t>(scenario >> 32), kMixingStream,
+                      static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
+    const double x = normalQuantile(uniformOpen53(r.v[0], r.v[1]));
+    const double u = uniformOpen53(r.v[2], r.v[3]);
+    double v = 1.0 + c * x;
+    if (v <= 0.0) continue;
+    v = v * v * v;
+    const double x2 = x * x;
+    if (u < 1.0 - 0.0331 * x2 * x2 ||
+        portableLog(u) < 0.5 * x2 + d * (1.0 - v + portableLog(v))) {
+      return 2.0 * d * v;
+    }
+  }
+  return dof;
+}
+
+// Scale turning a correlated normal vector into a unit-variance multivariate Student-t one:
+// sqrt((dof - 2) / W) with W ~ chi-square(dof) shared by every factor of the scenario.
+XM_HD double studentTScale(uint64_t seed, uint64_t scenario, double dof) {
+  return sqrt((dof - 2.0) / chiSquareDraw(seed, scenario, dof));
+}
+
+}  // namespace xm
