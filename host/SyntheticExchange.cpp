@@ -193,6 +193,7 @@ MarginRequest makeSyntheticExchange(const ExchangeSpec& spec) {
     double gross = 0.0;
     auto add = [&](int i, double notional, double sign) {
       const Instrument& x = ins[i];
+      if (x.type == InstrumentType::Spot) sign = 1.0;  // spot is bought, not shorted
       const double s = price(x.underlying);
       double qty = sign * notional / (s * x.contractSize);
       if (x.type == InstrumentType::InversePerpetual) qty = sign * notional / x.contractSize;
@@ -202,7 +203,7 @@ MarginRequest makeSyntheticExchange(const ExchangeSpec& spec) {
                                                       : s * std::exp(0.05 * r.normal());
       if (x.type == InstrumentType::Future) entry = s * std::exp(0.01 + 0.03 * r.normal());
       acct.positions.push_back({i, qty, std::max(entry, 1e-8)});
-      gross += std::abs(qty) * x.contractSize * s;
+      gross += notional;
     };
     auto option = [&]() { return linear + r.below(nOptions); };
     for (int p = 0; p < count; ++p) {

@@ -100,7 +100,7 @@ FactorModel buildFactorModel(const Market& market, CorrelationRepair repair) {
   if (!factorCorrelation(c, la, &lambdaMin)) {
     if (repair == CorrelationRepair::None) {
       std::ostringstream msg;
-      msg << "the correlation matrix of the risky assets is not positive semidefinite (smallest "
+      msg << market.correlationPath << ": the correlation matrix of the risky assets is not positive semidefinite (smallest "
              "eigenvalue "
           << lambdaMin << "); fix it or set config.correlation_repair to \"clip\" or \"nearest\"";
       throw InputError(market.correlationPath, msg.str());

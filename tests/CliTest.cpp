@@ -1,0 +1,119 @@
+// The command line: `run` prints a contract-shaped response; bad input prints the error object
+// on stderr and exits 2; --out writes atomically.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "api/Cli.h"
+#include "api/JsonCodec.h"
+
+namespace xm {
+namespace {
+
+struct Captured {
+  int status;
+  std::string out, err;
+};
+
+Captured cli(std::vector<std::string> args) {
+  args.insert(args.begin(), "xmargin");
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  std::ostringstream out, err;
+  auto* oldOut = std::cout.rdbuf(out.rdbuf());
+  auto* oldErr = std::cerr.rdbuf(err.rdbuf());
+  const int status = runCli(static_cast<int>(argv.size()), argv.data());
+  std::cout.rdbuf(oldOut);
+  std::cerr.rdbuf(oldErr);
+  return {status, out.str(), err.str()};
+}
+
+const std::string kExample = std::string(XM_SOURCE_DIR) + "/examples/contract-request.json";
+
+std::string temp(const std::string& name) {
+  return (std::filesystem::temp_directory_path() / ("xm-cli-test-" + name)).string();
+}
+
+TEST(Cli, RunPrintsAContractShapedResponse) {
+  const Captured c = cli({"run", kExample});
+  ASSERT_EQ(c.status, 0) << c.err;
+  const Json r = Json::parse(c.out);
+  for (const char* k : {"run", "accounts", "totals"}) EXPECT_TRUE(r.contains(k)) << k;
+  for (const char* k : {"backend", "device", "scenarios", "seed", "elapsed_ms", "version"})
+    EXPECT_TRUE(r["run"].contains(k)) << k;
+  const Json& a = r["accounts"][0];
+  for (const char* k : {"id", "equity", "var", "es", "es_stderr", "isolated_margin", "diversification_benefit",
+                        "initial_margin", "maintenance_margin", "excess", "status", "positions", "collateral"})
+    EXPECT_TRUE(a.contains(k)) << k;
+  EXPECT_EQ(a["id"], "acct-1");
+  ASSERT_EQ(a["positions"].size(), 2u);
+  EXPECT_EQ(a["positions"][0]["instrument"], "BTC-PERP");
+  for (const char* k : {"instrument", "value", "standalone_es", "es_contribution"})
+    EXPECT_TRUE(a["positions"][0].contains(k)) << k;
+  EXPECT_EQ(a["collateral"][1]["asset"], "BTC");
+  EXPECT_DOUBLE_EQ(a["collateral"][1]["value"].get<double>(), 1.5 * 91000);
+  EXPECT_DOUBLE_EQ(a["positions"][0]["value"].get<double>(), -2.0 * (91000 - 90000));
+  for (const char* k : {"accounts", "equity", "initial_margin", "isolated_margin", "margin_call", "liquidate"})
+    EXPECT_TRUE(r["totals"].contains(k)) << k;
+  // The hedge works: short perp against long calls and BTC collateral diversifies strongly.
+  EXPECT_GT(a["diversification_benefit"].get<double>(), 0.5);
+  EXPECT_EQ(a["status"], "ok");
+}
+
+TEST(Cli, BadInputPrintsTheErrorObjectAndExits2) {
+  const std::string path = temp("bad.json");
+  std::ifstream in(kExample);
+  Json body = Json::parse(in);
+  body["accounts"][0]["positions"][1]["instrument"] = "NOPE";
+  std::ofstream(path) << body.dump();
+  const Captured c = cli({"run", path});
+  EXPECT_EQ(c.status, 2);
+  EXPECT_TRUE(c.out.empty());
+  const Json e = Json::parse(c.err);
+  EXPECT_EQ(e["error"]["code"], "invalid_request");
+  EXPECT_EQ(e["error"]["path"], "/accounts/0/positions/1/instrument");
+
+  std::ofstream(path) << "{\"market\": ";
+  EXPECT_EQ(cli({"run", path}).status, 2);
+  EXPECT_EQ(cli({"run", temp("does-not-exist.json")}).status, 2);
+  EXPECT_EQ(cli({"frobnicate"}).status, 2);
+  EXPECT_EQ(cli({"run", kExample, "--batch-accounts", "zero"}).status, 2);
+  EXPECT_EQ(cli({"run", kExample, "--no-such-flag"}).status, 2);
+}
+
+TEST(Cli, OutWritesTheWholeResponseOrNothing) {
+  const std::string out = temp("out.json");
+  std::filesystem::remove(out);
+  ASSERT_EQ(cli({"run", kExample, "--out", out}).status, 0);
+  std::ifstream in(out);
+  const Json r = Json::parse(in);
+  EXPECT_EQ(r["totals"]["accounts"], 1);
+  // A failing run leaves an existing file untouched.
+  const std::string bad = temp("bad2.json");
+  std::ofstream(bad) << "{}";
+  EXPECT_EQ(cli({"run", bad, "--out", out}).status, 2);
+  std::ifstream again(out);
+  EXPECT_EQ(Json::parse(again)["totals"]["accounts"], 1);
+}
+
+TEST(Cli, HelpEverywhere) {
+  for (auto args : std::vector<std::vector<std::string>>{
+           {"--help"}, {"run", "--help"}, {"demo", "--help"}, {"generate", "--help"}}) {
+    const Captured c = cli(args);
+    EXPECT_EQ(c.status, 0);
+    EXPECT_NE(c.out.find("xmargin"), std::string::npos);
+  }
+}
+
+TEST(Cli, DemoPrintsASummary) {
+  const Captured c = cli({"demo", "--accounts", "300", "--scenarios", "2000", "--top", "3"});
+  ASSERT_EQ(c.status, 0) << c.err;
+  for (const char* s : {"Accounts by status", "saved by cross-margining", "Riskiest accounts", "liquidate"})
+    EXPECT_NE(c.out.find(s), std::string::npos) << s;
+}
+
+}  // namespace
+}  // namespace xm

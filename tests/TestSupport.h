@@ -1,0 +1,58 @@
+#pragma once
+// Helpers shared by the tests: small requests as JSON, and the standard normal CDF and quantile
+// as independent references (std::erfc and bisection, not the engine's AS 241).
+
+#include <cmath>
+#include <string>
+
+#include "api/JsonCodec.h"
+
+namespace xm::test {
+
+inline double phi(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
+
+// Standard normal quantile by bisection on std::erfc: slow and obviously right. The upper half
+// uses symmetry, since Phi near 1 cannot resolve the upper tail in double precision.
+inline double phiInverse(double p) {
+  if (p > 0.5) return -phiInverse(1.0 - p);
+  double lo = -40, hi = 0;
+  for (int i = 0; i < 200; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (phi(mid) < p ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+// A one-asset market (BTC at 50,000, vol 0.8) plus USD and ETH, with the given instruments,
+// accounts and config merged in.
+inline Json baseRequest() {
+  return Json::parse(R"({
+    "market": {"as_of": "2026-01-01T00:00:00Z", "rate": 0.0,
+      "assets": [{"id": "USD", "price": 1.0},
+                 {"id": "BTC", "price": 50000.0, "vol": 0.8},
+                 {"id": "ETH", "price": 2500.0, "vol": 0.9, "vol_of_vol": 1.2, "spot_vol_corr": -0.3}],
+      "correlations": [{"a": "BTC", "b": "ETH", "rho": 0.7}]},
+    "instruments": [
+      {"id": "BTC-PERP", "type": "perpetual", "underlying": "BTC", "contract_size": 1},
+      {"id": "BTC-INV", "type": "inverse_perpetual", "underlying": "BTC", "contract_size": 100},
+      {"id": "ETH-FUT", "type": "future", "underlying": "ETH", "contract_size": 1,
+       "expiry": "2026-03-27T08:00:00Z"},
+      {"id": "BTC-SPOT", "type": "spot", "underlying": "BTC", "contract_size": 1},
+      {"id": "BTC-C", "type": "option", "underlying": "BTC", "right": "call", "strike": 55000,
+       "expiry": "2026-02-27T08:00:00Z", "iv": 0.75, "contract_size": 1},
+      {"id": "ETH-P", "type": "option", "underlying": "ETH", "right": "put", "strike": 2200,
+       "expiry": "2026-01-30T08:00:00Z", "iv": 0.85, "contract_size": 1}],
+    "accounts": [],
+    "config": {"scenarios": 4000, "seed": 7}
+  })");
+}
+
+inline Json account(const std::string& id, Json positions, Json collateral = Json::array()) {
+  return {{"id", id}, {"collateral", std::move(collateral)}, {"positions", std::move(positions)}};
+}
+
+inline Json position(const std::string& instrument, double qty, double entry) {
+  return {{"instrument", instrument}, {"qty", qty}, {"entry_price", entry}};
+}
+
+}  // namespace xm::test
