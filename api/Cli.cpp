@@ -1,8 +1,13 @@
 #include "api/Cli.h"
 
 #include <omp.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <thread>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -17,6 +22,7 @@
 #include <vector>
 
 #include "api/Demo.h"
+#include "api/HttpServer.h"
 #include "api/JsonCodec.h"
 #include "host/BackendRegistry.h"
 #include "host/SyntheticExchange.h"
@@ -31,6 +37,7 @@ Usage:
   xmargin run REQUEST.json [--out FILE] [--pretty] [--batch-accounts N] [--max-scenarios N]
   xmargin demo [--accounts N] [--scenarios N] [--top N]
   xmargin generate PRESET --out FILE [--accounts N] [--scenarios N] [--seed N]
+  xmargin serve [--host 127.0.0.1] [--port 8080] [--token-file FILE] [options]
   xmargin info
   xmargin --version
 
@@ -38,6 +45,7 @@ Commands:
   run       Margin every account of a request (contract §2) and print the response (§4).
   demo      Margin a built-in synthetic exchange on the real 2023-12-31 market and summarise it.
   generate  Write a synthetic exchange request: demo, exchange-S, exchange-M or exchange-L.
+  serve     Serve the HTTP API (POST /v1/margin, /v1/info, /healthz, /readyz, /metrics).
   info      The version and the backends this binary has, as JSON.
 
 `xmargin COMMAND --help` describes a command. Exit status: 0 success, 2 bad input or usage
@@ -85,6 +93,32 @@ Options:
   --accounts N     override the preset's account count
   --scenarios N    override the preset's scenario count
   --seed N         generator seed (default 20231231)
+)";
+
+constexpr const char* kServeHelp = R"(xmargin serve [options]
+
+Serves the HTTP API until SIGTERM or SIGINT, then stops accepting, lets in-flight requests
+finish and exits 0.
+  POST /v1/margin   a margin request (JSON, or MessagePack with Content-Type application/msgpack;
+                    Accept: application/msgpack for a MessagePack answer)
+  GET  /v1/info     version, backend, device, limits
+  GET  /healthz     liveness, never authenticated
+  GET  /readyz      readiness
+  GET  /metrics     Prometheus text format
+
+Options:
+  --host ADDR          address to bind (default 127.0.0.1: loopback only)
+  --port N             port (default 8080; 0 picks a free one, printed on stdout)
+  --token-file FILE    require "Authorization: Bearer <first line of FILE>" on /v1 routes;
+                       or set XMARGIN_TOKEN in the environment (not both). Tokens are never
+                       taken on the command line.
+  --workers N          concurrent margin computations (default: hardware threads)
+  --queue N            requests allowed to wait for a worker; beyond it 503 (default 64)
+  --timeout-ms N       per-request time limit, waiting included (default 30000)
+  --max-body-bytes N   larger bodies get 413 (default 67108864)
+  --max-scenarios N    the largest config.scenarios accepted (default 1000000)
+  --max-work N         the largest accounts x scenarios per request (default 1e11)
+  --access-log         one line per request on stderr
 )";
 
 struct Args {
@@ -230,6 +264,85 @@ int cmdDemo(int argc, char** argv) {
   return 0;
 }
 
+std::string readToken(const Args& a) {
+  const char* env = std::getenv("XMARGIN_TOKEN");
+  const bool fromEnv = env != nullptr && *env != '\0';
+  if (a.has("--token-file") && fromEnv) {
+    throw InputError("", "give the token either with --token-file or XMARGIN_TOKEN, not both", "usage");
+  }
+  std::string token;
+  if (a.has("--token-file")) {
+    std::istringstream lines(readFile(a.options.at("--token-file")));
+    std::getline(lines, token);
+    while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\t')) token.pop_back();
+    if (token.empty()) throw InputError("", "the token file's first line is empty", "usage");
+  } else if (fromEnv) {
+    token = env;
+  }
+  return token;
+}
+
+int cmdServe(int argc, char** argv) {
+  const Args a = parseArgs(argc, argv, 2, {"--help", "--access-log"},
+                           {"--host", "--port", "--token-file", "--workers", "--queue", "--timeout-ms",
+                            "--max-body-bytes", "--max-scenarios", "--max-work", "--token"});
+  if (a.has("--help")) {
+    std::cout << kServeHelp;
+    return 0;
+  }
+  if (a.has("--token")) {
+    throw InputError("", "tokens are not taken on the command line (they would show in ps); use "
+                         "--token-file FILE or XMARGIN_TOKEN", "usage");
+  }
+  if (!a.positional.empty()) throw InputError("", "serve takes no arguments (see --help)", "usage");
+  ServerOptions o;
+  if (a.has("--host")) o.host = a.options.at("--host");
+  o.port = static_cast<int>(intOption(a, "--port", o.port, 0, 65535));
+  o.token = readToken(a);
+  o.workers = static_cast<int>(intOption(a, "--workers", 0, 1, 1024));
+  o.queue = static_cast<int>(intOption(a, "--queue", o.queue, 0, 100000));
+  o.timeoutMs = static_cast<int>(intOption(a, "--timeout-ms", o.timeoutMs, 1, 86'400'000));
+  o.maxBodyBytes = intOption(a, "--max-body-bytes", o.maxBodyBytes, 1, int64_t{1} << 40);
+  o.limits.maxScenarios = intOption(a, "--max-scenarios", o.limits.maxScenarios, 1, 100'000'000);
+  o.limits.maxWork = static_cast<double>(intOption(a, "--max-work", static_cast<int64_t>(o.limits.maxWork), 1, INT64_MAX));
+  o.accessLog = a.has("--access-log");
+
+  // SIGTERM and SIGINT are taken by a waiting thread, never by a handler: block them before any
+  // server thread starts so that every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  MarginServer server(o);
+  int port;
+  try {
+    port = server.bind();
+  } catch (const std::exception& e) {
+    throw InputError("", e.what(), "io_error");
+  }
+  std::atomic<bool> done{false};
+  std::thread waiter([&] {
+    const timespec tick{0, 200'000'000};
+    while (!done) {
+      const int sig = sigtimedwait(&signals, nullptr, &tick);
+      if (sig == SIGTERM || sig == SIGINT) {
+        std::cerr << "xmargin serve: signal " << sig << ", draining in-flight requests\n";
+        server.stop();
+        break;
+      }
+    }
+  });
+  std::cout << "xmargin serve: listening on http://" << o.host << ":" << port << " (backend "
+            << server.backend() << ", auth " << (o.token.empty() ? "off" : "on") << ")" << std::endl;
+  server.serve();
+  done = true;
+  waiter.join();
+  std::cerr << "xmargin serve: stopped\n";
+  return 0;
+}
+
 int cmdInfo() {
   Json backends = Json::array();
   for (const BackendAvailability& b : listBackends()) {
@@ -260,6 +373,7 @@ int dispatch(int argc, char** argv) {
   if (cmd == "demo") return cmdDemo(argc, argv);
   if (cmd == "generate") return cmdGenerate(argc, argv);
   if (cmd == "info") return cmdInfo();
+  if (cmd == "serve") return cmdServe(argc, argv);
   throw InputError("", "unknown command \"" + cmd + "\" (see xmargin --help)", "usage");
 }
 

@@ -41,6 +41,12 @@ class BackendError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A request ran past its time limit (EngineOptions::deadline): 503 with Retry-After.
+class DeadlineError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 [[noreturn]] inline void failAssert(const char* expr, const char* file, int line,
                                    const std::string& msg) {
   throw InternalError(std::string("internal error: ") + msg + " (" + expr + " at " + file + ":" +

@@ -4,11 +4,21 @@
 #include <chrono>
 
 #include "host/BackendRegistry.h"
+#include "host/Errors.h"
 #include "host/Margin.h"
 #include "host/RiskProblem.h"
 #include "host/Version.h"
 
 namespace xm {
+namespace {
+
+void checkDeadline(const EngineOptions& options) {
+  if (std::chrono::steady_clock::now() > options.deadline) {
+    throw DeadlineError("the request exceeded its time limit");
+  }
+}
+
+}  // namespace
 
 RunSummary runMargin(const MarginRequest& request, const EngineOptions& options, ResultSink& sink) {
   const auto start = std::chrono::steady_clock::now();
@@ -26,6 +36,7 @@ RunSummary runMargin(const MarginRequest& request, const EngineOptions& options,
   run.correlationRepairDistance = problem.factors.repairDistance;
 
   auto session = backend->prepare(problem);
+  checkDeadline(options);
   const int64_t total = static_cast<int64_t>(request.accounts.size());
   const int64_t batchSize =
       std::max<int64_t>(1, options.batchAccounts > 0 ? options.batchAccounts
@@ -42,6 +53,7 @@ RunSummary runMargin(const MarginRequest& request, const EngineOptions& options,
       summary.totals.add(results[i]);
     }
     sink.accounts(first, results);
+    checkDeadline(options);
   }
   run.elapsedMs =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();

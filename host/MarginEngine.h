@@ -3,6 +3,7 @@
 // accounts batch by batch and hand each batch's results to a sink as soon as it is done, so that
 // memory stays bounded whatever the number of accounts.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <vector>
@@ -14,6 +15,8 @@ namespace xm {
 
 struct EngineOptions {
   int64_t batchAccounts = 0;  // 0: the backend's own choice
+  // Checked after scenario preparation and after every batch: past it, DeadlineError.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
 class ResultSink {

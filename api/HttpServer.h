@@ -1,0 +1,65 @@
+#pragma once
+// `xmargin serve`: the contract's HTTP API (contract §7) on cpp-httplib.
+//
+//   POST /v1/margin   a request (contract §2) -> a response (§4); JSON or MessagePack
+//   GET  /v1/info     version, backends, device, limits
+//   GET  /healthz     liveness (never authenticated)
+//   GET  /readyz      200 once the backend is initialised and the socket bound, else 503
+//   GET  /metrics     Prometheus text format
+//
+// Load: margin requests run on at most `workers` at once; up to `queue` more wait. Beyond that
+// the answer is 503 with Retry-After, never an unbounded queue. Each request has a time limit.
+// stop() stops accepting, lets in-flight requests finish, and serve() then returns.
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "host/MarginConfig.h"
+
+namespace xm {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 8080;          // 0: an ephemeral port (see MarginServer::bind)
+  std::string token;        // empty: no authentication; else Bearer token for /v1 routes
+  int workers = 0;          // concurrent margin computations; 0: hardware threads
+  int queue = 64;           // margin requests allowed to wait for a worker
+  int timeoutMs = 30000;    // per-request limit, waiting included
+  int64_t maxBodyBytes = 64ll << 20;
+  int connectionThreads = 0;  // HTTP connection threads; 0: workers + queue + 8
+  Limits limits;
+  bool accessLog = false;   // one line per request on stderr
+};
+
+class MarginServer {
+ public:
+  explicit MarginServer(ServerOptions options);
+  ~MarginServer();
+  MarginServer(const MarginServer&) = delete;
+  MarginServer& operator=(const MarginServer&) = delete;
+
+  // Binds the socket; returns the port (the chosen one when options.port is 0). Throws
+  // std::runtime_error when the address cannot be bound.
+  int bind();
+  // Serves until stop(); returns once in-flight requests are done.
+  void serve();
+  // Safe from any thread; idempotent.
+  void stop();
+
+  bool ready() const;
+  const ServerOptions& options() const;
+  std::string backend() const;  // the backend `auto` resolves to here
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Compares secrets in time independent of where they differ (the length may leak).
+bool constantTimeEquals(const std::string& a, const std::string& b);
+
+}  // namespace xm
