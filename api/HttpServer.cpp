@@ -1,5 +1,9 @@
 #include "api/HttpServer.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -102,6 +106,24 @@ void sendError(const httplib::Request& req, httplib::Response& res, int status,
 const char* const kRoutes[][2] = {{"/v1/margin", "POST"}, {"/v1/info", "GET"},
                                   {"/healthz", "GET"},    {"/readyz", "GET"},
                                   {"/metrics", "GET"}};
+
+// cpp-httplib 0.11 listens with a backlog of 5: a burst of new connections while the accept
+// thread is busy overflows it and the kernel resets them. Find our listening socket by its port
+// and raise the backlog (listen() on a listening socket only updates it).
+void widenListenBacklog(int port) {
+  for (int fd = 0; fd < 4096; ++fd) {
+    int accepting = 0;
+    socklen_t len = sizeof accepting;
+    if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &accepting, &len) != 0 || !accepting) continue;
+    sockaddr_storage addr{};
+    socklen_t alen = sizeof addr;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) continue;
+    int p = -1;
+    if (addr.ss_family == AF_INET) p = ntohs(reinterpret_cast<sockaddr_in*>(&addr)->sin_port);
+    if (addr.ss_family == AF_INET6) p = ntohs(reinterpret_cast<sockaddr_in6*>(&addr)->sin6_port);
+    if (p == port) ::listen(fd, SOMAXCONN);
+  }
+}
 
 const char* allowedMethod(const std::string& path) {
   for (const auto& r : kRoutes)
@@ -322,6 +344,7 @@ int MarginServer::bind() {
                              std::to_string(impl_->options.port));
   }
   impl_->options.port = port;
+  widenListenBacklog(port);
   impl_->bound = true;
   return port;
 }

@@ -5,24 +5,11 @@
 
 #include "api/JsonCodec.h"
 #include "host/MarginEngine.h"
+#include "tests/BadRequests.h"
 #include "tests/TestSupport.h"
 
 namespace xm {
 namespace {
-
-Json validRequest() {
-  Json r = test::baseRequest();
-  r["accounts"].push_back(test::account("acct-1", Json::array({test::position("BTC-PERP", 1, 50000)}),
-                                        Json::array({{{"asset", "USD"}, {"amount", 10000}}})));
-  return r;
-}
-
-struct BadCase {
-  const char* name;
-  std::function<void(Json&)> mutate;
-  const char* path;
-  const char* code = "invalid_request";
-};
 
 // Runs parse and the engine (the PSD check lives in the factor model), returning the error.
 std::optional<InputError> refuse(const Json& body, const Limits& limits = {}) {
@@ -34,78 +21,11 @@ std::optional<InputError> refuse(const Json& body, const Limits& limits = {}) {
   return std::nullopt;
 }
 
-TEST(JsonErrors, ValidRequestIsAccepted) { EXPECT_FALSE(refuse(validRequest()).has_value()); }
+TEST(JsonErrors, ValidRequestIsAccepted) { EXPECT_FALSE(refuse(test::validRequest()).has_value()); }
 
 TEST(JsonErrors, ContractSection5InputsAreRefusedWithTheirPath) {
-  const BadCase cases[] = {
-      {"wrong type: price as string", [](Json& r) { r["market"]["assets"][1]["price"] = "50000"; }, "/market/assets/1/price"},
-      {"wrong type: qty as bool", [](Json& r) { r["accounts"][0]["positions"][0]["qty"] = true; }, "/accounts/0/positions/0/qty"},
-      {"wrong type: accounts not array", [](Json& r) { r["accounts"] = Json::object(); }, "/accounts"},
-      {"wrong type: scenarios fractional", [](Json& r) { r["config"]["scenarios"] = 100.5; }, "/config/scenarios"},
-      {"missing market", [](Json& r) { r.erase("market"); }, "/market"},
-      {"missing as_of", [](Json& r) { r["market"].erase("as_of"); }, "/market/as_of"},
-      {"missing price", [](Json& r) { r["market"]["assets"][1].erase("price"); }, "/market/assets/1/price"},
-      {"missing entry_price", [](Json& r) { r["accounts"][0]["positions"][0].erase("entry_price"); }, "/accounts/0/positions/0/entry_price"},
-      {"missing option strike", [](Json& r) { r["instruments"][4].erase("strike"); }, "/instruments/4/strike"},
-      {"missing future expiry", [](Json& r) { r["instruments"][2].erase("expiry"); }, "/instruments/2/expiry"},
-      {"unknown instrument type", [](Json& r) { r["instruments"][0]["type"] = "swap"; }, "/instruments/0/type"},
-      {"unknown option right", [](Json& r) { r["instruments"][4]["right"] = "straddle"; }, "/instruments/4/right"},
-      {"unknown measure", [](Json& r) { r["config"]["measure"] = "cvar"; }, "/config/measure"},
-      {"unknown shocks", [](Json& r) { r["config"]["shocks"] = "laplace"; }, "/config/shocks"},
-      {"unknown backend", [](Json& r) { r["config"]["backend"] = "tpu"; }, "/config/backend"},
-      {"unknown field", [](Json& r) { r["config"]["confidance"] = 0.99; }, "/config/confidance"},
-      {"field not for this type", [](Json& r) { r["instruments"][0]["strike"] = 5; }, "/instruments/0/strike"},
-      {"infinite price", [](Json& r) { r["market"]["assets"][1]["price"] = HUGE_VAL; }, "/market/assets/1/price"},
-      {"zero price", [](Json& r) { r["market"]["assets"][1]["price"] = 0; }, "/market/assets/1/price"},
-      {"negative price", [](Json& r) { r["market"]["assets"][1]["price"] = -5; }, "/market/assets/1/price"},
-      {"negative strike", [](Json& r) { r["instruments"][4]["strike"] = -1; }, "/instruments/4/strike"},
-      {"negative vol", [](Json& r) { r["market"]["assets"][1]["vol"] = -0.1; }, "/market/assets/1/vol"},
-      {"negative iv", [](Json& r) { r["instruments"][4]["iv"] = -0.1; }, "/instruments/4/iv"},
-      {"rho above 1", [](Json& r) { r["market"]["correlations"][0]["rho"] = 1.2; }, "/market/correlations/0/rho"},
-      {"rho below -1", [](Json& r) { r["market"]["correlations"][0]["rho"] = -1.01; }, "/market/correlations/0/rho"},
-      {"matrix entry outside [-1, 1]",
-       [](Json& r) {
-         r["market"].erase("correlations");
-         r["market"]["correlation"] = {{"assets", {"BTC", "ETH"}}, {"matrix", {{1, 1.5}, {1.5, 1}}}};
-       },
-       "/market/correlation/matrix/0/1"},
-      {"asymmetric matrix",
-       [](Json& r) {
-         r["market"].erase("correlations");
-         r["market"]["correlation"] = {{"assets", {"BTC", "ETH"}}, {"matrix", {{1, 0.5}, {0.4, 1}}}};
-       },
-       "/market/correlation/matrix/1/0"},
-      {"matrix not positive semidefinite",
-       [](Json& r) {
-         r["market"]["assets"].push_back({{"id", "SOL"}, {"price", 100}, {"vol", 1.0}});
-         r["market"]["correlations"] = {{{"a", "BTC"}, {"b", "ETH"}, {"rho", 0.9}},
-                                        {{"a", "BTC"}, {"b", "SOL"}, {"rho", 0.9}},
-                                        {{"a", "ETH"}, {"b", "SOL"}, {"rho", -0.9}}};
-       },
-       "/market/correlations"},
-      {"unknown instrument reference", [](Json& r) { r["accounts"][0]["positions"][0]["instrument"] = "DOGE-PERP"; }, "/accounts/0/positions/0/instrument"},
-      {"unknown underlying", [](Json& r) { r["instruments"][0]["underlying"] = "DOGE"; }, "/instruments/0/underlying"},
-      {"unknown collateral asset", [](Json& r) { r["accounts"][0]["collateral"][0]["asset"] = "EUR"; }, "/accounts/0/collateral/0/asset"},
-      {"unknown asset in correlations", [](Json& r) { r["market"]["correlations"][0]["b"] = "XRP"; }, "/market/correlations/0/b"},
-      {"duplicate asset id", [](Json& r) { r["market"]["assets"][2]["id"] = "BTC"; }, "/market/assets/2/id"},
-      {"duplicate instrument id", [](Json& r) { r["instruments"][1]["id"] = "BTC-PERP"; }, "/instruments/1/id"},
-      {"duplicate account id", [](Json& r) { r["accounts"].push_back(r["accounts"][0]); }, "/accounts/1/id"},
-      {"duplicate correlation pair", [](Json& r) { r["market"]["correlations"].push_back({{"a", "ETH"}, {"b", "BTC"}, {"rho", 0.5}}); }, "/market/correlations/1"},
-      {"confidence 0", [](Json& r) { r["config"]["confidence"] = 0; }, "/config/confidence"},
-      {"confidence 1", [](Json& r) { r["config"]["confidence"] = 1; }, "/config/confidence"},
-      {"confidence 1.5", [](Json& r) { r["config"]["confidence"] = 1.5; }, "/config/confidence"},
-      {"student-t dof 2", [](Json& r) { r["config"]["shocks"] = {{"student_t", {{"dof", 2}}}}; }, "/config/shocks/student_t/dof"},
-      {"student-t dof 1.5", [](Json& r) { r["config"]["shocks"] = {{"student_t", {{"dof", 1.5}}}}; }, "/config/shocks/student_t/dof"},
-      {"scenarios 0", [](Json& r) { r["config"]["scenarios"] = 0; }, "/config/scenarios"},
-      {"scenarios above limit", [](Json& r) { r["config"]["scenarios"] = 2000000; }, "/config/scenarios"},
-      {"negative seed", [](Json& r) { r["config"]["seed"] = -1; }, "/config/seed"},
-      {"bad timestamp", [](Json& r) { r["market"]["as_of"] = "2026-02-30T00:00:00Z"; }, "/market/as_of"},
-      {"empty id", [](Json& r) { r["accounts"][0]["id"] = ""; }, "/accounts/0/id"},
-      {"mm_ratio above 1", [](Json& r) { r["config"]["mm_ratio"] = 1.5; }, "/config/mm_ratio"},
-      {"horizon 0", [](Json& r) { r["config"]["horizon_days"] = 0; }, "/config/horizon_days"},
-  };
-  for (const BadCase& c : cases) {
-    Json body = validRequest();
+  for (const test::BadCase& c : test::badRequests()) {
+    Json body = test::validRequest();
     c.mutate(body);
     const auto err = refuse(body);
     ASSERT_TRUE(err.has_value()) << c.name << ": accepted";
@@ -133,7 +53,7 @@ TEST(JsonErrors, MalformedJsonIsRefused) {
 TEST(JsonErrors, WorkOverTheLimitNamesTheLimit) {
   Limits limits;
   limits.maxWork = 1000;
-  const auto err = refuse(validRequest(), limits);  // 1 account x 4000 scenarios
+  const auto err = refuse(test::validRequest(), limits);  // 1 account x 4000 scenarios
   ASSERT_TRUE(err.has_value());
   EXPECT_EQ(err->code(), "limit_exceeded");
   EXPECT_EQ(err->path(), "/config/scenarios");
@@ -141,7 +61,7 @@ TEST(JsonErrors, WorkOverTheLimitNamesTheLimit) {
 }
 
 TEST(JsonErrors, RepairOptionAcceptsAnIndefiniteMatrix) {
-  Json body = validRequest();
+  Json body = test::validRequest();
   body["market"]["assets"].push_back({{"id", "SOL"}, {"price", 100}, {"vol", 1.0}});
   body["market"]["correlations"] = {{{"a", "BTC"}, {"b", "ETH"}, {"rho", 0.9}},
                                     {{"a", "BTC"}, {"b", "SOL"}, {"rho", 0.9}},
@@ -156,7 +76,7 @@ TEST(JsonErrors, RepairOptionAcceptsAnIndefiniteMatrix) {
 }
 
 TEST(JsonErrors, CudaWithoutDeviceIsAClearError) {
-  Json body = validRequest();
+  Json body = test::validRequest();
   body["config"]["backend"] = "cuda";
   try {
     computeMargin(parseRequest(body));
