@@ -9,6 +9,7 @@ packages=(
   libeigen3-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev
+  python3-yaml python3-jsonschema
 )
 
 missing=()

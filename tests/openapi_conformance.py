@@ -1,0 +1,176 @@
+#!/usr/bin/python3
+"""Checks that real answers of `xmargin serve` match api/openapi.yaml.
+
+Starts the real binary on an ephemeral loopback port, sends a request for every documented
+route and every documented status it can provoke, and validates each answer's content type and
+body against the schema the spec gives for that path, method and status (JSON Schema 2020-12,
+as OpenAPI 3.1 uses). Also validates the contract's example request against MarginRequest and
+checks that every documented path and status was exercised. Needs Debian's python3-yaml and
+python3-jsonschema (scripts/setup.sh installs them). Ends with 'N passed, M failed'.
+"""
+import argparse, http.client, json, os, signal, subprocess, sys, tempfile
+
+import jsonschema
+import yaml
+
+ap = argparse.ArgumentParser()
+ap.add_argument("--binary", required=True)
+ap.add_argument("--source", required=True)
+args = ap.parse_args()
+
+spec = yaml.safe_load(open(os.path.join(args.source, "api/openapi.yaml")))
+example = json.load(open(os.path.join(args.source, "examples/contract-request.json")))
+passed, failed, exercised = 0, 0, set()
+
+
+def check(name, ok, detail=""):
+    global passed, failed
+    if ok:
+        passed += 1
+    else:
+        failed += 1
+        print(f"FAIL {name}: {detail}")
+
+
+def deref(node):
+    """Follows a local $ref (#/a/b) in the spec."""
+    while isinstance(node, dict) and set(node) == {"$ref"}:
+        target = spec
+        for part in node["$ref"].lstrip("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def validator(schema):
+    # Validate against the whole spec so that $ref's to #/components/... resolve.
+    root = dict(spec)
+    root["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    resolver = jsonschema.RefResolver.from_schema(root)
+    return jsonschema.Draft202012Validator(schema, resolver=resolver)
+
+
+def validate(name, schema, instance):
+    errors = sorted(validator(schema).iter_errors(instance), key=lambda e: list(e.path))
+    check(name, not errors, "; ".join(f"{list(e.path)}: {e.message}" for e in errors[:3]))
+
+
+def expect(name, method, path, status, body=None, headers=None):
+    headers = dict(headers or {})
+    if body is not None and "Content-Type" not in headers:
+        headers["Content-Type"] = "application/json"
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    data = body if isinstance(body, (bytes, type(None))) else json.dumps(body).encode()
+    conn.request(method, path, body=data, headers=headers)
+    res = conn.getresponse()
+    raw = res.read()
+    conn.close()
+    check(f"{name}: status", res.status == status, f"got {res.status}, expected {status}: {raw[:200]!r}")
+    op = spec["paths"].get(path, {}).get(method.lower())
+    responses = op["responses"] if op else {}
+    documented = responses.get(str(res.status))
+    if res.status == 405 and op is None:
+        # A method the path does not have: the spec documents it once, as components/responses/
+        # MethodNotAllowed, since OpenAPI has no per-path responses.
+        documented = spec["components"]["responses"]["MethodNotAllowed"]
+        exercised.add((path, "405"))
+    if documented is None:
+        check(f"{name}: status {res.status} documented for {method} {path}", path not in spec["paths"],
+              "not in the spec")
+        return res, raw
+    exercised.add((path, method.lower(), str(res.status)))
+    documented = deref(documented)
+    ctype = res.getheader("Content-Type", "").split(";")[0]
+    content = documented.get("content", {})
+    check(f"{name}: content type {ctype}", ctype in content, f"spec has {list(content)}")
+    for header, h in documented.get("headers", {}).items():
+        value = res.getheader(header)
+        check(f"{name}: header {header}", value is not None, "missing")
+        if value is not None:
+            validate(f"{name}: header {header}", h["schema"], value)
+    if ctype == "application/json" and ctype in content:
+        validate(f"{name}: body", content[ctype]["schema"], json.loads(raw))
+    return res, raw
+
+
+def start(extra_args, env=None):
+    proc = subprocess.Popen([args.binary, "serve", "--port", "0", *extra_args],
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
+    line = proc.stdout.readline()
+    return proc, int(line.strip().rsplit(":", 1)[1].split()[0].rstrip(")"))
+
+
+def stop(proc, name):
+    proc.send_signal(signal.SIGTERM)
+    check(f"{name}: exits 0 on SIGTERM", proc.wait(timeout=60) == 0)
+
+
+# The request side of the contract.
+validate("example request matches MarginRequest", {"$ref": "#/components/schemas/MarginRequest"}, example)
+
+proc, port = start(["--max-body-bytes", "200000", "--max-scenarios", "100000", "--max-work", "50000"])
+try:
+    expect("margin", "POST", "/v1/margin", 200, example)
+    student = json.loads(json.dumps(example))
+    student["config"]["shocks"] = {"student_t": {"dof": 4}}
+    student["config"]["correlation_repair"] = "nearest"
+    expect("margin, student-t", "POST", "/v1/margin", 200, student)
+    bad = json.loads(json.dumps(example))
+    bad["accounts"][0]["positions"][0]["qty"] = "two"
+    _, raw = expect("bad input", "POST", "/v1/margin", 400, bad)
+    check("bad input names the field", json.loads(raw)["error"]["path"] == "/accounts/0/positions/0/qty", raw)
+    expect("malformed", "POST", "/v1/margin", 400, b"{\"market\": ")
+    expect("wrong method", "GET", "/v1/margin", 405)
+    expect("too large", "POST", "/v1/margin", 413, b" " * 300000)
+    expect("wrong content type", "POST", "/v1/margin", 415, b"x", {"Content-Type": "text/csv"})
+    big = json.loads(json.dumps(example))
+    big["config"]["scenarios"] = 60000  # 1 account x 60,000 > --max-work 50,000
+    _, raw = expect("work over the limit", "POST", "/v1/margin", 413, big)
+    check("work limit named", "50000" in json.loads(raw)["error"]["message"], raw)
+    expect("info", "GET", "/v1/info", 200)
+    expect("info, wrong method", "POST", "/v1/info", 405, b"{}")
+    expect("healthz", "GET", "/healthz", 200)
+    expect("healthz, wrong method", "POST", "/healthz", 405, b"{}")
+    expect("readyz", "GET", "/readyz", 200)
+    expect("readyz, wrong method", "DELETE", "/readyz", 405)
+    res, raw = expect("metrics", "GET", "/metrics", 200)
+    text = raw.decode()
+    for family in ["xmargin_http_requests_total", "xmargin_http_request_duration_seconds_bucket",
+                   "xmargin_accounts_computed_total", "xmargin_scenario_accounts_computed_total",
+                   "xmargin_backend_info"]:
+        check(f"metrics has {family}", family in text)
+    expect("metrics, wrong method", "POST", "/metrics", 405, b"{}")
+    _, raw = expect("unknown route", "GET", "/v2/nothing", 404)
+    validate("unknown route body", {"$ref": "#/components/schemas/Error"}, json.loads(raw))
+finally:
+    stop(proc, "open server")
+
+with tempfile.NamedTemporaryFile("w", suffix=".token", delete=False) as f:
+    f.write("conformance-token\n")
+proc, port = start(["--token-file", f.name, "--timeout-ms", "1", "--workers", "1"])
+try:
+    expect("margin without token", "POST", "/v1/margin", 401, example)
+    expect("info without token", "GET", "/v1/info", 401)
+    expect("healthz without token", "GET", "/healthz", 200)
+    auth = {"Authorization": "Bearer conformance-token"}
+    expect("info with token", "GET", "/v1/info", 200, headers=auth)
+    slow = json.loads(json.dumps(example))
+    slow["config"]["scenarios"] = 400000
+    expect("past the time limit", "POST", "/v1/margin", 503, slow, auth)
+finally:
+    stop(proc, "token server")
+    os.unlink(f.name)
+
+# Every documented (path, method, status) except those no test can provoke on demand, and a
+# wrong method on every path.
+unreachable = {("/v1/margin", "post", "500"), ("/readyz", "get", "503")}
+for path, ops in spec["paths"].items():
+    check(f"exercised a wrong method on {path}", (path, "405") in exercised)
+    for method, op in ops.items():
+        for status in op["responses"]:
+            key = (path, method, status)
+            if key not in unreachable:
+                check(f"exercised {method.upper()} {path} {status}", key in exercised)
+
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
