@@ -4,6 +4,8 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <omp.h>
+
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -162,6 +164,9 @@ struct MarginServer::Impl {
     const int threads = options.connectionThreads;
     http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
     http.set_payload_max_length(static_cast<size_t>(options.maxBodyBytes));
+    // Headers and body go out in separate writes: without TCP_NODELAY, Nagle holds the body
+    // until the client's delayed ACK, adding ~40 ms to every answer.
+    http.set_tcp_nodelay(true);
     http.set_keep_alive_timeout(5);
     http.set_read_timeout(30, 0);
     http.set_write_timeout(30, 0);
@@ -302,6 +307,10 @@ struct MarginServer::Impl {
       Admission* a;
       ~Leave() { a->leave(); }
     } leave{admission.get()};
+    // Share the cores among the requests computing now: OpenMP teams of every request at full
+    // width would oversubscribe them, and idle OpenMP threads spin.
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    omp_set_num_threads(std::max(1, cores / static_cast<int>(std::max<int64_t>(1, admission->load().first))));
     EngineOptions engine;
     engine.deadline = deadline;
     engine.batchAccounts = 4096;  // frequent deadline checks

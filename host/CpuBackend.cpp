@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "host/Errors.h"
-#include "scenarios/ScenarioGenerator.h"
+#include "scenarios/ShockCache.h"
 
 namespace xm {
 namespace {
@@ -37,8 +37,8 @@ class CpuSession final : public RiskSession {
   const double* row(int r) const { return cube_.data() + static_cast<size_t>(r) * n_; }
 
   void buildCube() {
-    ShockMatrix z;
-    ScenarioGenerator(problem_.factors, problem_.shocks).generate(0, n_, z);
+    const auto shocks = cachedShocks(problem_.factors, problem_.shocks, n_);
+    const ShockMatrix& z = *shocks;
     const int64_t rows = static_cast<int64_t>(problem_.rows.size());
     cube_.resize(static_cast<size_t>(rows) * n_);
     constexpr int64_t kChunk = 1024;
@@ -119,9 +119,10 @@ class CpuSession final : public RiskSession {
 class CpuBackend final : public RiskBackend {
  public:
   std::string name() const override { return "cpu"; }
+  // The hardware, not this request's thread share (which the server varies with load).
   std::string device() const override {
-    return std::to_string(omp_get_max_threads()) + " OpenMP threads on " +
-           std::to_string(std::thread::hardware_concurrency()) + " hardware threads";
+    return "CPU, " + std::to_string(std::thread::hardware_concurrency()) +
+           " hardware threads (OpenMP)";
   }
   std::unique_ptr<RiskSession> prepare(const RiskProblem& problem) override {
     return std::make_unique<CpuSession>(problem);

@@ -3,7 +3,8 @@
 // accounts (aggregation, selection). Always built, always tested.
 //
 // Memory of one request, in bytes (S scenarios, F factors, R P&L rows, T threads, k tail count):
-//   8·S·R (the PnlCube, kept for the request)  + 16·S·F (shocks, freed after revaluation)
+//   8·S·R (the PnlCube, kept for the request)  + 16·S·F (draws and shocks while generating;
+//   the shocks, 8·S·F, stay in the process-wide ShockCache, at most 256 MiB in all)
 //   + T·(16·S + 4·k) (per-thread loss and selection scratch)
 //   + per batch of B accounts with L legs: 28·L + 40·B (CSR legs and results)
 // The cube does not grow with accounts; batches bound the rest.

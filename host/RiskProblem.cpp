@@ -43,15 +43,31 @@ RiskProblem compileProblem(const MarginRequest& request) {
   p.confidence = config.confidence;
   p.tailCount = tailCount(config.confidence, config.scenarios);
 
+  // Only what some account holds is revalued: a row's values depend on its instrument and the
+  // scenario set alone, so leaving out the rest changes no figure (the factor model keeps every
+  // risky asset, so the draws do not change either).
   const int n = static_cast<int>(market.assets.size());
+  const auto& instruments = request.instruments;
+  std::vector<char> heldAsset(n, 0), heldInstrument(instruments.size(), 0);
+  for (const Account& a : request.accounts) {
+    for (const Position& pos : a.positions) heldInstrument[pos.instrument] = 1;
+    for (const Collateral& c : a.collateral) heldAsset[c.asset] = 1;
+  }
+  for (size_t i = 0; i < instruments.size(); ++i) {
+    const InstrumentType t = instruments[i].type;
+    if (heldInstrument[i] && (t == InstrumentType::Spot || t == InstrumentType::Perpetual ||
+                              t == InstrumentType::InversePerpetual)) {
+      heldAsset[instruments[i].underlying] = 1;
+    }
+  }
+
   p.spotRowOf.assign(n, -1);
   for (int a = 0; a < n; ++a) {
-    if (!market.assets[a].risky()) continue;
+    if (!market.assets[a].risky() || !heldAsset[a]) continue;
     p.spotRowOf[a] = static_cast<int>(p.rows.size());
     p.rows.push_back(baseRow(market, p.factors, a, h, RowKind::Spot));
   }
 
-  const auto& instruments = request.instruments;
   p.instrumentRow.assign(instruments.size(), -1);
   p.unitValueNow.assign(instruments.size(), 0.0);
   for (size_t i = 0; i < instruments.size(); ++i) {
@@ -73,7 +89,7 @@ RiskProblem compileProblem(const MarginRequest& request) {
         row.valueNow = under.price * row.carryNow;
         p.unitValueNow[i] = row.valueNow;
         // A future on a riskless asset still moves deterministically with carry when rate != 0.
-        if (row.priceFactor >= 0 || row.carryNow != row.carryLater) {
+        if (heldInstrument[i] && (row.priceFactor >= 0 || row.carryNow != row.carryLater)) {
           p.instrumentRow[i] = static_cast<int>(p.rows.size());
           p.rows.push_back(row);
         }
@@ -90,8 +106,10 @@ RiskProblem compileProblem(const MarginRequest& request) {
         row.volDrift = -0.5 * under.volOfVol * under.volOfVol * h;
         row.valueNow = blackScholes(row.call, under.price, ins.strike, t0, ins.iv, market.rate);
         p.unitValueNow[i] = row.valueNow;
-        p.instrumentRow[i] = static_cast<int>(p.rows.size());
-        p.rows.push_back(row);
+        if (heldInstrument[i]) {
+          p.instrumentRow[i] = static_cast<int>(p.rows.size());
+          p.rows.push_back(row);
+        }
         break;
       }
     }
