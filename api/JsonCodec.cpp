@@ -383,7 +383,8 @@ MarginRequest parseRequestText(std::string_view text, const Limits& limits) {
   Json body;
   try {
     body = Json::parse(text.begin(), text.end());
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
+    // parse_error, and out_of_range for a number beyond double's range (found by fuzzing).
     throw InputError("", std::string("malformed JSON: ") + e.what());
   }
   return parseRequest(body, limits);

@@ -135,3 +135,36 @@ TEST(ShockDraws, StudentTHasFatterTailsThanNormal) {
 
 }  // namespace
 }  // namespace xm
+
+#include "scenarios/ShockCache.h"
+
+namespace xm {
+namespace {
+
+TEST(ShockCache, ReturnsTheGeneratorsBitsAndKeysOnEverything) {
+  Market m;
+  m.assets = {{"A", 1.0, 0.5, 0.0, 0.0}, {"B", 2.0, 0.7, 1.0, -0.5}};
+  m.correlation = Eigen::MatrixXd::Identity(2, 2);
+  m.correlation(0, 1) = m.correlation(1, 0) = 0.3;
+  const FactorModel model = buildFactorModel(m, CorrelationRepair::None);
+  const ShockSpec spec{42, true, 5.0};
+  ShockMatrix fresh;
+  ScenarioGenerator(model, spec).generate(0, 3000, fresh);
+  const auto first = cachedShocks(model, spec, 3000);
+  const auto again = cachedShocks(model, spec, 3000);
+  EXPECT_EQ(first.get(), again.get());  // served from the cache
+  EXPECT_TRUE(*first == fresh);          // bit for bit
+  EXPECT_NE(cachedShocks(model, {43, true, 5.0}, 3000).get(), first.get());
+  EXPECT_NE(cachedShocks(model, {42, true, 6.0}, 3000).get(), first.get());
+  EXPECT_NE(cachedShocks(model, {42, false, 0.0}, 3000).get(), first.get());
+  EXPECT_NE(cachedShocks(model, spec, 3001).get(), first.get());
+  FactorModel other = model;
+  other.loading(1, 0) += 1e-15;
+  EXPECT_NE(cachedShocks(other, spec, 3000).get(), first.get());
+  setShockCacheCapacity(0);  // disabled: every call generates
+  EXPECT_NE(cachedShocks(model, spec, 3000).get(), cachedShocks(model, spec, 3000).get());
+  setShockCacheCapacity(size_t{256} << 20);
+}
+
+}  // namespace
+}  // namespace xm
