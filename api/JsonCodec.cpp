@@ -531,7 +531,9 @@ Json accountToJson(const MarginRequest& request, int64_t index, const AccountRes
 Json runToJson(const RunInfo& run) {
   Json j{{"backend", run.backend}, {"device", run.device}, {"scenarios", run.scenarios},
          {"seed", run.seed}, {"tail_count", run.tailCount}, {"elapsed_ms", run.elapsedMs},
-         {"version", kVersion}, {"correlation_repair", run.correlationRepair}};
+         {"version", kVersion}, {"correlation_repair", run.correlationRepair},
+         {"stages_ms", {{"compile", run.compileMs}, {"prepare", run.prepareMs},
+                        {"risk", run.riskMs}, {"margin", run.marginMs}}}};
   if (run.correlationRepair != "none") j["correlation_repair_distance"] = run.correlationRepairDistance;
   return j;
 }
@@ -563,9 +565,13 @@ StreamingResponseWriter::StreamingResponseWriter(const MarginRequest& request, s
 }
 
 void StreamingResponseWriter::accounts(int64_t first, const std::vector<AccountResult>& results) {
-  for (size_t i = 0; i < results.size(); ++i) {
-    out_ << (any_ ? "," : "") << (indent_ >= 0 ? "\n" : "")
-         << accountToJson(request_, first + static_cast<int64_t>(i), results[i]).dump(indent_);
+  // Serialise the batch's accounts in parallel, write them in request order.
+  const int64_t n = static_cast<int64_t>(results.size());
+  std::vector<std::string> text(n);
+#pragma omp parallel for schedule(dynamic, 64)
+  for (int64_t i = 0; i < n; ++i) text[i] = accountToJson(request_, first + i, results[i]).dump(indent_);
+  for (int64_t i = 0; i < n; ++i) {
+    out_ << (any_ ? "," : "") << (indent_ >= 0 ? "\n" : "") << text[i];
     any_ = true;
   }
 }

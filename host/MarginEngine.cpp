@@ -18,10 +18,18 @@ void checkDeadline(const EngineOptions& options) {
   }
 }
 
+double msSince(std::chrono::steady_clock::time_point& mark) {
+  const auto now = std::chrono::steady_clock::now();
+  const double ms = std::chrono::duration<double, std::milli>(now - mark).count();
+  mark = now;
+  return ms;
+}
+
 }  // namespace
 
 RunSummary runMargin(const MarginRequest& request, const EngineOptions& options, ResultSink& sink) {
   const auto start = std::chrono::steady_clock::now();
+  auto mark = start;
   const RiskProblem problem = compileProblem(request);
   auto backend = makeBackend(request.config.backend);
 
@@ -35,7 +43,9 @@ RunSummary runMargin(const MarginRequest& request, const EngineOptions& options,
   run.correlationRepair = problem.factors.repair;
   run.correlationRepairDistance = problem.factors.repairDistance;
 
+  run.compileMs = msSince(mark);
   auto session = backend->prepare(problem);
+  run.prepareMs = msSince(mark);
   checkDeadline(options);
   const int64_t total = static_cast<int64_t>(request.accounts.size());
   const int64_t batchSize =
@@ -47,12 +57,14 @@ RunSummary runMargin(const MarginRequest& request, const EngineOptions& options,
     const int64_t count = std::min(batchSize, total - first);
     const AccountBatch batch = compileBatch(request, problem, first, count);
     session->compute(batch, risk);
+    run.riskMs += msSince(mark);
     results.resize(count);
     for (int64_t i = 0; i < count; ++i) {
       results[i] = assessAccount(request, problem, first + i, risk, i, batch.legBegin[i]);
       summary.totals.add(results[i]);
     }
     sink.accounts(first, results);
+    run.marginMs += msSince(mark);
     checkDeadline(options);
   }
   run.elapsedMs =

@@ -52,6 +52,10 @@ struct RunInfo {
   uint64_t seed = 0;
   int64_t tailCount = 0;  // k = ceil((1 - confidence) * scenarios)
   double elapsedMs = 0.0;
+  // Where the time went: compiling the request and picking the backend; scenarios, revaluation
+  // and per-row tails (prepare); aggregation and selection of every batch (risk); margin rules
+  // and handing results to the sink (margin).
+  double compileMs = 0.0, prepareMs = 0.0, riskMs = 0.0, marginMs = 0.0;
   std::string correlationRepair = "none";
   double correlationRepairDistance = 0.0;  // Frobenius norm of (repaired - given)
 };

@@ -64,6 +64,7 @@ class Served {
 
 Json withoutTimings(Json r) {
   r["run"].erase("elapsed_ms");
+  r["run"].erase("stages_ms");
   return r;
 }
 
