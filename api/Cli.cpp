@@ -22,7 +22,9 @@
 #include <vector>
 
 #include "api/Demo.h"
+#ifdef XM_HAVE_SERVER
 #include "api/HttpServer.h"
+#endif
 #include "api/JsonCodec.h"
 #include "host/BackendRegistry.h"
 #include "host/SyntheticExchange.h"
@@ -264,6 +266,7 @@ int cmdDemo(int argc, char** argv) {
   return 0;
 }
 
+#ifdef XM_HAVE_SERVER
 std::string readToken(const Args& a) {
   const char* env = std::getenv("XMARGIN_TOKEN");
   const bool fromEnv = env != nullptr && *env != '\0';
@@ -343,6 +346,8 @@ int cmdServe(int argc, char** argv) {
   return 0;
 }
 
+#endif  // XM_HAVE_SERVER
+
 int cmdInfo() {
   Json backends = Json::array();
   for (const BackendAvailability& b : listBackends()) {
@@ -373,7 +378,11 @@ int dispatch(int argc, char** argv) {
   if (cmd == "demo") return cmdDemo(argc, argv);
   if (cmd == "generate") return cmdGenerate(argc, argv);
   if (cmd == "info") return cmdInfo();
+#ifdef XM_HAVE_SERVER
   if (cmd == "serve") return cmdServe(argc, argv);
+#else
+  if (cmd == "serve") throw InputError("", "this build of xmargin has no HTTP service (cpp-httplib was not found at configure time)", "usage");
+#endif
   throw InputError("", "unknown command \"" + cmd + "\" (see xmargin --help)", "usage");
 }
 

@@ -325,7 +325,7 @@ MarginConfig parseConfig(const Node& n, const Limits& limits) {
   MarginConfig c;
   if (n.raw().is_null()) return c;
   n.object({"measure", "confidence", "horizon_days", "scenarios", "seed", "shocks",
-            "im_multiplier", "mm_ratio", "backend", "correlation_repair", "vol_model"});
+            "im_multiplier", "mm_ratio", "backend", "correlation_repair", "vol_model", "precision"});
   if (n.has("measure"))
     c.measure = n.child("measure").choice<RiskMeasure>({{"es", RiskMeasure::ES}, {"var", RiskMeasure::VaR}});
   if (n.has("confidence")) c.confidence = n.child("confidence").number(0, 1, true, true, "within (0, 1)");
@@ -367,6 +367,9 @@ MarginConfig parseConfig(const Node& n, const Limits& limits) {
     c.correlationRepair = n.child("correlation_repair").choice<CorrelationRepair>(
         {{"none", CorrelationRepair::None}, {"clip", CorrelationRepair::Clip},
          {"nearest", CorrelationRepair::Nearest}});
+  }
+  if (n.has("precision")) {
+    c.precision = n.child("precision").choice<Precision>({{"fp64", Precision::Fp64}, {"fp32", Precision::Fp32}});
   }
   if (n.has("vol_model")) {
     const Node v = n.child("vol_model");
@@ -494,6 +497,7 @@ Json requestToJson(const MarginRequest& r) {
   config["mm_ratio"] = c.mmRatio;
   config["backend"] = toString(c.backend);
   if (c.correlationRepair != CorrelationRepair::None) config["correlation_repair"] = toString(c.correlationRepair);
+  if (c.precision != Precision::Fp64) config["precision"] = toString(c.precision);
   return {{"market", std::move(market)}, {"instruments", std::move(instruments)},
           {"accounts", std::move(accounts)}, {"config", std::move(config)}};
 }
@@ -531,7 +535,8 @@ Json accountToJson(const MarginRequest& request, int64_t index, const AccountRes
 Json runToJson(const RunInfo& run) {
   Json j{{"backend", run.backend}, {"device", run.device}, {"scenarios", run.scenarios},
          {"seed", run.seed}, {"tail_count", run.tailCount}, {"elapsed_ms", run.elapsedMs},
-         {"version", kVersion}, {"correlation_repair", run.correlationRepair},
+         {"version", kVersion}, {"precision", run.precision},
+         {"correlation_repair", run.correlationRepair},
          {"stages_ms", {{"compile", run.compileMs}, {"prepare", run.prepareMs},
                         {"risk", run.riskMs}, {"margin", run.marginMs}}}};
   if (run.correlationRepair != "none") j["correlation_repair_distance"] = run.correlationRepairDistance;

@@ -1,32 +1,331 @@
-// The CUDA backend's entry points. This version queries devices only: the scenario, revaluation
-// and selection kernels arrive with the CUDA backend issue, and until then `auto` uses the CPU.
-#include <cuda_runtime.h>
+// The CUDA backend: scenarios, revaluation, aggregation, selection and Euler contributions on
+// one device, behind the engine interface (host/RiskBackend.h).
+//
+//   prepare   shocks Z (factors × S) -> P&L cube (rows × S, Real) -> per-row long/short ES
+//   compute   accounts in device chunks: legs H2D (copy stream) -> losses (chunk × S) ->
+//             radix-select tails -> contributions -> figures D2H (copy stream); chunk j+1's
+//             upload and chunk j-1's download overlap chunk j's kernels (two slots, events)
+//
+// Memory: the cube, 8·S·R (fp64) or 4·S·R (fp32), lives for the request; Z (and eps above
+// kMaxFusedFactors factors) only while revaluing; per chunk of C accounts with L legs:
+// C·S·sizeof(Real) losses + 4·C·k tail indices + 20·L + 8·C. Chunks are sized from the free
+// device memory found at run time, and an allocation failure halves them: out of memory never
+// crashes, it slows down. Only a cube that cannot fit at all is an error (503 / exit 1).
+
+#include <algorithm>
+#include <memory>
+#include <mutex>
+#include <vector>
 
 #include "cuda/CudaBackend.h"
+#include "cuda/CudaCheck.cuh"
+#include "cuda/CudaKernels.cuh"
+#include "cuda/CudaResources.cuh"
+#include "cuda/CudaScenarioGenerator.cuh"
 #include "host/Errors.h"
 #include "host/RiskBackend.h"
 
 namespace xm {
+namespace cuda {
+namespace {
+
+// One device session at a time per process: it owns the resources while it lives.
+std::mutex& deviceMutex() {
+  static std::mutex m;
+  return m;
+}
+
+CudaResources& resources() {
+  static CudaResources r(0);
+  return r;
+}
+
+int deviceCount() {
+  int count = 0;
+  if (cudaGetDeviceCount(&count) != cudaSuccess) {
+    cudaGetLastError();  // clear the "no driver" error
+    return 0;
+  }
+  return count;
+}
+
+// Row-major copy of the loading matrix (Eigen stores column-major).
+std::vector<double> rowMajor(const Eigen::MatrixXd& m) {
+  std::vector<double> out(static_cast<size_t>(m.rows() * m.cols()));
+  for (Eigen::Index i = 0; i < m.rows(); ++i)
+    for (Eigen::Index j = 0; j < m.cols(); ++j) out[i * m.cols() + j] = m(i, j);
+  return out;
+}
+
+// Correlated shocks of scenarios [first, first + count) into a device buffer.
+void deviceShocks(CudaResources& res, const FactorModel& model, const ShockSpec& spec, int64_t first,
+                  int64_t count, DeviceBuffer<double>& z) {
+  const int f = model.factors();
+  const std::vector<double> l = rowMajor(model.loading);
+  DeviceBuffer<double> dLoading, eps;
+  dLoading.reserve(l.size());
+  XM_CUDA_CHECK(cudaMemcpyAsync(dLoading.data(), l.data(), l.size() * sizeof(double),
+                                cudaMemcpyHostToDevice, res.compute()));
+  z.reserve(static_cast<size_t>(f) * count);
+  if (f > kMaxFusedFactors) eps.reserve(static_cast<size_t>(f) * count);
+  generateShocks(dLoading.data(), f, {spec.seed, spec.studentT, spec.dof}, first, count, z.data(),
+                 eps.data(), res.blas(), res.compute());
+  XM_CUDA_CHECK(cudaStreamSynchronize(res.compute()));
+}
+
+template <typename Real>
+class CudaSession final : public RiskSession {
+ public:
+  explicit CudaSession(const RiskProblem& p)
+      : lock_(deviceMutex()), res_(resources()), n_(p.scenarios), k_(p.tailCount),
+        confidence_(p.confidence), rows_(static_cast<int>(p.rows.size())) {
+    XM_CUDA_CHECK(cudaSetDevice(res_.device()));
+    const size_t cubeBytes = sizeof(Real) * static_cast<size_t>(rows_) * n_;
+    try {
+      DeviceBuffer<double> z;
+      deviceShocks(res_, p.factors, p.shocks, 0, n_, z);
+      DeviceBuffer<PnlRow> dRows;
+      dRows.reserve(p.rows.size());
+      XM_CUDA_CHECK(cudaMemcpyAsync(dRows.data(), p.rows.data(), p.rows.size() * sizeof(PnlRow),
+                                    cudaMemcpyHostToDevice, res_.compute()));
+      cube_.reserve(static_cast<size_t>(rows_) * n_);
+      launchRevalue(dRows.data(), rows_, z.data(), n_, cube_.data(), res_.compute());
+      DeviceBuffer<double> dLong, dShort;
+      dLong.reserve(rows_);
+      dShort.reserve(rows_);
+      launchRowTails(cube_.data(), rows_, n_, k_, dLong.data(), dShort.data(), res_.compute());
+      esLong_.resize(rows_);
+      esShort_.resize(rows_);
+      XM_CUDA_CHECK(cudaMemcpyAsync(esLong_.data(), dLong.data(), rows_ * sizeof(double),
+                                    cudaMemcpyDeviceToHost, res_.compute()));
+      XM_CUDA_CHECK(cudaMemcpyAsync(esShort_.data(), dShort.data(), rows_ * sizeof(double),
+                                    cudaMemcpyDeviceToHost, res_.compute()));
+      XM_CUDA_CHECK(cudaStreamSynchronize(res_.compute()));
+    } catch (const DeviceOutOfMemory&) {
+      throw BackendError("the P&L cube (" + std::to_string(rows_) + " rows x " + std::to_string(n_) +
+                         " scenarios, " + std::to_string(cubeBytes >> 20) +
+                         " MiB) and its shocks do not fit in the CUDA device's memory; use fewer "
+                         "scenarios, fp32, or the CPU backend");
+    }
+    for (auto& e : events_) XM_CUDA_CHECK(cudaEventCreateWithFlags(&e, cudaEventDisableTiming));
+  }
+
+  ~CudaSession() override {
+    cudaStreamSynchronize(res_.copy());
+    cudaStreamSynchronize(res_.compute());
+    for (auto e : events_)
+      if (e) cudaEventDestroy(e);
+  }
+
+  const char* precision() const override { return sizeof(Real) == 8 ? "fp64" : "fp32"; }
+
+  void compute(const AccountBatch& batch, BatchRisk& out) override {
+    const int64_t accounts = batch.count();
+    out.resize(accounts, batch.legs());
+    for (int64_t l = 0; l < batch.legs(); ++l) {
+      const int r = batch.legRow[l];
+      out.legStandaloneEs[l] =
+          legStandaloneEs(r, batch.legWeight[l], r < 0 ? 0.0 : esLong_[r], r < 0 ? 0.0 : esShort_[r]);
+    }
+    for (;;) {
+      try {
+        run(batch, out);
+        return;
+      } catch (const DeviceOutOfMemory&) {
+        // Drain what was queued, free the chunk buffers and retry with chunks half as large.
+        cudaStreamSynchronize(res_.copy());
+        cudaStreamSynchronize(res_.compute());
+        for (Slot& s : slots_) s.release();
+        if (chunk_ <= 1) throw BackendError("CUDA device out of memory even for one account");
+        chunk_ = std::max<int64_t>(1, chunk_ / 2);
+      }
+    }
+  }
+
+ private:
+  // Device and pinned buffers of one chunk in flight.
+  struct Slot {
+    DeviceBuffer<int64_t> begin;
+    DeviceBuffer<int32_t> row;
+    DeviceBuffer<double> weight, var, es, esStderr, contribution;
+    DeviceBuffer<Real> loss;
+    DeviceBuffer<int32_t> tail;
+    PinnedBuffer<int64_t> hBegin;
+    PinnedBuffer<int32_t> hRow;
+    PinnedBuffer<double> hWeight, hVar, hEs, hEsStderr, hContribution;
+    int64_t first = -1, count = 0, legFirst = 0, legs = 0;  // what it holds (first = -1: nothing)
+
+    void release() {
+      begin.release();
+      row.release();
+      weight.release();
+      var.release();
+      es.release();
+      esStderr.release();
+      contribution.release();
+      loss.release();
+      tail.release();
+      first = -1;
+    }
+  };
+
+  // Accounts per chunk: what half the free device memory holds, capped by a launch's limit.
+  int64_t chunkFor(int64_t accounts) {
+    if (chunk_ == 0) {
+      const size_t perAccount = sizeof(Real) * n_ + 4 * k_ + 8 * 4 + 20 * 16;
+      const size_t free = res_.freeBytes() / 2;  // two slots
+      chunk_ = std::clamp<int64_t>(static_cast<int64_t>(free / 2 / perAccount), 1,
+                                   KernelPolicy::kMaxAccountsPerLaunch);
+    }
+    return std::min(chunk_, std::max<int64_t>(accounts, 1));
+  }
+
+  void run(const AccountBatch& batch, BatchRisk& out) {
+    const int64_t accounts = batch.count();
+    const int64_t chunk = chunkFor(accounts);
+    for (Slot& s : slots_) s.first = -1;
+    int j = 0;
+    for (int64_t first = 0; first < accounts; first += chunk, ++j) {
+      Slot& slot = slots_[j % 2];
+      harvest(slot, out);  // the chunk that used this slot two steps ago
+      enqueue(batch, first, std::min(chunk, accounts - first), slot, j % 2);
+    }
+    for (Slot& s : slots_) harvest(s, out);
+  }
+
+  void enqueue(const AccountBatch& batch, int64_t first, int64_t count, Slot& s, int index) {
+    const int64_t legFirst = batch.legBegin[first];
+    const int64_t legs = batch.legBegin[first + count] - legFirst;
+    s.begin.reserve(count + 1);
+    s.row.reserve(legs);
+    s.weight.reserve(legs);
+    s.contribution.reserve(legs);
+    s.var.reserve(count);
+    s.es.reserve(count);
+    s.esStderr.reserve(count);
+    s.loss.reserve(static_cast<size_t>(count) * n_);
+    s.tail.reserve(static_cast<size_t>(count) * k_);
+    s.hBegin.reserve(count + 1);
+    s.hRow.reserve(legs);
+    s.hWeight.reserve(legs);
+    s.hContribution.reserve(legs);
+    s.hVar.reserve(count);
+    s.hEs.reserve(count);
+    s.hEsStderr.reserve(count);
+    // Stage the chunk's legs with offsets relative to the chunk (host work overlaps the device).
+    for (int64_t a = 0; a <= count; ++a) s.hBegin[a] = batch.legBegin[first + a] - legFirst;
+    std::copy_n(batch.legRow.data() + legFirst, legs, s.hRow.data());
+    std::copy_n(batch.legWeight.data() + legFirst, legs, s.hWeight.data());
+
+    cudaEvent_t uploaded = events_[3 * index], computed = events_[3 * index + 1];
+    cudaStream_t copy = res_.copy(), compute = res_.compute();
+    XM_CUDA_CHECK(cudaMemcpyAsync(s.begin.data(), s.hBegin.data(), (count + 1) * sizeof(int64_t), cudaMemcpyHostToDevice, copy));
+    XM_CUDA_CHECK(cudaMemcpyAsync(s.row.data(), s.hRow.data(), legs * sizeof(int32_t), cudaMemcpyHostToDevice, copy));
+    XM_CUDA_CHECK(cudaMemcpyAsync(s.weight.data(), s.hWeight.data(), legs * sizeof(double), cudaMemcpyHostToDevice, copy));
+    XM_CUDA_CHECK(cudaEventRecord(uploaded, copy));
+    XM_CUDA_CHECK(cudaStreamWaitEvent(compute, uploaded, 0));
+    const DeviceLegs legsView{s.begin.data(), s.row.data(), s.weight.data()};
+    const int c = static_cast<int>(count);
+    launchAggregate(legsView, c, cube_.data(), n_, s.loss.data(), compute);
+    launchSelectTail(s.loss.data(), c, n_, k_, confidence_, s.var.data(), s.es.data(), s.esStderr.data(),
+                     s.tail.data(), compute);
+    launchContributions(legsView, c, cube_.data(), n_, s.tail.data(), k_, s.contribution.data(), compute);
+    XM_CUDA_CHECK(cudaEventRecord(computed, compute));
+    XM_CUDA_CHECK(cudaStreamWaitEvent(copy, computed, 0));
+    XM_CUDA_CHECK(cudaMemcpyAsync(s.hVar.data(), s.var.data(), count * sizeof(double), cudaMemcpyDeviceToHost, copy));
+    XM_CUDA_CHECK(cudaMemcpyAsync(s.hEs.data(), s.es.data(), count * sizeof(double), cudaMemcpyDeviceToHost, copy));
+    XM_CUDA_CHECK(cudaMemcpyAsync(s.hEsStderr.data(), s.esStderr.data(), count * sizeof(double), cudaMemcpyDeviceToHost, copy));
+    XM_CUDA_CHECK(cudaMemcpyAsync(s.hContribution.data(), s.contribution.data(), legs * sizeof(double), cudaMemcpyDeviceToHost, copy));
+    XM_CUDA_CHECK(cudaEventRecord(events_[3 * index + 2], copy));
+    s.first = first;
+    s.count = count;
+    s.legFirst = legFirst;
+    s.legs = legs;
+    slotEvent_[index] = events_[3 * index + 2];
+  }
+
+  void harvest(Slot& s, BatchRisk& out) {
+    if (s.first < 0) return;
+    const int index = static_cast<int>(&s - slots_);
+    XM_CUDA_CHECK(cudaEventSynchronize(slotEvent_[index]));
+    std::copy_n(s.hVar.data(), s.count, out.var.data() + s.first);
+    std::copy_n(s.hEs.data(), s.count, out.es.data() + s.first);
+    std::copy_n(s.hEsStderr.data(), s.count, out.esStderr.data() + s.first);
+    std::copy_n(s.hContribution.data(), s.legs, out.legContribution.data() + s.legFirst);
+    s.first = -1;
+  }
+
+  std::unique_lock<std::mutex> lock_;
+  CudaResources& res_;
+  const int64_t n_, k_;
+  const double confidence_;
+  const int rows_;
+  DeviceBuffer<Real> cube_;
+  std::vector<double> esLong_, esShort_;
+  Slot slots_[2];
+  cudaEvent_t events_[6] = {};
+  cudaEvent_t slotEvent_[2] = {};
+  int64_t chunk_ = 0;
+};
+
+class CudaBackend final : public RiskBackend {
+ public:
+  std::string name() const override { return "cuda"; }
+  std::string device() const override { return resources().name(); }
+  std::unique_ptr<RiskSession> prepare(const RiskProblem& problem) override {
+    if (problem.precision == Precision::Fp32) return std::make_unique<CudaSession<float>>(problem);
+    return std::make_unique<CudaSession<double>>(problem);
+  }
+  // Engine batches only bound host memory here; device chunks are sized by the session.
+  int64_t batchAccounts(const RiskProblem&) const override { return 1 << 18; }
+};
+
+}  // namespace
+}  // namespace cuda
 
 CudaStatus cudaStatus() {
   CudaStatus s;
   s.compiled = true;
-  s.implemented = false;
-  int count = 0;
-  if (cudaGetDeviceCount(&count) != cudaSuccess) {
-    cudaGetLastError();  // clear the sticky "no driver" error
-    count = 0;
-  }
-  s.devices = count;
-  if (count > 0) {
+  s.implemented = true;
+  s.devices = cuda::deviceCount();
+  if (s.devices > 0) {
     cudaDeviceProp prop{};
     if (cudaGetDeviceProperties(&prop, 0) == cudaSuccess) s.device = prop.name;
+  } else {
+    s.reason = "no CUDA device is available on this machine";
   }
-  s.reason = count == 0 ? "no CUDA device is available on this machine"
-                        : "the CUDA backend's kernels are not implemented in this version";
   return s;
 }
 
-std::unique_ptr<RiskBackend> makeCudaBackend() { throw BackendError(cudaStatus().reason); }
+std::unique_ptr<RiskBackend> makeCudaBackend() {
+  if (cuda::deviceCount() == 0) throw BackendError(cudaStatus().reason);
+  return std::make_unique<cuda::CudaBackend>();
+}
+
+std::vector<double> cudaIndependentDraws(uint64_t seed, int64_t first, int64_t count, int factors) {
+  if (cuda::deviceCount() == 0) throw BackendError(cudaStatus().reason);
+  std::lock_guard<std::mutex> lock(cuda::deviceMutex());
+  cuda::CudaResources& res = cuda::resources();
+  cuda::DeviceBuffer<double> eps;
+  eps.reserve(static_cast<size_t>(factors) * count);
+  cuda::launchIndependentDraws(factors, seed, first, count, eps.data(), res.compute());
+  std::vector<double> out(static_cast<size_t>(factors) * count);
+  XM_CUDA_CHECK(cudaMemcpyAsync(out.data(), eps.data(), out.size() * sizeof(double),
+                                cudaMemcpyDeviceToHost, res.compute()));
+  XM_CUDA_CHECK(cudaStreamSynchronize(res.compute()));
+  return out;
+}
+
+std::vector<double> cudaCorrelatedShocks(const FactorModel& model, const ShockSpec& spec,
+                                         int64_t first, int64_t count) {
+  if (cuda::deviceCount() == 0) throw BackendError(cudaStatus().reason);
+  std::lock_guard<std::mutex> lock(cuda::deviceMutex());
+  cuda::CudaResources& res = cuda::resources();
+  cuda::DeviceBuffer<double> z;
+  cuda::deviceShocks(res, model, spec, first, count, z);
+  std::vector<double> out(static_cast<size_t>(model.factors()) * count);
+  XM_CUDA_CHECK(cudaMemcpy(out.data(), z.data(), out.size() * sizeof(double), cudaMemcpyDeviceToHost));
+  return out;
+}
 
 }  // namespace xm

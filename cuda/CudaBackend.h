@@ -3,16 +3,20 @@
 // api/ and most tests build with g++ alone. Implemented by CudaBackend.cu when nvcc is present,
 // and by CudaBackendStub.cpp when it is not.
 
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace xm {
 
 class RiskBackend;
+struct FactorModel;
+struct ShockSpec;
 
 struct CudaStatus {
   bool compiled = false;     // the CUDA target was built into this binary
-  bool implemented = false;  // its kernels exist (false until the CUDA backend issue lands)
+  bool implemented = false;  // its kernels exist
   int devices = 0;           // usable CUDA devices found at run time
   std::string device;        // name of device 0, if any
   std::string reason;        // why the backend cannot be used, if it cannot
@@ -22,5 +26,12 @@ CudaStatus cudaStatus();
 
 // Throws BackendError when the backend cannot be used (CudaStatus::reason).
 std::unique_ptr<RiskBackend> makeCudaBackend();
+
+// Test hooks: the device's draws eps and correlated shocks Z of scenarios [first, first+count),
+// (factors × count) row-major, for bitwise comparison with scenarios/ScenarioGenerator.
+// Throw BackendError without a device.
+std::vector<double> cudaIndependentDraws(uint64_t seed, int64_t first, int64_t count, int factors);
+std::vector<double> cudaCorrelatedShocks(const FactorModel& model, const ShockSpec& spec,
+                                         int64_t first, int64_t count);
 
 }  // namespace xm

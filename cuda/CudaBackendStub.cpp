@@ -14,4 +14,12 @@ CudaStatus cudaStatus() {
 
 std::unique_ptr<RiskBackend> makeCudaBackend() { throw BackendError(cudaStatus().reason); }
 
+std::vector<double> cudaIndependentDraws(uint64_t, int64_t, int64_t, int) {
+  throw BackendError(cudaStatus().reason);
+}
+
+std::vector<double> cudaCorrelatedShocks(const FactorModel&, const ShockSpec&, int64_t, int64_t) {
+  throw BackendError(cudaStatus().reason);
+}
+
 }  // namespace xm

@@ -33,6 +33,8 @@ class CpuSession final : public RiskSession {
     }
   }
 
+  const char* precision() const override { return "fp64"; }
+
  private:
   const double* row(int r) const { return cube_.data() + static_cast<size_t>(r) * n_; }
 
@@ -83,7 +85,7 @@ class CpuSession final : public RiskSession {
     for (int64_t l = begin; l < end; ++l) {
       const int r = batch.legRow[l];
       const double w = batch.legWeight[l];
-      out.legStandaloneEs[l] = r < 0 ? 0.0 : (w >= 0.0 ? w * esLong_[r] : -w * esShort_[r]);
+      out.legStandaloneEs[l] = legStandaloneEs(r, w, r < 0 ? 0.0 : esLong_[r], r < 0 ? 0.0 : esShort_[r]);
       if (r < 0 || w == 0.0) continue;
       const double* x = row(r);
       if (!any) {

@@ -122,6 +122,8 @@ const char* toString(BackendChoice b) {
   return "?";
 }
 
+const char* toString(Precision p) { return p == Precision::Fp64 ? "fp64" : "fp32"; }
+
 const char* toString(CorrelationRepair r) {
   switch (r) {
     case CorrelationRepair::None: return "none";

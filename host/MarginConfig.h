@@ -10,6 +10,9 @@ enum class ShockModel { Normal, StudentT };
 enum class BackendChoice { Auto, Cpu, Cuda };
 // What to do with a correlation matrix that is not positive semidefinite (README, "Model").
 enum class CorrelationRepair { None, Clip, Nearest };
+// Arithmetic of the CUDA backend's P&L cube, scenario losses and selection keys (README, "CUDA
+// backend"). The CPU backend always computes in fp64 and reports so.
+enum class Precision { Fp64, Fp32 };
 
 struct MarginConfig {
   RiskMeasure measure = RiskMeasure::ES;
@@ -23,6 +26,7 @@ struct MarginConfig {
   double mmRatio = 0.5;
   BackendChoice backend = BackendChoice::Auto;
   CorrelationRepair correlationRepair = CorrelationRepair::None;
+  Precision precision = Precision::Fp64;
 };
 
 struct Limits {
@@ -36,5 +40,6 @@ struct Limits {
 const char* toString(RiskMeasure m);
 const char* toString(BackendChoice b);
 const char* toString(CorrelationRepair r);
+const char* toString(Precision p);
 
 }  // namespace xm

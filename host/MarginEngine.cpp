@@ -46,6 +46,7 @@ RunSummary runMargin(const MarginRequest& request, const EngineOptions& options,
   run.compileMs = msSince(mark);
   auto session = backend->prepare(problem);
   run.prepareMs = msSince(mark);
+  run.precision = session->precision();
   checkDeadline(options);
   const int64_t total = static_cast<int64_t>(request.accounts.size());
   const int64_t batchSize =

@@ -56,6 +56,7 @@ struct RunInfo {
   // and per-row tails (prepare); aggregation and selection of every batch (risk); margin rules
   // and handing results to the sink (margin).
   double compileMs = 0.0, prepareMs = 0.0, riskMs = 0.0, marginMs = 0.0;
+  std::string precision = "fp64";  // what the backend computed in
   std::string correlationRepair = "none";
   double correlationRepairDistance = 0.0;  // Frobenius norm of (repaired - given)
 };

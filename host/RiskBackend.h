@@ -21,6 +21,8 @@ class RiskSession {
   virtual ~RiskSession() = default;
   // Fills `out` (resized by the callee) for every account of `batch`.
   virtual void compute(const AccountBatch& batch, BatchRisk& out) = 0;
+  // The arithmetic actually used: "fp64" or "fp32".
+  virtual const char* precision() const = 0;
 };
 
 class RiskBackend {
@@ -49,5 +51,11 @@ TailStats selectTail(const double* loss, int64_t n, int64_t k, double confidence
 
 // Mean of the k largest values of x[0..n) (for per-row standalone ES). `scratch` holds n.
 double tailMean(const double* x, int64_t n, int64_t k, double* scratch);
+
+// Standalone ES of a leg of weight w on a row whose unit long ES is esLong and unit short ES
+// esShort: ES is positively homogeneous, so a leg's is |w| times its side's (0 off any row).
+inline double legStandaloneEs(int row, double w, double esLong, double esShort) {
+  return row < 0 ? 0.0 : (w >= 0.0 ? w * esLong : -w * esShort);
+}
 
 }  // namespace xm

@@ -41,6 +41,7 @@ RiskProblem compileProblem(const MarginRequest& request) {
   p.shocks = {config.seed, config.shocks == ShockModel::StudentT, config.dof};
   p.scenarios = config.scenarios;
   p.confidence = config.confidence;
+  p.precision = config.precision;
   p.tailCount = tailCount(config.confidence, config.scenarios);
 
   // Only what some account holds is revalued: a row's values depend on its instrument and the

@@ -30,6 +30,7 @@ struct RiskProblem {
   int64_t scenarios = 0;
   int64_t tailCount = 0;  // k
   double confidence = 0.99;
+  Precision precision = Precision::Fp64;  // asked for; a backend may compute in more
   std::vector<PnlRow> rows;
   std::vector<int> spotRowOf;         // per asset: its spot row, -1 if riskless
   std::vector<int> instrumentRow;     // per instrument: the row its positions load on

@@ -90,6 +90,7 @@ inline const std::vector<BadCase>& badRequests() {
       {"bad timestamp", [](Json& r) { r["market"]["as_of"] = "2026-02-30T00:00:00Z"; }, "/market/as_of"},
       {"empty id", [](Json& r) { r["accounts"][0]["id"] = ""; }, "/accounts/0/id"},
       {"mm_ratio above 1", [](Json& r) { r["config"]["mm_ratio"] = 1.5; }, "/config/mm_ratio"},
+      {"unknown precision", [](Json& r) { r["config"]["precision"] = "fp16"; }, "/config/precision"},
       {"horizon 0", [](Json& r) { r["config"]["horizon_days"] = 0; }, "/config/horizon_days"},
   };
   return cases;

@@ -1,0 +1,71 @@
+#pragma once
+// Revaluation, aggregation and selection kernels of the CUDA backend. Non-template launchers,
+// one overload per precision (Real = double or float: the type of the cube and of the losses;
+// every sum accumulates in double). Shapes first, then preconditions.
+//
+// Determinism: every kernel here is bitwise reproducible run to run on one device (no atomics on
+// floating point; fixed block reductions). Against the CPU backend the figures agree to rounding:
+// exp/log/erfc differ by an ulp between libm and CUDA, and block reductions sum in another order.
+
+#include <cstdint>
+
+#include <cuda_runtime.h>
+
+#include "host/Pricing.h"
+
+namespace xm::cuda {
+
+// Launch geometry (printable; fed into __launch_bounds__).
+struct KernelPolicy {
+  static constexpr int kRevalueThreads = 256;
+  static constexpr int kAggregateThreads = 256;
+  static constexpr int kSelectThreads = 256;
+  static constexpr int kRadixBits = 8;  // 256-bin histograms in shared memory
+  static constexpr int kMaxAccountsPerLaunch = 32768;
+};
+
+// cube: (rows × scenarios), row-major; z: (factors × scenarios), row-major.
+void launchRevalue(const PnlRow* rows, int nRows, const double* z, int64_t scenarios, double* cube,
+                   cudaStream_t stream);
+void launchRevalue(const PnlRow* rows, int nRows, const double* z, int64_t scenarios, float* cube,
+                   cudaStream_t stream);
+
+// esLong, esShort: (rows): mean of the k largest of -cube[r] and of +cube[r].
+// Preconditions: 1 <= k <= scenarios.
+void launchRowTails(const double* cube, int nRows, int64_t scenarios, int64_t k, double* esLong,
+                    double* esShort, cudaStream_t stream);
+void launchRowTails(const float* cube, int nRows, int64_t scenarios, int64_t k, double* esLong,
+                    double* esShort, cudaStream_t stream);
+
+// Accounts as CSR legs: legBegin (accounts + 1), legRow and legWeight (legs); row -1 = riskless.
+struct DeviceLegs {
+  const int64_t* begin;
+  const int32_t* row;
+  const double* weight;
+};
+
+// loss: (accounts × scenarios), row-major: loss[a][s] = -sum_l w_l cube[row_l][s], legs in order.
+// Preconditions: accounts <= KernelPolicy::kMaxAccountsPerLaunch.
+void launchAggregate(DeviceLegs legs, int accounts, const double* cube, int64_t scenarios,
+                     double* loss, cudaStream_t stream);
+void launchAggregate(DeviceLegs legs, int accounts, const float* cube, int64_t scenarios,
+                     float* loss, cudaStream_t stream);
+
+// Per account: var (the k-th largest loss), es, esStderr (accounts); tail: (accounts × k) the
+// scenarios of the k largest losses in ascending order, ties at var taken lowest scenario first
+// (the CPU backend's rule). Selection is an MSD radix select on order-preserving integer keys of
+// the losses (8-bit digits, a shared histogram per pass), never a sort.
+void launchSelectTail(const double* loss, int accounts, int64_t scenarios, int64_t k,
+                      double confidence, double* var, double* es, double* esStderr, int32_t* tail,
+                      cudaStream_t stream);
+void launchSelectTail(const float* loss, int accounts, int64_t scenarios, int64_t k,
+                      double confidence, double* var, double* es, double* esStderr, int32_t* tail,
+                      cudaStream_t stream);
+
+// contribution: (legs): -w_l * mean over the account's tail of cube[row_l][s] (Euler).
+void launchContributions(DeviceLegs legs, int accounts, const double* cube, int64_t scenarios,
+                         const int32_t* tail, int64_t k, double* contribution, cudaStream_t stream);
+void launchContributions(DeviceLegs legs, int accounts, const float* cube, int64_t scenarios,
+                         const int32_t* tail, int64_t k, double* contribution, cudaStream_t stream);
+
+}  // namespace xm::cuda

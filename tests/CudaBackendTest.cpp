@@ -1,0 +1,200 @@
+// The CUDA backend against the CPU backend (the oracle) on the same requests: identical draws,
+// per-account figures within named tolerances, edge sizes. Skips, never fails, without a usable
+// CUDA device (CI has none). Built with g++ alone: it sees only cuda/CudaBackend.h.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include "api/JsonCodec.h"
+#include "cuda/CudaBackend.h"
+#include "host/MarginEngine.h"
+#include "host/SyntheticExchange.h"
+#include "scenarios/ScenarioGenerator.h"
+#include "tests/TestSupport.h"
+
+namespace xm {
+namespace {
+
+// fp64: cube values differ from the CPU's by an ulp or so (CUDA's exp/log/erfc against libm)
+// and block reductions sum in another order, so relative differences are ~1e-15 per figure; a
+// swap at the k-th order statistic between two losses equal to rounding moves ES by less than
+// that gap / k. 1e-9 of the account's ES scale leaves six orders of margin and still catches any
+// real disagreement (a wrong scenario, leg or sign moves figures by percent).
+constexpr double kFp64Tolerance = 1e-9;
+// fp32: cube and losses rounded to 24 bits (relative 6e-8 each), sums of ~10 legs, and tail
+// sets that may swap near-equal scenarios: 2e-4 of the ES scale.
+constexpr double kFp32Tolerance = 2e-4;
+
+bool cudaUsable(std::string* why) {
+  const CudaStatus s = cudaStatus();
+  *why = s.reason;
+  return s.compiled && s.implemented && s.devices > 0;
+}
+
+#define SKIP_WITHOUT_GPU()                                              \
+  do {                                                                  \
+    std::string why;                                                    \
+    if (!cudaUsable(&why)) GTEST_SKIP() << "no usable CUDA device: " << why; \
+  } while (0)
+
+bool sameBits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+FactorModel identityModel(int factors) {
+  FactorModel m;
+  m.assetFactors = factors;
+  m.loading = Eigen::MatrixXd::Identity(factors, factors);
+  return m;
+}
+
+TEST(CudaBackend, DrawsAreBitwiseTheCpus) {
+  SKIP_WITHOUT_GPU();
+  for (int factors : {1, 3, 64, 70}) {
+    const int64_t first = 123457, count = 1000 + 7;
+    const std::vector<double> gpu = cudaIndependentDraws(99, first, count, factors);
+    ShockMatrix cpu;
+    ScenarioGenerator(identityModel(factors), {99, false, 0}).independentDraws(first, count, cpu);
+    for (int j = 0; j < factors; ++j)
+      for (int64_t s = 0; s < count; ++s)
+        ASSERT_TRUE(sameBits(gpu[j * count + s], cpu(j, s))) << "factors " << factors << " j " << j << " s " << s;
+  }
+}
+
+TEST(CudaBackend, CorrelatedShocksMatchTheCpus) {
+  SKIP_WITHOUT_GPU();
+  const MarginRequest req = makeSyntheticExchange(exchangePreset("demo"));
+  const FactorModel model = buildFactorModel(req.market, CorrelationRepair::None);
+  for (bool studentT : {false, true}) {
+    const ShockSpec spec{17, studentT, 5.0};
+    const int64_t first = 777, count = 4096 + 3;
+    const std::vector<double> gpu = cudaCorrelatedShocks(model, spec, first, count);
+    ShockMatrix cpu;
+    ScenarioGenerator(model, spec).generate(first, count, cpu);
+    // At most kMaxFusedFactors (64) factors the fused kernel sums like the host: same bits.
+    for (int i = 0; i < model.factors(); ++i)
+      for (int64_t s = 0; s < count; ++s)
+        ASSERT_TRUE(sameBits(gpu[i * count + s], cpu(i, s))) << "factor " << i << " scenario " << s;
+  }
+  // Above 64 factors: cuBLAS DGEMM, equal to rounding (sums of 70 terms: 1e-13).
+  ExchangeSpec big = exchangePreset("exchange-M");
+  big.accounts = 1;
+  const MarginRequest m = makeSyntheticExchange(big);
+  const FactorModel wide = buildFactorModel(m.market, CorrelationRepair::None);
+  ASSERT_GT(wide.factors(), 64);
+  const std::vector<double> gpu = cudaCorrelatedShocks(wide, {3, false, 0}, 0, 1000);
+  ShockMatrix cpu;
+  ScenarioGenerator(wide, {3, false, 0}).generate(0, 1000, cpu);
+  for (int i = 0; i < wide.factors(); ++i)
+    for (int64_t s = 0; s < 1000; ++s) ASSERT_NEAR(gpu[i * 1000 + s], cpu(i, s), 1e-13 * 8);
+}
+
+void expectAgree(MarginRequest req, Precision precision, const std::string& what) {
+  const double tol = precision == Precision::Fp64 ? kFp64Tolerance : kFp32Tolerance;
+  req.config.precision = precision;
+  req.config.backend = BackendChoice::Cpu;
+  const MarginResponse cpu = computeMargin(req);
+  req.config.backend = BackendChoice::Cuda;
+  const MarginResponse gpu = computeMargin(req);
+  ASSERT_EQ(gpu.run.backend, "cuda");
+  ASSERT_EQ(gpu.run.precision, toString(precision));
+  ASSERT_EQ(cpu.accounts.size(), gpu.accounts.size());
+  for (size_t i = 0; i < cpu.accounts.size(); ++i) {
+    const AccountResult& c = cpu.accounts[i];
+    const AccountResult& g = gpu.accounts[i];
+    const double scale = std::max({1.0, std::abs(c.es), c.isolatedMargin});
+    SCOPED_TRACE(what + ", account " + std::to_string(i) + " (" + req.accounts[i].id + "), seed " +
+                 std::to_string(req.config.seed) + ", scenarios " + std::to_string(req.config.scenarios) +
+                 ", precision " + toString(precision));
+    EXPECT_NEAR(g.var, c.var, tol * scale);
+    EXPECT_NEAR(g.es, c.es, tol * scale);
+    EXPECT_NEAR(g.esStderr, c.esStderr, tol * scale + 1e-3 * c.esStderr);
+    EXPECT_NEAR(g.isolatedMargin, c.isolatedMargin, tol * scale);
+    EXPECT_EQ(g.status, c.status);
+    for (size_t l = 0; l < c.positions.size(); ++l) {
+      EXPECT_NEAR(g.positions[l].esContribution, c.positions[l].esContribution, tol * scale) << "position " << l;
+      EXPECT_NEAR(g.positions[l].standaloneEs, c.positions[l].standaloneEs, tol * scale) << "position " << l;
+    }
+    for (size_t l = 0; l < c.collateral.size(); ++l) {
+      EXPECT_NEAR(g.collateral[l].esContribution, c.collateral[l].esContribution, tol * scale) << "collateral " << l;
+    }
+  }
+}
+
+MarginRequest exchange(int64_t accounts, int64_t scenarios, uint64_t seed) {
+  ExchangeSpec spec = exchangePreset("demo");
+  spec.accounts = accounts;
+  spec.scenarios = scenarios;
+  spec.seed = seed;
+  MarginRequest req = makeSyntheticExchange(spec);
+  req.config.seed = seed;
+  return req;
+}
+
+TEST(CudaBackend, AgreesWithCpuOnASyntheticExchange) {
+  SKIP_WITHOUT_GPU();
+  for (Precision p : {Precision::Fp64, Precision::Fp32}) {
+    expectAgree(exchange(300, 5000, 11), p, "normal");
+    MarginRequest t = exchange(200, 4000, 12);
+    t.config.shocks = ShockModel::StudentT;
+    t.config.dof = 4;
+    expectAgree(t, p, "student-t");
+  }
+}
+
+TEST(CudaBackend, EdgeSizes) {
+  SKIP_WITHOUT_GPU();
+  for (Precision p : {Precision::Fp64, Precision::Fp32}) {
+    expectAgree(exchange(5, 1, 21), p, "1 scenario");
+    expectAgree(exchange(1, 5000, 22), p, "1 account");
+    expectAgree(exchange(37, 1000 + 13, 23), p, "scenarios and accounts not multiples of 32");
+    MarginRequest wide = exchange(20, 3000, 24);
+    wide.config.confidence = 0.5;  // k = 1500: a large tail
+    expectAgree(wide, p, "k = S / 2");
+    MarginRequest empty = exchange(10, 2000, 25);
+    empty.accounts[3].positions.clear();
+    empty.accounts[3].collateral.clear();
+    empty.accounts[4].positions.clear();  // collateral only
+    expectAgree(empty, p, "accounts without positions");
+  }
+}
+
+TEST(CudaBackend, ManyAccountsAcrossChunksAndBatches) {
+  SKIP_WITHOUT_GPU();
+  MarginRequest req = exchange(5000, 2000, 31);
+  req.config.backend = BackendChoice::Cuda;
+  const MarginResponse whole = computeMargin(req);
+  const MarginResponse split = computeMargin(req, {777});  // engine batches of 777
+  for (size_t i = 0; i < whole.accounts.size(); ++i) {
+    ASSERT_TRUE(sameBits(whole.accounts[i].es, split.accounts[i].es)) << "account " << i;
+    ASSERT_TRUE(sameBits(whole.accounts[i].var, split.accounts[i].var)) << "account " << i;
+  }
+  expectAgree(req, Precision::Fp64, "5000 accounts");
+}
+
+TEST(CudaBackend, AutoPicksTheGpu) {
+  SKIP_WITHOUT_GPU();
+  MarginRequest req = exchange(3, 1000, 41);
+  req.config.backend = BackendChoice::Auto;
+  EXPECT_EQ(computeMargin(req).run.backend, "cuda");
+}
+
+TEST(CudaBackend, WithoutADeviceCudaIsAClearErrorAndAutoFallsBack) {
+  std::string why;
+  if (cudaUsable(&why)) GTEST_SKIP() << "a CUDA device is present";
+  MarginRequest req = exchange(3, 1000, 51);
+  req.config.backend = BackendChoice::Auto;
+  EXPECT_EQ(computeMargin(req).run.backend, "cpu");
+  req.config.backend = BackendChoice::Cuda;
+  try {
+    computeMargin(req);
+    FAIL() << "cuda accepted without a device";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.code(), "backend_unavailable");
+    EXPECT_EQ(e.httpStatus(), 503);
+    EXPECT_NE(std::string(e.what()).find("not available"), std::string::npos);
+  }
+  EXPECT_THROW(cudaIndependentDraws(1, 0, 10, 2), BackendError);
+}
+
+}  // namespace
+}  // namespace xm
