@@ -66,6 +66,8 @@ Options:
                         depend on it
   --max-scenarios N     the largest config.scenarios accepted (default 1000000)
   --threads N           worker threads (default: all cores)
+  --backend B           override config.backend: auto, cpu or cuda
+  --precision P         override config.precision: fp64 or fp32
 )";
 
 constexpr const char* kDemoHelp = R"(xmargin demo [options]
@@ -201,7 +203,8 @@ void writeAtomically(const std::string& path, F&& write) {
 
 int cmdRun(int argc, char** argv) {
   const Args a = parseArgs(argc, argv, 2, {"--pretty", "--help"},
-                           {"--out", "--batch-accounts", "--max-scenarios", "--threads"});
+                           {"--out", "--batch-accounts", "--max-scenarios", "--threads", "--backend",
+                            "--precision"});
   if (a.has("--help")) {
     std::cout << kRunHelp;
     return 0;
@@ -212,7 +215,20 @@ int cmdRun(int argc, char** argv) {
   limits.maxScenarios = intOption(a, "--max-scenarios", limits.maxScenarios, 1, 100'000'000);
   EngineOptions options;
   options.batchAccounts = intOption(a, "--batch-accounts", 0, 1, int64_t{1} << 40);
-  const MarginRequest request = parseRequestText(readFile(a.positional[0]), limits);
+  MarginRequest request = parseRequestText(readFile(a.positional[0]), limits);
+  if (a.has("--backend")) {
+    const std::string& b = a.options.at("--backend");
+    if (b == "auto") request.config.backend = BackendChoice::Auto;
+    else if (b == "cpu") request.config.backend = BackendChoice::Cpu;
+    else if (b == "cuda") request.config.backend = BackendChoice::Cuda;
+    else throw InputError("", "--backend must be auto, cpu or cuda, got \"" + b + "\"", "usage");
+  }
+  if (a.has("--precision")) {
+    const std::string& p = a.options.at("--precision");
+    if (p == "fp64") request.config.precision = Precision::Fp64;
+    else if (p == "fp32") request.config.precision = Precision::Fp32;
+    else throw InputError("", "--precision must be fp64 or fp32, got \"" + p + "\"", "usage");
+  }
   const int indent = a.has("--pretty") ? 2 : -1;
   auto compute = [&](std::ostream& out) {
     StreamingResponseWriter writer(request, out, indent);
