@@ -14,13 +14,15 @@ template <typename Real> struct KeyOf;
 template <> struct KeyOf<double> { using Type = unsigned long long; static constexpr int kBits = 64; };
 template <> struct KeyOf<float> { using Type = unsigned int; static constexpr int kBits = 32; };
 
-// Larger value <=> larger key: flip the sign bit of positives, every bit of negatives.
+// Larger value <=> larger key: flip the sign bit of positives, every bit of negatives. Adding
+// +0.0 first turns -0.0 into +0.0, so the two zeros are one key, as they compare equal on the
+// host (a hedged account's losses mix them; ties must break the same way).
 __device__ __forceinline__ unsigned long long toKey(double v) {
-  const unsigned long long b = __double_as_longlong(v);
+  const unsigned long long b = __double_as_longlong(v + 0.0);
   return (b >> 63) ? ~b : (b | 0x8000000000000000ull);
 }
 __device__ __forceinline__ unsigned int toKey(float v) {
-  const unsigned int b = __float_as_uint(v);
+  const unsigned int b = __float_as_uint(v + 0.0f);
   return (b >> 31) ? ~b : (b | 0x80000000u);
 }
 __device__ __forceinline__ double fromKey(unsigned long long k) {
