@@ -1,6 +1,5 @@
 #include "host/CpuBackend.h"
 
-#include <omp.h>
 
 #include <algorithm>
 #include <thread>
@@ -40,24 +39,7 @@ class CpuSession final : public RiskSession {
 
   void buildCube() {
     const auto shocks = cachedShocks(problem_.factors, problem_.shocks, n_);
-    const ShockMatrix& z = *shocks;
-    const int64_t rows = static_cast<int64_t>(problem_.rows.size());
-    cube_.resize(static_cast<size_t>(rows) * n_);
-    constexpr int64_t kChunk = 1024;
-    const int64_t chunks = (n_ + kChunk - 1) / kChunk;
-#pragma omp parallel for schedule(dynamic) collapse(2)
-    for (int64_t r = 0; r < rows; ++r) {
-      for (int64_t c = 0; c < chunks; ++c) {
-        const PnlRow& spec = problem_.rows[r];
-        const double* zp = spec.priceFactor >= 0 ? &z(spec.priceFactor, 0) : nullptr;
-        const double* zv = spec.volFactor >= 0 ? &z(spec.volFactor, 0) : nullptr;
-        double* out = cube_.data() + static_cast<size_t>(r) * n_;
-        const int64_t end = std::min(n_, (c + 1) * kChunk);
-        for (int64_t s = c * kChunk; s < end; ++s) {
-          out[s] = rowPnl(spec, zp ? zp[s] : 0.0, zv ? zv[s] : 0.0);
-        }
-      }
-    }
+    buildPnlCube(problem_.rows, *shocks, cube_);
   }
 
   // Standalone ES of a unit long (mean of the k largest of -row) and of a unit short (of +row).
@@ -81,21 +63,35 @@ class CpuSession final : public RiskSession {
   void computeAccount(const AccountBatch& batch, int64_t a, double* loss, double* scratch,
                       int32_t* tail, BatchRisk& out) const {
     const int64_t begin = batch.legBegin[a], end = batch.legBegin[a + 1];
-    bool any = false;
+    bool any = false;  // does any leg move?
     for (int64_t l = begin; l < end; ++l) {
       const int r = batch.legRow[l];
       const double w = batch.legWeight[l];
       out.legStandaloneEs[l] = legStandaloneEs(r, w, r < 0 ? 0.0 : esLong_[r], r < 0 ? 0.0 : esShort_[r]);
-      if (r < 0 || w == 0.0) continue;
-      const double* x = row(r);
-      if (!any) {
-        for (int64_t s = 0; s < n_; ++s) loss[s] = -(w * x[s]);
-        any = true;
-      } else {
-        for (int64_t s = 0; s < n_; ++s) loss[s] -= w * x[s];
-      }
+      any = any || (r >= 0 && w != 0.0);
     }
     if (!any) return;  // riskless: every figure stays 0
+    {
+      // Scenario tiles keep the account's loss tile in L1 while its rows stream past; within a
+      // scenario the legs still add in request order (the GPU's order too).
+      constexpr int64_t kTile = 1024;
+      for (int64_t t0 = 0; t0 < n_; t0 += kTile) {
+        const int64_t t1 = std::min(n_, t0 + kTile);
+        bool first = true;
+        for (int64_t l = begin; l < end; ++l) {
+          const int r = batch.legRow[l];
+          const double w = batch.legWeight[l];
+          if (r < 0 || w == 0.0) continue;
+          const double* x = row(r);
+          if (first) {
+            for (int64_t s = t0; s < t1; ++s) loss[s] = -(w * x[s]);
+            first = false;
+          } else {
+            for (int64_t s = t0; s < t1; ++s) loss[s] -= w * x[s];
+          }
+        }
+      }
+    }
 
     const TailStats t = selectTail(loss, n_, k_, problem_.confidence, scratch, tail);
     out.var[a] = t.var;
@@ -133,6 +129,25 @@ class CpuBackend final : public RiskBackend {
 };
 
 }  // namespace
+
+void buildPnlCube(const std::vector<PnlRow>& rows, const ShockMatrix& z, std::vector<double>& out) {
+  const int64_t nRows = static_cast<int64_t>(rows.size());
+  const int64_t n = z.cols();
+  out.resize(static_cast<size_t>(nRows) * n);
+  constexpr int64_t kChunk = 1024;
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+#pragma omp parallel for schedule(dynamic) collapse(2)
+  for (int64_t r = 0; r < nRows; ++r) {
+    for (int64_t c = 0; c < chunks; ++c) {
+      const PnlRow& spec = rows[r];
+      const double* zp = spec.priceFactor >= 0 ? &z(spec.priceFactor, 0) : nullptr;
+      const double* zv = spec.volFactor >= 0 ? &z(spec.volFactor, 0) : nullptr;
+      double* dst = out.data() + static_cast<size_t>(r) * n;
+      const int64_t end = std::min(n, (c + 1) * kChunk);
+      for (int64_t s = c * kChunk; s < end; ++s) dst[s] = rowPnl(spec, zp ? zp[s] : 0.0, zv ? zv[s] : 0.0);
+    }
+  }
+}
 
 std::unique_ptr<RiskBackend> makeCpuBackend() { return std::make_unique<CpuBackend>(); }
 

@@ -12,9 +12,14 @@
 #include <memory>
 
 #include "host/RiskBackend.h"
+#include "scenarios/ScenarioGenerator.h"
 
 namespace xm {
 
 std::unique_ptr<RiskBackend> makeCpuBackend();
+
+// The PnlCube on the CPU: out[r * S + s] = rowPnl(rows[r], shocks of scenario s); threads over
+// rows and scenario chunks. Exposed for the revaluation benchmark.
+void buildPnlCube(const std::vector<PnlRow>& rows, const ShockMatrix& z, std::vector<double>& out);
 
 }  // namespace xm
