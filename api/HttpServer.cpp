@@ -316,7 +316,12 @@ struct MarginServer::Impl {
     engine.batchAccounts = 4096;  // frequent deadline checks
     const MarginResponse response = computeMargin(request, engine);
     metrics->addWork(static_cast<int64_t>(request.accounts.size()), request.config.scenarios);
-    send(req, res, 200, responseToJson(request, response));
+    if (wantsMsgpack(req)) {
+      send(req, res, 200, responseToJson(request, response));
+    } else {
+      res.status = 200;
+      res.set_content(responseToText(request, response), "application/json");
+    }
   }
 
   Json info() const {

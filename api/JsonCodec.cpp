@@ -6,6 +6,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "api/JsonWriter.h"
 #include "host/Time.h"
 #include "host/Version.h"
 
@@ -532,6 +533,39 @@ Json accountToJson(const MarginRequest& request, int64_t index, const AccountRes
           {"collateral", std::move(collateral)}};
 }
 
+void appendAccountJson(std::string& out, const MarginRequest& request, int64_t index,
+                       const AccountResult& r) {
+  const Account& a = request.accounts[index];
+  JsonWriter w(out);
+  w.beginObject()
+      .field("id", a.id)
+      .field("equity", r.equity)
+      .field("var", r.var)
+      .field("es", r.es)
+      .field("es_stderr", r.esStderr)
+      .field("isolated_margin", r.isolatedMargin)
+      .field("diversification_benefit", r.diversificationBenefit)
+      .field("initial_margin", r.initialMargin)
+      .field("maintenance_margin", r.maintenanceMargin)
+      .field("excess", r.excess)
+      .field("status", toString(r.status));
+  auto leg = [&](const char* refKey, const std::string& ref, const LegResult& l) {
+    w.beginObject()
+        .field(refKey, ref)
+        .field("value", l.value)
+        .field("standalone_es", l.standaloneEs)
+        .field("es_contribution", l.esContribution)
+        .endObject();
+  };
+  w.key("positions").beginArray();
+  for (size_t i = 0; i < r.positions.size(); ++i)
+    leg("instrument", request.instruments[a.positions[i].instrument].id, r.positions[i]);
+  w.endArray().key("collateral").beginArray();
+  for (size_t i = 0; i < r.collateral.size(); ++i)
+    leg("asset", request.market.assets[a.collateral[i].asset].id, r.collateral[i]);
+  w.endArray().endObject();
+}
+
 Json runToJson(const RunInfo& run) {
   Json j{{"backend", run.backend}, {"device", run.device}, {"scenarios", run.scenarios},
          {"seed", run.seed}, {"tail_count", run.tailCount}, {"elapsed_ms", run.elapsedMs},
@@ -557,6 +591,17 @@ Json responseToJson(const MarginRequest& request, const MarginResponse& response
           {"totals", totalsToJson(response.totals)}};
 }
 
+std::string responseToText(const MarginRequest& request, const MarginResponse& response) {
+  std::string out = "{\"accounts\":[";
+  for (size_t i = 0; i < response.accounts.size(); ++i) {
+    if (i) out += ',';
+    appendAccountJson(out, request, static_cast<int64_t>(i), response.accounts[i]);
+  }
+  out += "],\"run\":" + runToJson(response.run).dump() + ",\"totals\":" +
+         totalsToJson(response.totals).dump() + "}";
+  return out;
+}
+
 Json errorToJson(const std::string& code, const std::string& message, const std::string& path) {
   return {{"error", {{"code", code}, {"message", message}, {"path", path}}}};
 }
@@ -574,7 +619,13 @@ void StreamingResponseWriter::accounts(int64_t first, const std::vector<AccountR
   const int64_t n = static_cast<int64_t>(results.size());
   std::vector<std::string> text(n);
 #pragma omp parallel for schedule(dynamic, 64)
-  for (int64_t i = 0; i < n; ++i) text[i] = accountToJson(request_, first + i, results[i]).dump(indent_);
+  for (int64_t i = 0; i < n; ++i) {
+    if (indent_ >= 0) {
+      text[i] = accountToJson(request_, first + i, results[i]).dump(indent_);
+    } else {
+      appendAccountJson(text[i], request_, first + i, results[i]);
+    }
+  }
   for (int64_t i = 0; i < n; ++i) {
     out_ << (any_ ? "," : "") << (indent_ >= 0 ? "\n" : "") << text[i];
     any_ = true;

@@ -26,9 +26,14 @@ MarginRequest parseRequest(const Json& body, const Limits& limits = {});
 Json requestToJson(const MarginRequest& request);
 
 Json accountToJson(const MarginRequest& request, int64_t index, const AccountResult& r);
+// The same account as compact JSON text appended to `out` (no DOM: the fast path of the writers).
+void appendAccountJson(std::string& out, const MarginRequest& request, int64_t index,
+                       const AccountResult& r);
 Json runToJson(const RunInfo& run);
 Json totalsToJson(const MarginTotals& t);
 Json responseToJson(const MarginRequest& request, const MarginResponse& response);
+// The response as compact JSON text, without a DOM of the accounts.
+std::string responseToText(const MarginRequest& request, const MarginResponse& response);
 
 // {"error": {"code", "message", "path"}} (contract §5).
 Json errorToJson(const std::string& code, const std::string& message, const std::string& path);

@@ -9,6 +9,7 @@
 
 #include "api/Cli.h"
 #include "api/JsonCodec.h"
+#include "host/MarginEngine.h"
 
 namespace xm {
 namespace {
@@ -113,6 +114,30 @@ TEST(Cli, DemoPrintsASummary) {
   ASSERT_EQ(c.status, 0) << c.err;
   for (const char* s : {"Accounts by status", "saved by cross-margining", "Riskiest accounts", "liquidate"})
     EXPECT_NE(c.out.find(s), std::string::npos) << s;
+}
+
+}  // namespace
+}  // namespace xm
+
+namespace xm {
+namespace {
+
+TEST(Cli, IdsNeedingEscapesSurviveTheResponseWriter) {
+  std::ifstream in(kExample);
+  Json body = Json::parse(in);
+  const std::string tricky = "acct \"q\" \\ back\tslash \u00e9\u4e2d";
+  body["accounts"][0]["id"] = tricky;
+  const std::string path = temp("escape.json");
+  std::ofstream(path) << body.dump();
+  const Captured c = cli({"run", path});
+  ASSERT_EQ(c.status, 0) << c.err;
+  const Json r = Json::parse(c.out);
+  EXPECT_EQ(r["accounts"][0]["id"], tricky);
+  // And numbers read back exactly: the response's values equal the in-memory results.
+  const MarginRequest req = parseRequest(body);
+  const MarginResponse mem = computeMargin(req);
+  EXPECT_EQ(r["accounts"][0]["es"].get<double>(), mem.accounts[0].es);
+  EXPECT_EQ(r["accounts"][0]["positions"][1]["value"].get<double>(), mem.accounts[0].positions[1].value);
 }
 
 }  // namespace
