@@ -97,6 +97,7 @@ Options:
   --accounts N     override the preset's account count
   --scenarios N    override the preset's scenario count
   --seed N         generator seed (default 20231231)
+  --positions N    mean positions per account (default: the preset's, 8 or 10)
 )";
 
 constexpr const char* kServeHelp = R"(xmargin serve [options]
@@ -246,7 +247,8 @@ int cmdRun(int argc, char** argv) {
 }
 
 int cmdGenerate(int argc, char** argv) {
-  const Args a = parseArgs(argc, argv, 2, {"--help"}, {"--out", "--accounts", "--scenarios", "--seed"});
+  const Args a = parseArgs(argc, argv, 2, {"--help"},
+                           {"--out", "--accounts", "--scenarios", "--seed", "--positions"});
   if (a.has("--help")) {
     std::cout << kGenerateHelp;
     return 0;
@@ -259,6 +261,8 @@ int cmdGenerate(int argc, char** argv) {
   spec.scenarios = intOption(a, "--scenarios", spec.scenarios, 1, 100'000'000);
   spec.seed = static_cast<uint64_t>(intOption(a, "--seed", static_cast<int64_t>(spec.seed), 0,
                                               INT64_MAX));
+  spec.positionsPerAccount = static_cast<double>(
+      intOption(a, "--positions", static_cast<int64_t>(spec.positionsPerAccount), 1, 1000));
   const MarginRequest request = makeSyntheticExchange(spec);
   writeAtomically(a.options.at("--out"), [&](std::ostream& out) { out << requestToJson(request).dump() << "\n"; });
   std::cerr << "wrote " << a.options.at("--out") << ": " << request.accounts.size() << " accounts, "

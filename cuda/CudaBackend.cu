@@ -69,7 +69,7 @@ void deviceShocks(CudaResources& res, const FactorModel& model, const ShockSpec&
   z.reserve(static_cast<size_t>(f) * count);
   if (f > kMaxFusedFactors) eps.reserve(static_cast<size_t>(f) * count);
   generateShocks(dLoading.data(), f, {spec.seed, spec.studentT, spec.dof}, first, count, z.data(),
-                 eps.data(), res.blas(), res.compute());
+                 eps.data(), f > kMaxFusedFactors ? res.blas() : nullptr, res.compute());
   XM_CUDA_CHECK(cudaStreamSynchronize(res.compute()));
 }
 

@@ -1,6 +1,7 @@
 #include <cstring>
 #include <string>
 
+#include "cuda/CublasLoader.cuh"
 #include "cuda/CudaResources.cuh"
 
 namespace xm::cuda {
@@ -27,7 +28,7 @@ void throwCudaError(cudaError_t error, const char* call, const char* file, int l
 void throwCublasError(cublasStatus_t status, const char* call, const char* file, int line) {
   const std::string where = std::string(call) + " at " + baseName(file) + ":" + std::to_string(line);
   if (status == CUBLAS_STATUS_ALLOC_FAILED) throw DeviceOutOfMemory("cuBLAS out of memory in " + where);
-  throw BackendError(std::string("cuBLAS error ") + cublasGetStatusName(status) + " in " + where);
+  throw BackendError(std::string("cuBLAS error ") + cublas().statusName(status) + " in " + where);
 }
 
 CudaResources::CudaResources(int device) : device_(device) {
@@ -37,12 +38,18 @@ CudaResources::CudaResources(int device) : device_(device) {
   name_ = prop.name;
   XM_CUDA_CHECK(cudaStreamCreateWithFlags(&compute_, cudaStreamNonBlocking));
   XM_CUDA_CHECK(cudaStreamCreateWithFlags(&copy_, cudaStreamNonBlocking));
-  XM_CUBLAS_CHECK(cublasCreate(&blas_));
-  XM_CUBLAS_CHECK(cublasSetStream(blas_, compute_));
+}
+
+cublasHandle_t CudaResources::blas() {
+  if (!blas_) {  // first use: loads cuBLAS (CublasLoader.cuh)
+    XM_CUBLAS_CHECK(cublas().create(&blas_));
+    XM_CUBLAS_CHECK(cublas().setStream(blas_, compute_));
+  }
+  return blas_;
 }
 
 CudaResources::~CudaResources() {
-  if (blas_) cublasDestroy(blas_);
+  if (blas_) cublas().destroy(blas_);
   if (copy_) cudaStreamDestroy(copy_);
   if (compute_) cudaStreamDestroy(compute_);
 }

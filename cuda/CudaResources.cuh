@@ -83,7 +83,7 @@ class CudaResources {
   const std::string& name() const { return name_; }
   cudaStream_t compute() const { return compute_; }
   cudaStream_t copy() const { return copy_; }
-  cublasHandle_t blas() const { return blas_; }
+  cublasHandle_t blas();  // created, and cuBLAS loaded, on first use
   size_t freeBytes() const;
 
  private:

@@ -1,4 +1,5 @@
 // Compiled with -fmad=false (see CMakeLists.txt): the draws must round like the host's.
+#include "cuda/CublasLoader.cuh"
 #include "cuda/CudaCheck.cuh"
 #include "cuda/CudaScenarioGenerator.cuh"
 #include "scenarios/ShockDraws.h"
@@ -79,8 +80,8 @@ void generateShocks(const double* loading, int factors, DeviceShockSpec spec, in
   // Row-major (F × S) matrices are column-major (S × F) ones, and row-major L is column-major
   // L^T: Z^T = eps^T * L^T, one DGEMM with m = S, n = k = F.
   const double one = 1.0, zero = 0.0;
-  XM_CUBLAS_CHECK(cublasSetStream(blas, stream));
-  XM_CUBLAS_CHECK(cublasDgemm(blas, CUBLAS_OP_N, CUBLAS_OP_N, static_cast<int>(count), factors,
+  XM_CUBLAS_CHECK(cublas().setStream(blas, stream));
+  XM_CUBLAS_CHECK(cublas().dgemm(blas, CUBLAS_OP_N, CUBLAS_OP_N, static_cast<int>(count), factors,
                               factors, &one, eps, static_cast<int>(count), loading, factors, &zero,
                               z, static_cast<int>(count)));
   if (spec.studentT) {

@@ -35,6 +35,7 @@ void launchIndependentDraws(int factors, uint64_t seed, int64_t first, int64_t c
 // z: (factors × count), row-major. loading: (factors × factors), row-major L.
 // Preconditions: factors <= kMaxFusedFactors for the fused path; eps of the same shape as z
 // (scratch) for the cuBLAS path.
+// `blas` is only used above kMaxFusedFactors factors (pass nullptr below).
 void generateShocks(const double* loading, int factors, DeviceShockSpec spec, int64_t first,
                     int64_t count, double* z, double* eps, cublasHandle_t blas,
                     cudaStream_t stream);
