@@ -1,8 +1,12 @@
 #include "api/Cli.h"
 
+#include <fcntl.h>
 #include <omp.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -183,6 +187,29 @@ std::string readFile(const std::string& path) {
   return s.str();
 }
 
+// Parses the request from the file mapped into memory: no copy of the text is made, and its pages
+// are the kernel's clean page cache (reclaimable), not the process's heap. "-" reads stdin.
+MarginRequest readRequest(const std::string& path, const Limits& limits) {
+  if (path == "-") return parseRequestStream(std::cin, limits);
+  const int fd = open(path.c_str(), O_RDONLY);
+  if (fd < 0) throw InputError("", "cannot read " + path + ": " + std::strerror(errno), "io_error");
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+    close(fd);
+    std::ifstream in(path, std::ios::binary);  // not a mappable regular file: read it as a stream
+    return parseRequestStream(in, limits);
+  }
+  void* data = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+  close(fd);
+  if (data == MAP_FAILED) throw InputError("", "cannot map " + path + ": " + std::strerror(errno), "io_error");
+  struct Unmap {
+    void* p;
+    size_t n;
+    ~Unmap() { munmap(p, n); }
+  } unmap{data, static_cast<size_t>(st.st_size)};
+  return parseRequestText(std::string_view(static_cast<const char*>(data), unmap.n), limits);
+}
+
 // Writes through a temporary file renamed into place: FILE is complete or untouched.
 template <typename F>
 void writeAtomically(const std::string& path, F&& write) {
@@ -216,7 +243,7 @@ int cmdRun(int argc, char** argv) {
   limits.maxScenarios = intOption(a, "--max-scenarios", limits.maxScenarios, 1, 100'000'000);
   EngineOptions options;
   options.batchAccounts = intOption(a, "--batch-accounts", 0, 1, int64_t{1} << 40);
-  MarginRequest request = parseRequestText(readFile(a.positional[0]), limits);
+  MarginRequest request = readRequest(a.positional[0], limits);
   if (a.has("--backend")) {
     const std::string& b = a.options.at("--backend");
     if (b == "auto") request.config.backend = BackendChoice::Auto;

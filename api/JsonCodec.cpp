@@ -5,6 +5,7 @@
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
+#include <istream>
 
 #include "api/JsonWriter.h"
 #include "host/Time.h"
@@ -383,59 +384,140 @@ MarginConfig parseConfig(const Node& n, const Limits& limits) {
 
 }  // namespace
 
-MarginRequest parseRequestText(std::string_view text, const Limits& limits) {
-  Json body;
+namespace {
+
+// Builds a MarginRequest while nlohmann parses: each account is converted as soon as its object
+// closes and its DOM dropped, so the parsed document never holds every account at once (a 1M-
+// account request otherwise costs ~4 KB of DOM per account). Accounts that arrive before the
+// market and instruments they refer to are kept and converted at the end; errors name the same
+// JSON Pointers either way.
+class RequestBuilder {
+ public:
+  explicit RequestBuilder(const Limits& limits) : limits_(limits) {}
+
+  bool event(int depth, Json::parse_event_t e, Json& value) {
+    using E = Json::parse_event_t;
+    if (depth == 1 && e == E::key) {
+      key_ = value.get<std::string>();
+      if (!rootKeys_.insert(key_).second) {
+        throw InputError("/" + pointerKey(key_), "/" + pointerKey(key_) + ": duplicate key");
+      }
+      return true;
+    }
+    if (depth == 1 && key_ == "accounts" && e == E::array_start) accountsArray_ = true;
+    if (depth == 1 && key_ == "market" && e == E::object_end) {
+      market_ = std::move(value);
+      haveMarket_ = true;
+      tryCatalog();
+      return false;  // kept aside, converted in tryCatalog
+    }
+    if (depth == 1 && key_ == "instruments" && e == E::array_end) {
+      instruments_ = std::move(value);
+      haveInstruments_ = true;
+      tryCatalog();
+      return false;
+    }
+    const bool accountDone = depth == 2 && accountsArray_ && key_ == "accounts" &&
+                             (e == E::object_end || e == E::array_end || e == E::value);
+    if (accountDone && catalogReady_) {
+      addAccount(value);
+      return false;  // converted: drop its DOM
+    }
+    return true;
+  }
+
+  MarginRequest finish(Json& doc) {
+    const Node root(doc, "");
+    root.object({"market", "instruments", "accounts", "config"});
+    req_.config = parseConfig(root.child("config"), limits_);
+    if (!haveMarket_) root.at("market");  // required: throws
+    if (!haveInstruments_) root.at("instruments");
+    if (!catalogReady_) {  // non-container market or instruments: let the strict reader say so
+      if (!market_.is_object()) Node(market_, "/market").object({});
+      Node(instruments_, "/instruments").array();
+    }
+    const Node accounts = root.at("accounts");
+    accounts.array();
+    for (size_t i = 0; i < accounts.raw().size(); ++i) addAccount(doc["accounts"][i]);
+    const double work = static_cast<double>(req_.accounts.size()) * static_cast<double>(req_.config.scenarios);
+    if (work > limits_.maxWork) {
+      std::ostringstream msg;
+      msg << "/config/scenarios: accounts x scenarios = " << work << " exceeds the limit of "
+          << limits_.maxWork << " per request; split the accounts across requests";
+      throw InputError("/config/scenarios", msg.str(), "limit_exceeded", 413);
+    }
+    return std::move(req_);
+  }
+
+ private:
+  static std::string pointerKey(const std::string& k) { return pointerEscape(k); }
+
+  void tryCatalog() {
+    if (catalogReady_ || !haveMarket_ || !haveInstruments_) return;
+    if (!market_.is_object() || !instruments_.is_array()) return;  // finish() reports it
+    req_.market = parseMarket(Node(market_, "/market"), assetIndex_);
+    const Node list(instruments_, "/instruments");
+    for (size_t i = 0; i < list.array(); ++i) {
+      req_.instruments.push_back(parseInstrument(list[i], req_.market, assetIndex_));
+      if (!instrumentIndex_.emplace(req_.instruments.back().id, static_cast<int>(i)).second) {
+        list[i].child("id").fail("duplicate instrument id \"" + req_.instruments.back().id + "\"");
+      }
+    }
+    market_ = Json();
+    instruments_ = Json();
+    catalogReady_ = true;
+  }
+
+  void addAccount(const Json& value) {
+    const size_t i = req_.accounts.size();
+    if (static_cast<int64_t>(i) >= limits_.maxAccounts) {
+      throw InputError("/accounts", "/accounts: more than the limit of " +
+                       std::to_string(limits_.maxAccounts) + " accounts", "limit_exceeded", 413);
+    }
+    const Node node(value, "/accounts/" + std::to_string(i));
+    req_.accounts.push_back(parseAccount(node, assetIndex_, instrumentIndex_, req_.instruments));
+    if (!accountIds_.insert(req_.accounts.back().id).second) {
+      node.child("id").fail("duplicate account id \"" + req_.accounts.back().id + "\"");
+    }
+  }
+
+  const Limits& limits_;
+  MarginRequest req_;
+  std::unordered_map<std::string, int> assetIndex_, instrumentIndex_;
+  std::unordered_set<std::string> accountIds_, rootKeys_;
+  std::string key_;
+  Json market_, instruments_;
+  bool haveMarket_ = false, haveInstruments_ = false, catalogReady_ = false, accountsArray_ = false;
+};
+
+template <typename Input>
+MarginRequest parseWithBuilder(Input&& input, const Limits& limits) {
+  RequestBuilder builder(limits);
+  Json doc;
   try {
-    body = Json::parse(text.begin(), text.end());
+    doc = Json::parse(std::forward<Input>(input), [&](int depth, Json::parse_event_t e, Json& v) {
+      return builder.event(depth, e, v);
+    });
   } catch (const Json::exception& e) {
     // parse_error, and out_of_range for a number beyond double's range (found by fuzzing).
     throw InputError("", std::string("malformed JSON: ") + e.what());
   }
-  return parseRequest(body, limits);
+  if (!doc.is_object()) Node(doc, "").object({});  // "request: must be an object"
+  return builder.finish(doc);
+}
+
+}  // namespace
+
+MarginRequest parseRequestText(std::string_view text, const Limits& limits) {
+  return parseWithBuilder(text, limits);
+}
+
+MarginRequest parseRequestStream(std::istream& in, const Limits& limits) {
+  return parseWithBuilder(in, limits);
 }
 
 MarginRequest parseRequest(const Json& body, const Limits& limits) {
-  const Node root(body, "");
-  root.object({"market", "instruments", "accounts", "config"});
-  MarginRequest req;
-  std::unordered_map<std::string, int> assetIndex, instrumentIndex;
-  req.config = parseConfig(root.child("config"), limits);
-  req.market = parseMarket(root.at("market"), assetIndex);
-
-  const Node instruments = root.at("instruments");
-  const size_t ni = instruments.array();
-  req.instruments.reserve(ni);
-  for (size_t i = 0; i < ni; ++i) {
-    req.instruments.push_back(parseInstrument(instruments[i], req.market, assetIndex));
-    if (!instrumentIndex.emplace(req.instruments.back().id, static_cast<int>(i)).second) {
-      instruments[i].child("id").fail("duplicate instrument id \"" + req.instruments.back().id + "\"");
-    }
-  }
-
-  const Node accounts = root.at("accounts");
-  const size_t na = accounts.array();
-  if (static_cast<int64_t>(na) > limits.maxAccounts) {
-    throw InputError(accounts.path(), accounts.path() + ": " + std::to_string(na) +
-                     " accounts exceed the limit of " + std::to_string(limits.maxAccounts),
-                     "limit_exceeded", 413);
-  }
-  const double work = static_cast<double>(na) * static_cast<double>(req.config.scenarios);
-  if (work > limits.maxWork) {
-    std::ostringstream msg;
-    msg << "/config/scenarios: accounts x scenarios = " << work << " exceeds the limit of "
-        << limits.maxWork << " per request; split the accounts across requests";
-    throw InputError("/config/scenarios", msg.str(), "limit_exceeded", 413);
-  }
-  req.accounts.reserve(na);
-  std::unordered_set<std::string> accountIds;
-  accountIds.reserve(na);
-  for (size_t i = 0; i < na; ++i) {
-    req.accounts.push_back(parseAccount(accounts[i], assetIndex, instrumentIndex, req.instruments));
-    if (!accountIds.insert(req.accounts.back().id).second) {
-      accounts[i].child("id").fail("duplicate account id \"" + req.accounts.back().id + "\"");
-    }
-  }
-  return req;
+  return parseRequestText(body.dump(), limits);
 }
 
 Json requestToJson(const MarginRequest& r) {

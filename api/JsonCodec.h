@@ -18,8 +18,11 @@ namespace xm {
 
 using Json = nlohmann::ordered_json;
 
-// Parses and validates a request. Throws InputError naming the field.
+// Parses and validates a request. Throws InputError naming the field. Accounts are converted
+// while parsing and their JSON dropped (peak memory: the compact request, not its DOM).
 MarginRequest parseRequestText(std::string_view text, const Limits& limits = {});
+// The same from a stream (xmargin run reads files this way: the text is never held whole).
+MarginRequest parseRequestStream(std::istream& in, const Limits& limits = {});
 MarginRequest parseRequest(const Json& body, const Limits& limits = {});
 
 // A request as the contract's JSON (the generator writes requests with it).
