@@ -278,7 +278,7 @@ struct MarginServer::Impl {
       } catch (const Json::exception& e) {
         throw InputError("", std::string("malformed MessagePack: ") + e.what());
       }
-      return parseRequest(body, options.limits);
+      return parseRequest(std::move(body), options.limits);
     }
     if (!type.empty() && type.rfind("application/json", 0) != 0) {
       throw InputError("", "unsupported Content-Type \"" + type +

@@ -426,6 +426,22 @@ class RequestBuilder {
     return true;
   }
 
+  // A document already parsed (MessagePack, tests): take market and instruments out of it, then
+  // convert the rest as finish() does.
+  MarginRequest adopt(Json& doc) {
+    if (!doc.is_object()) Node(doc, "").object({});  // "request: must be an object"
+    if (doc.contains("market")) {
+      market_ = std::move(doc["market"]);
+      haveMarket_ = true;
+    }
+    if (doc.contains("instruments")) {
+      instruments_ = std::move(doc["instruments"]);
+      haveInstruments_ = true;
+    }
+    tryCatalog();
+    return finish(doc);
+  }
+
   MarginRequest finish(Json& doc) {
     const Node root(doc, "");
     root.object({"market", "instruments", "accounts", "config"});
@@ -516,8 +532,8 @@ MarginRequest parseRequestStream(std::istream& in, const Limits& limits) {
   return parseWithBuilder(in, limits);
 }
 
-MarginRequest parseRequest(const Json& body, const Limits& limits) {
-  return parseRequestText(body.dump(), limits);
+MarginRequest parseRequest(Json body, const Limits& limits) {
+  return RequestBuilder(limits).adopt(body);
 }
 
 Json requestToJson(const MarginRequest& r) {

@@ -23,7 +23,7 @@ using Json = nlohmann::ordered_json;
 MarginRequest parseRequestText(std::string_view text, const Limits& limits = {});
 // The same from a stream (xmargin run reads files this way: the text is never held whole).
 MarginRequest parseRequestStream(std::istream& in, const Limits& limits = {});
-MarginRequest parseRequest(const Json& body, const Limits& limits = {});
+MarginRequest parseRequest(Json body, const Limits& limits = {});
 
 // A request as the contract's JSON (the generator writes requests with it).
 Json requestToJson(const MarginRequest& request);
