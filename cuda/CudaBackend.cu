@@ -35,9 +35,11 @@ std::mutex& deviceMutex() {
   return m;
 }
 
+// Created on first use and never destroyed: destroying streams and the cuBLAS handle from a
+// static destructor would run after the CUDA runtime's own teardown at exit.
 CudaResources& resources() {
-  static CudaResources r(0);
-  return r;
+  static CudaResources* r = new CudaResources(0);
+  return *r;
 }
 
 int deviceCount() {
