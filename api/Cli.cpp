@@ -31,6 +31,7 @@
 #endif
 #include "api/JsonCodec.h"
 #include "host/BackendRegistry.h"
+#include "host/PriceFiles.h"
 #include "host/SyntheticExchange.h"
 #include "host/Version.h"
 
@@ -72,6 +73,8 @@ Options:
   --threads N           worker threads (default: all cores)
   --backend B           override config.backend: auto, cpu or cuda
   --precision P         override config.precision: fp64 or fp32
+  --prices DIR          daily closes for market.history from DIR/<ASSET>-USD_1d.csv (Date and
+                        Close columns, e.g. data/prices), for config.vol_model "ewma"
 )";
 
 constexpr const char* kDemoHelp = R"(xmargin demo [options]
@@ -232,7 +235,7 @@ void writeAtomically(const std::string& path, F&& write) {
 int cmdRun(int argc, char** argv) {
   const Args a = parseArgs(argc, argv, 2, {"--pretty", "--help"},
                            {"--out", "--batch-accounts", "--max-scenarios", "--threads", "--backend",
-                            "--precision"});
+                            "--precision", "--prices"});
   if (a.has("--help")) {
     std::cout << kRunHelp;
     return 0;
@@ -244,6 +247,15 @@ int cmdRun(int argc, char** argv) {
   EngineOptions options;
   options.batchAccounts = intOption(a, "--batch-accounts", 0, 1, int64_t{1} << 40);
   MarginRequest request = readRequest(a.positional[0], limits);
+  if (a.has("--prices")) {
+    if (!request.market.history.empty()) {
+      throw InputError("/market/history", "give daily closes either in market.history or with --prices, not both", "usage");
+    }
+    if (loadPriceFiles(a.options.at("--prices"), request.market) == 0) {
+      throw InputError("", "--prices: no <ASSET>-USD_1d.csv file in " + a.options.at("--prices") +
+                           " matches an asset of the request", "usage");
+    }
+  }
   if (a.has("--backend")) {
     const std::string& b = a.options.at("--backend");
     if (b == "auto") request.config.backend = BackendChoice::Auto;

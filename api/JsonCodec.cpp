@@ -201,13 +201,36 @@ void parseCorrelations(const Node& market, Market& m,
   }
 }
 
+// "YYYY-MM-DD" -> days since the epoch.
+long long parseDate(const Node& n) {
+  const std::string s = n.string();
+  const auto t = parseRfc3339(s + "T00:00:00Z");
+  if (s.size() != 10 || !t) n.fail("must be a date such as 2023-12-31, got \"" + s + "\"");
+  return static_cast<long long>(*t / 86400.0);
+}
+
+// market.history: {"BTC": [{"date": "2023-12-30", "close": 42000.0, "volume": …}, …], …}
+void parseHistory(const Node& node, Market& m, const std::unordered_map<std::string, int>& assetIndex) {
+  if (!node.raw().is_object()) node.fail(std::string("must be an object of asset id to daily closes"));
+  for (auto it = node.raw().begin(); it != node.raw().end(); ++it) {
+    const Node series = node.child(it.key());
+    auto a = assetIndex.find(it.key());
+    if (a == assetIndex.end()) series.fail("unknown asset \"" + it.key() + "\"");
+    if (it.key() == m.baseCurrency) series.fail("the base currency's price is 1 by definition: it has no history");
+    std::vector<DailyClose>& closes = m.history[a->second];
+    for (size_t i = 0; i < series.array(); ++i) {
+      const Node day = series[i];
+      day.object({"date", "close", "volume"});
+      const long long d = parseDate(day.at("date"));
+      if (!closes.empty() && d <= closes.back().day) day.child("date").fail("dates must increase strictly");
+      if (day.has("volume")) day.child("volume").nonNegative();
+      closes.push_back({d, day.at("close").positive()});
+    }
+  }
+}
+
 Market parseMarket(const Node& node, std::unordered_map<std::string, int>& assetIndex) {
   node.object({"as_of", "base_currency", "rate", "assets", "correlations", "correlation", "history"});
-  if (node.has("history")) {
-    node.child("history").fail(
-        "market history is used by config.vol_model \"ewma\" and filtered historical shocks, "
-        "which this version does not implement");
-  }
   Market m;
   const Node asOf = node.at("as_of");
   m.asOfText = asOf.string();
@@ -229,8 +252,6 @@ Market parseMarket(const Node& node, std::unordered_map<std::string, int>& asset
     if (a.has("vol")) asset.vol = a.child("vol").number(0, 20, false, false, "within [0, 20]");
     if (a.has("vol_of_vol")) {
       asset.volOfVol = a.child("vol_of_vol").number(0, 20, false, false, "within [0, 20]");
-      if (asset.volOfVol > 0 && asset.vol == 0)
-        a.child("vol_of_vol").fail("needs a risky asset (vol > 0); a riskless asset has no implied-vol factor");
     }
     if (a.has("spot_vol_corr"))
       asset.spotVolCorr = a.child("spot_vol_corr").number(-1, 1, false, false, "within [-1, 1]");
@@ -239,6 +260,7 @@ Market parseMarket(const Node& node, std::unordered_map<std::string, int>& asset
     m.assets.push_back(std::move(asset));
   }
   parseCorrelations(node, m, assetIndex);
+  if (node.has("history")) parseHistory(node.child("history"), m, assetIndex);
   return m;
 }
 
@@ -375,8 +397,14 @@ MarginConfig parseConfig(const Node& n, const Limits& limits) {
   }
   if (n.has("vol_model")) {
     const Node v = n.child("vol_model");
-    if (!v.raw().is_string() || v.string() != "given") {
-      v.fail("only \"given\" is implemented in this version (EWMA estimation is not yet available)");
+    if (v.raw().is_string()) {
+      if (v.string() != "given") v.fail("unknown value \"" + v.string() + "\"; expected \"given\" or {\"ewma\": {\"lambda\": 0.94}}");
+    } else {
+      v.object({"ewma"});
+      const Node e = v.at("ewma");
+      e.object({"lambda"});
+      c.volModel = VolModel::Ewma;
+      if (e.has("lambda")) c.ewmaLambda = e.child("lambda").number(0, 1, true, true, "within (0, 1)");
     }
   }
   return c;
@@ -446,6 +474,7 @@ class RequestBuilder {
     const Node root(doc, "");
     root.object({"market", "instruments", "accounts", "config"});
     req_.config = parseConfig(root.child("config"), limits_);
+    if (catalogReady_) checkVolOfVol();
     if (!haveMarket_) root.at("market");  // required: throws
     if (!haveInstruments_) root.at("instruments");
     if (!catalogReady_) {  // non-container market or instruments: let the strict reader say so
@@ -467,6 +496,19 @@ class RequestBuilder {
 
  private:
   static std::string pointerKey(const std::string& k) { return pointerEscape(k); }
+
+  // An implied-vol factor needs a risky asset: a vol, or (vol_model ewma) a history.
+  void checkVolOfVol() const {
+    for (size_t a = 0; a < req_.market.assets.size(); ++a) {
+      const Asset& asset = req_.market.assets[a];
+      const bool estimated = req_.config.volModel == VolModel::Ewma && req_.market.history.count(static_cast<int>(a));
+      if (asset.volOfVol > 0 && asset.vol == 0 && !estimated) {
+        throw InputError("/market/assets/" + std::to_string(a) + "/vol_of_vol",
+                         "/market/assets/" + std::to_string(a) + "/vol_of_vol: needs a risky asset (vol > 0, "
+                         "or a history with vol_model ewma); a riskless asset has no implied-vol factor");
+      }
+    }
+  }
 
   void tryCatalog() {
     if (catalogReady_ || !haveMarket_ || !haveInstruments_) return;
@@ -672,6 +714,12 @@ Json runToJson(const RunInfo& run) {
          {"stages_ms", {{"compile", run.compileMs}, {"prepare", run.prepareMs},
                         {"risk", run.riskMs}, {"margin", run.marginMs}}}};
   if (run.correlationRepair != "none") j["correlation_repair_distance"] = run.correlationRepairDistance;
+  j["vol_model"] = run.volModel;
+  if (run.volModel == "ewma") {
+    Json est = Json::object();
+    for (const auto& e : run.estimates) est[e.asset] = {{"vol", e.vol}, {"days", e.days}};
+    j["ewma"] = {{"lambda", run.ewmaLambda}, {"common_days", run.ewmaCommonDays}, {"estimates", est}};
+  }
   return j;
 }
 

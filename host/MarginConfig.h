@@ -13,6 +13,8 @@ enum class CorrelationRepair { None, Clip, Nearest };
 // Arithmetic of the CUDA backend's P&L cube, scenario losses and selection keys (README, "CUDA
 // backend"). The CPU backend always computes in fp64 and reports so.
 enum class Precision { Fp64, Fp32 };
+// Where vols and correlations come from: the request ("given") or EWMA on market.history.
+enum class VolModel { Given, Ewma };
 
 struct MarginConfig {
   RiskMeasure measure = RiskMeasure::ES;
@@ -27,6 +29,8 @@ struct MarginConfig {
   BackendChoice backend = BackendChoice::Auto;
   CorrelationRepair correlationRepair = CorrelationRepair::None;
   Precision precision = Precision::Fp64;
+  VolModel volModel = VolModel::Given;
+  double ewmaLambda = 0.94;  // RiskMetrics' daily decay
 };
 
 struct Limits {

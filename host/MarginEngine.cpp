@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 
 #include "host/BackendRegistry.h"
 #include "host/Errors.h"
@@ -18,6 +19,26 @@ void checkDeadline(const EngineOptions& options) {
   }
 }
 
+// Replaces the vols of the assets with history, and their correlations with each other, by EWMA
+// estimates (MarketHistory.h); other assets and pairs keep the request's values.
+void applyEwma(Market& m, double lambda, RunInfo& run) {
+  const long long asOfDay = static_cast<long long>(std::floor(m.asOf / 86400.0));
+  const EwmaEstimate e = estimateEwma(m.history, asOfDay, lambda, static_cast<int>(m.assets.size()));
+  if (e.assets.empty()) {
+    throw InputError("/config/vol_model", "/config/vol_model: \"ewma\" needs market.history (or "
+                                          "xmargin run --prices DIR) for at least one asset");
+  }
+  run.volModel = "ewma";
+  run.ewmaLambda = lambda;
+  run.ewmaCommonDays = e.commonDays;
+  for (size_t i = 0; i < e.assets.size(); ++i) {
+    m.assets[e.assets[i]].vol = e.vol[i];
+    run.estimates.push_back({m.assets[e.assets[i]].id, e.vol[i], e.days[i]});
+    for (size_t j = 0; j < e.assets.size(); ++j) m.correlation(e.assets[i], e.assets[j]) = e.correlation(i, j);
+  }
+  m.correlationPath = "/market/history";
+}
+
 double msSince(std::chrono::steady_clock::time_point& mark) {
   const auto now = std::chrono::steady_clock::now();
   const double ms = std::chrono::duration<double, std::milli>(now - mark).count();
@@ -30,10 +51,18 @@ double msSince(std::chrono::steady_clock::time_point& mark) {
 RunSummary runMargin(const MarginRequest& request, const EngineOptions& options, ResultSink& sink) {
   const auto start = std::chrono::steady_clock::now();
   auto mark = start;
-  const RiskProblem problem = compileProblem(request);
+  RunSummary summary;
+  // The market the model runs on: the request's, or with EWMA vols and correlations.
+  Market estimated;
+  const Market* market = &request.market;
+  if (request.config.volModel == VolModel::Ewma) {
+    estimated = request.market;
+    applyEwma(estimated, request.config.ewmaLambda, summary.run);
+    market = &estimated;
+  }
+  const RiskProblem problem = compileProblem(request, *market);
   auto backend = makeBackend(request.config.backend);
 
-  RunSummary summary;
   RunInfo& run = summary.run;
   run.backend = backend->name();
   run.device = backend->device();

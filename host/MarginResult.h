@@ -57,6 +57,15 @@ struct RunInfo {
   // and handing results to the sink (margin).
   double compileMs = 0.0, prepareMs = 0.0, riskMs = 0.0, marginMs = 0.0;
   std::string precision = "fp64";  // what the backend computed in
+  std::string volModel = "given";
+  double ewmaLambda = 0.0;
+  int ewmaCommonDays = 0;  // return days every estimated asset shares (correlations)
+  struct VolEstimate {
+    std::string asset;
+    double vol;  // annualised
+    int days;    // returns used
+  };
+  std::vector<VolEstimate> estimates;  // vol_model "ewma": what replaced the request's vols
   std::string correlationRepair = "none";
   double correlationRepairDistance = 0.0;  // Frobenius norm of (repaired - given)
 };

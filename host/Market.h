@@ -8,6 +8,8 @@
 
 #include <Eigen/Dense>
 
+#include "host/MarketHistory.h"
+
 namespace xm {
 
 struct Asset {
@@ -30,6 +32,7 @@ struct Market {
   // assets × assets, unit diagonal; pairs not given are 0. Entries of riskless assets are ignored.
   Eigen::MatrixXd correlation;
   std::string correlationPath = "/market/correlations";  // where the user gave it, for errors
+  MarketHistory history;  // daily closes per asset index (market.history or --prices)
 };
 
 constexpr double kSecondsPerYear = 365.0 * 86400.0;

@@ -31,8 +31,9 @@ PnlRow baseRow(const Market& market, const FactorModel& factors, int asset, doub
 
 }  // namespace
 
-RiskProblem compileProblem(const MarginRequest& request) {
-  const Market& market = request.market;
+RiskProblem compileProblem(const MarginRequest& request) { return compileProblem(request, request.market); }
+
+RiskProblem compileProblem(const MarginRequest& request, const Market& market) {
   const MarginConfig& config = request.config;
   const double h = config.horizonDays / 365.0;
 

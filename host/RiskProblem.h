@@ -67,7 +67,9 @@ struct BatchRisk {
 // 1 - 0.99 does not turn 100 into 101; at least 1, at most S.
 int64_t tailCount(double confidence, int64_t scenarios);
 
+// On the request's market, or on `market` (the request's with estimated vols and correlations).
 RiskProblem compileProblem(const MarginRequest& request);
+RiskProblem compileProblem(const MarginRequest& request, const Market& market);
 AccountBatch compileBatch(const MarginRequest& request, const RiskProblem& problem, int64_t first,
                           int64_t count);
 

@@ -115,6 +115,12 @@ try:
     student["config"]["shocks"] = {"student_t": {"dof": 4}}
     student["config"]["correlation_repair"] = "nearest"
     expect("margin, student-t", "POST", "/v1/margin", 200, student)
+    ewma = json.loads(json.dumps(example))
+    ewma["market"]["history"] = {"BTC": [{"date": f"2026-11-{d:02d}", "close": 90000 + 500 * (d % 3)} for d in range(1, 24)]}
+    ewma["config"]["vol_model"] = {"ewma": {"lambda": 0.94}}
+    validate("EWMA request matches MarginRequest", {"$ref": "#/components/schemas/MarginRequest"}, ewma)
+    _, raw = expect("margin, ewma", "POST", "/v1/margin", 200, ewma)
+    check("ewma estimates reported", json.loads(raw)["run"]["ewma"]["estimates"]["BTC"]["days"] == 22, raw[-300:])
     bad = json.loads(json.dumps(example))
     bad["accounts"][0]["positions"][0]["qty"] = "two"
     _, raw = expect("bad input", "POST", "/v1/margin", 400, bad)

@@ -1,0 +1,75 @@
+#include "host/MarketHistory.h"
+
+#include <cmath>
+#include <set>
+
+#include "host/Errors.h"
+
+namespace xm {
+
+std::vector<double> logReturns(const std::vector<DailyClose>& closes) {
+  std::vector<double> r;
+  for (size_t i = 1; i < closes.size(); ++i) r.push_back(std::log(closes[i].close / closes[i - 1].close));
+  return r;
+}
+
+double ewmaVariance(const std::vector<double>& returns, double lambda) {
+  if (returns.empty()) return 0.0;
+  double v = returns[0] * returns[0];
+  for (size_t t = 1; t < returns.size(); ++t) v = lambda * v + (1.0 - lambda) * returns[t] * returns[t];
+  return v;
+}
+
+EwmaEstimate estimateEwma(const MarketHistory& history, long long asOfDay, double lambda,
+                          int nAssets) {
+  EwmaEstimate e;
+  // Each asset's closes up to as_of, and its returns keyed by the day they end on.
+  std::vector<std::map<long long, double>> byDay;
+  for (int a = 0; a < nAssets; ++a) {
+    auto it = history.find(a);
+    if (it == history.end()) continue;
+    std::vector<DailyClose> closes;
+    for (const DailyClose& c : it->second)
+      if (c.day <= asOfDay) closes.push_back(c);
+    if (closes.size() < 2) {
+      throw InputError("/market/history", "/market/history: an asset needs at least 2 closes on or "
+                                          "before market.as_of for an EWMA estimate");
+    }
+    const std::vector<double> r = logReturns(closes);
+    e.assets.push_back(a);
+    e.vol.push_back(std::sqrt(365.0 * ewmaVariance(r, lambda)));
+    e.days.push_back(static_cast<int>(r.size()));
+    std::map<long long, double> m;
+    for (size_t i = 0; i < r.size(); ++i) m[closes[i + 1].day] = r[i];
+    byDay.push_back(std::move(m));
+  }
+  const size_t n = e.assets.size();
+  e.correlation = Eigen::MatrixXd::Identity(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(n));
+  if (n < 2) return e;
+  std::vector<long long> common;
+  for (const auto& [day, r] : byDay[0]) {
+    bool all = true;
+    for (size_t i = 1; i < n && all; ++i) all = byDay[i].count(day) > 0;
+    if (all) common.push_back(day);
+  }
+  if (common.size() < 2) {
+    throw InputError("/market/history", "/market/history: the assets share fewer than 2 return "
+                                        "days, so no correlation can be estimated");
+  }
+  e.commonDays = static_cast<int>(common.size());
+  Eigen::MatrixXd c = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(n));
+  Eigen::VectorXd r(static_cast<Eigen::Index>(n));
+  for (size_t t = 0; t < common.size(); ++t) {
+    for (size_t i = 0; i < n; ++i) r(static_cast<Eigen::Index>(i)) = byDay[i].at(common[t]);
+    c = t == 0 ? Eigen::MatrixXd(r * r.transpose()) : Eigen::MatrixXd(lambda * c + (1.0 - lambda) * r * r.transpose());
+  }
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = 0; j < n; ++j) {
+      const double d = std::sqrt(c(i, i) * c(j, j));
+      e.correlation(i, j) = i == j ? 1.0 : (d > 0 ? std::clamp(c(i, j) / d, -1.0, 1.0) : 0.0);
+    }
+  }
+  return e;
+}
+
+}  // namespace xm

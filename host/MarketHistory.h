@@ -1,0 +1,47 @@
+#pragma once
+// Daily closes per asset (contract §6, market.history) and the estimators that turn them into
+// volatilities and correlations (config.vol_model {"ewma": {"lambda": λ}}).
+//
+// EWMA (RiskMetrics, zero mean), on daily log returns r_t = ln(C_t / C_{t-1}) between consecutive
+// closes of the series:
+//   variance  σ²_t = λ σ²_{t-1} + (1 - λ) r_t²,   seeded with σ²_0 = r_1² (so σ²_1 = r_1²)
+//   covariance c_t = λ c_{t-1} + (1 - λ) r_a,t r_b,t on the days every asset of the estimate has
+//             a return (a common calendar), so the matrix is positive semidefinite by construction
+//   vol       sqrt(365 σ²_T), annualised with √365 (crypto trades every day); the correlation is
+//             c_ab / sqrt(c_aa c_bb) on the common calendar.
+// Only closes dated on or before market.as_of are used.
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include <Eigen/Dense>
+
+namespace xm {
+
+struct DailyClose {
+  long long day = 0;  // days since 1970-01-01
+  double close = 0.0;
+};
+
+// Per asset index, closes in increasing day order (validated: unique days, close > 0).
+using MarketHistory = std::map<int, std::vector<DailyClose>>;
+
+struct EwmaEstimate {
+  std::vector<int> assets;     // market asset indices estimated, in market order
+  std::vector<double> vol;     // annualised, per estimated asset (its own full series)
+  std::vector<int> days;       // returns used per asset
+  Eigen::MatrixXd correlation; // over `assets`, on the common calendar
+  int commonDays = 0;          // returns on the common calendar
+};
+
+// Log returns of a series, and the EWMA daily variance after the last one (seeded with r_1²).
+std::vector<double> logReturns(const std::vector<DailyClose>& closes);
+double ewmaVariance(const std::vector<double>& returns, double lambda);
+
+// Throws InputError (path /market/history) when an asset has fewer than 2 closes up to asOf or
+// the assets share fewer than 2 common return days.
+EwmaEstimate estimateEwma(const MarketHistory& history, long long asOfDay, double lambda,
+                          int nAssets);
+
+}  // namespace xm

@@ -1,0 +1,16 @@
+#pragma once
+// Daily closes from a folder of CSV files, one per asset: DIR/<ASSET>-USD_1d.csv with a header
+// naming at least `Date` (YYYY-MM-DD) and `Close` columns (the layout of data/prices/).
+
+#include <string>
+
+#include "host/Market.h"
+
+namespace xm {
+
+// Loads every market asset but the base currency whose file exists into market.history (closes
+// on or before market.as_of). Returns how many assets got a history. Throws InputError naming
+// the file and line for a malformed file.
+int loadPriceFiles(const std::string& dir, Market& market);
+
+}  // namespace xm

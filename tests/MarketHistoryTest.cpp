@@ -1,0 +1,167 @@
+// Market-driven parameters: EWMA vols and correlations against hand-computed values, the as-of
+// cutoff, history validation with JSON Pointers, and the CSV loader on the repository's data.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "api/JsonCodec.h"
+#include "host/MarginEngine.h"
+#include "host/MarketHistory.h"
+#include "host/PriceFiles.h"
+#include "host/Time.h"
+#include "tests/BadRequests.h"
+
+namespace xm {
+namespace {
+
+std::vector<DailyClose> series(std::initializer_list<double> closes, long long firstDay = 19000) {
+  std::vector<DailyClose> out;
+  for (double c : closes) out.push_back({firstDay++, c});
+  return out;
+}
+
+TEST(Ewma, VarianceMatchesAHandComputation) {
+  // Closes 100, 110, 99, 108.9: returns ln 1.1, ln 0.9, ln 1.1; lambda 0.9.
+  //   s1 = r1^2                       = 0.0090840303743...
+  //   s2 = 0.9 s1 + 0.1 r2^2          = 0.0092857111628...
+  //   s3 = 0.9 s2 + 0.1 r3^2          = 0.0092655430840...
+  const std::vector<double> r = logReturns(series({100, 110, 99, 108.9}));
+  ASSERT_EQ(r.size(), 3u);
+  EXPECT_NEAR(r[1], std::log(0.9), 1e-15);
+  EXPECT_NEAR(ewmaVariance(r, 0.9), 0.0092655430840, 1e-12);
+  MarketHistory h;
+  h[1] = series({100, 110, 99, 108.9});
+  const EwmaEstimate e = estimateEwma(h, 20000, 0.9, 2);
+  ASSERT_EQ(e.assets, std::vector<int>{1});
+  EXPECT_NEAR(e.vol[0], std::sqrt(365 * 0.0092655430840), 1e-9);  // 1.83900... annualised
+  EXPECT_EQ(e.days[0], 3);
+}
+
+TEST(Ewma, CorrelationOfScaledAndMirroredSeries) {
+  MarketHistory h;
+  h[0] = series({100, 103, 99, 104, 101, 105});
+  std::vector<DailyClose> up, down;
+  const std::vector<double> r = logReturns(h[0]);
+  double u = 50, d = 20;
+  up.push_back({19000, u});
+  down.push_back({19000, d});
+  for (size_t i = 0; i < r.size(); ++i) {
+    u *= std::exp(2 * r[i]);   // returns twice A's: correlation +1, vol twice A's
+    d *= std::exp(-r[i]);      // returns minus A's: correlation -1
+    up.push_back({19001 + static_cast<long long>(i), u});
+    down.push_back({19001 + static_cast<long long>(i), d});
+  }
+  h[1] = up;
+  h[2] = down;
+  const EwmaEstimate e = estimateEwma(h, 20000, 0.94, 3);
+  EXPECT_NEAR(e.correlation(0, 1), 1.0, 1e-12);
+  EXPECT_NEAR(e.correlation(0, 2), -1.0, 1e-12);
+  EXPECT_NEAR(e.correlation(1, 2), -1.0, 1e-12);
+  EXPECT_NEAR(e.vol[1], 2 * e.vol[0], 1e-12);
+  EXPECT_EQ(e.commonDays, 5);
+}
+
+TEST(Ewma, OnlyClosesUpToAsOfAndTheCommonCalendar) {
+  MarketHistory h;
+  h[0] = series({100, 101, 102, 103, 500});  // days 19000..19004; the jump is after as_of
+  h[1] = series({10, 11, 12, 13}, 19001);     // days 19001..19004
+  const EwmaEstimate e = estimateEwma(h, 19003, 0.94, 2);
+  EXPECT_EQ(e.days[0], 3);      // returns ending 19001, 19002, 19003
+  EXPECT_EQ(e.days[1], 2);      // returns ending 19002, 19003
+  EXPECT_EQ(e.commonDays, 2);   // 19002 and 19003
+  EXPECT_LT(e.vol[0], 0.5);     // the 100 -> 500 jump is not seen
+  // One common return day is not enough for a correlation; a series after as_of is none.
+  EXPECT_THROW(estimateEwma(h, 19002, 0.94, 2), InputError);
+  h[1] = series({10, 11}, 19100);
+  EXPECT_THROW(estimateEwma(h, 19003, 0.94, 2), InputError);
+}
+
+Json withHistory(double dailyVol, int days) {
+  Json r = test::validRequest();
+  Json closes = Json::array();
+  double c = 50000;
+  for (int d = 0; d < days; ++d) {
+    closes.push_back({{"date", formatRfc3339((19000.0 + d) * 86400).substr(0, 10)}, {"close", c}});
+    c *= std::exp(dailyVol * (d % 2 ? 1 : -1));  // |r| = dailyVol every day: EWMA is exact
+  }
+  r["market"]["as_of"] = formatRfc3339((19000.0 + days) * 86400);
+  r["market"]["history"] = {{"BTC", closes}};
+  r["config"]["vol_model"] = {{"ewma", {{"lambda", 0.94}}}};
+  return r;
+}
+
+TEST(Ewma, EngineUsesTheEstimateAndReportsIt) {
+  const double daily = 0.8 / std::sqrt(365.0);
+  const MarginResponse ewma = computeMargin(parseRequest(withHistory(daily, 200)));
+  EXPECT_EQ(ewma.run.volModel, "ewma");
+  ASSERT_EQ(ewma.run.estimates.size(), 1u);
+  EXPECT_EQ(ewma.run.estimates[0].asset, "BTC");
+  EXPECT_NEAR(ewma.run.estimates[0].vol, 0.8, 1e-12);
+  EXPECT_EQ(ewma.run.estimates[0].days, 199);
+  // The request's BTC vol is 0.8 too (test::baseRequest): same market, same figures.
+  Json given = withHistory(daily, 200);
+  given["config"].erase("vol_model");
+  const MarginResponse g = computeMargin(parseRequest(given));
+  EXPECT_NEAR(ewma.accounts[0].es, g.accounts[0].es, 1e-9 * g.accounts[0].es);
+  // Twice the history's vol, about twice the ES of the linear position.
+  const MarginResponse twice = computeMargin(parseRequest(withHistory(2 * daily, 200)));
+  EXPECT_NEAR(twice.run.estimates[0].vol, 1.6, 1e-12);
+  EXPECT_NEAR(twice.accounts[0].es / ewma.accounts[0].es, 2.0, 0.1);
+}
+
+TEST(Ewma, HistoryErrorsNameTheField) {
+  const double daily = 0.03;
+  struct Case {
+    const char* name;
+    std::function<void(Json&)> mutate;
+    const char* path;
+  } cases[] = {
+      {"unknown asset", [](Json& r) { r["market"]["history"]["DOGE"] = Json::array(); }, "/market/history/DOGE"},
+      {"base currency", [](Json& r) { r["market"]["history"]["USD"] = Json::array(); }, "/market/history/USD"},
+      {"decreasing dates", [](Json& r) { r["market"]["history"]["BTC"][5]["date"] = "2019-01-01"; }, "/market/history/BTC/5/date"},
+      {"bad date", [](Json& r) { r["market"]["history"]["BTC"][2]["date"] = "2022-02-30"; }, "/market/history/BTC/2/date"},
+      {"zero close", [](Json& r) { r["market"]["history"]["BTC"][3]["close"] = 0; }, "/market/history/BTC/3/close"},
+      {"unknown key", [](Json& r) { r["market"]["history"]["BTC"][3]["open"] = 1; }, "/market/history/BTC/3/open"},
+      {"lambda 1", [](Json& r) { r["config"]["vol_model"]["ewma"]["lambda"] = 1; }, "/config/vol_model/ewma/lambda"},
+      {"unknown model", [](Json& r) { r["config"]["vol_model"] = "garch"; }, "/config/vol_model"},
+      {"ewma without history", [](Json& r) { r["market"].erase("history"); }, "/config/vol_model"},
+  };
+  for (const Case& c : cases) {
+    Json body = withHistory(daily, 30);
+    c.mutate(body);
+    try {
+      computeMargin(parseRequest(body));
+      ADD_FAILURE() << c.name << ": accepted";
+    } catch (const InputError& e) {
+      EXPECT_EQ(e.path(), c.path) << c.name << ": " << e.what();
+    }
+  }
+}
+
+TEST(PriceFiles, LoadsTheRepositorysRealCloses) {
+  Market m;
+  m.asOf = *parseRfc3339("2023-12-31T00:00:00Z");
+  m.assets = {{"USD", 1.0, 0, 0, 0}, {"BTC", 42265.2, 0.5, 0, 0}, {"XYZ", 1.0, 0.5, 0, 0}};
+  EXPECT_EQ(loadPriceFiles(std::string(XM_SOURCE_DIR) + "/data/prices", m), 1);  // no XYZ file
+  const auto& btc = m.history.at(1);
+  ASSERT_EQ(btc.size(), 3393u);  // 2014-09-17 .. 2023-12-31 (data/prices/SOURCES.md)
+  EXPECT_EQ(btc.front().day, daysFromCivil(2014, 9, 17));
+  EXPECT_NEAR(btc.front().close, 457.334, 1e-3);
+  // SOURCES.md's checks: BTC 4,970.79 on 2020-03-12 and 15,880.78 on 2022-11-09.
+  auto closeOn = [&](long long day) {
+    for (const DailyClose& c : btc) if (c.day == day) return c.close;
+    return -1.0;
+  };
+  EXPECT_NEAR(closeOn(daysFromCivil(2020, 3, 12)), 4970.79, 0.01);
+  EXPECT_NEAR(closeOn(daysFromCivil(2022, 11, 9)), 15880.78, 0.01);
+  EXPECT_EQ(btc.back().day, daysFromCivil(2023, 12, 31));
+  // An earlier as_of keeps only the closes up to it.
+  Market early = m;
+  early.history.clear();
+  early.asOf = *parseRfc3339("2020-03-12T00:00:00Z");
+  loadPriceFiles(std::string(XM_SOURCE_DIR) + "/data/prices", early);
+  EXPECT_EQ(early.history.at(1).back().day, daysFromCivil(2020, 3, 12));
+}
+
+}  // namespace
+}  // namespace xm
