@@ -370,10 +370,20 @@ MarginConfig parseConfig(const Node& n, const Limits& limits) {
     if (s.raw().is_string()) {
       const std::string v = s.string();
       if (v != "normal") {
-        s.fail("unknown value \"" + v + "\"; expected \"normal\" or {\"student_t\": {\"dof\": 4}}");
+        s.fail("unknown value \"" + v + "\"; expected \"normal\", {\"student_t\": {\"dof\": 4}} or {\"fhs\": {\"lookback_days\": 1000}}");
+      }
+    } else if (s.raw().is_object() && s.has("fhs")) {
+      s.object({"fhs"});
+      const Node f = s.at("fhs");
+      f.object({"lookback_days"});
+      c.shocks = ShockModel::Fhs;
+      if (f.has("lookback_days")) {
+        const uint64_t days = f.child("lookback_days").unsignedInteger();
+        if (days < 20 || days > 100000) f.child("lookback_days").fail("must be within [20, 100000]");
+        c.fhsLookbackDays = static_cast<int>(days);
       }
     } else {
-      s.object({"student_t"});
+      s.object({"student_t", "fhs"});
       const Node t = s.at("student_t");
       t.object({"dof"});
       c.shocks = ShockModel::StudentT;
@@ -633,6 +643,7 @@ Json requestToJson(const MarginRequest& r) {
   Json config{{"measure", toString(c.measure)}, {"confidence", c.confidence},
               {"horizon_days", c.horizonDays}, {"scenarios", c.scenarios}, {"seed", c.seed}};
   if (c.shocks == ShockModel::StudentT) config["shocks"] = {{"student_t", {{"dof", c.dof}}}};
+  else if (c.shocks == ShockModel::Fhs) config["shocks"] = {{"fhs", {{"lookback_days", c.fhsLookbackDays}}}};
   else config["shocks"] = "normal";
   config["im_multiplier"] = c.imMultiplier;
   config["mm_ratio"] = c.mmRatio;

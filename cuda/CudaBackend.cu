@@ -24,6 +24,7 @@
 #include "cuda/CudaScenarioGenerator.cuh"
 #include "host/Errors.h"
 #include "host/RiskBackend.h"
+#include "scenarios/ShockCache.h"
 
 namespace xm {
 namespace cuda {
@@ -85,7 +86,13 @@ class CudaSession final : public RiskSession {
     const size_t cubeBytes = sizeof(Real) * static_cast<size_t>(rows_) * n_;
     try {
       DeviceBuffer<double> z;
-      deviceShocks(res_, p.factors, p.shocks, 0, n_, z);
+      if (p.shocks.fhs) {  // filtered historical simulation: the host's generator, uploaded
+        const auto host = cachedShocks(p.factors, p.shocks, n_);
+        z.reserve(static_cast<size_t>(host->size()));
+        XM_CUDA_CHECK(cudaMemcpy(z.data(), host->data(), host->size() * sizeof(double), cudaMemcpyHostToDevice));
+      } else {
+        deviceShocks(res_, p.factors, p.shocks, 0, n_, z);
+      }
       DeviceBuffer<PnlRow> dRows;
       dRows.reserve(p.rows.size());
       XM_CUDA_CHECK(cudaMemcpyAsync(dRows.data(), p.rows.data(), p.rows.size() * sizeof(PnlRow),

@@ -6,7 +6,7 @@
 namespace xm {
 
 enum class RiskMeasure { ES, VaR };
-enum class ShockModel { Normal, StudentT };
+enum class ShockModel { Normal, StudentT, Fhs };
 enum class BackendChoice { Auto, Cpu, Cuda };
 // What to do with a correlation matrix that is not positive semidefinite (README, "Model").
 enum class CorrelationRepair { None, Clip, Nearest };
@@ -24,6 +24,7 @@ struct MarginConfig {
   uint64_t seed = 1;
   ShockModel shocks = ShockModel::Normal;
   double dof = 0.0;  // Student-t degrees of freedom, > 2
+  int fhsLookbackDays = 1000;  // filtered historical simulation
   double imMultiplier = 1.0;
   double mmRatio = 0.5;
   BackendChoice backend = BackendChoice::Auto;

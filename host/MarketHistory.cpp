@@ -4,6 +4,9 @@
 #include <set>
 
 #include "host/Errors.h"
+#include "host/Market.h"
+#include "scenarios/FactorModel.h"
+#include "scenarios/ScenarioGenerator.h"
 
 namespace xm {
 
@@ -70,6 +73,51 @@ EwmaEstimate estimateEwma(const MarketHistory& history, long long asOfDay, doubl
     }
   }
   return e;
+}
+
+std::shared_ptr<const FhsTable> buildFhsTable(const Market& market, const FactorModel& model,
+                                              double lambda, int lookbackDays) {
+  const long long asOfDay = static_cast<long long>(std::floor(market.asOf / 86400.0));
+  auto table = std::make_shared<FhsTable>();
+  std::vector<std::map<long long, double>> residuals;
+  for (const auto& [a, all] : market.history) {
+    const int f = model.priceFactorOf[a];
+    if (f < 0) continue;  // riskless under this market: nothing to replay
+    std::vector<DailyClose> closes;
+    for (const DailyClose& c : all)
+      if (c.day <= asOfDay) closes.push_back(c);
+    const std::vector<double> r = logReturns(closes);
+    std::map<long long, double> z;
+    double v = 0.0;
+    for (size_t t = 0; t < r.size(); ++t) {
+      if (t >= static_cast<size_t>(kFhsBurnIn) && v > 0) z[closes[t + 1].day] = r[t] / std::sqrt(v);
+      v = t == 0 ? r[0] * r[0] : lambda * v + (1.0 - lambda) * r[t] * r[t];
+    }
+    table->factors.push_back(f);
+    table->volFactor.push_back(model.volFactorOf[a]);
+    table->rho.push_back(market.assets[a].spotVolCorr);
+    residuals.push_back(std::move(z));
+  }
+  if (residuals.empty()) {
+    throw InputError("/config/shocks", "/config/shocks: filtered historical simulation needs "
+                                       "market.history (or --prices) for at least one risky asset");
+  }
+  std::vector<long long> days;
+  for (const auto& [day, z] : residuals[0]) {
+    bool all = true;
+    for (size_t i = 1; i < residuals.size() && all; ++i) all = residuals[i].count(day) > 0;
+    if (all) days.push_back(day);
+  }
+  if (days.size() > static_cast<size_t>(lookbackDays)) days.erase(days.begin(), days.end() - lookbackDays);
+  if (days.size() < 20) {
+    throw InputError("/config/shocks", "/config/shocks: only " + std::to_string(days.size()) +
+                                           " days have every asset's return after the " +
+                                           std::to_string(kFhsBurnIn) + "-day burn-in; at least 20 are needed");
+  }
+  table->residuals.resize(static_cast<Eigen::Index>(days.size()), static_cast<Eigen::Index>(residuals.size()));
+  for (size_t d = 0; d < days.size(); ++d)
+    for (size_t i = 0; i < residuals.size(); ++i) table->residuals(d, i) = residuals[i].at(days[d]);
+  return table;
 }
 
 }  // namespace xm

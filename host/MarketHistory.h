@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
 #include <Eigen/Dense>
 
 namespace xm {
@@ -27,6 +29,10 @@ struct DailyClose {
 // Per asset index, closes in increasing day order (validated: unique days, close > 0).
 using MarketHistory = std::map<int, std::vector<DailyClose>>;
 
+struct Market;
+struct FactorModel;
+struct FhsTable;
+
 struct EwmaEstimate {
   std::vector<int> assets;     // market asset indices estimated, in market order
   std::vector<double> vol;     // annualised, per estimated asset (its own full series)
@@ -38,6 +44,15 @@ struct EwmaEstimate {
 // Log returns of a series, and the EWMA daily variance after the last one (seeded with r_1²).
 std::vector<double> logReturns(const std::vector<DailyClose>& closes);
 double ewmaVariance(const std::vector<double>& returns, double lambda);
+
+// Filtered historical simulation's residuals (config.shocks {"fhs": {"lookback_days": N}}): for
+// every risky asset with history, z_t = r_t / σ_{t|t-1}, the return over the EWMA vol forecast
+// from the returns before it (the first kFhsBurnIn returns only seed the forecast); kept on the
+// days where every such asset has one, the last `lookbackDays` of them up to as_of. Throws
+// InputError (/config/shocks) when no risky asset has history or fewer than 20 days remain.
+constexpr int kFhsBurnIn = 20;
+std::shared_ptr<const FhsTable> buildFhsTable(const Market& market, const FactorModel& model,
+                                              double lambda, int lookbackDays);
 
 // Throws InputError (path /market/history) when an asset has fewer than 2 closes up to asOf or
 // the assets share fewer than 2 common return days.

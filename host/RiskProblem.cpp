@@ -39,7 +39,12 @@ RiskProblem compileProblem(const MarginRequest& request, const Market& market) {
 
   RiskProblem p;
   p.factors = buildFactorModel(market, config.correlationRepair);
-  p.shocks = {config.seed, config.shocks == ShockModel::StudentT, config.dof};
+  p.shocks = {config.seed, config.shocks == ShockModel::StudentT, config.dof, nullptr};
+  if (config.shocks == ShockModel::Fhs) {
+    // The residuals are filtered with the EWMA decay of vol_model, or RiskMetrics' 0.94.
+    const double lambda = config.volModel == VolModel::Ewma ? config.ewmaLambda : 0.94;
+    p.shocks.fhs = buildFhsTable(market, p.factors, lambda, config.fhsLookbackDays);
+  }
   p.scenarios = config.scenarios;
   p.confidence = config.confidence;
   p.precision = config.precision;

@@ -1,5 +1,7 @@
 #include "scenarios/ScenarioGenerator.h"
 
+#include <cmath>
+
 #include "scenarios/ShockDraws.h"
 
 namespace xm {
@@ -34,6 +36,18 @@ void ScenarioGenerator::generate(int64_t first, int64_t count, ShockMatrix& out)
       double z = 0.0;
       for (int j = 0; j < f; ++j) z += loading_(i, j) * eps(j, s);
       out(i, s) = z * scale;
+    }
+    if (spec_.fhs) {
+      const FhsTable& t = *spec_.fhs;
+      const int64_t day = fhsDay(spec_.seed, static_cast<uint64_t>(first + s), t.residuals.rows());
+      for (size_t k = 0; k < t.factors.size(); ++k) {
+        const double z = t.residuals(day, static_cast<Eigen::Index>(k));
+        out(t.factors[k], s) = z;
+        if (t.volFactor[k] >= 0) {
+          const int v = t.volFactor[k];
+          out(v, s) = t.rho[k] * z + std::sqrt(1.0 - t.rho[k] * t.rho[k]) * eps(v, s);
+        }
+      }
     }
   }
 }

@@ -7,6 +7,8 @@
 // whatever range it was generated in and however many threads generated it.
 
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 #include <Eigen/Dense>
 
@@ -14,10 +16,28 @@
 
 namespace xm {
 
+// Filtered historical simulation: standardised residuals of whole historical days. Scenario s
+// takes day fhsDay(seed, s, days) for every factor in `factors`, overriding its normal draw (the
+// implied-vol factor of such an asset is rebuilt from the residual, Z_v = rho z + sqrt(1-rho^2)
+// eps_v). Factors not listed keep their correlated normal draws.
+struct FhsTable {
+  std::vector<int> factors;    // price factors with history
+  std::vector<int> volFactor;  // per listed factor: its asset's implied-vol factor, or -1
+  std::vector<double> rho;     // per listed factor: its asset's spot_vol_corr
+  Eigen::MatrixXd residuals;   // days × factors.size()
+
+  bool operator==(const FhsTable& o) const {
+    return factors == o.factors && volFactor == o.volFactor && rho == o.rho &&
+           residuals.rows() == o.residuals.rows() && residuals.cols() == o.residuals.cols() &&
+           residuals == o.residuals;
+  }
+};
+
 struct ShockSpec {
   uint64_t seed = 1;
   bool studentT = false;
   double dof = 0.0;
+  std::shared_ptr<const FhsTable> fhs;  // set: filtered historical simulation
 };
 
 // factors × scenarios, row-major: row f is factor f over consecutive scenarios.

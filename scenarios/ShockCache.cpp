@@ -14,8 +14,9 @@ struct Entry {
 
   size_t bytes() const { return static_cast<size_t>(shocks->size()) * sizeof(double); }
   bool matches(const Eigen::MatrixXd& l, const ShockSpec& s, int64_t n) const {
+    const bool sameFhs = (!s.fhs && !spec.fhs) || (s.fhs && spec.fhs && *s.fhs == *spec.fhs);
     return n == scenarios && s.seed == spec.seed && s.studentT == spec.studentT &&
-           (!s.studentT || s.dof == spec.dof) && l.rows() == loading.rows() &&
+           (!s.studentT || s.dof == spec.dof) && sameFhs && l.rows() == loading.rows() &&
            l.cols() == loading.cols() && l == loading;
   }
 };

@@ -55,6 +55,18 @@ XM_HD double chiSquareDraw(uint64_t seed, uint64_t scenario, double dof) {
   return dof;
 }
 
+constexpr uint32_t kFhsStream = 2;
+
+// The historical day (0 .. days-1) that scenario s replays under filtered historical simulation:
+// a 53-bit uniform on its own Philox stream, scaled. Pure in (seed, s).
+XM_HD int64_t fhsDay(uint64_t seed, uint64_t scenario, int64_t days) {
+  const Philox4x32 r = philox4x32_10(0, static_cast<uint32_t>(scenario),
+                                     static_cast<uint32_t>(scenario >> 32), kFhsStream,
+                                     static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
+  const int64_t d = static_cast<int64_t>(uniformOpen53(r.v[0], r.v[1]) * static_cast<double>(days));
+  return d < days ? d : days - 1;
+}
+
 // Scale turning a correlated normal vector into a unit-variance multivariate Student-t one:
 // sqrt((dof - 2) / W) with W ~ chi-square(dof) shared by every factor of the scenario.
 XM_HD double studentTScale(uint64_t seed, uint64_t scenario, double dof) {

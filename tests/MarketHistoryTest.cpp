@@ -165,3 +165,99 @@ TEST(PriceFiles, LoadsTheRepositorysRealCloses) {
 
 }  // namespace
 }  // namespace xm
+
+#include <algorithm>
+
+#include "scenarios/FactorModel.h"
+#include "scenarios/ScenarioGenerator.h"
+#include "scenarios/ShockDraws.h"
+
+namespace xm {
+namespace {
+
+TEST(Fhs, DayDrawIsPureAndCoversTheRange) {
+  std::vector<int> hits(7, 0);
+  for (uint64_t s = 0; s < 70000; ++s) {
+    const int64_t d = fhsDay(5, s, 7);
+    ASSERT_GE(d, 0);
+    ASSERT_LT(d, 7);
+    ++hits[d];
+    ASSERT_EQ(d, fhsDay(5, s, 7));
+  }
+  for (int h : hits) EXPECT_NEAR(h, 10000, 400);  // uniform: sd ~93 per bin
+}
+
+// A heavy-tailed history with constant scale: r_t = sd * t4 draw (unit variance).
+Market fatTailedMarket(double dailySd, int days) {
+  Market m;
+  m.asOf = (19000.0 + days) * 86400;
+  m.assets = {{"USD", 1.0, 0, 0, 0}, {"X", 100.0, dailySd * std::sqrt(365.0), 0, 0}};
+  m.correlation = Eigen::MatrixXd::Identity(2, 2);
+  std::vector<DailyClose> closes{{19000, 100.0}};
+  for (int t = 1; t <= days; ++t) {
+    const double w = normalDraw(77, static_cast<uint64_t>(t), 0) * studentTScale(77, static_cast<uint64_t>(t), 4.0);
+    closes.push_back({19000 + t, closes.back().close * std::exp(dailySd * w)});
+  }
+  m.history[1] = closes;
+  return m;
+}
+
+double quantile(std::vector<double> x, double p) {
+  std::sort(x.begin(), x.end());
+  return x[static_cast<size_t>(p * (x.size() - 1))];
+}
+
+TEST(Fhs, ReproducesTheHistorysQuantilesWhenTodaysVolIsTheHistoricalVol) {
+  const double sd = 0.03;
+  const int lookback = 1500;
+  const Market m = fatTailedMarket(sd, 2000);
+  const FactorModel model = buildFactorModel(m, CorrelationRepair::None);
+  ShockSpec spec{9, false, 0.0, buildFhsTable(m, model, 0.94, lookback)};
+  ASSERT_EQ(spec.fhs->residuals.rows(), lookback);
+  ShockMatrix z;
+  ScenarioGenerator(model, spec).generate(0, 200000, z);
+  // Simulated one-day log returns at today's vol (= the history's sd), drift aside.
+  std::vector<double> simulated(z.cols());
+  for (Eigen::Index s = 0; s < z.cols(); ++s) simulated[s] = sd * z(0, s);
+  const std::vector<double> r = logReturns(m.history.at(1));
+  const std::vector<double> window(r.end() - lookback, r.end());
+  for (double p : {0.005, 0.01, 0.05, 0.95, 0.99, 0.995}) {
+    // EWMA's forecast wanders around the true scale (fat tails move it): 15% of the quantile.
+    EXPECT_NEAR(quantile(simulated, p), quantile(window, p), 0.15 * std::abs(quantile(window, p))) << "p=" << p;
+  }
+  // And the tails are the history's, not a normal's: the 0.5% quantile beyond 2.576 sd.
+  EXPECT_LT(quantile(simulated, 0.005), -2.576 * sd * 1.05);
+}
+
+TEST(Fhs, ErrorsNameTheField) {
+  Json body = withHistory(0.03, 40);
+  body["config"]["shocks"] = {{"fhs", {{"lookback_days", 5}}}};
+  try {
+    parseRequest(body);
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.path(), "/config/shocks/fhs/lookback_days");
+  }
+  body["config"]["shocks"] = {{"fhs", Json::object()}};
+  body["market"].erase("history");
+  body["config"].erase("vol_model");
+  try {
+    computeMargin(parseRequest(body));
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.path(), "/config/shocks");
+  }
+  // With 40 days of history only 19 remain after the 20-day burn-in: refused, naming why.
+  Json shortHistory = withHistory(0.03, 40);
+  shortHistory["config"]["shocks"] = {{"fhs", Json::object()}};
+  try {
+    computeMargin(parseRequest(shortHistory));
+    FAIL();
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.path(), "/config/shocks");
+    EXPECT_NE(std::string(e.what()).find("burn-in"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace xm
