@@ -52,7 +52,7 @@ class Node {
   const Json& raw() const { return *j_; }
 
   [[noreturn]] void fail(const std::string& message) const {
-    throw InputError(path_.empty() ? "" : path_, (path_.empty() ? "request" : path_) + ": " + message);
+    throw InputError(path_, (path_.empty() ? "request" : path_) + ": " + message);
   }
 
   // An object whose keys are all in `allowed`.
@@ -264,7 +264,7 @@ Market parseMarket(const Node& node, std::unordered_map<std::string, int>& asset
   return m;
 }
 
-Instrument parseInstrument(const Node& n, const Market& market,
+Instrument parseInstrument(const Node& n,
                            const std::unordered_map<std::string, int>& assetIndex) {
   Instrument ins;
   const Node typeNode = n.at("type");
@@ -298,7 +298,6 @@ Instrument parseInstrument(const Node& n, const Market& market,
     ins.strike = n.at("strike").positive();
     ins.iv = n.at("iv").number(0, 20, true, false, "within (0, 20]");
   }
-  (void)market;
   return ins;
 }
 
@@ -526,7 +525,7 @@ class RequestBuilder {
     req_.market = parseMarket(Node(market_, "/market"), assetIndex_);
     const Node list(instruments_, "/instruments");
     for (size_t i = 0; i < list.array(); ++i) {
-      req_.instruments.push_back(parseInstrument(list[i], req_.market, assetIndex_));
+      req_.instruments.push_back(parseInstrument(list[i], assetIndex_));
       if (!instrumentIndex_.emplace(req_.instruments.back().id, static_cast<int>(i)).second) {
         list[i].child("id").fail("duplicate instrument id \"" + req_.instruments.back().id + "\"");
       }

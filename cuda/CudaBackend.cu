@@ -132,9 +132,7 @@ class CudaSession final : public RiskSession {
     const int64_t accounts = batch.count();
     out.resize(accounts, batch.legs());
     for (int64_t l = 0; l < batch.legs(); ++l) {
-      const int r = batch.legRow[l];
-      out.legStandaloneEs[l] =
-          legStandaloneEs(r, batch.legWeight[l], r < 0 ? 0.0 : esLong_[r], r < 0 ? 0.0 : esShort_[r]);
+      out.legStandaloneEs[l] = legStandaloneEs(batch.legRow[l], batch.legWeight[l], esLong_, esShort_);
     }
     for (;;) {
       try {

@@ -67,28 +67,26 @@ class CpuSession final : public RiskSession {
     for (int64_t l = begin; l < end; ++l) {
       const int r = batch.legRow[l];
       const double w = batch.legWeight[l];
-      out.legStandaloneEs[l] = legStandaloneEs(r, w, r < 0 ? 0.0 : esLong_[r], r < 0 ? 0.0 : esShort_[r]);
+      out.legStandaloneEs[l] = legStandaloneEs(r, w, esLong_, esShort_);
       any = any || (r >= 0 && w != 0.0);
     }
     if (!any) return;  // riskless: every figure stays 0
-    {
-      // Scenario tiles keep the account's loss tile in L1 while its rows stream past; within a
-      // scenario the legs still add in request order (the GPU's order too).
-      constexpr int64_t kTile = 1024;
-      for (int64_t t0 = 0; t0 < n_; t0 += kTile) {
-        const int64_t t1 = std::min(n_, t0 + kTile);
-        bool first = true;
-        for (int64_t l = begin; l < end; ++l) {
-          const int r = batch.legRow[l];
-          const double w = batch.legWeight[l];
-          if (r < 0 || w == 0.0) continue;
-          const double* x = row(r);
-          if (first) {
-            for (int64_t s = t0; s < t1; ++s) loss[s] = -(w * x[s]);
-            first = false;
-          } else {
-            for (int64_t s = t0; s < t1; ++s) loss[s] -= w * x[s];
-          }
+    // Scenario tiles keep the account's loss tile in L1 while its rows stream past; within a
+    // scenario the legs still add in request order (the GPU's order too).
+    constexpr int64_t kTile = 1024;
+    for (int64_t t0 = 0; t0 < n_; t0 += kTile) {
+      const int64_t t1 = std::min(n_, t0 + kTile);
+      bool first = true;
+      for (int64_t l = begin; l < end; ++l) {
+        const int r = batch.legRow[l];
+        const double w = batch.legWeight[l];
+        if (r < 0 || w == 0.0) continue;
+        const double* x = row(r);
+        if (first) {
+          for (int64_t s = t0; s < t1; ++s) loss[s] = -(w * x[s]);
+          first = false;
+        } else {
+          for (int64_t s = t0; s < t1; ++s) loss[s] -= w * x[s];
         }
       }
     }

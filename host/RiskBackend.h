@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "host/RiskProblem.h"
 
@@ -52,10 +53,12 @@ TailStats selectTail(const double* loss, int64_t n, int64_t k, double confidence
 // Mean of the k largest values of x[0..n) (for per-row standalone ES). `scratch` holds n.
 double tailMean(const double* x, int64_t n, int64_t k, double* scratch);
 
-// Standalone ES of a leg of weight w on a row whose unit long ES is esLong and unit short ES
-// esShort: ES is positively homogeneous, so a leg's is |w| times its side's (0 off any row).
-inline double legStandaloneEs(int row, double w, double esLong, double esShort) {
-  return row < 0 ? 0.0 : (w >= 0.0 ? w * esLong : -w * esShort);
+// Standalone ES of a leg of weight w on `row`, from every row's unit long ES (mean of the k
+// largest of -row) and unit short ES: ES is positively homogeneous, so a leg's is |w| times its
+// side's; a leg on no row (riskless) has none.
+inline double legStandaloneEs(int row, double w, const std::vector<double>& esLong,
+                              const std::vector<double>& esShort) {
+  return row < 0 ? 0.0 : (w >= 0.0 ? w * esLong[row] : -w * esShort[row]);
 }
 
 }  // namespace xm

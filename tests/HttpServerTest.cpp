@@ -276,17 +276,22 @@ std::string heavyRequest() {
   return r.dump();
 }
 
+// Posts heavyRequest() on its own thread; its status lands in `status` (-1: no answer).
+std::thread postInBackground(const Served& s, std::atomic<int>& status) {
+  return std::thread([&s, &status] {
+    auto c = s.client();
+    auto r = c.Post("/v1/margin", heavyRequest(), "application/json");
+    status = r ? r->status : -1;
+  });
+}
+
 TEST(Http, SaturatedServerAnswers503WithRetryAfter) {
   ServerOptions o;
   o.workers = 1;
   o.queue = 0;
   Served s(o);
   std::atomic<int> slowStatus{0};
-  std::thread slow([&] {
-    auto c = s.client();
-    auto r = c.Post("/v1/margin", heavyRequest(), "application/json");
-    slowStatus = r ? r->status : -1;
-  });
+  std::thread slow = postInBackground(s, slowStatus);
   std::this_thread::sleep_for(std::chrono::milliseconds(150));
   auto c = s.client();
   auto r = c.Post("/v1/margin", test::validRequest().dump(), "application/json");
@@ -313,11 +318,7 @@ TEST(Http, RequestsPastTheirTimeLimitAnswer503) {
 TEST(Http, StopDrainsInFlightRequests) {
   Served s;
   std::atomic<int> status{0};
-  std::thread slow([&] {
-    auto c = s.client();
-    auto r = c.Post("/v1/margin", heavyRequest(), "application/json");
-    status = r ? r->status : -1;
-  });
+  std::thread slow = postInBackground(s, status);
   std::this_thread::sleep_for(std::chrono::milliseconds(150));
   s.stop();  // returns once serve() has returned, i.e. after the in-flight request
   slow.join();
