@@ -223,8 +223,8 @@ void parseHistory(const Node& node, Market& m, const std::unordered_map<std::str
       day.object({"date", "close", "volume"});
       const long long d = parseDate(day.at("date"));
       if (!closes.empty() && d <= closes.back().day) day.child("date").fail("dates must increase strictly");
-      if (day.has("volume")) day.child("volume").nonNegative();
-      closes.push_back({d, day.at("close").positive()});
+      const double close = day.at("close").positive();
+      closes.push_back({d, close, day.has("volume") ? day.child("volume").nonNegative() : -1.0});
     }
   }
 }
@@ -242,7 +242,7 @@ Market parseMarket(const Node& node, std::unordered_map<std::string, int>& asset
   if (n == 0) assets.fail("must list at least one asset");
   for (size_t i = 0; i < n; ++i) {
     const Node a = assets[i];
-    a.object({"id", "price", "vol", "vol_of_vol", "spot_vol_corr"});
+    a.object({"id", "price", "vol", "vol_of_vol", "spot_vol_corr", "daily_volume"});
     Asset asset;
     asset.id = a.at("id").id();
     if (!assetIndex.emplace(asset.id, static_cast<int>(i)).second) {
@@ -255,6 +255,7 @@ Market parseMarket(const Node& node, std::unordered_map<std::string, int>& asset
     }
     if (a.has("spot_vol_corr"))
       asset.spotVolCorr = a.child("spot_vol_corr").number(-1, 1, false, false, "within [-1, 1]");
+    if (a.has("daily_volume")) asset.dailyVolume = a.child("daily_volume").positive();
     if (asset.id == m.baseCurrency && (asset.price != 1.0 || asset.vol != 0.0))
       a.fail("the base currency " + asset.id + " must have price 1 and no vol");
     m.assets.push_back(std::move(asset));
@@ -348,7 +349,8 @@ MarginConfig parseConfig(const Node& n, const Limits& limits) {
   MarginConfig c;
   if (n.raw().is_null()) return c;
   n.object({"measure", "confidence", "horizon_days", "scenarios", "seed", "shocks",
-            "im_multiplier", "mm_ratio", "backend", "correlation_repair", "vol_model", "precision"});
+            "im_multiplier", "mm_ratio", "backend", "correlation_repair", "vol_model", "precision",
+            "anti_procyclicality", "add_ons"});
   if (n.has("measure"))
     c.measure = n.child("measure").choice<RiskMeasure>({{"es", RiskMeasure::ES}, {"var", RiskMeasure::VaR}});
   if (n.has("confidence")) c.confidence = n.child("confidence").number(0, 1, true, true, "within (0, 1)");
@@ -415,6 +417,47 @@ MarginConfig parseConfig(const Node& n, const Limits& limits) {
       c.volModel = VolModel::Ewma;
       if (e.has("lambda")) c.ewmaLambda = e.child("lambda").number(0, 1, true, true, "within (0, 1)");
     }
+  }
+  if (n.has("anti_procyclicality")) {
+    const Node a = n.child("anti_procyclicality");
+    a.object({"lookback_days", "stress_window_days", "floor", "stress_weight", "buffer"});
+    AntiProcyclicality& apc = c.antiProcyclicality;
+    if (a.has("lookback_days")) {
+      const uint64_t days = a.child("lookback_days").unsignedInteger();
+      if (days < 30 || days > 100000) a.child("lookback_days").fail("must be within [30, 100000]");
+      apc.lookbackDays = static_cast<int>(days);
+    }
+    if (a.has("stress_window_days")) {
+      const uint64_t days = a.child("stress_window_days").unsignedInteger();
+      if (days < 5 || days > static_cast<uint64_t>(apc.lookbackDays))
+        a.child("stress_window_days").fail("must be within [5, lookback_days]");
+      apc.stressWindowDays = static_cast<int>(days);
+    }
+    if (a.has("floor")) {
+      if (!a.child("floor").raw().is_boolean()) a.child("floor").fail("must be a boolean");
+      apc.floor = a.child("floor").raw().get<bool>();
+    }
+    if (a.has("stress_weight"))
+      apc.stressWeight = a.child("stress_weight").number(0, 1, false, false, "within [0, 1]");
+    if (a.has("buffer")) apc.buffer = a.child("buffer").number(0, 10, false, false, "within [0, 10]");
+    apc.enabled = apc.floor || apc.stressWeight > 0 || apc.buffer > 0;
+    if (!apc.enabled) a.fail("names no measure: set floor, stress_weight or buffer");
+  }
+  if (n.has("add_ons")) {
+    const Node a = n.child("add_ons");
+    a.object({"liquidity", "minimum_rate"});
+    if (a.has("liquidity")) {
+      const Node l = a.child("liquidity");
+      l.object({"coefficient", "adv_days"});
+      c.addOns.liquidityCoefficient = l.at("coefficient").number(0, 100, true, false, "within (0, 100]");
+      if (l.has("adv_days")) {
+        const uint64_t days = l.child("adv_days").unsignedInteger();
+        if (days < 1 || days > 3650) l.child("adv_days").fail("must be within [1, 3650]");
+        c.addOns.advDays = static_cast<int>(days);
+      }
+    }
+    if (a.has("minimum_rate"))
+      c.addOns.minimumRate = a.child("minimum_rate").number(0, 1, false, false, "within [0, 1]");
   }
   return c;
 }
@@ -598,6 +641,7 @@ Json requestToJson(const MarginRequest& r) {
     if (a.vol > 0) j["vol"] = a.vol;
     if (a.volOfVol > 0) j["vol_of_vol"] = a.volOfVol;
     if (a.spotVolCorr != 0) j["spot_vol_corr"] = a.spotVolCorr;
+    if (a.dailyVolume > 0) j["daily_volume"] = a.dailyVolume;
     assets.push_back(std::move(j));
   }
   market["assets"] = std::move(assets);
@@ -612,6 +656,19 @@ Json requestToJson(const MarginRequest& r) {
     matrix.push_back(std::move(row));
   }
   market["correlation"] = {{"assets", ids}, {"matrix", matrix}};
+  if (!r.market.history.empty()) {
+    Json history = Json::object();
+    for (const auto& [a, closes] : r.market.history) {
+      Json series = Json::array();
+      for (const DailyClose& c : closes) {
+        Json day{{"date", formatRfc3339(static_cast<double>(c.day) * 86400.0).substr(0, 10)}, {"close", c.close}};
+        if (c.volume >= 0) day["volume"] = c.volume;
+        series.push_back(std::move(day));
+      }
+      history[r.market.assets[a].id] = std::move(series);
+    }
+    market["history"] = std::move(history);
+  }
 
   auto time = [&](double t) { return formatRfc3339(t); };
   Json instruments = Json::array();
@@ -649,9 +706,32 @@ Json requestToJson(const MarginRequest& r) {
   config["backend"] = toString(c.backend);
   if (c.correlationRepair != CorrelationRepair::None) config["correlation_repair"] = toString(c.correlationRepair);
   if (c.precision != Precision::Fp64) config["precision"] = toString(c.precision);
+  if (c.volModel == VolModel::Ewma) config["vol_model"] = {{"ewma", {{"lambda", c.ewmaLambda}}}};
+  if (c.antiProcyclicality.enabled) {
+    const AntiProcyclicality& a = c.antiProcyclicality;
+    config["anti_procyclicality"] = {{"lookback_days", a.lookbackDays},
+                                     {"stress_window_days", a.stressWindowDays}, {"floor", a.floor},
+                                     {"stress_weight", a.stressWeight}, {"buffer", a.buffer}};
+  }
+  if (c.addOns.liquidityCoefficient > 0 || c.addOns.minimumRate > 0) {
+    Json addOns = Json::object();
+    if (c.addOns.liquidityCoefficient > 0)
+      addOns["liquidity"] = {{"coefficient", c.addOns.liquidityCoefficient}, {"adv_days", c.addOns.advDays}};
+    if (c.addOns.minimumRate > 0) addOns["minimum_rate"] = c.addOns.minimumRate;
+    config["add_ons"] = std::move(addOns);
+  }
   return {{"market", std::move(market)}, {"instruments", std::move(instruments)},
           {"accounts", std::move(accounts)}, {"config", std::move(config)}};
 }
+
+namespace {
+
+// Accounts carry add_ons when a config asks for any (the buffer, liquidity or a minimum).
+bool showAddOns(const MarginConfig& c) {
+  return c.antiProcyclicality.buffer > 0 || c.addOns.liquidityCoefficient > 0 || c.addOns.minimumRate > 0;
+}
+
+}  // namespace
 
 Json accountToJson(const MarginRequest& request, int64_t index, const AccountResult& r) {
   const Account& a = request.accounts[index];
@@ -668,7 +748,7 @@ Json accountToJson(const MarginRequest& request, int64_t index, const AccountRes
                           {"value", l.value}, {"standalone_es", l.standaloneEs},
                           {"es_contribution", l.esContribution}});
   }
-  return {{"id", a.id},
+  Json j{{"id", a.id},
           {"equity", r.equity},
           {"var", r.var},
           {"es", r.es},
@@ -681,6 +761,11 @@ Json accountToJson(const MarginRequest& request, int64_t index, const AccountRes
           {"status", toString(r.status)},
           {"positions", std::move(positions)},
           {"collateral", std::move(collateral)}};
+  if (showAddOns(request.config)) {
+    j["add_ons"] = {{"apc_buffer", r.apcBuffer}, {"liquidity", r.liquidityAddOn},
+                    {"minimum", r.minimumAddOn}, {"gross_notional", r.grossNotional}};
+  }
+  return j;
 }
 
 void appendAccountJson(std::string& out, const MarginRequest& request, int64_t index,
@@ -699,6 +784,15 @@ void appendAccountJson(std::string& out, const MarginRequest& request, int64_t i
       .field("maintenance_margin", r.maintenanceMargin)
       .field("excess", r.excess)
       .field("status", toString(r.status));
+  if (showAddOns(request.config)) {
+    w.key("add_ons")
+        .beginObject()
+        .field("apc_buffer", r.apcBuffer)
+        .field("liquidity", r.liquidityAddOn)
+        .field("minimum", r.minimumAddOn)
+        .field("gross_notional", r.grossNotional)
+        .endObject();
+  }
   auto leg = [&](const char* refKey, const std::string& ref, const LegResult& l) {
     w.beginObject()
         .field(refKey, ref)
@@ -729,6 +823,18 @@ Json runToJson(const RunInfo& run) {
     Json est = Json::object();
     for (const auto& e : run.estimates) est[e.asset] = {{"vol", e.vol}, {"days", e.days}};
     j["ewma"] = {{"lambda", run.ewmaLambda}, {"common_days", run.ewmaCommonDays}, {"estimates", est}};
+  }
+  if (run.antiProcyclicality) {
+    Json assets = Json::object();
+    for (const auto& a : run.apc) {
+      assets[a.asset] = {{"model_vol", a.modelVol}, {"long_run_vol", a.longRunVol},
+                         {"stressed_vol", a.stressedVol}, {"vol", a.vol}, {"stress_level", a.stressLevel}};
+    }
+    const AntiProcyclicality& c = run.apcConfig;
+    j["anti_procyclicality"] = {{"lookback_days", c.lookbackDays},
+                                {"stress_window_days", c.stressWindowDays}, {"floor", c.floor},
+                                {"stress_weight", c.stressWeight}, {"buffer", c.buffer},
+                                {"assets", std::move(assets)}};
   }
   return j;
 }

@@ -1,6 +1,7 @@
 #include "host/Margin.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace xm {
 namespace {
@@ -34,13 +35,62 @@ PositionValue valuePosition(const MarginRequest& request, const RiskProblem& pro
   return {0.0, 0.0};
 }
 
+// The account's net delta exposure per underlying asset (few legs: a flat list).
+struct NetExposure {
+  int asset;
+  double delta;
+};
+
+void addExposure(std::vector<NetExposure>& net, int asset, double delta) {
+  for (NetExposure& e : net) {
+    if (e.asset == asset) {
+      e.delta += delta;
+      return;
+    }
+  }
+  net.push_back({asset, delta});
+}
+
 }  // namespace
 
+Exposure unitExposure(const Instrument& ins, const Market& market) {
+  const double s = market.assets[ins.underlying].price;
+  const double years = (ins.expiry - market.asOf) / kSecondsPerYear;
+  switch (ins.type) {
+    case InstrumentType::Spot:
+    case InstrumentType::Perpetual:
+      return {s, s};
+    case InstrumentType::Future: {
+      const double f = s * std::exp(market.rate * std::max(years, 0.0));
+      return {f, f};
+    }
+    case InstrumentType::InversePerpetual:
+      return {s, 1.0};
+    case InstrumentType::Option: {
+      double delta;
+      if (years <= 0.0) {
+        const bool itm = ins.right == OptionRight::Call ? s > ins.strike : s < ins.strike;
+        delta = itm ? (ins.right == OptionRight::Call ? 1.0 : -1.0) : 0.0;
+      } else {
+        const double sd = ins.iv * std::sqrt(years);
+        const double d1 = (std::log(s / ins.strike) + (market.rate + 0.5 * ins.iv * ins.iv) * years) / sd;
+        delta = ins.right == OptionRight::Call ? normalCdf(d1) : normalCdf(d1) - 1.0;
+      }
+      return {delta * s, s};
+    }
+  }
+  return {};
+}
+
 AccountResult assessAccount(const MarginRequest& request, const RiskProblem& problem,
-                            int64_t index, const BatchRisk& risk, int64_t slot,
-                            int64_t legOffset) {
+                            const MarginContext& context, int64_t index, const BatchRisk& risk,
+                            int64_t slot, int64_t legOffset) {
   const Account& account = request.accounts[index];
   const MarginConfig& config = request.config;
+  const Market& market = *context.market;
+  const bool liquidity = config.addOns.liquidityCoefficient > 0.0;
+  std::vector<NetExposure> net;
+  double stress = 0.0;  // the highest stress level among the assets the account is exposed to
   AccountResult r;
   r.var = risk.var[slot];
   r.es = risk.es[slot];
@@ -59,6 +109,17 @@ AccountResult assessAccount(const MarginRequest& request, const RiskProblem& pro
     const PositionValue v = valuePosition(request, problem, account.positions[i]);
     fillLeg(r.positions[i], v.value);
     r.equity += v.equity;
+    const Position& pos = account.positions[i];
+    const Instrument& ins = request.instruments[pos.instrument];
+    const Exposure& unit = context.unitExposure[pos.instrument];
+    const double size = pos.qty * ins.contractSize;
+    r.grossNotional += std::abs(size) * unit.gross;
+    const int asset = ins.underlying;
+    if (liquidity) {
+      const double delta = size * unit.delta;
+      addExposure(net, asset, ins.type == InstrumentType::InversePerpetual ? delta / pos.entryPrice : delta);
+    }
+    stress = std::max(stress, context.stressLevel[asset]);
   }
   r.collateral.resize(account.collateral.size());
   for (size_t i = 0; i < account.collateral.size(); ++i) {
@@ -66,12 +127,27 @@ AccountResult assessAccount(const MarginRequest& request, const RiskProblem& pro
     const double value = c.amount * request.market.assets[c.asset].price;
     fillLeg(r.collateral[i], value);
     r.equity += value;
+    if (market.assets[c.asset].risky()) {
+      if (liquidity) addExposure(net, c.asset, value);
+      stress = std::max(stress, context.stressLevel[c.asset]);
+    }
   }
 
   const double esFloored = std::max(0.0, r.es);
   r.diversificationBenefit = r.isolatedMargin > 0.0 ? 1.0 - esFloored / r.isolatedMargin : 0.0;
   const double base = config.measure == RiskMeasure::ES ? esFloored : std::max(0.0, r.var);
-  r.initialMargin = config.imMultiplier * base;
+  const double riskMargin = config.imMultiplier * base;
+  r.apcBuffer = config.antiProcyclicality.buffer * (1.0 - stress) * riskMargin;
+  for (const NetExposure& e : net) {
+    const double n = std::abs(e.delta);
+    const Asset& a = market.assets[e.asset];
+    if (n == 0.0 || !a.risky()) continue;
+    const double dailyVol = a.vol / std::sqrt(365.0);
+    r.liquidityAddOn += config.addOns.liquidityCoefficient * dailyVol * n * std::sqrt(n / context.adv[e.asset]);
+  }
+  const double beforeMinimum = riskMargin + r.apcBuffer + r.liquidityAddOn;
+  r.minimumAddOn = std::max(0.0, config.addOns.minimumRate * r.grossNotional - beforeMinimum);
+  r.initialMargin = beforeMinimum + r.minimumAddOn;
   r.maintenanceMargin = config.mmRatio * r.initialMargin;
   r.excess = r.equity - r.initialMargin;
   r.status = r.equity >= r.initialMargin        ? MarginStatus::Ok

@@ -16,6 +16,28 @@ enum class Precision { Fp64, Fp32 };
 // Where vols and correlations come from: the request ("given") or EWMA on market.history.
 enum class VolModel { Given, Ewma };
 
+// Anti-procyclicality (README, "Anti-procyclicality"): the three tools of EMIR RTS 153/2013
+// Art. 28, on the vols of the assets with history. Active when any of floor, stressWeight or
+// buffer is set.
+struct AntiProcyclicality {
+  bool enabled = false;
+  int lookbackDays = 3650;    // the window of the long-run and the stressed vol
+  int stressWindowDays = 365; // the stressed vol: the worst run of this many days in the window
+  bool floor = false;         // vol >= the equal-weight vol over the lookback (Art. 28(1)(c))
+  double stressWeight = 0.0;  // var <- (1-w) var + w stressed var (Art. 28(1)(b))
+  double buffer = 0.0;        // margin buffer, released as stress rises (Art. 28(1)(a))
+};
+
+// Add-ons to initial margin (README, "Add-ons").
+struct AddOnConfig {
+  // Square-root market impact of liquidating the account's net exposure per asset:
+  // coefficient * daily vol * N * sqrt(N / ADV). Off when coefficient is 0.
+  double liquidityCoefficient = 0.0;
+  int advDays = 30;  // ADV: mean daily volume of the last advDays history days
+  // Initial margin is at least this fraction of the positions' gross notional. Off when 0.
+  double minimumRate = 0.0;
+};
+
 struct MarginConfig {
   RiskMeasure measure = RiskMeasure::ES;
   double confidence = 0.99;
@@ -32,6 +54,8 @@ struct MarginConfig {
   Precision precision = Precision::Fp64;
   VolModel volModel = VolModel::Given;
   double ewmaLambda = 0.94;  // RiskMetrics' daily decay
+  AntiProcyclicality antiProcyclicality;
+  AddOnConfig addOns;
 };
 
 struct Limits {

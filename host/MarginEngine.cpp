@@ -39,6 +39,65 @@ void applyEwma(Market& m, double lambda, RunInfo& run) {
   m.correlationPath = "/market/history";
 }
 
+// config.anti_procyclicality on the vols of the risky assets with history (MarginConfig.h).
+// Returns each asset's stress level (0 without history).
+std::vector<double> applyAntiProcyclicality(Market& m, const MarginConfig& config, RunInfo& run) {
+  const AntiProcyclicality& apc = config.antiProcyclicality;
+  std::vector<double> stress(m.assets.size(), 0.0);
+  const long long asOfDay = static_cast<long long>(std::floor(m.asOf / 86400.0));
+  run.antiProcyclicality = true;
+  run.apcConfig = apc;
+  for (const auto& [a, closes] : m.history) {
+    Asset& asset = m.assets[a];
+    if (!asset.risky()) continue;  // riskless under this market: nothing to dampen
+    const ReferenceVols ref = referenceVols(closes, asOfDay, apc.lookbackDays, apc.stressWindowDays);
+    if (ref.days == 0) continue;
+    const double modelVol = asset.vol;
+    double vol = std::sqrt((1.0 - apc.stressWeight) * modelVol * modelVol +
+                           apc.stressWeight * ref.stressed * ref.stressed);
+    if (apc.floor) vol = std::max(vol, ref.longRun);
+    const double span = ref.stressed - ref.longRun;
+    stress[a] = span > 0.0 ? std::clamp((modelVol - ref.longRun) / span, 0.0, 1.0) : 0.0;
+    asset.vol = vol;
+    run.apc.push_back({asset.id, modelVol, ref.longRun, ref.stressed, vol, stress[a]});
+  }
+  if (run.apc.empty()) {
+    throw InputError("/config/anti_procyclicality",
+                     "/config/anti_procyclicality: needs market.history (or xmargin run --prices "
+                     "DIR) for at least one risky asset");
+  }
+  return stress;
+}
+
+// Average daily volume per asset for the liquidity add-on: market.assets[i].daily_volume, else
+// the mean of the history's volumes over config.add_ons.liquidity.adv_days. Every risky asset an
+// account is exposed to must have one.
+std::vector<double> averageVolumes(const MarginRequest& request, const Market& m) {
+  const AddOnConfig& addOns = request.config.addOns;
+  std::vector<double> adv(m.assets.size(), -1.0);
+  if (addOns.liquidityCoefficient <= 0.0) return adv;
+  const long long asOfDay = static_cast<long long>(std::floor(m.asOf / 86400.0));
+  for (size_t a = 0; a < m.assets.size(); ++a) {
+    adv[a] = m.assets[a].dailyVolume;
+    auto it = m.history.find(static_cast<int>(a));
+    if (adv[a] < 0 && it != m.history.end()) adv[a] = averageDailyVolume(it->second, asOfDay, addOns.advDays);
+  }
+  std::vector<char> exposed(m.assets.size(), 0);
+  for (const Account& acct : request.accounts) {
+    for (const Position& p : acct.positions) exposed[request.instruments[p.instrument].underlying] = 1;
+    for (const Collateral& c : acct.collateral) exposed[c.asset] = 1;
+  }
+  for (size_t a = 0; a < m.assets.size(); ++a) {
+    if (!exposed[a] || !m.assets[a].risky() || adv[a] > 0.0) continue;
+    const std::string path = "/market/assets/" + std::to_string(a) + "/daily_volume";
+    throw InputError(path, path + ": the liquidity add-on needs the daily volume of " + m.assets[a].id +
+                               (adv[a] == 0.0 ? " (its history's volumes average 0)" : "") +
+                               ": give daily_volume (base currency per day), volumes in "
+                               "market.history, or a Volume column with --prices");
+  }
+  return adv;
+}
+
 double msSince(std::chrono::steady_clock::time_point& mark) {
   const auto now = std::chrono::steady_clock::now();
   const double ms = std::chrono::duration<double, std::milli>(now - mark).count();
@@ -54,12 +113,22 @@ RunSummary runMargin(const MarginRequest& request, const EngineOptions& options,
   RunSummary summary;
   // The market the model runs on: the request's, or with EWMA vols and correlations.
   Market estimated;
+  const MarginConfig& config = request.config;
   const Market* market = &request.market;
-  if (request.config.volModel == VolModel::Ewma) {
+  if (config.volModel == VolModel::Ewma || config.antiProcyclicality.enabled) {
     estimated = request.market;
-    applyEwma(estimated, request.config.ewmaLambda, summary.run);
+    if (config.volModel == VolModel::Ewma) applyEwma(estimated, config.ewmaLambda, summary.run);
     market = &estimated;
   }
+  MarginContext context;
+  context.market = market;
+  context.stressLevel = config.antiProcyclicality.enabled
+                            ? applyAntiProcyclicality(estimated, config, summary.run)
+                            : std::vector<double>(request.market.assets.size(), 0.0);
+  context.adv = averageVolumes(request, *market);
+  for (const Instrument& ins : request.instruments) context.unitExposure.push_back(unitExposure(ins, *market));
+  summary.run.addOns = config.antiProcyclicality.buffer > 0.0 ||
+                       config.addOns.liquidityCoefficient > 0.0 || config.addOns.minimumRate > 0.0;
   const RiskProblem problem = compileProblem(request, *market);
   auto backend = makeBackend(request.config.backend);
 
@@ -90,7 +159,7 @@ RunSummary runMargin(const MarginRequest& request, const EngineOptions& options,
     run.riskMs += msSince(mark);
     results.resize(count);
     for (int64_t i = 0; i < count; ++i) {
-      results[i] = assessAccount(request, problem, first + i, risk, i, batch.legBegin[i]);
+      results[i] = assessAccount(request, problem, context, first + i, risk, i, batch.legBegin[i]);
       summary.totals.add(results[i]);
     }
     sink.accounts(first, results);

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "host/MarginConfig.h"
+
 namespace xm {
 
 enum class MarginStatus { Ok, MarginCall, Liquidate };
@@ -26,6 +28,11 @@ struct AccountResult {
   double initialMargin = 0.0;
   double maintenanceMargin = 0.0;
   double excess = 0.0;
+  // Initial margin = im_multiplier * es (or var) + the add-ons below (each >= 0).
+  double apcBuffer = 0.0;        // anti-procyclicality buffer, after its release in stress
+  double liquidityAddOn = 0.0;   // concentration / liquidity: square-root impact
+  double minimumAddOn = 0.0;     // what lifts initial margin to the minimum rate of gross notional
+  double grossNotional = 0.0;    // of the positions, base currency
   MarginStatus status = MarginStatus::Ok;
   std::vector<LegResult> positions;   // request order
   std::vector<LegResult> collateral;  // request order
@@ -66,6 +73,19 @@ struct RunInfo {
     int days;    // returns used
   };
   std::vector<VolEstimate> estimates;  // vol_model "ewma": what replaced the request's vols
+  bool addOns = false;  // the response shows per-account add-ons
+  // config.anti_procyclicality: what it did to each asset's vol.
+  bool antiProcyclicality = false;
+  AntiProcyclicality apcConfig;  // its parameters, echoed
+  struct ApcAsset {
+    std::string asset;
+    double modelVol;     // before anti-procyclicality (given or estimated)
+    double longRunVol;   // equal-weight over the lookback
+    double stressedVol;  // highest EWMA vol in the lookback
+    double vol;          // used
+    double stressLevel;  // in [0, 1]: how much of the buffer is released
+  };
+  std::vector<ApcAsset> apc;
   std::string correlationRepair = "none";
   double correlationRepairDistance = 0.0;  // Frobenius norm of (repaired - given)
 };

@@ -18,6 +18,7 @@ struct Asset {
   double vol = 0.0;          // annualised; 0 means riskless (the price never moves)
   double volOfVol = 0.0;     // annualised vol of the implied vol of options on this asset
   double spotVolCorr = 0.0;  // correlation of the implied-vol factor with this asset's own shock
+  double dailyVolume = -1.0; // base currency traded per day (liquidity add-on); < 0: not given
 
   bool risky() const { return vol > 0.0; }
   bool hasVolFactor() const { return risky() && volOfVol > 0.0; }

@@ -1,5 +1,6 @@
 #include "host/MarketHistory.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -21,6 +22,39 @@ double ewmaVariance(const std::vector<double>& returns, double lambda) {
   double v = returns[0] * returns[0];
   for (size_t t = 1; t < returns.size(); ++t) v = lambda * v + (1.0 - lambda) * returns[t] * returns[t];
   return v;
+}
+
+ReferenceVols referenceVols(const std::vector<DailyClose>& closes, long long asOfDay,
+                            int lookbackDays, int stressWindowDays) {
+  std::vector<DailyClose> upTo;
+  for (const DailyClose& c : closes)
+    if (c.day <= asOfDay) upTo.push_back(c);
+  ReferenceVols out;
+  std::vector<double> r = logReturns(upTo);
+  if (r.empty()) return out;
+  if (r.size() > static_cast<size_t>(lookbackDays)) r.erase(r.begin(), r.end() - lookbackDays);
+  // prefix[t] = sum of r² over the window's first t returns
+  std::vector<double> prefix(r.size() + 1, 0.0);
+  for (size_t t = 0; t < r.size(); ++t) prefix[t + 1] = prefix[t] + r[t] * r[t];
+  const size_t n = r.size();
+  const size_t w = std::min(n, static_cast<size_t>(stressWindowDays));
+  double worst = 0.0;
+  for (size_t end = w; end <= n; ++end) worst = std::max(worst, prefix[end] - prefix[end - w]);
+  out.days = static_cast<int>(n);
+  out.longRun = std::sqrt(365.0 * prefix[n] / static_cast<double>(n));
+  out.stressed = std::max(std::sqrt(365.0 * worst / static_cast<double>(w)), out.longRun);
+  return out;
+}
+
+double averageDailyVolume(const std::vector<DailyClose>& closes, long long asOfDay, int days) {
+  double sum = 0.0;
+  int n = 0;
+  for (auto it = closes.rbegin(); it != closes.rend() && n < days; ++it) {
+    if (it->day > asOfDay || it->volume < 0) continue;
+    sum += it->volume;
+    ++n;
+  }
+  return n ? sum / n : -1.0;
 }
 
 EwmaEstimate estimateEwma(const MarketHistory& history, long long asOfDay, double lambda,

@@ -24,6 +24,7 @@ namespace xm {
 struct DailyClose {
   long long day = 0;  // days since 1970-01-01
   double close = 0.0;
+  double volume = -1.0;  // base currency traded that day; < 0 when not given
 };
 
 // Per asset index, closes in increasing day order (validated: unique days, close > 0).
@@ -53,6 +54,22 @@ double ewmaVariance(const std::vector<double>& returns, double lambda);
 constexpr int kFhsBurnIn = 20;
 std::shared_ptr<const FhsTable> buildFhsTable(const Market& market, const FactorModel& model,
                                               double lambda, int lookbackDays);
+
+// Anti-procyclicality's reference vols of one series (annualised, √365, zero-mean like EWMA), from
+// its returns up to as_of, the last `lookbackDays` of which form the window: the long-run vol
+// sqrt(365 mean r²) over the window, and the stressed vol, the highest such vol over any
+// `stressWindowDays` consecutive returns inside it (the window's worst year by default), never
+// below the long-run vol. Both 0 without returns.
+struct ReferenceVols {
+  double longRun = 0.0;
+  double stressed = 0.0;
+  int days = 0;  // returns in the window
+};
+ReferenceVols referenceVols(const std::vector<DailyClose>& closes, long long asOfDay,
+                            int lookbackDays, int stressWindowDays);
+
+// Mean daily volume of the last `days` closes up to as_of that carry one; -1 when none does.
+double averageDailyVolume(const std::vector<DailyClose>& closes, long long asOfDay, int days);
 
 // Throws InputError (path /market/history) when an asset has fewer than 2 closes up to asOf or
 // the assets share fewer than 2 common return days.

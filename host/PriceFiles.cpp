@@ -42,10 +42,11 @@ int loadPriceFiles(const std::string& dir, Market& market) {
     std::string line;
     if (!std::getline(in, line)) fail(1, "empty file");
     const std::vector<std::string> header = splitCsv(line);
-    int dateCol = -1, closeCol = -1;
+    int dateCol = -1, closeCol = -1, volumeCol = -1;
     for (size_t c = 0; c < header.size(); ++c) {
       if (header[c] == "Date" || header[c] == "date") dateCol = static_cast<int>(c);
       if (header[c] == "Close" || header[c] == "close") closeCol = static_cast<int>(c);
+      if (header[c] == "Volume" || header[c] == "volume") volumeCol = static_cast<int>(c);
     }
     if (dateCol < 0 || closeCol < 0) fail(1, "the header must name Date and Close columns");
     std::vector<DailyClose> closes;
@@ -62,8 +63,16 @@ int loadPriceFiles(const std::string& dir, Market& market) {
       if (errno || end == f[closeCol].c_str() || *end || !std::isfinite(close) || close <= 0) {
         fail(n, "bad close \"" + f[closeCol] + "\": must be a finite number > 0");
       }
+      double volume = -1.0;  // an empty Volume cell: not known that day
+      if (volumeCol >= 0 && volumeCol < static_cast<int>(f.size()) && !f[volumeCol].empty()) {
+        errno = 0;
+        volume = std::strtod(f[volumeCol].c_str(), &end);
+        if (errno || *end || !std::isfinite(volume) || volume < 0) {
+          fail(n, "bad volume \"" + f[volumeCol] + "\": must be a finite number >= 0");
+        }
+      }
       if (!closes.empty() && day <= closes.back().day) fail(n, "dates must increase strictly");
-      if (day <= asOfDay) closes.push_back({day, close});
+      if (day <= asOfDay) closes.push_back({day, close, volume});
     }
     market.history[static_cast<int>(a)] = std::move(closes);
     ++loaded;

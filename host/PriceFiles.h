@@ -1,6 +1,7 @@
 #pragma once
 // Daily closes from a folder of CSV files, one per asset: DIR/<ASSET>-USD_1d.csv with a header
-// naming at least `Date` (YYYY-MM-DD) and `Close` columns (the layout of data/prices/).
+// naming at least `Date` (YYYY-MM-DD) and `Close` columns (the layout of data/prices/); an optional
+// `Volume` column (base currency per day) feeds the liquidity add-on.
 
 #include <string>
 
