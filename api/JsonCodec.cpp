@@ -784,15 +784,6 @@ void appendAccountJson(std::string& out, const MarginRequest& request, int64_t i
       .field("maintenance_margin", r.maintenanceMargin)
       .field("excess", r.excess)
       .field("status", toString(r.status));
-  if (showAddOns(request.config)) {
-    w.key("add_ons")
-        .beginObject()
-        .field("apc_buffer", r.apcBuffer)
-        .field("liquidity", r.liquidityAddOn)
-        .field("minimum", r.minimumAddOn)
-        .field("gross_notional", r.grossNotional)
-        .endObject();
-  }
   auto leg = [&](const char* refKey, const std::string& ref, const LegResult& l) {
     w.beginObject()
         .field(refKey, ref)
@@ -807,7 +798,17 @@ void appendAccountJson(std::string& out, const MarginRequest& request, int64_t i
   w.endArray().key("collateral").beginArray();
   for (size_t i = 0; i < r.collateral.size(); ++i)
     leg("asset", request.market.assets[a.collateral[i].asset].id, r.collateral[i]);
-  w.endArray().endObject();
+  w.endArray();
+  if (showAddOns(request.config)) {
+    w.key("add_ons")
+        .beginObject()
+        .field("apc_buffer", r.apcBuffer)
+        .field("liquidity", r.liquidityAddOn)
+        .field("minimum", r.minimumAddOn)
+        .field("gross_notional", r.grossNotional)
+        .endObject();
+  }
+  w.endObject();
 }
 
 Json runToJson(const RunInfo& run) {
