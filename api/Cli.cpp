@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "api/Backtest.h"
 #include "api/Demo.h"
 #ifdef XM_HAVE_SERVER
 #include "api/HttpServer.h"
@@ -32,6 +33,7 @@
 #include "api/JsonCodec.h"
 #include "host/BackendRegistry.h"
 #include "host/PriceFiles.h"
+#include "host/Time.h"
 #include "host/SyntheticExchange.h"
 #include "host/Version.h"
 
@@ -44,6 +46,7 @@ Usage:
   xmargin run REQUEST.json [--out FILE] [--pretty] [--batch-accounts N] [--max-scenarios N]
   xmargin demo [--accounts N] [--scenarios N] [--top N]
   xmargin generate PRESET --out FILE [--accounts N] [--scenarios N] [--seed N]
+  xmargin backtest --prices DIR --portfolio FILE --start DATE --end DATE [--config FILE]
   xmargin serve [--host 127.0.0.1] [--port 8080] [--token-file FILE] [options]
   xmargin info
   xmargin --version
@@ -52,6 +55,8 @@ Commands:
   run       Margin every account of a request (contract §2) and print the response (§4).
   demo      Margin a built-in synthetic exchange on the real 2023-12-31 market and summarise it.
   generate  Write a synthetic exchange request: demo, exchange-S, exchange-M or exchange-L.
+  backtest  Margin a fixed portfolio every day on real closes; VaR exceedances, Kupiec and
+            Christoffersen tests, the Basel zone, margin breaches and margin jumps.
   serve     Serve the HTTP API (POST /v1/margin, /v1/info, /healthz, /readyz, /metrics).
   info      The version and the backends this binary has, as JSON.
 
@@ -105,6 +110,33 @@ Options:
   --scenarios N    override the preset's scenario count
   --seed N         generator seed (default 20231231)
   --positions N    mean positions per account (default: the preset's, 8 or 10)
+)";
+
+constexpr const char* kBacktestHelp = R"(xmargin backtest --prices DIR --portfolio FILE --start DATE --end DATE [options]
+
+For every day t from --start to --end (YYYY-MM-DD) that has every asset's close on t and on
+t + horizon_days, margins each account of FILE with the market of day t (closes, vols and history
+up to t only) and compares its VaR and initial margin with the loss realised from t to
+t + horizon_days. Prints JSON per account: days, var_exceedances, margin_breaches, kupiec_p,
+christoffersen_p, conditional_coverage_p, zone (Basel traffic light at this many days),
+mean_margin, max_margin_jump (largest one-day rise of initial margin, as a fraction), ...
+
+FILE: {"instruments": [...], "accounts": [...], "market": {...}} as in a request, without prices
+(they come from DIR); "market" (optional) gives base_currency, rate, the assets' vols for
+vol_model "given" and correlations. A future or option may roll: "tenor_days" instead of
+"expiry", an option "moneyness" instead of "strike". entry_price may be left out.
+
+Options:
+  --prices DIR      DIR/<ASSET>-USD_1d.csv with Date, Close (and Volume) columns, e.g. data/prices
+  --portfolio FILE  the portfolio (required)
+  --start DATE      first day margined (required)
+  --end DATE        last day margined (required)
+  --config FILE     the request's config object as JSON (vol_model, shocks, confidence, ...);
+                    default: the contract's defaults
+  --format F        json (default) or table
+  --out FILE        write the report to FILE (atomically)
+  --series FILE     also write date,account,var,es,initial_margin,loss per day as CSV
+  --threads N       worker threads (default: all cores)
 )";
 
 constexpr const char* kServeHelp = R"(xmargin serve [options]
@@ -407,6 +439,55 @@ int cmdServe(int argc, char** argv) {
 
 #endif  // XM_HAVE_SERVER
 
+long long dateOption(const Args& a, const std::string& key) {
+  if (!a.has(key)) throw InputError("", "backtest needs " + key + " YYYY-MM-DD (see --help)", "usage");
+  const std::string& v = a.options.at(key);
+  const auto t = parseRfc3339(v + "T00:00:00Z");
+  if (v.size() != 10 || !t) throw InputError("", key + " must be a date such as 2023-12-31, got \"" + v + "\"", "usage");
+  return static_cast<long long>(*t / 86400.0);
+}
+
+Json readJsonFile(const std::string& path, const std::string& what) {
+  try {
+    return Json::parse(readFile(path));
+  } catch (const Json::exception& e) {
+    throw InputError("", what + " " + path + ": malformed JSON: " + e.what());
+  }
+}
+
+int cmdBacktest(int argc, char** argv) {
+  const Args a = parseArgs(argc, argv, 2, {"--help"},
+                           {"--prices", "--portfolio", "--start", "--end", "--config", "--format",
+                            "--out", "--series", "--threads"});
+  if (a.has("--help")) {
+    std::cout << kBacktestHelp;
+    return 0;
+  }
+  if (!a.positional.empty()) throw InputError("", "backtest takes options only (see --help)", "usage");
+  if (!a.has("--prices") || !a.has("--portfolio")) {
+    throw InputError("", "backtest needs --prices DIR and --portfolio FILE (see --help)", "usage");
+  }
+  const std::string format = a.has("--format") ? a.options.at("--format") : "json";
+  if (format != "json" && format != "table") {
+    throw InputError("", "--format must be json or table, got \"" + format + "\"", "usage");
+  }
+  applyThreads(a);
+  const long long start = dateOption(a, "--start"), end = dateOption(a, "--end");
+  const Json portfolio = readJsonFile(a.options.at("--portfolio"), "--portfolio");
+  const Json config = a.has("--config") ? readJsonFile(a.options.at("--config"), "--config") : Json();
+  const BacktestReport report = runBacktest(portfolio, a.options.at("--prices"), config, start, end);
+  auto write = [&](std::ostream& out) {
+    if (format == "table") out << backtestTable(report);
+    else out << backtestToJson(report).dump(2) << "\n";
+  };
+  if (a.has("--series")) {
+    writeAtomically(a.options.at("--series"), [&](std::ostream& out) { writeBacktestSeries(report, out); });
+  }
+  if (a.has("--out")) writeAtomically(a.options.at("--out"), write);
+  else write(std::cout);
+  return 0;
+}
+
 int cmdInfo() {
   Json backends = Json::array();
   for (const BackendAvailability& b : listBackends()) {
@@ -437,6 +518,7 @@ int dispatch(int argc, char** argv) {
   if (cmd == "demo") return cmdDemo(argc, argv);
   if (cmd == "generate") return cmdGenerate(argc, argv);
   if (cmd == "info") return cmdInfo();
+  if (cmd == "backtest") return cmdBacktest(argc, argv);
 #ifdef XM_HAVE_SERVER
   if (cmd == "serve") return cmdServe(argc, argv);
 #else
