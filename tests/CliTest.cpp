@@ -102,7 +102,8 @@ TEST(Cli, OutWritesTheWholeResponseOrNothing) {
 
 TEST(Cli, HelpEverywhere) {
   for (auto args : std::vector<std::vector<std::string>>{
-           {"--help"}, {"run", "--help"}, {"demo", "--help"}, {"generate", "--help"}}) {
+           {"--help"}, {"run", "--help"}, {"demo", "--help"}, {"generate", "--help"},
+           {"backtest", "--help"}}) {
     const Captured c = cli(args);
     EXPECT_EQ(c.status, 0);
     EXPECT_NE(c.out.find("xmargin"), std::string::npos);
@@ -138,6 +139,54 @@ TEST(Cli, IdsNeedingEscapesSurviveTheResponseWriter) {
   const MarginResponse mem = computeMargin(req);
   EXPECT_EQ(r["accounts"][0]["es"].get<double>(), mem.accounts[0].es);
   EXPECT_EQ(r["accounts"][0]["positions"][1]["value"].get<double>(), mem.accounts[0].positions[1].value);
+}
+
+TEST(Cli, BacktestOnTheRepositorysPricesAndExamplePortfolios) {
+  const std::string prices = std::string(XM_SOURCE_DIR) + "/data/prices";
+  const std::string portfolio = std::string(XM_SOURCE_DIR) + "/examples/backtest/portfolios.json";
+  const std::string config = temp("backtest-config.json"), series = temp("backtest-series.csv");
+  std::ofstream(config) << R"({"scenarios": 2000, "vol_model": {"ewma": {"lambda": 0.94}}})";
+  Captured c = cli({"backtest", "--prices", prices, "--portfolio", portfolio, "--start", "2022-11-01",
+                    "--end", "2022-11-30", "--config", config, "--series", series});
+  ASSERT_EQ(c.status, 0) << c.err;
+  const Json r = Json::parse(c.out);
+  EXPECT_EQ(r["backtest"]["test_days"], 30);
+  EXPECT_EQ(r["backtest"]["config"]["vol_model"]["ewma"]["lambda"], 0.94);
+  ASSERT_EQ(r["accounts"].size(), 4u);
+  EXPECT_EQ(r["accounts"][0]["id"], "outright-btc");
+  EXPECT_EQ(r["accounts"][0]["days"], 30);
+  // FTX's collapse (2022-11-08/09, BTC -10% and -14%) is in the month: the worst loss of a long
+  // BTC perpetual is the 2022-11-08 close to the 2022-11-09 close.
+  EXPECT_EQ(r["accounts"][0]["worst_loss_date"], "2022-11-08");
+  EXPECT_GE(r["accounts"][0]["var_exceedances"].get<int>(), 1);
+  std::ifstream in(series);
+  std::string header, line;
+  std::getline(in, header);
+  EXPECT_EQ(header, "date,account,var,es,initial_margin,loss");
+  int rows = 0;
+  while (std::getline(in, line)) ++rows;
+  EXPECT_EQ(rows, 30 * 4);
+
+  c = cli({"backtest", "--prices", prices, "--portfolio", portfolio, "--start", "2022-11-01",
+           "--end", "2022-11-05", "--config", config, "--format", "table"});
+  ASSERT_EQ(c.status, 0) << c.err;
+  EXPECT_NE(c.out.find("kupiec_p"), std::string::npos) << c.out;
+  EXPECT_NE(c.out.find("short-straddle"), std::string::npos) << c.out;
+
+  // Usage errors exit 2 with the error object.
+  for (auto args : std::vector<std::vector<std::string>>{
+           {"backtest", "--prices", prices, "--portfolio", portfolio, "--start", "2022-11-31", "--end", "2022-12-01"},
+           {"backtest", "--prices", prices, "--portfolio", portfolio, "--end", "2022-12-01"},
+           {"backtest", "--prices", prices, "--portfolio", portfolio, "--start", "2022-12-02", "--end", "2022-12-01"},
+           {"backtest", "--prices", prices, "--portfolio", portfolio, "--start", "2022-11-01", "--end", "2022-11-02", "--format", "xml"},
+           {"backtest", "--prices", "/nonexistent", "--portfolio", portfolio, "--start", "2022-11-01", "--end", "2022-11-02"},
+           {"backtest", "--prices", prices, "--portfolio", "/nonexistent.json", "--start", "2022-11-01", "--end", "2022-11-02"}}) {
+    c = cli(args);
+    EXPECT_EQ(c.status, 2) << args[5];
+    EXPECT_TRUE(Json::parse(c.err).contains("error")) << c.err;
+  }
+  std::filesystem::remove(config);
+  std::filesystem::remove(series);
 }
 
 }  // namespace

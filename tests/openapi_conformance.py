@@ -121,6 +121,18 @@ try:
     validate("EWMA request matches MarginRequest", {"$ref": "#/components/schemas/MarginRequest"}, ewma)
     _, raw = expect("margin, ewma", "POST", "/v1/margin", 200, ewma)
     check("ewma estimates reported", json.loads(raw)["run"]["ewma"]["estimates"]["BTC"]["days"] == 22, raw[-300:])
+    apc = json.loads(json.dumps(ewma))
+    for d, day in enumerate(apc["market"]["history"]["BTC"]):
+        day["volume"] = 1e9 + d
+    apc["market"]["assets"][2]["daily_volume"] = 5e8
+    apc["config"]["anti_procyclicality"] = {"floor": True, "stress_weight": 0.2, "buffer": 0.25,
+                                            "lookback_days": 1000, "stress_window_days": 10}
+    apc["config"]["add_ons"] = {"liquidity": {"coefficient": 1.0, "adv_days": 10}, "minimum_rate": 0.01}
+    validate("APC and add-ons request matches MarginRequest", {"$ref": "#/components/schemas/MarginRequest"}, apc)
+    _, raw = expect("margin, anti-procyclicality and add-ons", "POST", "/v1/margin", 200, apc)
+    answer = json.loads(raw)
+    check("anti-procyclicality reported", "BTC" in answer["run"]["anti_procyclicality"]["assets"], raw[-600:])
+    check("add-ons per account", answer["accounts"][0]["add_ons"]["liquidity"] > 0, raw[:600])
     bad = json.loads(json.dumps(example))
     bad["accounts"][0]["positions"][0]["qty"] = "two"
     _, raw = expect("bad input", "POST", "/v1/margin", 400, bad)
