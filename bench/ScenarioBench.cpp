@@ -12,7 +12,7 @@ void BM_ScenarioGeneration(benchmark::State& state) {
   if (!backendUsable(state, backend)) return;
   const MarginRequest req = workload(1, scenarios);
   const FactorModel model = buildFactorModel(req.market, CorrelationRepair::None);
-  const ShockSpec spec{7, false, 0.0};
+  const ShockSpec spec{7, false, 0.0, nullptr};
   for (auto _ : state) {
     if (backend == 0) {
       ShockMatrix z;

@@ -53,7 +53,7 @@ TEST(CudaBackend, DrawsAreBitwiseTheCpus) {
     const int64_t first = 123457, count = 1000 + 7;
     const std::vector<double> gpu = cudaIndependentDraws(99, first, count, factors);
     ShockMatrix cpu;
-    ScenarioGenerator(identityModel(factors), {99, false, 0}).independentDraws(first, count, cpu);
+    ScenarioGenerator(identityModel(factors), {99, false, 0, nullptr}).independentDraws(first, count, cpu);
     for (int j = 0; j < factors; ++j)
       for (int64_t s = 0; s < count; ++s)
         ASSERT_TRUE(sameBits(gpu[j * count + s], cpu(j, s))) << "factors " << factors << " j " << j << " s " << s;
@@ -65,7 +65,7 @@ TEST(CudaBackend, CorrelatedShocksMatchTheCpus) {
   const MarginRequest req = makeSyntheticExchange(exchangePreset("demo"));
   const FactorModel model = buildFactorModel(req.market, CorrelationRepair::None);
   for (bool studentT : {false, true}) {
-    const ShockSpec spec{17, studentT, 5.0};
+    const ShockSpec spec{17, studentT, 5.0, nullptr};
     const int64_t first = 777, count = 4096 + 3;
     const std::vector<double> gpu = cudaCorrelatedShocks(model, spec, first, count);
     ShockMatrix cpu;
@@ -81,9 +81,9 @@ TEST(CudaBackend, CorrelatedShocksMatchTheCpus) {
   const MarginRequest m = makeSyntheticExchange(big);
   const FactorModel wide = buildFactorModel(m.market, CorrelationRepair::None);
   ASSERT_GT(wide.factors(), 64);
-  const std::vector<double> gpu = cudaCorrelatedShocks(wide, {3, false, 0}, 0, 1000);
+  const std::vector<double> gpu = cudaCorrelatedShocks(wide, {3, false, 0, nullptr}, 0, 1000);
   ShockMatrix cpu;
-  ScenarioGenerator(wide, {3, false, 0}).generate(0, 1000, cpu);
+  ScenarioGenerator(wide, {3, false, 0, nullptr}).generate(0, 1000, cpu);
   for (int i = 0; i < wide.factors(); ++i)
     for (int64_t s = 0; s < 1000; ++s) ASSERT_NEAR(gpu[i * 1000 + s], cpu(i, s), 1e-13 * 8);
 }

@@ -268,7 +268,7 @@ TEST(Http, MessagePackInAndOut) {
 std::string heavyRequest() {
   Json r = test::baseRequest();
   for (int i = 0; i < 1500; ++i) {
-    r["accounts"].push_back(test::account("h" + std::to_string(i),
+    r["accounts"].push_back(test::account(std::string("h").append(std::to_string(i)),
         Json::array({test::position("BTC-C", 1 + i % 7, 2000), test::position("ETH-P", -2, 100),
                      test::position("BTC-PERP", -1, 50000)})));
   }

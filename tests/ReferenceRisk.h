@@ -26,7 +26,7 @@ class ReferenceEngine {
   explicit ReferenceEngine(const MarginRequest& req) : req_(req) {
     factors_ = buildFactorModel(req.market, req.config.correlationRepair);
     ScenarioGenerator(factors_, {req.config.seed, req.config.shocks == ShockModel::StudentT,
-                                 req.config.dof})
+                                 req.config.dof, nullptr})
         .generate(0, req.config.scenarios, z_);
     k_ = tailCount(req.config.confidence, req.config.scenarios);
   }

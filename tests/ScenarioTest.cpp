@@ -62,7 +62,7 @@ TEST(ShockDraws, EachDrawIsAPureFunctionOfSeedScenarioIndex) {
   FactorModel model;
   model.assetFactors = 5;
   model.loading = Eigen::MatrixXd::Identity(5, 5);
-  ScenarioGenerator gen(model, {123, false, 0});
+  ScenarioGenerator gen(model, {123, false, 0, nullptr});
   ShockMatrix whole, part;
   gen.independentDraws(0, 1000, whole);
   gen.independentDraws(517, 100, part);
@@ -147,16 +147,16 @@ TEST(ShockCache, ReturnsTheGeneratorsBitsAndKeysOnEverything) {
   m.correlation = Eigen::MatrixXd::Identity(2, 2);
   m.correlation(0, 1) = m.correlation(1, 0) = 0.3;
   const FactorModel model = buildFactorModel(m, CorrelationRepair::None);
-  const ShockSpec spec{42, true, 5.0};
+  const ShockSpec spec{42, true, 5.0, nullptr};
   ShockMatrix fresh;
   ScenarioGenerator(model, spec).generate(0, 3000, fresh);
   const auto first = cachedShocks(model, spec, 3000);
   const auto again = cachedShocks(model, spec, 3000);
   EXPECT_EQ(first.get(), again.get());  // served from the cache
   EXPECT_TRUE(*first == fresh);          // bit for bit
-  EXPECT_NE(cachedShocks(model, {43, true, 5.0}, 3000).get(), first.get());
-  EXPECT_NE(cachedShocks(model, {42, true, 6.0}, 3000).get(), first.get());
-  EXPECT_NE(cachedShocks(model, {42, false, 0.0}, 3000).get(), first.get());
+  EXPECT_NE(cachedShocks(model, {43, true, 5.0, nullptr}, 3000).get(), first.get());
+  EXPECT_NE(cachedShocks(model, {42, true, 6.0, nullptr}, 3000).get(), first.get());
+  EXPECT_NE(cachedShocks(model, {42, false, 0.0, nullptr}, 3000).get(), first.get());
   EXPECT_NE(cachedShocks(model, spec, 3001).get(), first.get());
   FactorModel other = model;
   other.loading(1, 0) += 1e-15;
