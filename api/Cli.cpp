@@ -34,6 +34,7 @@
 #include "host/BackendRegistry.h"
 #include "host/PriceFiles.h"
 #include "host/Time.h"
+#include "scenarios/ShockCache.h"
 #include "host/SyntheticExchange.h"
 #include "host/Version.h"
 
@@ -475,6 +476,9 @@ int cmdBacktest(int argc, char** argv) {
   const long long start = dateOption(a, "--start"), end = dateOption(a, "--end");
   const Json portfolio = readJsonFile(a.options.at("--portfolio"), "--portfolio");
   const Json config = a.has("--config") ? readJsonFile(a.options.at("--config"), "--config") : Json();
+  // Estimated correlations change every day, so cached shocks are rarely reused (fixed ones hit
+  // one entry): a small cache keeps a 4-year backtest's memory at tens of MiB, not 256.
+  setShockCacheCapacity(size_t{16} << 20);
   const BacktestReport report = runBacktest(portfolio, a.options.at("--prices"), config, start, end);
   auto write = [&](std::ostream& out) {
     if (format == "table") out << backtestTable(report);
