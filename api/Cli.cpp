@@ -247,8 +247,21 @@ MarginRequest readRequest(const std::string& path, const Limits& limits) {
 }
 
 // Writes through a temporary file renamed into place: FILE is complete or untouched.
+// A target that exists and is not a regular file (/dev/stdout, /dev/null, a FIFO) is written
+// directly: renaming over it would replace the device or pipe with a file.
 template <typename F>
 void writeAtomically(const std::string& path, F&& write) {
+  std::error_code typeError;
+  const auto type = std::filesystem::status(path, typeError).type();
+  if (type != std::filesystem::file_type::not_found && type != std::filesystem::file_type::regular &&
+      type != std::filesystem::file_type::none) {
+    std::ofstream out(path, std::ios::binary);
+    if (!out) throw InputError("", "cannot write " + path + ": " + std::strerror(errno), "io_error");
+    write(out);
+    out.flush();
+    if (!out) throw InputError("", "writing " + path + " failed: " + std::strerror(errno), "io_error");
+    return;
+  }
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);

@@ -100,6 +100,15 @@ TEST(Cli, OutWritesTheWholeResponseOrNothing) {
   EXPECT_EQ(Json::parse(again)["totals"]["accounts"], 1);
 }
 
+TEST(Cli, OutToADeviceWritesThroughIt) {
+  // Renaming a temporary file over /dev/null would replace the device (as root) or fail.
+  ASSERT_TRUE(std::filesystem::is_character_file("/dev/null"));
+  const Captured c = cli({"run", kExample, "--out", "/dev/null"});
+  EXPECT_EQ(c.status, 0) << c.err;
+  EXPECT_TRUE(std::filesystem::is_character_file("/dev/null"));
+  EXPECT_FALSE(std::filesystem::exists("/dev/null.tmp"));
+}
+
 TEST(Cli, HelpEverywhere) {
   for (auto args : std::vector<std::vector<std::string>>{
            {"--help"}, {"run", "--help"}, {"demo", "--help"}, {"generate", "--help"},
