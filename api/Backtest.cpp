@@ -239,10 +239,10 @@ BacktestReport runBacktest(const Json& portfolio, const std::string& pricesDir, 
       throw InputError("", "--prices: " + pricesDir + "/" + asset.id + "-USD_1d.csv is missing; the portfolio holds " + asset.id, "usage");
     }
     series[a].closes = it->second;
-    if (c.volModel == VolModel::Given && !listed) {
-      fail("/market/assets", "vol_model \"given\" needs the vols: list the assets with their vol in "
-                             "the portfolio's market, or use vol_model ewma");
-    }
+  }
+  if (c.volModel == VolModel::Given && !listed) {
+    fail("/market/assets", "vol_model \"given\" needs the vols: list the assets with their vol in "
+                           "the portfolio's market, or use vol_model ewma");
   }
   MarginRequest templ = base;
   templ.market.history = loaded.history;

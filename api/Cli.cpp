@@ -80,7 +80,9 @@ Options:
   --backend B           override config.backend: auto, cpu or cuda
   --precision P         override config.precision: fp64 or fp32
   --prices DIR          daily closes for market.history from DIR/<ASSET>-USD_1d.csv (Date and
-                        Close columns, e.g. data/prices), for config.vol_model "ewma"
+                        Close columns, e.g. data/prices), for config.vol_model "ewma", shocks
+                        "fhs" and anti_procyclicality; its Volume column feeds the liquidity
+                        add-on
 )";
 
 constexpr const char* kDemoHelp = R"(xmargin demo [options]
