@@ -16,8 +16,6 @@
 namespace xm {
 namespace {
 
-std::string dateText(long long day) { return formatRfc3339(static_cast<double>(day) * 86400.0).substr(0, 10); }
-
 [[noreturn]] void fail(const std::string& path, const std::string& message) {
   throw InputError(path, (path.empty() ? "portfolio" : path) + ": " + message);
 }
@@ -265,7 +263,7 @@ BacktestReport runBacktest(const Json& portfolio, const std::string& pricesDir, 
     else ++report.skippedDays;
   }
   if (testDays.empty()) {
-    throw InputError("", "no day from " + dateText(startDay) + " to " + dateText(endDay) +
+    throw InputError("", "no day from " + formatDate(startDay) + " to " + formatDate(endDay) +
                              " has every asset's close on it and " + std::to_string(h) + " day(s) later", "usage");
   }
 
@@ -323,7 +321,7 @@ BacktestReport runBacktest(const Json& portfolio, const std::string& pricesDir, 
     try {
       std::rethrow_exception(error);
     } catch (const InputError& e) {
-      throw InputError(e.path(), "margining " + dateText(errorDay) + ": " + e.what(), e.code(), e.httpStatus());
+      throw InputError(e.path(), "margining " + formatDate(errorDay) + ": " + e.what(), e.code(), e.httpStatus());
     }
   }
   for (size_t a = 0; a < base.accounts.size(); ++a) report.accounts.push_back(summarise(report, a, base.accounts[a].id));
@@ -345,12 +343,12 @@ Json backtestToJson(const BacktestReport& report) {
                         {"mean_var", s.meanVar},
                         {"mean_margin", s.meanMargin},
                         {"max_margin_jump", s.maxMarginJump},
-                        {"max_margin_jump_date", s.maxMarginJump > 0 ? Json(dateText(s.maxMarginJumpDay)) : Json()},
+                        {"max_margin_jump_date", s.maxMarginJump > 0 ? Json(formatDate(s.maxMarginJumpDay)) : Json()},
                         {"worst_loss", s.worstLoss},
-                        {"worst_loss_date", dateText(s.worstLossDay)}});
+                        {"worst_loss_date", formatDate(s.worstLossDay)}});
   }
-  return {{"backtest", {{"start", dateText(report.start)},
-                        {"end", dateText(report.end)},
+  return {{"backtest", {{"start", formatDate(report.start)},
+                        {"end", formatDate(report.end)},
                         {"horizon_days", report.horizonDays},
                         {"confidence", report.confidence},
                         {"test_days", report.days.size()},
@@ -361,7 +359,7 @@ Json backtestToJson(const BacktestReport& report) {
 
 std::string backtestTable(const BacktestReport& report) {
   std::ostringstream out;
-  out << "backtest " << dateText(report.start) << " .. " << dateText(report.end) << ": "
+  out << "backtest " << formatDate(report.start) << " .. " << formatDate(report.end) << ": "
       << report.days.size() << " days (" << report.skippedDays << " skipped), horizon "
       << report.horizonDays << " d, VaR " << report.confidence * 100 << "%\n";
   out << std::left << std::setw(20) << "account" << std::right << std::setw(6) << "days"
@@ -386,7 +384,7 @@ void writeBacktestSeries(const BacktestReport& report, std::ostream& out) {
   out << std::setprecision(17);
   for (const BacktestDay& d : report.days) {
     for (size_t a = 0; a < report.accounts.size(); ++a) {
-      out << dateText(d.day) << ',' << report.accounts[a].id << ',' << d.var[a] << ',' << d.es[a]
+      out << formatDate(d.day) << ',' << report.accounts[a].id << ',' << d.var[a] << ',' << d.es[a]
           << ',' << d.initialMargin[a] << ',' << d.loss[a] << '\n';
     }
   }

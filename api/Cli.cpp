@@ -458,9 +458,9 @@ int cmdServe(int argc, char** argv) {
 long long dateOption(const Args& a, const std::string& key) {
   if (!a.has(key)) throw InputError("", "backtest needs " + key + " YYYY-MM-DD (see --help)", "usage");
   const std::string& v = a.options.at(key);
-  const auto t = parseRfc3339(v + "T00:00:00Z");
-  if (v.size() != 10 || !t) throw InputError("", key + " must be a date such as 2023-12-31, got \"" + v + "\"", "usage");
-  return static_cast<long long>(*t / 86400.0);
+  const auto day = parseDate(v);
+  if (!day) throw InputError("", key + " must be a date such as 2023-12-31, got \"" + v + "\"", "usage");
+  return *day;
 }
 
 Json readJsonFile(const std::string& path, const std::string& what) {

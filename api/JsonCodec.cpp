@@ -202,11 +202,11 @@ void parseCorrelations(const Node& market, Market& m,
 }
 
 // "YYYY-MM-DD" -> days since the epoch.
-long long parseDate(const Node& n) {
+long long dateOf(const Node& n) {
   const std::string s = n.string();
-  const auto t = parseRfc3339(s + "T00:00:00Z");
-  if (s.size() != 10 || !t) n.fail("must be a date such as 2023-12-31, got \"" + s + "\"");
-  return static_cast<long long>(*t / 86400.0);
+  const auto day = parseDate(s);
+  if (!day) n.fail("must be a date such as 2023-12-31, got \"" + s + "\"");
+  return *day;
 }
 
 // market.history: {"BTC": [{"date": "2023-12-30", "close": 42000.0, "volume": …}, …], …}
@@ -221,7 +221,7 @@ void parseHistory(const Node& node, Market& m, const std::unordered_map<std::str
     for (size_t i = 0; i < series.array(); ++i) {
       const Node day = series[i];
       day.object({"date", "close", "volume"});
-      const long long d = parseDate(day.at("date"));
+      const long long d = dateOf(day.at("date"));
       if (!closes.empty() && d <= closes.back().day) day.child("date").fail("dates must increase strictly");
       const double close = day.at("close").positive();
       closes.push_back({d, close, day.has("volume") ? day.child("volume").nonNegative() : -1.0});
@@ -661,7 +661,7 @@ Json requestToJson(const MarginRequest& r) {
     for (const auto& [a, closes] : r.market.history) {
       Json series = Json::array();
       for (const DailyClose& c : closes) {
-        Json day{{"date", formatRfc3339(static_cast<double>(c.day) * 86400.0).substr(0, 10)}, {"close", c.close}};
+        Json day{{"date", formatDate(c.day)}, {"close", c.close}};
         if (c.volume >= 0) day["volume"] = c.volume;
         series.push_back(std::move(day));
       }

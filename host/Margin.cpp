@@ -67,15 +67,8 @@ Exposure unitExposure(const Instrument& ins, const Market& market) {
     case InstrumentType::InversePerpetual:
       return {s, 1.0};
     case InstrumentType::Option: {
-      double delta;
-      if (years <= 0.0) {
-        const bool itm = ins.right == OptionRight::Call ? s > ins.strike : s < ins.strike;
-        delta = itm ? (ins.right == OptionRight::Call ? 1.0 : -1.0) : 0.0;
-      } else {
-        const double sd = ins.iv * std::sqrt(years);
-        const double d1 = (std::log(s / ins.strike) + (market.rate + 0.5 * ins.iv * ins.iv) * years) / sd;
-        delta = ins.right == OptionRight::Call ? normalCdf(d1) : normalCdf(d1) - 1.0;
-      }
+      const double delta = blackScholesDelta(ins.right == OptionRight::Call, s, ins.strike, years,
+                                             ins.iv, market.rate);
       return {delta * s, s};
     }
   }

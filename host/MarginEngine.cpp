@@ -8,6 +8,7 @@
 #include "host/Errors.h"
 #include "host/Margin.h"
 #include "host/RiskProblem.h"
+#include "host/Time.h"
 #include "host/Version.h"
 
 namespace xm {
@@ -22,7 +23,7 @@ void checkDeadline(const EngineOptions& options) {
 // Replaces the vols of the assets with history, and their correlations with each other, by EWMA
 // estimates (MarketHistory.h); other assets and pairs keep the request's values.
 void applyEwma(Market& m, double lambda, RunInfo& run) {
-  const long long asOfDay = static_cast<long long>(std::floor(m.asOf / 86400.0));
+  const long long asOfDay = dayOf(m.asOf);
   const EwmaEstimate e = estimateEwma(m.history, asOfDay, lambda, static_cast<int>(m.assets.size()));
   if (e.assets.empty()) {
     throw InputError("/config/vol_model", "/config/vol_model: \"ewma\" needs market.history (or "
@@ -44,7 +45,7 @@ void applyEwma(Market& m, double lambda, RunInfo& run) {
 std::vector<double> applyAntiProcyclicality(Market& m, const MarginConfig& config, RunInfo& run) {
   const AntiProcyclicality& apc = config.antiProcyclicality;
   std::vector<double> stress(m.assets.size(), 0.0);
-  const long long asOfDay = static_cast<long long>(std::floor(m.asOf / 86400.0));
+  const long long asOfDay = dayOf(m.asOf);
   run.antiProcyclicality = true;
   run.apcConfig = apc;
   for (const auto& [a, closes] : m.history) {
@@ -76,7 +77,7 @@ std::vector<double> averageVolumes(const MarginRequest& request, const Market& m
   const AddOnConfig& addOns = request.config.addOns;
   std::vector<double> adv(m.assets.size(), -1.0);
   if (addOns.liquidityCoefficient <= 0.0) return adv;
-  const long long asOfDay = static_cast<long long>(std::floor(m.asOf / 86400.0));
+  const long long asOfDay = dayOf(m.asOf);
   for (size_t a = 0; a < m.assets.size(); ++a) {
     adv[a] = m.assets[a].dailyVolume;
     auto it = m.history.find(static_cast<int>(a));

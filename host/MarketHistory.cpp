@@ -6,6 +6,7 @@
 
 #include "host/Errors.h"
 #include "host/Market.h"
+#include "host/Time.h"
 #include "scenarios/FactorModel.h"
 #include "scenarios/ScenarioGenerator.h"
 
@@ -111,7 +112,7 @@ EwmaEstimate estimateEwma(const MarketHistory& history, long long asOfDay, doubl
 
 std::shared_ptr<const FhsTable> buildFhsTable(const Market& market, const FactorModel& model,
                                               double lambda, int lookbackDays) {
-  const long long asOfDay = static_cast<long long>(std::floor(market.asOf / 86400.0));
+  const long long asOfDay = dayOf(market.asOf);
   auto table = std::make_shared<FhsTable>();
   std::vector<std::map<long long, double>> residuals;
   for (const auto& [a, all] : market.history) {

@@ -28,7 +28,7 @@ std::vector<std::string> splitCsv(const std::string& line) {
 
 int loadPriceFiles(const std::string& dir, Market& market) {
   if (!std::filesystem::is_directory(dir)) throw InputError("", "--prices: " + dir + " is not a directory", "io_error");
-  const long long asOfDay = static_cast<long long>(std::floor(market.asOf / 86400.0));
+  const long long asOfDay = dayOf(market.asOf);
   int loaded = 0;
   for (size_t a = 0; a < market.assets.size(); ++a) {
     const std::string id = market.assets[a].id;
@@ -54,9 +54,9 @@ int loadPriceFiles(const std::string& dir, Market& market) {
       if (line.empty() || line == "\r") continue;
       const std::vector<std::string> f = splitCsv(line);
       if (static_cast<int>(f.size()) <= std::max(dateCol, closeCol)) fail(n, "too few columns");
-      const auto t = parseRfc3339(f[dateCol] + "T00:00:00Z");
-      if (f[dateCol].size() != 10 || !t) fail(n, "bad date \"" + f[dateCol] + "\"");
-      const long long day = static_cast<long long>(*t / 86400.0);
+      const auto parsed = parseDate(f[dateCol]);
+      if (!parsed) fail(n, "bad date \"" + f[dateCol] + "\"");
+      const long long day = *parsed;
       char* end = nullptr;
       errno = 0;
       const double close = std::strtod(f[closeCol].c_str(), &end);

@@ -54,6 +54,19 @@ XM_HD double blackScholes(bool call, double spot, double strike, double years, d
               : strike * discount * normalCdf(-d2) - spot * normalCdf(-d1);
 }
 
+// ∂V/∂S of blackScholes: N(d1) for a call, N(d1) - 1 for a put; at or past expiry, or with zero
+// vol, the slope of the value given there (1 or -1 in the money, else 0).
+XM_HD double blackScholesDelta(bool call, double spot, double strike, double years, double vol,
+                               double rate) {
+  const double sd = years > 0.0 ? vol * sqrt(years) : 0.0;
+  if (sd <= 0.0) {
+    const double pv = years > 0.0 ? strike * exp(-rate * years) : strike;
+    return call ? (spot > pv ? 1.0 : 0.0) : (spot < pv ? -1.0 : 0.0);
+  }
+  const double d1 = (log(spot / strike) + (rate + 0.5 * vol * vol) * years) / sd;
+  return call ? normalCdf(d1) : normalCdf(d1) - 1.0;
+}
+
 // P&L per unit of one row in one scenario, given the scenario's price and implied-vol shocks.
 XM_HD double rowPnl(const PnlRow& row, double zPrice, double zVol) {
   const double s =

@@ -104,4 +104,13 @@ std::string formatRfc3339(double t) {
   return buf;
 }
 
+std::optional<long long> parseDate(std::string_view text) {
+  if (text.size() != 10) return std::nullopt;
+  const auto t = parseRfc3339(std::string(text) + "T00:00:00Z");
+  if (!t) return std::nullopt;
+  return dayOf(*t);
+}
+
+std::string formatDate(long long day) { return formatRfc3339(static_cast<double>(day) * 86400.0).substr(0, 10); }
+
 }  // namespace xm

@@ -32,6 +32,24 @@ TEST(BlackScholes, PutCallParityAndLimits) {
   EXPECT_NEAR(blackScholes(true, 120, 100, 1.0, 0.0, 0.1), 120 - 100 * std::exp(-0.1), 1e-12);
 }
 
+TEST(BlackScholes, Delta) {
+  // Hull, Options, Futures and Other Derivatives, Example 19.1 (S=49, K=50, r=5%, sigma=20%,
+  // T=20 weeks): call delta N(d1) = 0.522.
+  EXPECT_NEAR(blackScholesDelta(true, 49, 50, 20 / 52.0, 0.2, 0.05), 0.522, 5e-4);
+  for (double k : {30000.0, 50000.0, 80000.0}) {
+    const double c = blackScholesDelta(true, 50000, k, 0.3, 0.7, 0.05);
+    const double p = blackScholesDelta(false, 50000, k, 0.3, 0.7, 0.05);
+    EXPECT_NEAR(c - p, 1.0, 1e-12);  // parity
+    const double h = 1e-3;            // central difference of the price
+    const double fd = (blackScholes(true, 50000 + h, k, 0.3, 0.7, 0.05) -
+                       blackScholes(true, 50000 - h, k, 0.3, 0.7, 0.05)) / (2 * h);
+    EXPECT_NEAR(c, fd, 1e-6);
+  }
+  EXPECT_EQ(blackScholesDelta(true, 120, 100, 0.0, 0.5, 0.0), 1.0);  // expired, in the money
+  EXPECT_EQ(blackScholesDelta(false, 120, 100, 0.0, 0.5, 0.0), 0.0);
+  EXPECT_EQ(blackScholesDelta(false, 80, 100, 1.0, 0.0, 0.0), -1.0);  // zero vol
+}
+
 TEST(Revaluation, RowsFollowTheContract) {
   PnlRow spot;
   spot.kind = RowKind::Spot;
