@@ -24,6 +24,7 @@ namespace {
 struct Rolls {
   std::vector<int> tenorDays;        // per instrument, 0: fixed expiry
   std::vector<double> moneyness;     // per instrument, 0: fixed strike
+  std::vector<char> indexIv;         // per instrument: iv is the day's implied-vol index
   std::vector<std::vector<char>> autoEntry;  // per account, per position: entry = the day's price
 };
 
@@ -43,6 +44,7 @@ Json portfolioRequest(const Json& portfolio, const Json& config, Rolls& rolls) {
   if (instruments.is_array()) {
     rolls.tenorDays.assign(instruments.size(), 0);
     rolls.moneyness.assign(instruments.size(), 0.0);
+    rolls.indexIv.assign(instruments.size(), 0);
     for (size_t i = 0; i < instruments.size(); ++i) {
       Json& ins = instruments[i];
       const std::string path = "/instruments/" + std::to_string(i);
@@ -67,6 +69,12 @@ Json portfolioRequest(const Json& portfolio, const Json& config, Rolls& rolls) {
         rolls.moneyness[i] = m.get<double>();
         ins.erase("moneyness");
         ins["strike"] = 1.0;
+      }
+      if (ins.contains("iv") && ins["iv"].is_string()) {
+        if (ins["iv"] != "index") fail(path + "/iv", "must be a number, or \"index\" for the underlying's implied-vol index (--implied-vol)");
+        if (type != "option") fail(path + "/iv", "only an option has an implied vol");
+        rolls.indexIv[i] = 1;
+        ins["iv"] = 0.5;
       }
     }
   }
@@ -139,7 +147,7 @@ struct Series {
 // An account's P&L from the close of the day to `horizonDays` later (`later`: the closes then),
 // with the instruments as the model valued them that day (rolled contracts included).
 double accountPnl(const MarginRequest& r, const Account& acct, const std::vector<double>& later,
-                  double horizonDays) {
+                  const std::vector<double>& laterIv, double horizonDays) {
   const Market& m = r.market;
   const double h = horizonDays / 365.0;
   double pnl = 0.0;
@@ -162,7 +170,7 @@ double accountPnl(const MarginRequest& r, const Account& acct, const std::vector
         break;
       case InstrumentType::Option: {
         const bool call = ins.right == OptionRight::Call;
-        pnl += size * (blackScholes(call, s1, ins.strike, std::max(t1, 0.0), ins.iv, m.rate) -
+        pnl += size * (blackScholes(call, s1, ins.strike, std::max(t1, 0.0), laterIv[pos.instrument], m.rate) -
                        blackScholes(call, s0, ins.strike, std::max(t0, 0.0), ins.iv, m.rate));
         break;
       }
@@ -212,7 +220,7 @@ AccountBacktest summarise(const BacktestReport& report, size_t a, const std::str
 }  // namespace
 
 BacktestReport runBacktest(const Json& portfolio, const std::string& pricesDir, const Json& config,
-                           long long startDay, long long endDay) {
+                           long long startDay, long long endDay, const std::string& impliedVolDir) {
   if (endDay < startDay) throw InputError("", "--end must not be before --start", "usage");
   Rolls rolls;
   const MarginRequest base = parseRequest(portfolioRequest(portfolio, config, rolls));
@@ -229,6 +237,7 @@ BacktestReport runBacktest(const Json& portfolio, const std::string& pricesDir, 
   loadPriceFiles(pricesDir, loaded);
   std::vector<Series> series(base.market.assets.size());
   const bool listed = portfolio.contains("market") && portfolio["market"].contains("assets");
+  BacktestReport report;
   for (size_t a = 0; a < base.market.assets.size(); ++a) {
     const Asset& asset = base.market.assets[a];
     if (asset.id == base.market.baseCurrency) continue;
@@ -245,7 +254,43 @@ BacktestReport runBacktest(const Json& portfolio, const std::string& pricesDir, 
   MarginRequest templ = base;
   templ.market.history = loaded.history;
 
-  BacktestReport report;
+  // Implied-vol indices: the iv of "index" options, and the vol-of-vol and spot-vol correlation
+  // of every option underlying whose portfolio entry gives no vol_of_vol.
+  const size_t nAssets = base.market.assets.size();
+  std::vector<Series> index(nAssets);
+  std::vector<char> ivFromIndex(nAssets, 0), volOfVolFromIndex(nAssets, 0), optionOn(nAssets, 0);
+  for (size_t k = 0; k < base.instruments.size(); ++k) {
+    const Instrument& ins = base.instruments[k];
+    if (ins.type == InstrumentType::Option) optionOn[ins.underlying] = 1;
+    if (!rolls.indexIv[k]) continue;
+    ivFromIndex[ins.underlying] = 1;
+    if (impliedVolDir.empty()) {
+      fail("/instruments/" + std::to_string(k) + "/iv", "\"index\" needs --implied-vol DIR (e.g. data/implied_vol)");
+    }
+  }
+  if (!impliedVolDir.empty()) {
+    Market indices = base.market;
+    indices.asOf = 1e12;
+    loadPriceFiles(impliedVolDir, indices, "-DVOL_1d.csv");
+    for (size_t a = 0; a < nAssets; ++a) {
+      auto it = indices.history.find(static_cast<int>(a));
+      if (it == indices.history.end()) {
+        if (ivFromIndex[a]) {
+          throw InputError("", "--implied-vol: " + impliedVolDir + "/" + base.market.assets[a].id +
+                                   "-DVOL_1d.csv is missing; an option on " + base.market.assets[a].id + " takes its iv from it", "usage");
+        }
+        continue;
+      }
+      if (!optionOn[a]) continue;
+      index[a].closes = it->second;
+      volOfVolFromIndex[a] = base.market.assets[a].volOfVol == 0.0;
+      Json& entry = report.impliedVol[base.market.assets[a].id];
+      entry["iv"] = ivFromIndex[a] ? "index" : "instrument";
+      entry["vol_of_vol"] = volOfVolFromIndex[a] ? "ewma of the index" : "given";
+    }
+  }
+  const double lambda = c.volModel == VolModel::Ewma ? c.ewmaLambda : 0.94;
+
   report.start = startDay;
   report.end = endDay;
   report.horizonDays = h;
@@ -258,13 +303,15 @@ BacktestReport runBacktest(const Json& portfolio, const std::string& pricesDir, 
     for (size_t a = 0; a < series.size() && all; ++a) {
       if (base.market.assets[a].id == base.market.baseCurrency) continue;
       all = series[a].on(t) && series[a].on(t + h);
+      if (all && !index[a].closes.empty()) all = index[a].on(t) && index[a].on(t + h);
     }
     if (all) testDays.push_back(t);
     else ++report.skippedDays;
   }
   if (testDays.empty()) {
     throw InputError("", "no day from " + formatDate(startDay) + " to " + formatDate(endDay) +
-                             " has every asset's close on it and " + std::to_string(h) + " day(s) later", "usage");
+                             " has every asset's close (and implied-vol index) on it and " +
+                             std::to_string(h) + " day(s) later", "usage");
   }
 
   report.days.resize(testDays.size());
@@ -282,11 +329,24 @@ BacktestReport runBacktest(const Json& portfolio, const std::string& pricesDir, 
         if (r.market.assets[a].id == r.market.baseCurrency) continue;
         r.market.assets[a].price = series[a].on(t)->close;
         later[a] = series[a].on(t + h)->close;
+        if (volOfVolFromIndex[a]) {
+          // EWMA of the index's log changes and their correlation with the asset's returns.
+          const MarketHistory pair{{0, series[a].closes}, {1, index[a].closes}};
+          const EwmaEstimate e = estimateEwma(pair, t, lambda, 2);
+          r.market.assets[a].volOfVol = e.vol[1];
+          r.market.assets[a].spotVolCorr = e.correlation(0, 1);
+        }
       }
+      std::vector<double> laterIv(r.instruments.size());
       for (size_t k = 0; k < r.instruments.size(); ++k) {
         Instrument& ins = r.instruments[k];
         if (rolls.tenorDays[k] > 0) ins.expiry = r.market.asOf + rolls.tenorDays[k] * 86400.0;
         if (rolls.moneyness[k] > 0) ins.strike = rolls.moneyness[k] * r.market.assets[ins.underlying].price;
+        laterIv[k] = ins.iv;
+        if (rolls.indexIv[k]) {
+          ins.iv = index[ins.underlying].on(t)->close / 100.0;
+          laterIv[k] = index[ins.underlying].on(t + h)->close / 100.0;
+        }
       }
       for (size_t a = 0; a < r.accounts.size(); ++a) {
         for (size_t p = 0; p < r.accounts[a].positions.size(); ++p) {
@@ -307,7 +367,7 @@ BacktestReport runBacktest(const Json& portfolio, const std::string& pricesDir, 
         d.var.push_back(m.accounts[a].var);
         d.es.push_back(m.accounts[a].es);
         d.initialMargin.push_back(m.accounts[a].initialMargin);
-        d.loss.push_back(-accountPnl(r, r.accounts[a], later, h));
+        d.loss.push_back(-accountPnl(r, r.accounts[a], later, laterIv, h));
       }
     } catch (...) {
 #pragma omp critical(xm_backtest_error)
@@ -353,6 +413,7 @@ Json backtestToJson(const BacktestReport& report) {
                         {"confidence", report.confidence},
                         {"test_days", report.days.size()},
                         {"skipped_days", report.skippedDays},
+                        {"implied_vol", report.impliedVol},
                         {"config", report.config}}},
           {"accounts", std::move(accounts)}};
 }

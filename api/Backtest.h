@@ -12,8 +12,13 @@
 //     moneyness (strike = moneyness x the day's close), held over the horizon, then rolled again;
 //   - `entry_price` may be left out: it is then the day's price (the option's: 0). Risk and the
 //     realised loss do not depend on it, except an inverse perpetual's exposure (size / entry).
-// Options are revalued at their own `iv` at both ends: their implied vol does not move in the
-// realised P&L (there is no implied-vol history per contract), so the backtest tests price risk.
+// Options are revalued at their own `iv` at both ends, so the backtest tests their price risk;
+// or, with --implied-vol DIR (DIR/<ASSET>-DVOL_1d.csv: a 30-day implied-vol index in percent,
+// like data/implied_vol/), an option whose `iv` is "index" is valued each day at the day's index
+// and its realised P&L at the index h days later: vega risk is tested too. Every option
+// underlying with an index and no `vol_of_vol` in the portfolio then gets vol_of_vol and
+// spot_vol_corr estimated each day by EWMA (vol_model's λ, else 0.94) from the index's log
+// changes and the asset's log returns up to that day.
 
 #include <cstdint>
 #include <ostream>
@@ -50,6 +55,7 @@ struct BacktestReport {
   int horizonDays = 1;
   double confidence = 0.99;
   Json config;                // the config the days ran with, as JSON
+  Json impliedVol = Json::object();  // per asset with an implied-vol index: what it drives
   int skippedDays = 0;        // in the range but without every asset's close at t and t + h
   std::vector<BacktestDay> days;
   std::vector<AccountBacktest> accounts;
@@ -58,7 +64,7 @@ struct BacktestReport {
 // Throws InputError naming the field (of the portfolio: its JSON Pointer; of the config: under
 // /config) or the file. `config` is the request's config object (null: the defaults).
 BacktestReport runBacktest(const Json& portfolio, const std::string& pricesDir, const Json& config,
-                           long long startDay, long long endDay);
+                           long long startDay, long long endDay, const std::string& impliedVolDir = "");
 
 Json backtestToJson(const BacktestReport& report);
 std::string backtestTable(const BacktestReport& report);

@@ -127,7 +127,8 @@ mean_margin, max_margin_jump (largest one-day rise of initial margin, as a fract
 FILE: {"instruments": [...], "accounts": [...], "market": {...}} as in a request, without prices
 (they come from DIR); "market" (optional) gives base_currency, rate, the assets' vols for
 vol_model "given" and correlations. A future or option may roll: "tenor_days" instead of
-"expiry", an option "moneyness" instead of "strike". entry_price may be left out.
+"expiry", an option "moneyness" instead of "strike", and take "iv": "index" (with --implied-vol).
+entry_price may be left out.
 
 Options:
   --prices DIR      DIR/<ASSET>-USD_1d.csv with Date, Close (and Volume) columns, e.g. data/prices
@@ -136,6 +137,9 @@ Options:
   --end DATE        last day margined (required)
   --config FILE     the request's config object as JSON (vol_model, shocks, confidence, ...);
                     default: the contract's defaults
+  --implied-vol DIR DIR/<ASSET>-DVOL_1d.csv implied-vol indices (e.g. data/implied_vol): options
+                    with "iv": "index" are valued at the day's index, and option underlyings
+                    get vol_of_vol and spot_vol_corr estimated from it
   --format F        json (default) or table
   --out FILE        write the report to FILE (atomically)
   --series FILE     also write date,account,var,es,initial_margin,loss per day as CSV
@@ -474,7 +478,7 @@ Json readJsonFile(const std::string& path, const std::string& what) {
 int cmdBacktest(int argc, char** argv) {
   const Args a = parseArgs(argc, argv, 2, {"--help"},
                            {"--prices", "--portfolio", "--start", "--end", "--config", "--format",
-                            "--out", "--series", "--threads"});
+                            "--out", "--series", "--threads", "--implied-vol"});
   if (a.has("--help")) {
     std::cout << kBacktestHelp;
     return 0;
@@ -494,7 +498,9 @@ int cmdBacktest(int argc, char** argv) {
   // Estimated correlations change every day, so cached shocks are rarely reused (fixed ones hit
   // one entry): a small cache keeps a 4-year backtest's memory at tens of MiB, not 256.
   setShockCacheCapacity(size_t{16} << 20);
-  const BacktestReport report = runBacktest(portfolio, a.options.at("--prices"), config, start, end);
+  const BacktestReport report =
+      runBacktest(portfolio, a.options.at("--prices"), config, start, end,
+                  a.has("--implied-vol") ? a.options.at("--implied-vol") : std::string());
   auto write = [&](std::ostream& out) {
     if (format == "table") out << backtestTable(report);
     else out << backtestToJson(report).dump(2) << "\n";

@@ -26,14 +26,14 @@ std::vector<std::string> splitCsv(const std::string& line) {
 
 }  // namespace
 
-int loadPriceFiles(const std::string& dir, Market& market) {
-  if (!std::filesystem::is_directory(dir)) throw InputError("", "--prices: " + dir + " is not a directory", "io_error");
+int loadPriceFiles(const std::string& dir, Market& market, const std::string& suffix) {
+  if (!std::filesystem::is_directory(dir)) throw InputError("", "price folder " + dir + " is not a directory", "io_error");
   const long long asOfDay = dayOf(market.asOf);
   int loaded = 0;
   for (size_t a = 0; a < market.assets.size(); ++a) {
     const std::string id = market.assets[a].id;
     if (id == market.baseCurrency) continue;
-    const std::string path = dir + "/" + id + "-USD_1d.csv";
+    const std::string path = dir + "/" + id + suffix;
     std::ifstream in(path);
     if (!in) continue;
     auto fail = [&](size_t line, const std::string& what) {

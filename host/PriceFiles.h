@@ -9,9 +9,10 @@
 
 namespace xm {
 
-// Loads every market asset but the base currency whose file exists into market.history (closes
-// on or before market.as_of). Returns how many assets got a history. Throws InputError naming
-// the file and line for a malformed file.
-int loadPriceFiles(const std::string& dir, Market& market);
+// Loads every market asset but the base currency whose file DIR/<ASSET><suffix> exists into
+// market.history (closes on or before market.as_of). Returns how many assets got a history.
+// Throws InputError naming the file and line for a malformed file. The suffix "-DVOL_1d.csv"
+// reads data/implied_vol/'s implied-vol indices the same way (date, close in percent).
+int loadPriceFiles(const std::string& dir, Market& market, const std::string& suffix = "-USD_1d.csv");
 
 }  // namespace xm
