@@ -254,11 +254,10 @@ BacktestReport runBacktest(const Json& portfolio, const std::string& pricesDir, 
   MarginRequest templ = base;
   templ.market.history = loaded.history;
 
-  // Implied-vol indices: the iv of "index" options, and the vol-of-vol and spot-vol correlation
-  // of every option underlying whose portfolio entry gives no vol_of_vol.
+  // Implied-vol indices: the iv of "index" options, and (vol_model ewma) the implied-vol dynamics
+  // of option underlyings, estimated by the engine from the history's iv.
   const size_t nAssets = base.market.assets.size();
-  std::vector<Series> index(nAssets);
-  std::vector<char> ivFromIndex(nAssets, 0), volOfVolFromIndex(nAssets, 0), optionOn(nAssets, 0);
+  std::vector<char> ivFromIndex(nAssets, 0), optionOn(nAssets, 0);
   for (size_t k = 0; k < base.instruments.size(); ++k) {
     const Instrument& ins = base.instruments[k];
     if (ins.type == InstrumentType::Option) optionOn[ins.underlying] = 1;
@@ -269,27 +268,24 @@ BacktestReport runBacktest(const Json& portfolio, const std::string& pricesDir, 
     }
   }
   if (!impliedVolDir.empty()) {
-    Market indices = base.market;
-    indices.asOf = 1e12;
-    loadPriceFiles(impliedVolDir, indices, "-DVOL_1d.csv");
+    loadImpliedVolFiles(impliedVolDir, templ.market);
     for (size_t a = 0; a < nAssets; ++a) {
-      auto it = indices.history.find(static_cast<int>(a));
-      if (it == indices.history.end()) {
-        if (ivFromIndex[a]) {
-          throw InputError("", "--implied-vol: " + impliedVolDir + "/" + base.market.assets[a].id +
-                                   "-DVOL_1d.csv is missing; an option on " + base.market.assets[a].id + " takes its iv from it", "usage");
-        }
-        continue;
+      auto it = templ.market.history.find(static_cast<int>(a));
+      const bool has = it != templ.market.history.end() &&
+                       std::any_of(it->second.begin(), it->second.end(), [](const DailyClose& d) { return d.iv > 0; });
+      const std::string& id = base.market.assets[a].id;
+      if (!has && ivFromIndex[a]) {
+        throw InputError("", "--implied-vol: no index in " + impliedVolDir + "/" + id +
+                                 "-DVOL_1d.csv; an option on " + id + " takes its iv from it", "usage");
       }
-      if (!optionOn[a]) continue;
-      index[a].closes = it->second;
-      volOfVolFromIndex[a] = base.market.assets[a].volOfVol == 0.0;
-      Json& entry = report.impliedVol[base.market.assets[a].id];
+      if (!has || !optionOn[a]) continue;
+      series[a].closes = it->second;
+      Json& entry = report.impliedVol[id];
       entry["iv"] = ivFromIndex[a] ? "index" : "instrument";
-      entry["vol_of_vol"] = volOfVolFromIndex[a] ? "ewma of the index" : "given";
+      entry["vol_of_vol"] = c.volModel == VolModel::Ewma ? "ewma of the index"
+                            : base.market.assets[a].volOfVol > 0 ? "given" : "none (give vol_of_vol or use vol_model ewma)";
     }
   }
-  const double lambda = c.volModel == VolModel::Ewma ? c.ewmaLambda : 0.94;
 
   report.start = startDay;
   report.end = endDay;
@@ -303,7 +299,7 @@ BacktestReport runBacktest(const Json& portfolio, const std::string& pricesDir, 
     for (size_t a = 0; a < series.size() && all; ++a) {
       if (base.market.assets[a].id == base.market.baseCurrency) continue;
       all = series[a].on(t) && series[a].on(t + h);
-      if (all && !index[a].closes.empty()) all = index[a].on(t) && index[a].on(t + h);
+      if (all && ivFromIndex[a]) all = series[a].on(t)->iv > 0 && series[a].on(t + h)->iv > 0;
     }
     if (all) testDays.push_back(t);
     else ++report.skippedDays;
@@ -329,13 +325,6 @@ BacktestReport runBacktest(const Json& portfolio, const std::string& pricesDir, 
         if (r.market.assets[a].id == r.market.baseCurrency) continue;
         r.market.assets[a].price = series[a].on(t)->close;
         later[a] = series[a].on(t + h)->close;
-        if (volOfVolFromIndex[a]) {
-          // EWMA of the index's log changes and their correlation with the asset's returns.
-          const MarketHistory pair{{0, series[a].closes}, {1, index[a].closes}};
-          const EwmaEstimate e = estimateEwma(pair, t, lambda, 2);
-          r.market.assets[a].volOfVol = e.vol[1];
-          r.market.assets[a].spotVolCorr = e.correlation(0, 1);
-        }
       }
       std::vector<double> laterIv(r.instruments.size());
       for (size_t k = 0; k < r.instruments.size(); ++k) {
@@ -344,8 +333,8 @@ BacktestReport runBacktest(const Json& portfolio, const std::string& pricesDir, 
         if (rolls.moneyness[k] > 0) ins.strike = rolls.moneyness[k] * r.market.assets[ins.underlying].price;
         laterIv[k] = ins.iv;
         if (rolls.indexIv[k]) {
-          ins.iv = index[ins.underlying].on(t)->close / 100.0;
-          laterIv[k] = index[ins.underlying].on(t + h)->close / 100.0;
+          ins.iv = series[ins.underlying].on(t)->iv;
+          laterIv[k] = series[ins.underlying].on(t + h)->iv;
         }
       }
       for (size_t a = 0; a < r.accounts.size(); ++a) {

@@ -15,10 +15,10 @@
 // Options are revalued at their own `iv` at both ends, so the backtest tests their price risk;
 // or, with --implied-vol DIR (DIR/<ASSET>-DVOL_1d.csv: a 30-day implied-vol index in percent,
 // like data/implied_vol/), an option whose `iv` is "index" is valued each day at the day's index
-// and its realised P&L at the index h days later: vega risk is tested too. Every option
-// underlying with an index and no `vol_of_vol` in the portfolio then gets vol_of_vol and
-// spot_vol_corr estimated each day by EWMA (vol_model's λ, else 0.94) from the index's log
-// changes and the asset's log returns up to that day.
+// and its realised P&L at the index h days later: vega risk is tested too. The index is the
+// history's `iv`, so with vol_model ewma the engine estimates each option underlying's
+// vol_of_vol and spot_vol_corr from it, and FHS replays its residuals (MarketHistory.h); with
+// "given" the portfolio's vol_of_vol (if any) drives the model's implied-vol shocks.
 
 #include <cstdint>
 #include <ostream>

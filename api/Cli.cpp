@@ -83,6 +83,10 @@ Options:
                         Close columns, e.g. data/prices), for config.vol_model "ewma", shocks
                         "fhs" and anti_procyclicality; its Volume column feeds the liquidity
                         add-on
+  --implied-vol DIR     implied-vol indices DIR/<ASSET>-DVOL_1d.csv (date, close in percent, e.g.
+                        data/implied_vol) attached to the history as `iv`: with vol_model ewma
+                        they give option underlyings' vol_of_vol and spot_vol_corr, and FHS
+                        replays their residuals
 )";
 
 constexpr const char* kDemoHelp = R"(xmargin demo [options]
@@ -287,7 +291,7 @@ void writeAtomically(const std::string& path, F&& write) {
 int cmdRun(int argc, char** argv) {
   const Args a = parseArgs(argc, argv, 2, {"--pretty", "--help"},
                            {"--out", "--batch-accounts", "--max-scenarios", "--threads", "--backend",
-                            "--precision", "--prices"});
+                            "--precision", "--prices", "--implied-vol"});
   if (a.has("--help")) {
     std::cout << kRunHelp;
     return 0;
@@ -306,6 +310,12 @@ int cmdRun(int argc, char** argv) {
     if (loadPriceFiles(a.options.at("--prices"), request.market) == 0) {
       throw InputError("", "--prices: no <ASSET>-USD_1d.csv file in " + a.options.at("--prices") +
                            " matches an asset of the request", "usage");
+    }
+  }
+  if (a.has("--implied-vol")) {
+    if (loadImpliedVolFiles(a.options.at("--implied-vol"), request.market) == 0) {
+      throw InputError("", "--implied-vol: no <ASSET>-DVOL_1d.csv file in " + a.options.at("--implied-vol") +
+                           " matches an asset with history (market.history or --prices)", "usage");
     }
   }
   if (a.has("--backend")) {

@@ -220,11 +220,12 @@ void parseHistory(const Node& node, Market& m, const std::unordered_map<std::str
     std::vector<DailyClose>& closes = m.history[a->second];
     for (size_t i = 0; i < series.array(); ++i) {
       const Node day = series[i];
-      day.object({"date", "close", "volume"});
+      day.object({"date", "close", "volume", "iv"});
       const long long d = dateOf(day.at("date"));
       if (!closes.empty() && d <= closes.back().day) day.child("date").fail("dates must increase strictly");
       const double close = day.at("close").positive();
-      closes.push_back({d, close, day.has("volume") ? day.child("volume").nonNegative() : -1.0});
+      closes.push_back({d, close, day.has("volume") ? day.child("volume").nonNegative() : -1.0,
+                        day.has("iv") ? day.child("iv").number(0, 20, true, false, "within (0, 20]") : -1.0});
     }
   }
 }
@@ -663,6 +664,7 @@ Json requestToJson(const MarginRequest& r) {
       for (const DailyClose& c : closes) {
         Json day{{"date", formatDate(c.day)}, {"close", c.close}};
         if (c.volume >= 0) day["volume"] = c.volume;
+        if (c.iv > 0) day["iv"] = c.iv;
         series.push_back(std::move(day));
       }
       history[r.market.assets[a].id] = std::move(series);
@@ -822,7 +824,14 @@ Json runToJson(const RunInfo& run) {
   j["vol_model"] = run.volModel;
   if (run.volModel == "ewma") {
     Json est = Json::object();
-    for (const auto& e : run.estimates) est[e.asset] = {{"vol", e.vol}, {"days", e.days}};
+    for (const auto& e : run.estimates) {
+      est[e.asset] = {{"vol", e.vol}, {"days", e.days}};
+      if (e.ivDays > 0) {
+        est[e.asset]["vol_of_vol"] = e.volOfVol;
+        est[e.asset]["spot_vol_corr"] = e.spotVolCorr;
+        est[e.asset]["iv_days"] = e.ivDays;
+      }
+    }
     j["ewma"] = {{"lambda", run.ewmaLambda}, {"common_days", run.ewmaCommonDays}, {"estimates", est}};
   }
   if (run.antiProcyclicality) {

@@ -21,8 +21,12 @@ void checkDeadline(const EngineOptions& options) {
 }
 
 // Replaces the vols of the assets with history, and their correlations with each other, by EWMA
-// estimates (MarketHistory.h); other assets and pairs keep the request's values.
-void applyEwma(Market& m, double lambda, RunInfo& run) {
+// estimates (MarketHistory.h), and the implied-vol dynamics of the option underlyings whose
+// history carries an iv; other assets and pairs keep the request's values.
+void applyEwma(Market& m, const std::vector<Instrument>& instruments, double lambda, RunInfo& run) {
+  std::vector<char> optionUnderlying(m.assets.size(), 0);
+  for (const Instrument& ins : instruments)
+    if (ins.type == InstrumentType::Option) optionUnderlying[ins.underlying] = 1;
   const long long asOfDay = dayOf(m.asOf);
   const EwmaEstimate e = estimateEwma(m.history, asOfDay, lambda, static_cast<int>(m.assets.size()));
   if (e.assets.empty()) {
@@ -33,8 +37,15 @@ void applyEwma(Market& m, double lambda, RunInfo& run) {
   run.ewmaLambda = lambda;
   run.ewmaCommonDays = e.commonDays;
   for (size_t i = 0; i < e.assets.size(); ++i) {
-    m.assets[e.assets[i]].vol = e.vol[i];
-    run.estimates.push_back({m.assets[e.assets[i]].id, e.vol[i], e.days[i]});
+    Asset& asset = m.assets[e.assets[i]];
+    asset.vol = e.vol[i];
+    const bool dynamics = e.ivDays[i] > 0 && optionUnderlying[e.assets[i]];
+    if (dynamics) {
+      asset.volOfVol = e.volOfVol[i];
+      asset.spotVolCorr = e.spotVolCorr[i];
+    }
+    run.estimates.push_back({asset.id, e.vol[i], e.days[i], dynamics ? e.ivDays[i] : 0, e.volOfVol[i],
+                             e.spotVolCorr[i]});
     for (size_t j = 0; j < e.assets.size(); ++j) m.correlation(e.assets[i], e.assets[j]) = e.correlation(i, j);
   }
   m.correlationPath = "/market/history";
@@ -118,7 +129,7 @@ RunSummary runMargin(const MarginRequest& request, const EngineOptions& options,
   const Market* market = &request.market;
   if (config.volModel == VolModel::Ewma || config.antiProcyclicality.enabled) {
     estimated = request.market;
-    if (config.volModel == VolModel::Ewma) applyEwma(estimated, config.ewmaLambda, summary.run);
+    if (config.volModel == VolModel::Ewma) applyEwma(estimated, request.instruments, config.ewmaLambda, summary.run);
     market = &estimated;
   }
   MarginContext context;

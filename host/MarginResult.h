@@ -71,6 +71,8 @@ struct RunInfo {
     std::string asset;
     double vol;  // annualised
     int days;    // returns used
+    int ivDays = 0;  // > 0: vol_of_vol and spot_vol_corr estimated from the history's iv
+    double volOfVol = 0.0, spotVolCorr = 0.0;
   };
   std::vector<VolEstimate> estimates;  // vol_model "ewma": what replaced the request's vols
   bool addOns = false;  // the response shows per-account add-ons

@@ -77,6 +77,22 @@ EwmaEstimate estimateEwma(const MarketHistory& history, long long asOfDay, doubl
     e.assets.push_back(a);
     e.vol.push_back(std::sqrt(365.0 * ewmaVariance(r, lambda)));
     e.days.push_back(static_cast<int>(r.size()));
+    // Implied-vol dynamics on the returns whose both closes carry an iv.
+    double vv = 0.0, rv = 0.0, rr = 0.0;
+    int ivDays = 0;
+    for (size_t i = 1; i < closes.size(); ++i) {
+      if (closes[i].iv <= 0.0 || closes[i - 1].iv <= 0.0) continue;
+      const double v = std::log(closes[i].iv / closes[i - 1].iv);
+      const double w = ivDays == 0 ? 1.0 : 1.0 - lambda, keep = ivDays == 0 ? 0.0 : lambda;
+      vv = keep * vv + w * v * v;
+      rv = keep * rv + w * r[i - 1] * v;
+      rr = keep * rr + w * r[i - 1] * r[i - 1];
+      ++ivDays;
+    }
+    const bool estimated = ivDays >= 2 && vv > 0.0 && rr > 0.0;
+    e.ivDays.push_back(estimated ? ivDays : 0);
+    e.volOfVol.push_back(estimated ? std::sqrt(365.0 * vv) : 0.0);
+    e.spotVolCorr.push_back(estimated ? std::clamp(rv / std::sqrt(vv * rr), -1.0, 1.0) : 0.0);
     std::map<long long, double> m;
     for (size_t i = 0; i < r.size(); ++i) m[closes[i + 1].day] = r[i];
     byDay.push_back(std::move(m));
@@ -110,11 +126,29 @@ EwmaEstimate estimateEwma(const MarketHistory& history, long long asOfDay, doubl
   return e;
 }
 
+namespace {
+
+// x_t / σ_{t|t-1} keyed by the day of closes[t + 1] (x_t is the change that ends there), the EWMA
+// forecast seeded with x_1²; the first kFhsBurnIn changes only seed it.
+std::map<long long, double> filteredResiduals(const std::vector<double>& x,
+                                              const std::vector<DailyClose>& closes, double lambda) {
+  std::map<long long, double> z;
+  double v = 0.0;
+  for (size_t t = 0; t < x.size(); ++t) {
+    if (t >= static_cast<size_t>(kFhsBurnIn) && v > 0) z[closes[t + 1].day] = x[t] / std::sqrt(v);
+    v = t == 0 ? x[0] * x[0] : lambda * v + (1.0 - lambda) * x[t] * x[t];
+  }
+  return z;
+}
+
+}  // namespace
+
 std::shared_ptr<const FhsTable> buildFhsTable(const Market& market, const FactorModel& model,
                                               double lambda, int lookbackDays) {
   const long long asOfDay = dayOf(market.asOf);
   auto table = std::make_shared<FhsTable>();
   std::vector<std::map<long long, double>> residuals;
+  std::vector<std::pair<size_t, std::map<long long, double>>> volResiduals;
   for (const auto& [a, all] : market.history) {
     const int f = model.priceFactorOf[a];
     if (f < 0) continue;  // riskless under this market: nothing to replay
@@ -122,15 +156,26 @@ std::shared_ptr<const FhsTable> buildFhsTable(const Market& market, const Factor
     for (const DailyClose& c : all)
       if (c.day <= asOfDay) closes.push_back(c);
     const std::vector<double> r = logReturns(closes);
-    std::map<long long, double> z;
-    double v = 0.0;
-    for (size_t t = 0; t < r.size(); ++t) {
-      if (t >= static_cast<size_t>(kFhsBurnIn) && v > 0) z[closes[t + 1].day] = r[t] / std::sqrt(v);
-      v = t == 0 ? r[0] * r[0] : lambda * v + (1.0 - lambda) * r[t] * r[t];
-    }
+    residuals.push_back(filteredResiduals(r, closes, lambda));
     table->factors.push_back(f);
     table->volFactor.push_back(model.volFactorOf[a]);
     table->rho.push_back(market.assets[a].spotVolCorr);
+    table->volColumn.push_back(-1);
+    if (model.volFactorOf[a] < 0) continue;
+    // The implied vol's log changes, on consecutive closes that both carry an iv.
+    std::vector<double> v;
+    std::vector<DailyClose> ends;  // the close each change ends on
+    for (size_t t = 1; t < closes.size(); ++t) {
+      if (closes[t].iv <= 0.0 || closes[t - 1].iv <= 0.0) continue;
+      v.push_back(std::log(closes[t].iv / closes[t - 1].iv));
+      ends.push_back(closes[t]);
+    }
+    if (v.size() <= static_cast<size_t>(kFhsBurnIn)) continue;  // too short: Z_v from rho as before
+    ends.insert(ends.begin(), ends.front());  // filteredResiduals dates change t by ends[t + 1]
+    volResiduals.push_back({table->factors.size() - 1, filteredResiduals(v, ends, lambda)});
+  }
+  for (auto& [k, z] : volResiduals) {
+    table->volColumn[k] = static_cast<int>(residuals.size());
     residuals.push_back(std::move(z));
   }
   if (residuals.empty()) {

@@ -9,6 +9,10 @@
 //             a return (a common calendar), so the matrix is positive semidefinite by construction
 //   vol       sqrt(365 σ²_T), annualised with √365 (crypto trades every day); the correlation is
 //             c_ab / sqrt(c_aa c_bb) on the common calendar.
+// An asset whose history also carries its implied-vol index (`iv`, e.g. Deribit's DVOL) gets its
+// implied-vol dynamics the same way, on the days where two consecutive closes both carry one:
+//   v_t = ln(iv_t / iv_{t-1}),  vol_of_vol = sqrt(365 EWMA(v²)),
+//   spot_vol_corr = EWMA(r v) / sqrt(EWMA(r²) EWMA(v²))   (each seeded with its first product).
 // Only closes dated on or before market.as_of are used.
 
 #include <map>
@@ -25,6 +29,7 @@ struct DailyClose {
   long long day = 0;  // days since 1970-01-01
   double close = 0.0;
   double volume = -1.0;  // base currency traded that day; < 0 when not given
+  double iv = -1.0;      // the asset's implied-vol index that day, annualised; < 0 when not given
 };
 
 // Per asset index, closes in increasing day order (validated: unique days, close > 0).
@@ -40,6 +45,9 @@ struct EwmaEstimate {
   std::vector<int> days;       // returns used per asset
   Eigen::MatrixXd correlation; // over `assets`, on the common calendar
   int commonDays = 0;          // returns on the common calendar
+  // Per estimated asset: implied-vol dynamics from its history's iv, when >= 2 days have one.
+  std::vector<int> ivDays;           // 0: none estimated
+  std::vector<double> volOfVol, spotVolCorr;
 };
 
 // Log returns of a series, and the EWMA daily variance after the last one (seeded with r_1²).
@@ -48,9 +56,11 @@ double ewmaVariance(const std::vector<double>& returns, double lambda);
 
 // Filtered historical simulation's residuals (config.shocks {"fhs": {"lookback_days": N}}): for
 // every risky asset with history, z_t = r_t / σ_{t|t-1}, the return over the EWMA vol forecast
-// from the returns before it (the first kFhsBurnIn returns only seed the forecast); kept on the
-// days where every such asset has one, the last `lookbackDays` of them up to as_of. Throws
-// InputError (/config/shocks) when no risky asset has history or fewer than 20 days remain.
+// from the returns before it (the first kFhsBurnIn returns only seed the forecast); and for such
+// an asset with an implied-vol factor and iv in its history, the same of its implied vol's log
+// changes, replayed as the factor's shock. Kept on the days where every series has one, the last
+// `lookbackDays` of them up to as_of. Throws InputError (/config/shocks) when no risky asset has
+// history or fewer than 20 days remain.
 constexpr int kFhsBurnIn = 20;
 std::shared_ptr<const FhsTable> buildFhsTable(const Market& market, const FactorModel& model,
                                               double lambda, int lookbackDays);

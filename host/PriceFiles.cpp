@@ -80,4 +80,28 @@ int loadPriceFiles(const std::string& dir, Market& market, const std::string& su
   return loaded;
 }
 
+int loadImpliedVolFiles(const std::string& dir, Market& market) {
+  Market indices;
+  indices.asOf = 1e12;  // every row: it only attaches to closes the history already holds
+  indices.baseCurrency = market.baseCurrency;
+  indices.assets = market.assets;
+  loadPriceFiles(dir, indices, "-DVOL_1d.csv");
+  int attached = 0;
+  for (const auto& [a, index] : indices.history) {
+    auto it = market.history.find(a);
+    if (it == market.history.end()) continue;
+    size_t j = 0;
+    bool any = false;
+    for (DailyClose& c : it->second) {  // both in increasing day order
+      while (j < index.size() && index[j].day < c.day) ++j;
+      if (j < index.size() && index[j].day == c.day) {
+        c.iv = index[j].close / 100.0;
+        any = true;
+      }
+    }
+    attached += any;
+  }
+  return attached;
+}
+
 }  // namespace xm

@@ -15,4 +15,9 @@ namespace xm {
 // reads data/implied_vol/'s implied-vol indices the same way (date, close in percent).
 int loadPriceFiles(const std::string& dir, Market& market, const std::string& suffix = "-USD_1d.csv");
 
+// Attaches implied-vol indices, DIR/<ASSET>-DVOL_1d.csv (date, close in percent: data/implied_vol/),
+// to the closes already in market.history as their `iv` (close / 100), day by day; index days
+// without a close are ignored. Returns how many assets got one.
+int loadImpliedVolFiles(const std::string& dir, Market& market);
+
 }  // namespace xm

@@ -43,10 +43,10 @@ void ScenarioGenerator::generate(int64_t first, int64_t count, ShockMatrix& out)
       for (size_t k = 0; k < t.factors.size(); ++k) {
         const double z = t.residuals(day, static_cast<Eigen::Index>(k));
         out(t.factors[k], s) = z;
-        if (t.volFactor[k] >= 0) {
-          const int v = t.volFactor[k];
-          out(v, s) = t.rho[k] * z + std::sqrt(1.0 - t.rho[k] * t.rho[k]) * eps(v, s);
-        }
+        if (t.volFactor[k] < 0) continue;
+        const int v = t.volFactor[k];
+        out(v, s) = t.volColumn[k] >= 0 ? t.residuals(day, t.volColumn[k])
+                                        : t.rho[k] * z + std::sqrt(1.0 - t.rho[k] * t.rho[k]) * eps(v, s);
       }
     }
   }

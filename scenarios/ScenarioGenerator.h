@@ -17,17 +17,20 @@
 namespace xm {
 
 // Filtered historical simulation: standardised residuals of whole historical days. Scenario s
-// takes day fhsDay(seed, s, days) for every factor in `factors`, overriding its normal draw (the
-// implied-vol factor of such an asset is rebuilt from the residual, Z_v = rho z + sqrt(1-rho^2)
-// eps_v). Factors not listed keep their correlated normal draws.
+// takes day fhsDay(seed, s, days) for every factor in `factors`, overriding its normal draw. The
+// implied-vol factor of such an asset replays that day's implied-vol residual when it has one
+// (volColumn), else is rebuilt from the price residual, Z_v = rho z + sqrt(1-rho^2) eps_v.
+// Factors not listed keep their correlated normal draws.
 struct FhsTable {
   std::vector<int> factors;    // price factors with history
   std::vector<int> volFactor;  // per listed factor: its asset's implied-vol factor, or -1
   std::vector<double> rho;     // per listed factor: its asset's spot_vol_corr
-  Eigen::MatrixXd residuals;   // days × factors.size()
+  std::vector<int> volColumn;  // per listed factor: the residuals column of its implied vol, or -1
+  // days × (factors.size() + implied-vol columns): column k is factors[k]'s residual
+  Eigen::MatrixXd residuals;
 
   bool operator==(const FhsTable& o) const {
-    return factors == o.factors && volFactor == o.volFactor && rho == o.rho &&
+    return factors == o.factors && volFactor == o.volFactor && rho == o.rho && volColumn == o.volColumn &&
            residuals.rows() == o.residuals.rows() && residuals.cols() == o.residuals.cols() &&
            residuals == o.residuals;
   }

@@ -191,6 +191,48 @@ TEST_F(SyntheticPrices, RealisedLossesAndMarginsByHand) {
   EXPECT_EQ(r.days[0].initialMargin[0], r.days[0].var[0]);
 }
 
+TEST_F(SyntheticPrices, OptionsOnTheImpliedVolIndex) {
+  // An index in percent, 60 ± 15, beside the prices.
+  const std::filesystem::path ivDir = dir_ / "iv";
+  std::filesystem::create_directories(ivDir);
+  std::vector<double> index;
+  {
+    std::ofstream out(ivDir / "SYN-DVOL_1d.csv");
+    out << "date,symbol,open,high,low,close\n";
+    out.precision(17);
+    for (int d = 0; d < kDays; ++d) {
+      index.push_back(60 + 15 * std::sin(d / 7.0));
+      out << date(kFirstDay + d) << ",SYN,0,0,0," << index.back() << "\n";
+    }
+  }
+  Json p = portfolio(0.5);
+  p["instruments"].push_back({{"id", "SYN-P"}, {"type", "option"}, {"underlying", "SYN"}, {"right", "put"},
+                              {"tenor_days", 30}, {"moneyness", 1.0}, {"iv", "index"}, {"contract_size", 1}});
+  p["accounts"] = {{{"id", "short-put"}, {"positions", {{{"instrument", "SYN-P"}, {"qty", -2}}}}}};
+  const long long day = kFirstDay + 600;
+  const BacktestReport r = runBacktest(p, dir_.string(), config(), day, day, ivDir.string());
+  ASSERT_EQ(r.days.size(), 1u);
+  const double s0 = closes_[600], s1 = closes_[601], iv0 = index[600] / 100, iv1 = index[601] / 100;
+  const double pnl = -2 * (blackScholes(false, s1, s0, 29 / 365.0, iv1, 0) -
+                           blackScholes(false, s0, s0, 30 / 365.0, iv0, 0));
+  EXPECT_NEAR(r.days[0].loss[0], -pnl, 1e-9 * std::abs(pnl));
+  EXPECT_EQ(r.impliedVol["SYN"]["iv"], "index");
+  // With EWMA the engine estimates the put's vol-of-vol from the index: a different margin.
+  const BacktestReport ewma =
+      runBacktest(p, dir_.string(), config({{"vol_model", {{"ewma", Json::object()}}}}), day, day, ivDir.string());
+  EXPECT_EQ(ewma.impliedVol["SYN"]["vol_of_vol"], "ewma of the index");
+  EXPECT_EQ(ewma.days[0].loss, r.days[0].loss);
+  // "index" needs the folder; other strings are refused.
+  try {
+    runBacktest(p, dir_.string(), config(), day, day);
+    ADD_FAILURE() << "index without --implied-vol accepted";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.path(), "/instruments/1/iv");
+  }
+  p["instruments"][1]["iv"] = "dvol";
+  EXPECT_THROW(runBacktest(p, dir_.string(), config(), day, day, ivDir.string()), InputError);
+}
+
 TEST_F(SyntheticPrices, NoLookAhead) {
   const long long start = kFirstDay + 1100, end = kFirstDay + 1150;
   const Json c = config({{"vol_model", {{"ewma", {{"lambda", 0.94}}}}},

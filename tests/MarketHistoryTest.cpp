@@ -259,5 +259,121 @@ TEST(Fhs, ErrorsNameTheField) {
   }
 }
 
+// A history whose implied vol moves against the price: r_t = ±a alternating, ln(iv_t/iv_{t-1})
+// = -2 r_t. Every EWMA of constant squares is exact: vol_of_vol 2a√365, spot_vol_corr -1.
+std::vector<DailyClose> againstThePrice(double a, int days, long long first = 19000) {
+  std::vector<DailyClose> c{{first, 100.0, -1.0, 0.6}};
+  for (int t = 1; t <= days; ++t) {
+    const double r = t % 2 ? a : -a;
+    c.push_back({first + t, c.back().close * std::exp(r), -1.0, c.back().iv * std::exp(-2 * r)});
+  }
+  return c;
+}
+
+TEST(ImpliedVol, EwmaEstimatesVolOfVolAndSpotVolCorrelation) {
+  MarketHistory h;
+  h[1] = againstThePrice(0.02, 60);
+  h[1][10].iv = -1;  // a day without the index: the two changes touching it are left out
+  const EwmaEstimate e = estimateEwma(h, 20000, 0.94, 2);
+  ASSERT_EQ(e.assets, std::vector<int>{1});
+  EXPECT_EQ(e.ivDays[0], 58);
+  EXPECT_NEAR(e.volOfVol[0], 0.04 * std::sqrt(365.0), 1e-12);
+  EXPECT_NEAR(e.spotVolCorr[0], -1.0, 1e-12);
+  // Without iv nothing is estimated.
+  h[1] = series({100, 101, 99, 102});
+  EXPECT_EQ(estimateEwma(h, 20000, 0.94, 2).ivDays[0], 0);
+}
+
+TEST(ImpliedVol, EngineEstimatesTheDynamicsOfOptionUnderlyingsOnly) {
+  Json r = test::validRequest();
+  Json closes = Json::array();
+  for (const DailyClose& c : againstThePrice(0.02, 60)) {
+    closes.push_back({{"date", formatDate(c.day)}, {"close", c.close}, {"iv", c.iv}});
+  }
+  r["market"]["as_of"] = formatRfc3339((19061.0) * 86400);
+  r["market"]["history"] = {{"BTC", closes}};
+  r["config"]["vol_model"] = {{"ewma", Json::object()}};
+  // Only a perpetual is held, but BTC-C in the instruments is an option on BTC: estimated.
+  MarginResponse m = computeMargin(parseRequest(r));
+  ASSERT_EQ(m.run.estimates.size(), 1u);
+  EXPECT_EQ(m.run.estimates[0].ivDays, 60);
+  EXPECT_NEAR(m.run.estimates[0].volOfVol, 0.04 * std::sqrt(365.0), 1e-12);
+  EXPECT_NEAR(m.run.estimates[0].spotVolCorr, -1.0, 1e-12);
+  const Json j = runToJson(m.run);
+  EXPECT_NEAR(j["ewma"]["estimates"]["BTC"]["vol_of_vol"].get<double>(), 0.04 * std::sqrt(365.0), 1e-12);
+  EXPECT_EQ(j["ewma"]["estimates"]["BTC"]["iv_days"], 60);
+  // A long call's implied vol now rises exactly when the price falls (correlation -1): its vega
+  // gain cushions the delta loss of the tail scenarios, so ES falls.
+  r["accounts"][0]["positions"] = {test::position("BTC-C", 10, 1000)};
+  const double withDynamics = computeMargin(parseRequest(r)).accounts[0].es;
+  for (Json& day : r["market"]["history"]["BTC"]) day.erase("iv");
+  const double without = computeMargin(parseRequest(r)).accounts[0].es;
+  EXPECT_LT(withDynamics, 0.8 * without);
+  // No option on the asset: no estimate, no implied-vol factor.
+  r = test::validRequest();
+  r["instruments"] = Json::array({r["instruments"][0]});
+  r["market"]["as_of"] = formatRfc3339((19061.0) * 86400);
+  r["market"]["history"] = {{"BTC", closes}};
+  r["config"]["vol_model"] = {{"ewma", Json::object()}};
+  m = computeMargin(parseRequest(r));
+  EXPECT_EQ(m.run.estimates[0].ivDays, 0);
+  // iv must be positive; it round-trips through the request writer.
+  Json bad = r;
+  bad["market"]["history"]["BTC"][3]["iv"] = 0;
+  try {
+    parseRequest(bad);
+    ADD_FAILURE() << "iv 0 accepted";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.path(), "/market/history/BTC/3/iv");
+  }
+  EXPECT_DOUBLE_EQ(requestToJson(parseRequest(r))["market"]["history"]["BTC"][5]["iv"].get<double>(),
+                   closes[5]["iv"].get<double>());
+}
+
+TEST(ImpliedVol, FhsReplaysTheDaysImpliedVolResidual) {
+  // Price and implied vol residuals are all ±1 (constant |change|), of opposite signs each day.
+  Market m;
+  m.asOf = 19200.0 * 86400;
+  m.assets = {{"USD", 1.0}, {"X", 100.0, 0.6, 1.2, 0.3}};  // vol_of_vol 1.2: a vol factor
+  m.correlation = Eigen::MatrixXd::Identity(2, 2);
+  m.history[1] = againstThePrice(0.02, 150);
+  const FactorModel model = buildFactorModel(m, CorrelationRepair::None);
+  const auto table = buildFhsTable(m, model, 0.94, 100);
+  ASSERT_EQ(table->volColumn.size(), 1u);
+  ASSERT_EQ(table->volColumn[0], 1);
+  ASSERT_EQ(table->residuals.rows(), 100);
+  for (Eigen::Index d = 0; d < table->residuals.rows(); ++d) {
+    EXPECT_NEAR(std::abs(table->residuals(d, 0)), 1.0, 1e-12);
+    EXPECT_NEAR(table->residuals(d, 1), -table->residuals(d, 0), 1e-12);
+  }
+  ShockMatrix z;
+  ScenarioGenerator(model, {3, false, 0.0, table}).generate(0, 1000, z);
+  const int price = model.priceFactorOf[1], vol = model.volFactorOf[1];
+  for (Eigen::Index s = 0; s < z.cols(); ++s) {
+    ASSERT_NEAR(std::abs(z(price, s)), 1.0, 1e-12);
+    ASSERT_NEAR(z(vol, s), -z(price, s), 1e-12) << s;  // the same day's implied-vol residual
+  }
+  // Without iv in the history the vol factor falls back to rho z + sqrt(1 - rho²) eps.
+  for (DailyClose& c : m.history[1]) c.iv = -1;
+  const auto plain = buildFhsTable(m, model, 0.94, 100);
+  EXPECT_EQ(plain->volColumn[0], -1);
+  EXPECT_EQ(plain->residuals.cols(), 1);
+}
+
+TEST(ImpliedVol, IndexFilesAttachToTheHistorysCloses) {
+  Market m;
+  m.asOf = parseRfc3339("2021-03-26T00:00:00Z").value();
+  m.assets = {{"USD", 1.0}, {"BTC", 50000.0, 0.8}, {"LTC", 100.0, 0.9}};
+  ASSERT_EQ(loadPriceFiles(XM_SOURCE_DIR "/data/prices", m), 2);
+  EXPECT_EQ(loadImpliedVolFiles(XM_SOURCE_DIR "/data/implied_vol", m), 1);  // no LTC index
+  const std::vector<DailyClose>& btc = m.history.at(1);
+  // data/implied_vol/BTC-DVOL_1d.csv: 2021-03-24 close 95.04, 2021-03-25 89.74; none before.
+  EXPECT_EQ(btc[btc.size() - 4].iv, -1.0);
+  EXPECT_DOUBLE_EQ(btc[btc.size() - 3].iv, 0.9504);
+  EXPECT_DOUBLE_EQ(btc[btc.size() - 2].iv, 0.8974);
+  EXPECT_EQ(formatDate(btc[btc.size() - 3].day), "2021-03-24");
+}
+
 }  // namespace
 }  // namespace xm
+
