@@ -124,6 +124,7 @@ try:
     apc = json.loads(json.dumps(ewma))
     for d, day in enumerate(apc["market"]["history"]["BTC"]):
         day["volume"] = 1e9 + d
+        day["iv"] = 0.5 + 0.02 * (d % 4)
     apc["market"]["assets"][2]["daily_volume"] = 5e8
     apc["config"]["anti_procyclicality"] = {"floor": True, "stress_weight": 0.2, "buffer": 0.25,
                                             "lookback_days": 1000, "stress_window_days": 10}
@@ -133,6 +134,7 @@ try:
     answer = json.loads(raw)
     check("anti-procyclicality reported", "BTC" in answer["run"]["anti_procyclicality"]["assets"], raw[-600:])
     check("add-ons per account", answer["accounts"][0]["add_ons"]["liquidity"] > 0, raw[:600])
+    check("implied-vol dynamics estimated", answer["run"]["ewma"]["estimates"]["BTC"]["iv_days"] == 22, raw[-900:])
     bad = json.loads(json.dumps(example))
     bad["accounts"][0]["positions"][0]["qty"] = "two"
     _, raw = expect("bad input", "POST", "/v1/margin", 400, bad)
