@@ -291,8 +291,7 @@ BacktestReport runBacktest(const Json& portfolio, const std::string& pricesDir, 
   report.end = endDay;
   report.horizonDays = h;
   report.confidence = c.confidence;
-  Json echo = requestToJson(base)["config"];
-  report.config = std::move(echo);
+  report.config = requestToJson(base)["config"];
   std::vector<long long> testDays;
   for (long long t = startDay; t <= endDay; ++t) {
     bool all = true;

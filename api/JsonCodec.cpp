@@ -8,6 +8,7 @@
 #include <istream>
 
 #include "api/JsonWriter.h"
+#include "host/Parallel.h"
 #include "host/Time.h"
 #include "host/Version.h"
 
@@ -100,6 +101,11 @@ class Node {
     return x;
   }
   double positive() const { return number(0, HUGE_VAL, true, true, "> 0"); }
+  // A number within [lo, hi] (lo excluded when loOpen): money and sizes are bounded so that every
+  // account's P&L stays finite (README, "Additions to the contract", limits).
+  double bounded(double lo, double hi, bool loOpen, const char* what) const {
+    return number(lo, hi, loOpen, false, what);
+  }
   double nonNegative() const { return number(0, HUGE_VAL, false, true, ">= 0"); }
 
   uint64_t unsignedInteger() const {
@@ -249,7 +255,7 @@ Market parseMarket(const Node& node, std::unordered_map<std::string, int>& asset
     if (!assetIndex.emplace(asset.id, static_cast<int>(i)).second) {
       a.child("id").fail("duplicate asset id \"" + asset.id + "\"");
     }
-    asset.price = a.at("price").positive();
+    asset.price = a.at("price").bounded(0, 1e12, true, "within (0, 1e12]");
     if (a.has("vol")) asset.vol = a.child("vol").number(0, 20, false, false, "within [0, 20]");
     if (a.has("vol_of_vol")) {
       asset.volOfVol = a.child("vol_of_vol").number(0, 20, false, false, "within [0, 20]");
@@ -291,13 +297,13 @@ Instrument parseInstrument(const Node& n,
   auto it = assetIndex.find(uid);
   if (it == assetIndex.end()) u.fail("unknown asset \"" + uid + "\"");
   ins.underlying = it->second;
-  ins.contractSize = n.at("contract_size").positive();
+  ins.contractSize = n.at("contract_size").bounded(0, 1e9, true, "within (0, 1e9]");
   if (ins.type == InstrumentType::Future || ins.type == InstrumentType::Option) {
     ins.expiry = parseTime(n.at("expiry"));
   }
   if (ins.type == InstrumentType::Option) {
     ins.right = n.at("right").choice<OptionRight>({{"call", OptionRight::Call}, {"put", OptionRight::Put}});
-    ins.strike = n.at("strike").positive();
+    ins.strike = n.at("strike").bounded(0, 1e15, true, "within (0, 1e15]");
     ins.iv = n.at("iv").number(0, 20, true, false, "within (0, 20]");
   }
   return ins;
@@ -318,7 +324,7 @@ Account parseAccount(const Node& n, const std::unordered_map<std::string, int>& 
       const std::string id = a.string();
       auto it = assetIndex.find(id);
       if (it == assetIndex.end()) a.fail("unknown asset \"" + id + "\"");
-      acct.collateral.push_back({it->second, c.at("amount").number()});
+      acct.collateral.push_back({it->second, c.at("amount").bounded(-1e15, 1e15, false, "within [-1e15, 1e15]")});
     }
   }
   if (n.has("positions")) {
@@ -332,13 +338,13 @@ Account parseAccount(const Node& n, const std::unordered_map<std::string, int>& 
       if (it == instrumentIndex.end()) ref.fail("unknown instrument \"" + id + "\"");
       Position pos;
       pos.instrument = it->second;
-      pos.qty = p.at("qty").number();
+      pos.qty = p.at("qty").bounded(-1e15, 1e15, false, "within [-1e15, 1e15]");
       const bool spot = instruments[pos.instrument].type == InstrumentType::Spot;
       if (!spot || p.has("entry_price")) {
         const Node e = p.at("entry_price");
         pos.entryPrice = instruments[pos.instrument].type == InstrumentType::Option
-                             ? e.nonNegative()
-                             : e.positive();
+                             ? e.bounded(0, 1e15, false, "within [0, 1e15]")
+                             : e.bounded(1e-12, 1e15, false, "within [1e-12, 1e15]");
       }
       acct.positions.push_back(pos);
     }
@@ -890,14 +896,18 @@ void StreamingResponseWriter::accounts(int64_t first, const std::vector<AccountR
   // Serialise the batch's accounts in parallel, write them in request order.
   const int64_t n = static_cast<int64_t>(results.size());
   std::vector<std::string> text(n);
+  ParallelErrors errors;
 #pragma omp parallel for schedule(dynamic, 64)
   for (int64_t i = 0; i < n; ++i) {
-    if (indent_ >= 0) {
-      text[i] = accountToJson(request_, first + i, results[i]).dump(indent_);
-    } else {
-      appendAccountJson(text[i], request_, first + i, results[i]);
-    }
+    errors.capture([&] {
+      if (indent_ >= 0) {
+        text[i] = accountToJson(request_, first + i, results[i]).dump(indent_);
+      } else {
+        appendAccountJson(text[i], request_, first + i, results[i]);
+      }
+    });
   }
+  errors.rethrow();
   for (int64_t i = 0; i < n; ++i) {
     out_ << (any_ ? "," : "") << (indent_ >= 0 ? "\n" : "") << text[i];
     any_ = true;

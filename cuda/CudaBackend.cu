@@ -98,7 +98,16 @@ class CudaSession final : public RiskSession {
       XM_CUDA_CHECK(cudaMemcpyAsync(dRows.data(), p.rows.data(), p.rows.size() * sizeof(PnlRow),
                                     cudaMemcpyHostToDevice, res_.compute()));
       cube_.reserve(static_cast<size_t>(rows_) * n_);
-      launchRevalue(dRows.data(), rows_, z.data(), n_, cube_.data(), res_.compute());
+      DeviceBuffer<int> implausible;
+      implausible.reserve(1);
+      const int none = rows_;
+      XM_CUDA_CHECK(cudaMemcpyAsync(implausible.data(), &none, sizeof(int), cudaMemcpyHostToDevice, res_.compute()));
+      launchRevalue(dRows.data(), rows_, z.data(), n_, cube_.data(), implausible.data(), res_.compute());
+      int firstImplausible = none;
+      XM_CUDA_CHECK(cudaMemcpyAsync(&firstImplausible, implausible.data(), sizeof(int), cudaMemcpyDeviceToHost,
+                                    res_.compute()));
+      XM_CUDA_CHECK(cudaStreamSynchronize(res_.compute()));
+      if (firstImplausible < rows_) throwImplausibleRow(p, firstImplausible);
       DeviceBuffer<double> dLong, dShort;
       dLong.reserve(rows_);
       dShort.reserve(rows_);

@@ -36,14 +36,17 @@ __device__ __forceinline__ float fromKey(unsigned int k) {
 template <typename Real>
 __global__ void __launch_bounds__(Policy::kRevalueThreads)
     revalueKernel(const PnlRow* __restrict__ rows, int nRows, const double* __restrict__ z,
-                  int64_t scenarios, Real* __restrict__ cube) {
+                  int64_t scenarios, Real* __restrict__ cube, int* implausible) {
   const int64_t s = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (s >= scenarios) return;
   for (int r = blockIdx.y; r < nRows; r += gridDim.y) {
     const PnlRow& row = rows[r];
     const double zp = row.priceFactor >= 0 ? z[row.priceFactor * scenarios + s] : 0.0;
     const double zv = row.volFactor >= 0 ? z[row.volFactor * scenarios + s] : 0.0;
-    cube[r * scenarios + s] = static_cast<Real>(rowPnl(row, zp, zv));
+    const double v = rowPnl(row, zp, zv);
+    const Real stored = static_cast<Real>(v);
+    cube[r * scenarios + s] = stored;
+    if (!(fabs(v) <= kMaxUnitPnl) || !isfinite(stored)) atomicMin(implausible, r);
   }
 }
 
@@ -244,10 +247,11 @@ __global__ void __launch_bounds__(Policy::kSelectThreads)
 unsigned blocks(int64_t n, int threads) { return static_cast<unsigned>((n + threads - 1) / threads); }
 
 template <typename Real>
-void revalue(const PnlRow* rows, int nRows, const double* z, int64_t scenarios, Real* cube, cudaStream_t stream) {
+void revalue(const PnlRow* rows, int nRows, const double* z, int64_t scenarios, Real* cube,
+             int* implausible, cudaStream_t stream) {
   if (nRows == 0 || scenarios == 0) return;
   const dim3 grid(blocks(scenarios, Policy::kRevalueThreads), static_cast<unsigned>(std::min(nRows, 65535)));
-  revalueKernel<Real><<<grid, Policy::kRevalueThreads, 0, stream>>>(rows, nRows, z, scenarios, cube);
+  revalueKernel<Real><<<grid, Policy::kRevalueThreads, 0, stream>>>(rows, nRows, z, scenarios, cube, implausible);
   XM_CUDA_CHECK_LAUNCH();
 }
 
@@ -286,8 +290,8 @@ void contributions(DeviceLegs legs, int accounts, const Real* cube, int64_t scen
 
 }  // namespace
 
-void launchRevalue(const PnlRow* rows, int nRows, const double* z, int64_t s, double* cube, cudaStream_t st) { revalue(rows, nRows, z, s, cube, st); }
-void launchRevalue(const PnlRow* rows, int nRows, const double* z, int64_t s, float* cube, cudaStream_t st) { revalue(rows, nRows, z, s, cube, st); }
+void launchRevalue(const PnlRow* rows, int nRows, const double* z, int64_t s, double* cube, int* bad, cudaStream_t st) { revalue(rows, nRows, z, s, cube, bad, st); }
+void launchRevalue(const PnlRow* rows, int nRows, const double* z, int64_t s, float* cube, int* bad, cudaStream_t st) { revalue(rows, nRows, z, s, cube, bad, st); }
 void launchRowTails(const double* cube, int nRows, int64_t s, int64_t k, double* l, double* sh, cudaStream_t st) { rowTails(cube, nRows, s, k, l, sh, st); }
 void launchRowTails(const float* cube, int nRows, int64_t s, int64_t k, double* l, double* sh, cudaStream_t st) { rowTails(cube, nRows, s, k, l, sh, st); }
 void launchAggregate(DeviceLegs legs, int n, const double* cube, int64_t s, double* loss, cudaStream_t st) { aggregate(legs, n, cube, s, loss, st); }

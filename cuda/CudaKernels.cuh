@@ -24,11 +24,13 @@ struct KernelPolicy {
   static constexpr int kMaxAccountsPerLaunch = 32768;
 };
 
-// cube: (rows × scenarios), row-major; z: (factors × scenarios), row-major.
+// cube: (rows × scenarios), row-major; z: (factors × scenarios), row-major. *implausible (set
+// above every row index beforehand) becomes the lowest row with a value beyond kMaxUnitPnl, or
+// not finite in the cube's precision (RiskProblem.h).
 void launchRevalue(const PnlRow* rows, int nRows, const double* z, int64_t scenarios, double* cube,
-                   cudaStream_t stream);
+                   int* implausible, cudaStream_t stream);
 void launchRevalue(const PnlRow* rows, int nRows, const double* z, int64_t scenarios, float* cube,
-                   cudaStream_t stream);
+                   int* implausible, cudaStream_t stream);
 
 // esLong, esShort: (rows): mean of the k largest of -cube[r] and of +cube[r].
 // Preconditions: 1 <= k <= scenarios.

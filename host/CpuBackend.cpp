@@ -2,10 +2,12 @@
 
 
 #include <algorithm>
+#include <cmath>
 #include <thread>
 #include <vector>
 
 #include "host/Errors.h"
+#include "host/Parallel.h"
 #include "scenarios/ShockCache.h"
 
 namespace xm {
@@ -21,15 +23,26 @@ class CpuSession final : public RiskSession {
   void compute(const AccountBatch& batch, BatchRisk& out) override {
     const int64_t accounts = batch.count();
     out.resize(accounts, batch.legs());
+    ParallelErrors errors;
 #pragma omp parallel
     {
-      std::vector<double> loss(n_), scratch(n_);
-      std::vector<int32_t> tail(k_);
+      // Every thread must reach the worksharing loop (its barrier), even one whose scratch
+      // allocation failed: that thread then skips its accounts and the error is rethrown.
+      std::vector<double> loss, scratch;
+      std::vector<int32_t> tail;
+      bool ready = false;
+      errors.capture([&] {
+        loss.resize(n_);
+        scratch.resize(n_);
+        tail.resize(k_);
+        ready = true;
+      });
 #pragma omp for schedule(dynamic, 8)
       for (int64_t a = 0; a < accounts; ++a) {
-        computeAccount(batch, a, loss.data(), scratch.data(), tail.data(), out);
+        if (ready) errors.capture([&] { computeAccount(batch, a, loss.data(), scratch.data(), tail.data(), out); });
       }
     }
+    errors.rethrow();
   }
 
   const char* precision() const override { return "fp64"; }
@@ -39,7 +52,8 @@ class CpuSession final : public RiskSession {
 
   void buildCube() {
     const auto shocks = cachedShocks(problem_.factors, problem_.shocks, n_);
-    buildPnlCube(problem_.rows, *shocks, cube_);
+    const int bad = buildPnlCube(problem_.rows, *shocks, cube_);
+    if (bad >= 0) throwImplausibleRow(problem_, bad);
   }
 
   // Standalone ES of a unit long (mean of the k largest of -row) and of a unit short (of +row).
@@ -47,17 +61,28 @@ class CpuSession final : public RiskSession {
     const int64_t rows = static_cast<int64_t>(problem_.rows.size());
     esLong_.assign(rows, 0.0);
     esShort_.assign(rows, 0.0);
+    ParallelErrors errors;
 #pragma omp parallel
     {
-      std::vector<double> neg(n_), scratch(n_);
+      std::vector<double> neg, scratch;
+      bool ready = false;
+      errors.capture([&] {
+        neg.resize(n_);
+        scratch.resize(n_);
+        ready = true;
+      });
 #pragma omp for schedule(dynamic)
       for (int64_t r = 0; r < rows; ++r) {
-        const double* x = row(static_cast<int>(r));
-        for (int64_t s = 0; s < n_; ++s) neg[s] = -x[s];
-        esLong_[r] = tailMean(neg.data(), n_, k_, scratch.data());
-        esShort_[r] = tailMean(x, n_, k_, scratch.data());
+        if (!ready) continue;
+        errors.capture([&] {
+          const double* x = row(static_cast<int>(r));
+          for (int64_t s = 0; s < n_; ++s) neg[s] = -x[s];
+          esLong_[r] = tailMean(neg.data(), n_, k_, scratch.data());
+          esShort_[r] = tailMean(x, n_, k_, scratch.data());
+        });
       }
     }
+    errors.rethrow();
   }
 
   void computeAccount(const AccountBatch& batch, int64_t a, double* loss, double* scratch,
@@ -130,13 +155,14 @@ class CpuBackend final : public RiskBackend {
 
 }  // namespace
 
-void buildPnlCube(const std::vector<PnlRow>& rows, const ShockMatrix& z, std::vector<double>& out) {
+int buildPnlCube(const std::vector<PnlRow>& rows, const ShockMatrix& z, std::vector<double>& out) {
   const int64_t nRows = static_cast<int64_t>(rows.size());
   const int64_t n = z.cols();
   out.resize(static_cast<size_t>(nRows) * n);
   constexpr int64_t kChunk = 1024;
   const int64_t chunks = (n + kChunk - 1) / kChunk;
-#pragma omp parallel for schedule(dynamic) collapse(2)
+  int bad = static_cast<int>(nRows);
+#pragma omp parallel for schedule(dynamic) collapse(2) reduction(min : bad)
   for (int64_t r = 0; r < nRows; ++r) {
     for (int64_t c = 0; c < chunks; ++c) {
       const PnlRow& spec = rows[r];
@@ -144,9 +170,15 @@ void buildPnlCube(const std::vector<PnlRow>& rows, const ShockMatrix& z, std::ve
       const double* zv = spec.volFactor >= 0 ? &z(spec.volFactor, 0) : nullptr;
       double* dst = out.data() + static_cast<size_t>(r) * n;
       const int64_t end = std::min(n, (c + 1) * kChunk);
-      for (int64_t s = c * kChunk; s < end; ++s) dst[s] = rowPnl(spec, zp ? zp[s] : 0.0, zv ? zv[s] : 0.0);
+      bool plausible = true;
+      for (int64_t s = c * kChunk; s < end; ++s) {
+        dst[s] = rowPnl(spec, zp ? zp[s] : 0.0, zv ? zv[s] : 0.0);
+        plausible &= std::abs(dst[s]) <= kMaxUnitPnl;  // false for NaN too
+      }
+      if (!plausible) bad = std::min(bad, static_cast<int>(r));
     }
   }
+  return bad < nRows ? bad : -1;
 }
 
 std::unique_ptr<RiskBackend> makeCpuBackend() { return std::make_unique<CpuBackend>(); }

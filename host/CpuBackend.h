@@ -20,6 +20,7 @@ std::unique_ptr<RiskBackend> makeCpuBackend();
 
 // The PnlCube on the CPU: out[r * S + s] = rowPnl(rows[r], shocks of scenario s); threads over
 // rows and scenario chunks. Exposed for the revaluation benchmark.
-void buildPnlCube(const std::vector<PnlRow>& rows, const ShockMatrix& z, std::vector<double>& out);
+// Returns the lowest row with a value beyond kMaxUnitPnl or not a number, or -1.
+int buildPnlCube(const std::vector<PnlRow>& rows, const ShockMatrix& z, std::vector<double>& out);
 
 }  // namespace xm

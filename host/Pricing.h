@@ -16,6 +16,12 @@ namespace xm {
 
 enum class RowKind : int { Spot = 0, Future = 1, Option = 2 };
 
+// The largest |P&L| per unit a row may reach in a scenario. Beyond it, or not a number, a vol
+// times a shock is far past any price move (a bad history, an absurd vol, a Student-t dof near
+// 2): the request is refused (throwImplausibleRow) rather than margined on infinities. With the
+// request's bounds on sizes (1e15 x 1e9) every account's losses and their squares stay finite.
+constexpr double kMaxUnitPnl = 1e100;
+
 struct PnlRow {
   RowKind kind = RowKind::Spot;
   int priceFactor = -1;     // -1: riskless underlying, the price never moves

@@ -73,6 +73,7 @@ RiskProblem compileProblem(const MarginRequest& request, const Market& market) {
     if (!market.assets[a].risky() || !heldAsset[a]) continue;
     p.spotRowOf[a] = static_cast<int>(p.rows.size());
     p.rows.push_back(baseRow(market, p.factors, a, h, RowKind::Spot));
+    p.rowSource.push_back("/market/assets/" + std::to_string(a));
   }
 
   p.instrumentRow.assign(instruments.size(), -1);
@@ -99,6 +100,7 @@ RiskProblem compileProblem(const MarginRequest& request, const Market& market) {
         if (heldInstrument[i] && (row.priceFactor >= 0 || row.carryNow != row.carryLater)) {
           p.instrumentRow[i] = static_cast<int>(p.rows.size());
           p.rows.push_back(row);
+          p.rowSource.push_back("/instruments/" + std::to_string(i));
         }
         break;
       }
@@ -116,6 +118,7 @@ RiskProblem compileProblem(const MarginRequest& request, const Market& market) {
         if (heldInstrument[i]) {
           p.instrumentRow[i] = static_cast<int>(p.rows.size());
           p.rows.push_back(row);
+          p.rowSource.push_back("/instruments/" + std::to_string(i));
         }
         break;
       }

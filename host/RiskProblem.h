@@ -15,8 +15,10 @@
 // linear in S with slope contract_size / entry.)
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
+#include "host/Errors.h"
 #include "host/MarginRequest.h"
 #include "host/Pricing.h"
 #include "scenarios/FactorModel.h"
@@ -35,7 +37,18 @@ struct RiskProblem {
   std::vector<int> spotRowOf;         // per asset: its spot row, -1 if riskless
   std::vector<int> instrumentRow;     // per instrument: the row its positions load on
   std::vector<double> unitValueNow;   // per instrument: S_0, F_0 or the option value now
+  std::vector<std::string> rowSource;  // per row: JSON Pointer of its asset or instrument
 };
+
+// A row beyond kMaxUnitPnl (Pricing.h) in some scenario: refuses the request, naming the row's
+// asset or instrument. Inline: the CUDA library calls it and links before the host library.
+[[noreturn]] inline void throwImplausibleRow(const RiskProblem& problem, int row) {
+  const std::string& path = problem.rowSource.at(static_cast<size_t>(row));
+  throw InputError(path, path + ": its revaluation exceeds 1e100 per unit, or is not a number, in "
+                           "some scenario: a vol (given, estimated or floored) times a shock is far "
+                           "past any price move; check the vols, vol_of_vol, market.history and the "
+                           "shock model");
+}
 
 // Accounts [first, first + count) as legs: positions in request order, then collateral.
 struct AccountBatch {

@@ -2,12 +2,14 @@
 // each must be margined or refused with an InputError, never anything else.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "api/JsonCodec.h"
 #include "host/MarginEngine.h"
+#include "tests/BadRequests.h"
 
 namespace xm {
 namespace {
@@ -36,6 +38,28 @@ TEST(FuzzRegressions, EveryKeptInputIsMarginedOrRefused) {
     }
   }
   EXPECT_GE(files, 8);
+}
+
+TEST(FuzzRegressions, AnOverflowingScenarioIsRefusedNamingTheAsset) {
+  // Found by fuzzing: a close of 1e9 among 40,000s gives an FHS residual of ~170 and, with EWMA
+  // and anti-procyclicality, a scenario price of e^hundreds: the P&L was infinite, and infinity
+  // minus infinity took the tail selection down (an exception inside OpenMP: abort).
+  std::ifstream in(std::string(XM_SOURCE_DIR) + "/tests/fuzz/regressions/history-overflow.json");
+  std::ostringstream text;
+  text << in.rdbuf();
+  try {
+    computeMargin(parseRequestText(text.str()));
+    FAIL() << "margined";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.path(), "/market/assets/1");
+    EXPECT_NE(std::string(e.what()).find("exceeds 1e100"), std::string::npos) << e.what();
+  }
+  // A given vol as large as allowed with a 365-day horizon stays finite and is margined.
+  Json r = test::validRequest();
+  r["market"]["assets"][1]["vol"] = 20;
+  r["config"]["horizon_days"] = 365;
+  const MarginResponse m = computeMargin(parseRequest(r));
+  EXPECT_TRUE(std::isfinite(m.accounts[0].es) && std::isfinite(m.accounts[0].esStderr));
 }
 
 TEST(FuzzRegressions, NumberBeyondDoubleIsA400) {
