@@ -139,8 +139,6 @@ RunSummary runMargin(const MarginRequest& request, const EngineOptions& options,
                             : std::vector<double>(request.market.assets.size(), 0.0);
   context.adv = averageVolumes(request, *market);
   for (const Instrument& ins : request.instruments) context.unitExposure.push_back(unitExposure(ins, *market));
-  summary.run.addOns = config.antiProcyclicality.buffer > 0.0 ||
-                       config.addOns.liquidityCoefficient > 0.0 || config.addOns.minimumRate > 0.0;
   const RiskProblem problem = compileProblem(request, *market);
   auto backend = makeBackend(request.config.backend);
 

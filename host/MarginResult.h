@@ -75,7 +75,6 @@ struct RunInfo {
     double volOfVol = 0.0, spotVolCorr = 0.0;
   };
   std::vector<VolEstimate> estimates;  // vol_model "ewma": what replaced the request's vols
-  bool addOns = false;  // the response shows per-account add-ons
   // config.anti_procyclicality: what it did to each asset's vol.
   bool antiProcyclicality = false;
   AntiProcyclicality apcConfig;  // its parameters, echoed
