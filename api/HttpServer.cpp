@@ -41,6 +41,7 @@ using Clock = std::chrono::steady_clock;
 
 // When the request being served on this connection thread arrived (set before routing).
 thread_local Clock::time_point tRequestStart{};
+thread_local double tServiceSeconds = 0.0;  // of the answer being written, for the access log
 
 // At most `workers` margin computations at once and `queue` waiting; the rest are refused.
 class Admission {
@@ -233,18 +234,22 @@ struct MarginServer::Impl {
     http.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
       sendError(req, res, 500, "internal_error", "internal error");
     });
-    // Called after every answer, on the thread that served it: count it and its latency.
-    http.set_logger([this](const httplib::Request& req, const httplib::Response& res) {
-      const double seconds =
+    // Called for every answer once it is complete and before it is written, on the thread that
+    // serves it: count it and its latency. Counted after the write (in the logger), a client could
+    // read /metrics before its own previous answer had been counted.
+    http.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      tServiceSeconds =
           tRequestStart == Clock::time_point{} ? 0.0
                                                : std::chrono::duration<double>(Clock::now() - tRequestStart).count();
       tRequestStart = {};
-      metrics->observe(routeOf(req), res.status, seconds);
-      if (options.accessLog) {
-        std::fprintf(stderr, "%s %s %s %d %zu %.3fms\n", req.remote_addr.c_str(), req.method.c_str(),
-                     req.path.c_str(), res.status, res.body.size(), seconds * 1e3);
-      }
+      metrics->observe(routeOf(req), res.status, tServiceSeconds);
     });
+    if (options.accessLog) {
+      http.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+        std::fprintf(stderr, "%s %s %s %d %zu %.3fms\n", req.remote_addr.c_str(), req.method.c_str(),
+                     req.path.c_str(), res.status, res.body.size(), tServiceSeconds * 1e3);
+      });
+    }
   }
 
   // The one exception boundary of a route: every failure becomes the contract's envelope.
