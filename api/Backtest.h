@@ -19,6 +19,9 @@
 // history's `iv`, so with vol_model ewma the engine estimates each option underlying's
 // vol_of_vol and spot_vol_corr from it, and FHS replays its residuals (MarketHistory.h); with
 // "given" the portfolio's vol_of_vol (if any) drives the model's implied-vol shocks.
+//
+// Days run in parallel; each day is one request to the engine, so its figures are bitwise those
+// of that request margined alone, whatever the thread count (the report is deterministic).
 
 #include <cstdint>
 #include <ostream>
