@@ -8,6 +8,8 @@
 #include <fstream>
 #include <random>
 
+#include <omp.h>
+
 #include "api/Backtest.h"
 #include "host/Pricing.h"
 #include "host/Time.h"
@@ -257,6 +259,23 @@ TEST_F(SyntheticPrices, NoLookAhead) {
   const BacktestReport seen = runBacktest(portfolio(0.5), dir_.string(), c, start, end);
   EXPECT_NE(seen.days.back().var, before.days.back().var);
   EXPECT_EQ(seen.days.front().var, before.days.front().var);
+}
+
+TEST_F(SyntheticPrices, TheReportDoesNotDependOnTheThreadCount) {
+  const Json c = config({{"vol_model", {{"ewma", Json::object()}}}, {"shocks", {{"fhs", {{"lookback_days", 300}}}}}});
+  const int threads = omp_get_max_threads();
+  omp_set_num_threads(1);
+  const BacktestReport one = runBacktest(portfolio(0.5), dir_.string(), c, kFirstDay + 400, kFirstDay + 440);
+  omp_set_num_threads(std::max(threads, 4));
+  const BacktestReport many = runBacktest(portfolio(0.5), dir_.string(), c, kFirstDay + 400, kFirstDay + 440);
+  omp_set_num_threads(threads);
+  ASSERT_EQ(one.days.size(), many.days.size());
+  for (size_t i = 0; i < one.days.size(); ++i) {
+    EXPECT_EQ(one.days[i].var, many.days[i].var) << i;
+    EXPECT_EQ(one.days[i].es, many.days[i].es) << i;
+    EXPECT_EQ(one.days[i].loss, many.days[i].loss) << i;
+  }
+  EXPECT_EQ(backtestToJson(one), backtestToJson(many));
 }
 
 TEST_F(SyntheticPrices, MarginJumpAndSkippedDays) {
