@@ -166,7 +166,7 @@ double accountPnl(const MarginRequest& r, const Account& acct, const std::vector
         pnl += size * (s1 - s0) / pos.entryPrice;
         break;
       case InstrumentType::Future:
-        pnl += size * (s1 * std::exp(m.rate * std::max(t1, 0.0)) - s0 * std::exp(m.rate * std::max(t0, 0.0)));
+        pnl += size * (forwardPrice(s1, m.rate, t1) - forwardPrice(s0, m.rate, t0));
         break;
       case InstrumentType::Option: {
         const bool call = ins.right == OptionRight::Call;
@@ -344,7 +344,7 @@ BacktestReport runBacktest(const Json& portfolio, const std::string& pricesDir, 
           const double s = r.market.assets[ins.underlying].price;
           pos.entryPrice = ins.type == InstrumentType::Option ? 0.0
                            : ins.type == InstrumentType::Future
-                               ? s * std::exp(r.market.rate * std::max(0.0, (ins.expiry - r.market.asOf) / kSecondsPerYear))
+                               ? forwardPrice(s, r.market.rate, (ins.expiry - r.market.asOf) / kSecondsPerYear)
                                : s;
         }
       }

@@ -61,7 +61,7 @@ Exposure unitExposure(const Instrument& ins, const Market& market) {
     case InstrumentType::Perpetual:
       return {s, s};
     case InstrumentType::Future: {
-      const double f = s * std::exp(market.rate * std::max(years, 0.0));
+      const double f = forwardPrice(s, market.rate, years);
       return {f, f};
     }
     case InstrumentType::InversePerpetual:

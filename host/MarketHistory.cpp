@@ -25,13 +25,21 @@ double ewmaVariance(const std::vector<double>& returns, double lambda) {
   return v;
 }
 
+namespace {
+
+// A series' closes on or before as_of (the series is in increasing day order).
+std::vector<DailyClose> closesUpTo(const std::vector<DailyClose>& closes, long long asOfDay) {
+  const auto end = std::upper_bound(closes.begin(), closes.end(), asOfDay,
+                                    [](long long day, const DailyClose& c) { return day < c.day; });
+  return {closes.begin(), end};
+}
+
+}  // namespace
+
 ReferenceVols referenceVols(const std::vector<DailyClose>& closes, long long asOfDay,
                             int lookbackDays, int stressWindowDays) {
-  std::vector<DailyClose> upTo;
-  for (const DailyClose& c : closes)
-    if (c.day <= asOfDay) upTo.push_back(c);
   ReferenceVols out;
-  std::vector<double> r = logReturns(upTo);
+  std::vector<double> r = logReturns(closesUpTo(closes, asOfDay));
   if (r.empty()) return out;
   if (r.size() > static_cast<size_t>(lookbackDays)) r.erase(r.begin(), r.end() - lookbackDays);
   // prefix[t] = sum of r² over the window's first t returns
@@ -66,9 +74,7 @@ EwmaEstimate estimateEwma(const MarketHistory& history, long long asOfDay, doubl
   for (int a = 0; a < nAssets; ++a) {
     auto it = history.find(a);
     if (it == history.end()) continue;
-    std::vector<DailyClose> closes;
-    for (const DailyClose& c : it->second)
-      if (c.day <= asOfDay) closes.push_back(c);
+    const std::vector<DailyClose> closes = closesUpTo(it->second, asOfDay);
     if (closes.size() < 2) {
       throw InputError("/market/history", "/market/history: an asset needs at least 2 closes on or "
                                           "before market.as_of for an EWMA estimate");
@@ -152,9 +158,7 @@ std::shared_ptr<const FhsTable> buildFhsTable(const Market& market, const Factor
   for (const auto& [a, all] : market.history) {
     const int f = model.priceFactorOf[a];
     if (f < 0) continue;  // riskless under this market: nothing to replay
-    std::vector<DailyClose> closes;
-    for (const DailyClose& c : all)
-      if (c.day <= asOfDay) closes.push_back(c);
+    const std::vector<DailyClose> closes = closesUpTo(all, asOfDay);
     const std::vector<double> r = logReturns(closes);
     residuals.push_back(filteredResiduals(r, closes, lambda));
     table->factors.push_back(f);

@@ -41,6 +41,11 @@ struct PnlRow {
   double valueNow = 0.0;  // S_0, F_0 or the option's model value now
 };
 
+// A future's price on spot S with `years` to expiry (none left at or past expiry): S e^{r T}.
+XM_HD double forwardPrice(double spot, double rate, double years) {
+  return spot * exp(rate * fmax(years, 0.0));
+}
+
 XM_HD double normalCdf(double x) { return 0.5 * erfc(-x * 0.70710678118654752440); }
 
 // European option value, Black-Scholes-Merton, no dividend. At or past expiry: intrinsic; with
