@@ -1,10 +1,8 @@
 #include "api/Cli.h"
 
-#include <fcntl.h>
 #include <omp.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -32,6 +30,7 @@
 #endif
 #include "api/JsonCodec.h"
 #include "host/BackendRegistry.h"
+#include "host/Files.h"
 #include "host/PriceFiles.h"
 #include "host/Time.h"
 #include "scenarios/ShockCache.h"
@@ -220,72 +219,19 @@ void applyThreads(const Args& a) {
   if (a.has("--threads")) omp_set_num_threads(static_cast<int>(intOption(a, "--threads", 0, 1, 1024)));
 }
 
-std::string readFile(const std::string& path) {
-  if (path == "-") {
-    std::ostringstream s;
-    s << std::cin.rdbuf();
-    return s.str();
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError("", "cannot read " + path + ": " + std::strerror(errno), "io_error");
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Parses the request from the file mapped into memory: no copy of the text is made, and its pages
-// are the kernel's clean page cache (reclaimable), not the process's heap. "-" reads stdin.
 MarginRequest readRequest(const std::string& path, const Limits& limits) {
-  if (path == "-") return parseRequestStream(std::cin, limits);
-  const int fd = open(path.c_str(), O_RDONLY);
-  if (fd < 0) throw InputError("", "cannot read " + path + ": " + std::strerror(errno), "io_error");
-  struct stat st {};
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
-    close(fd);
-    std::ifstream in(path, std::ios::binary);  // not a mappable regular file: read it as a stream
-    return parseRequestStream(in, limits);
-  }
-  void* data = mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-  close(fd);
-  if (data == MAP_FAILED) throw InputError("", "cannot map " + path + ": " + std::strerror(errno), "io_error");
-  struct Unmap {
-    void* p;
-    size_t n;
-    ~Unmap() { munmap(p, n); }
-  } unmap{data, static_cast<size_t>(st.st_size)};
-  return parseRequestText(std::string_view(static_cast<const char*>(data), unmap.n), limits);
+  const InputText input(path, "request");
+  return parseRequestText(input.text(), limits);
 }
 
-// Writes through a temporary file renamed into place: FILE is complete or untouched.
-// A target that exists and is not a regular file (/dev/stdout, /dev/null, a FIFO) is written
-// directly: renaming over it would replace the device or pipe with a file.
-template <typename F>
-void writeAtomically(const std::string& path, F&& write) {
-  std::error_code typeError;
-  const auto type = std::filesystem::status(path, typeError).type();
-  if (type != std::filesystem::file_type::not_found && type != std::filesystem::file_type::regular &&
-      type != std::filesystem::file_type::none) {
-    std::ofstream out(path, std::ios::binary);
-    if (!out) throw InputError("", "cannot write " + path + ": " + std::strerror(errno), "io_error");
-    write(out);
-    out.flush();
-    if (!out) throw InputError("", "writing " + path + " failed: " + std::strerror(errno), "io_error");
-    return;
+// Standard output that could not take the whole answer (a full disk behind a redirection) is an
+// error, not a silent success.
+void writeStdout(const std::string& text) {
+  std::cout << text << std::flush;
+  if (!std::cout) {
+    std::cout.clear();
+    throw InputError("", "writing the answer to standard output failed", "io_error");
   }
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw InputError("", "cannot write " + path + ": " + std::strerror(errno), "io_error");
-    write(out);
-    out.flush();
-    if (!out) {
-      std::remove(tmp.c_str());
-      throw InputError("", "writing " + path + " failed: " + std::strerror(errno), "io_error");
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) throw InputError("", "cannot write " + path + ": " + ec.message(), "io_error");
 }
 
 int cmdRun(int argc, char** argv) {
@@ -337,12 +283,12 @@ int cmdRun(int argc, char** argv) {
     writer.finish(runMargin(request, options, writer));
   };
   if (a.has("--out")) {
-    writeAtomically(a.options.at("--out"), compute);
+    writeFileAtomically(a.options.at("--out"), compute);
   } else {
     // Compute into memory first so that a failure mid-run never leaves half a response on stdout.
     std::ostringstream buffer;
     compute(buffer);
-    std::cout << buffer.str() << std::flush;
+    writeStdout(buffer.str());
   }
   return 0;
 }
@@ -365,7 +311,7 @@ int cmdGenerate(int argc, char** argv) {
   spec.positionsPerAccount = static_cast<double>(
       intOption(a, "--positions", static_cast<int64_t>(spec.positionsPerAccount), 1, 1000));
   const MarginRequest request = makeSyntheticExchange(spec);
-  writeAtomically(a.options.at("--out"), [&](std::ostream& out) { out << requestToJson(request).dump() << "\n"; });
+  writeFileAtomically(a.options.at("--out"), [&](std::ostream& out) { out << toText(requestToJson(request)) << "\n"; });
   std::cerr << "wrote " << a.options.at("--out") << ": " << request.accounts.size() << " accounts, "
             << request.instruments.size() << " instruments, " << request.config.scenarios
             << " scenarios\n";
@@ -388,6 +334,20 @@ int cmdDemo(int argc, char** argv) {
 }
 
 #ifdef XM_HAVE_SERVER
+// The token is a secret: like ssh with a private key, refuse a file that others may read or that
+// anyone but its owner may change, and say why.
+void checkTokenFilePermissions(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return;  // readInputFile names the failure
+  const mode_t loose = st.st_mode & (S_IROTH | S_IWOTH | S_IWGRP);
+  if (loose == 0) return;
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+  throw InputError("", std::string("--token-file ") + path + ": permissions " + mode +
+                           " are too open: the token must not be readable by others nor writable "
+                           "by its group or others (chmod 600 " + path + ")", "usage");
+}
+
 std::string readToken(const Args& a) {
   const char* env = std::getenv("XMARGIN_TOKEN");
   const bool fromEnv = env != nullptr && *env != '\0';
@@ -396,7 +356,9 @@ std::string readToken(const Args& a) {
   }
   std::string token;
   if (a.has("--token-file")) {
-    std::istringstream lines(readFile(a.options.at("--token-file")));
+    const std::string& path = a.options.at("--token-file");
+    checkTokenFilePermissions(path);
+    std::istringstream lines(readInputFile(path, "--token-file"));
     std::getline(lines, token);
     while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\t')) token.pop_back();
     if (token.empty()) throw InputError("", "the token file's first line is empty", "usage");
@@ -479,9 +441,9 @@ long long dateOption(const Args& a, const std::string& key) {
 
 Json readJsonFile(const std::string& path, const std::string& what) {
   try {
-    return Json::parse(readFile(path));
+    return Json::parse(readInputFile(path, what));
   } catch (const Json::exception& e) {
-    throw InputError("", what + " " + path + ": malformed JSON: " + e.what());
+    throw InputError("", what + " " + path + ": malformed JSON: " + e.what());  // sanitised by the envelope
   }
 }
 
@@ -513,13 +475,18 @@ int cmdBacktest(int argc, char** argv) {
                   a.has("--implied-vol") ? a.options.at("--implied-vol") : std::string());
   auto write = [&](std::ostream& out) {
     if (format == "table") out << backtestTable(report);
-    else out << backtestToJson(report).dump(2) << "\n";
+    else out << toText(backtestToJson(report), 2) << "\n";
   };
   if (a.has("--series")) {
-    writeAtomically(a.options.at("--series"), [&](std::ostream& out) { writeBacktestSeries(report, out); });
+    writeFileAtomically(a.options.at("--series"), [&](std::ostream& out) { writeBacktestSeries(report, out); });
   }
-  if (a.has("--out")) writeAtomically(a.options.at("--out"), write);
-  else write(std::cout);
+  if (a.has("--out")) {
+    writeFileAtomically(a.options.at("--out"), write);
+  } else {
+    std::ostringstream buffer;
+    write(buffer);
+    writeStdout(buffer.str());
+  }
   return 0;
 }
 
@@ -534,7 +501,7 @@ int cmdInfo() {
             {"backends", backends},
             {"limits", {{"min_scenarios", limits.minScenarios}, {"max_scenarios", limits.maxScenarios},
                         {"max_accounts", limits.maxAccounts}, {"max_work", limits.maxWork}}}};
-  std::cout << info.dump(2) << "\n";
+  std::cout << toText(info, 2) << "\n";
   return 0;
 }
 
@@ -565,20 +532,26 @@ int dispatch(int argc, char** argv) {
 }  // namespace
 
 int runCli(int argc, char** argv) {
+  // A write past RLIMIT_FSIZE must fail with EFBIG (an io_error, the output untouched), not kill
+  // the process with SIGXFSZ.
+  ::signal(SIGXFSZ, SIG_IGN);
   try {
     return dispatch(argc, argv);
   } catch (const InputError& e) {
-    std::cerr << errorToJson(e).dump() << "\n";
+    std::cerr << toText(errorToJson(e)) << "\n";
     return 2;
   } catch (const BackendError& e) {
-    std::cerr << errorToJson("backend_error", e.what(), "").dump() << "\n";
+    std::cerr << toText(errorToJson("backend_error", e.what(), "")) << "\n";
     return 1;
   } catch (const std::bad_alloc&) {
-    std::cerr << errorToJson("out_of_memory", "not enough memory for this request; use fewer "
-                             "scenarios or --batch-accounts", "").dump() << "\n";
+    std::cerr << toText(errorToJson("out_of_memory", "not enough memory for this request; use fewer "
+                                    "scenarios or --batch-accounts", "")) << "\n";
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << errorToJson("internal_error", e.what(), "").dump() << "\n";
+    std::cerr << toText(errorToJson("internal_error", e.what(), "")) << "\n";
+    return 1;
+  } catch (...) {
+    std::cerr << toText(errorToJson("internal_error", "internal error", "")) << "\n";
     return 1;
   }
 }

@@ -97,7 +97,7 @@ void send(const httplib::Request& req, httplib::Response& res, int status, const
     const std::vector<uint8_t> bytes = Json::to_msgpack(body);
     res.set_content(std::string(bytes.begin(), bytes.end()), "application/msgpack");
   } else {
-    res.set_content(body.dump(), "application/json");
+    res.set_content(toText(body), "application/json");
   }
 }
 
@@ -277,13 +277,7 @@ struct MarginServer::Impl {
   MarginRequest decode(const httplib::Request& req) const {
     const std::string type = req.get_header_value("Content-Type");
     if (type.rfind("application/msgpack", 0) == 0 || type.rfind("application/x-msgpack", 0) == 0) {
-      Json body;
-      try {
-        body = Json::from_msgpack(req.body);
-      } catch (const Json::exception& e) {
-        throw InputError("", std::string("malformed MessagePack: ") + e.what());
-      }
-      return parseRequest(std::move(body), options.limits);
+      return parseRequestMsgpack(req.body, options.limits);
     }
     if (!type.empty() && type.rfind("application/json", 0) != 0) {
       throw InputError("", "unsupported Content-Type \"" + type +

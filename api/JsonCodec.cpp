@@ -8,6 +8,7 @@
 #include <istream>
 
 #include "api/JsonWriter.h"
+#include "api/Utf8.h"
 #include "host/Parallel.h"
 #include "host/Time.h"
 #include "host/Version.h"
@@ -32,6 +33,7 @@ const char* typeName(const Json& j) {
     case Json::value_t::string: return "a string";
     case Json::value_t::array: return "an array";
     case Json::value_t::object: return "an object";
+    case Json::value_t::binary: return "binary data";
     case Json::value_t::discarded: return "invalid";
     default: return "a number";
   }
@@ -123,7 +125,7 @@ class Node {
   std::string id() const {
     std::string s = string();
     if (s.empty()) fail("must be a non-empty string");
-    if (s.size() > 256) fail("must be at most 256 characters");
+    if (s.size() > 256) fail("must be at most 256 bytes of UTF-8, got " + std::to_string(s.size()));
     return s;
   }
 
@@ -607,21 +609,206 @@ class RequestBuilder {
   bool haveMarket_ = false, haveInstruments_ = false, catalogReady_ = false, accountsArray_ = false;
 };
 
-template <typename Input>
-MarginRequest parseWithBuilder(Input&& input, const Limits& limits) {
+// Where a parser stopped in `text`: the JSON Pointer of the value being read, or of the object
+// whose key was being read. A SAX pass run only after a failure, so parsing pays nothing for it.
+struct ParseLocation {
+  std::string pointer;
+  bool inKey = false;
+};
+
+class LocatingSax final : public nlohmann::json_sax<Json> {
+ public:
+  ParseLocation location() const {
+    ParseLocation at;
+    for (size_t i = 0; i < frames_.size(); ++i) {
+      const Frame& f = frames_[i];
+      if (f.array) {
+        at.pointer += "/" + std::to_string(f.index);
+      } else if (f.haveKey) {
+        at.pointer += "/" + pointerEscape(f.key);
+      } else {
+        at.inKey = i + 1 == frames_.size();
+        break;
+      }
+    }
+    return at;
+  }
+
+  bool null() override { return completed(); }
+  bool boolean(bool) override { return completed(); }
+  bool number_integer(number_integer_t) override { return completed(); }
+  bool number_unsigned(number_unsigned_t) override { return completed(); }
+  bool number_float(number_float_t, const string_t&) override { return completed(); }
+  bool string(string_t&) override { return completed(); }
+  bool binary(binary_t&) override { return completed(); }
+  bool start_object(std::size_t) override {
+    frames_.push_back({});
+    return true;
+  }
+  bool key(string_t& k) override {
+    frames_.back().key = k;
+    frames_.back().haveKey = true;
+    return true;
+  }
+  bool end_object() override {
+    frames_.pop_back();
+    return completed();
+  }
+  bool start_array(std::size_t) override {
+    frames_.emplace_back().array = true;
+    return true;
+  }
+  bool end_array() override { return end_object(); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  struct Frame {
+    bool array = false;
+    size_t index = 0;  // of the element being read
+    std::string key;   // of the member being read
+    bool haveKey = false;
+  };
+  bool completed() {
+    if (frames_.empty()) return true;
+    Frame& f = frames_.back();
+    if (f.array) ++f.index;
+    else f.haveKey = false;
+    return true;
+  }
+  std::vector<Frame> frames_;
+};
+
+ParseLocation locateParseError(std::string_view text) {
+  LocatingSax sax;
+  Json::sax_parse(text, &sax, nlohmann::detail::input_format_t::json, false);
+  return sax.location();
+}
+
+// nlohmann's message without its prefix and its quote of the raw bytes: "[json.exception...]
+// parse error at line 1, column 8: syntax error while parsing value - invalid string: ill-formed
+// UTF-8 byte; last read: '...'" -> "invalid string: ill-formed UTF-8 byte".
+std::string parseErrorDetail(const std::string& what) {
+  const size_t dash = what.find(" - ");
+  std::string detail = dash == std::string::npos ? what : what.substr(dash + 3);
+  const size_t last = detail.find("; last read:");
+  if (last != std::string::npos) detail.resize(last);
+  return detail;
+}
+
+// A request nests at most 5 levels (/accounts/0/positions/0/qty); deeper documents are refused
+// before they cost recursion or memory.
+constexpr int kMaxDepth = 32;
+
+[[noreturn]] void failTooDeep() {
+  throw InputError("", "request: nesting deeper than " + std::to_string(kMaxDepth) +
+                           " levels; a request nests at most 5");
+}
+
+MarginRequest parseWithBuilder(std::string_view text, const Limits& limits) {
   RequestBuilder builder(limits);
   Json doc;
   try {
-    doc = Json::parse(std::forward<Input>(input), [&](int depth, Json::parse_event_t e, Json& v) {
+    doc = Json::parse(text, [&](int depth, Json::parse_event_t e, Json& v) {
+      if (depth >= kMaxDepth) failTooDeep();
       return builder.event(depth, e, v);
     });
+  } catch (const Json::parse_error& e) {
+    std::string detail = parseErrorDetail(e.what());
+    const ParseLocation at = locateParseError(text);
+    const std::string where = " at byte " + std::to_string(e.byte) + " of the request)";
+    const std::string stringError = "invalid string: ";
+    if (detail.rfind(stringError, 0) == 0) {
+      // Inside a string: name it. A key has no pointer of its own: name its object.
+      detail.erase(0, stringError.size());
+      const std::string what = at.inKey ? "an object key is not " : "not ";
+      const std::string kind = detail.find("UTF-8") != std::string::npos ? "valid UTF-8 (" : "a valid JSON string (";
+      throw InputError(at.pointer, (at.pointer.empty() ? "request" : at.pointer) + ": " + what + kind + detail + where);
+    }
+    throw InputError("", "malformed JSON: " + detail + " (" + where.substr(1) +
+                             (at.pointer.empty() ? "" : ", inside " + at.pointer));
   } catch (const Json::exception& e) {
-    // parse_error, and out_of_range for a number beyond double's range (found by fuzzing).
+    // out_of_range for a number beyond double's range (found by fuzzing).
     throw InputError("", std::string("malformed JSON: ") + e.what());
   }
   if (!doc.is_object()) Node(doc, "").object({});  // "request: must be an object"
   return builder.finish(doc);
 }
+
+// Every string and key of a document (a MessagePack body: JSON text is checked by its lexer) must
+// be well-formed UTF-8; the first that is not is named by its pointer (a key: by its object's).
+void checkUtf8(const Json& j, std::string& path, int depth) {
+  if (depth >= kMaxDepth) failTooDeep();
+  auto invalid = [&](std::string_view s, bool key) {
+    const auto bad = firstInvalidUtf8(s);
+    if (!bad) return;
+    const std::string label = path.empty() ? "request" : path;
+    std::ostringstream msg;
+    msg << label << ": " << (key ? "an object key" : "the string") << " is not valid UTF-8 (byte 0x"
+        << std::hex << std::uppercase << static_cast<int>(static_cast<unsigned char>(s[*bad])) << std::dec
+        << " at offset " << *bad << ")";
+    throw InputError(path, msg.str());
+  };
+  if (j.is_string()) {
+    invalid(j.get_ref<const std::string&>(), false);
+  } else if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      invalid(it.key(), true);
+      const size_t mark = path.size();
+      path += "/" + pointerEscape(it.key());
+      checkUtf8(it.value(), path, depth + 1);
+      path.resize(mark);
+    }
+  } else if (j.is_array()) {
+    for (size_t i = 0; i < j.size(); ++i) {
+      const size_t mark = path.size();
+      path += "/" + std::to_string(i);
+      checkUtf8(j[i], path, depth + 1);
+      path.resize(mark);
+    }
+  }
+}
+
+// nlohmann's DOM builder behind a depth limit: its MessagePack reader recurses once per level, so
+// a body of nested one-element arrays would otherwise exhaust the stack.
+class BoundedDomSax final : public nlohmann::json_sax<Json> {
+ public:
+  explicit BoundedDomSax(Json& out) : dom_(out, true) {}
+  bool tooDeep() const { return tooDeep_; }
+
+  bool null() override { return dom_.null(); }
+  bool boolean(bool v) override { return dom_.boolean(v); }
+  bool number_integer(number_integer_t v) override { return dom_.number_integer(v); }
+  bool number_unsigned(number_unsigned_t v) override { return dom_.number_unsigned(v); }
+  bool number_float(number_float_t v, const string_t& s) override { return dom_.number_float(v, s); }
+  bool string(string_t& v) override { return dom_.string(v); }
+  bool binary(binary_t& v) override { return dom_.binary(v); }
+  bool start_object(std::size_t n) override { return enter() && dom_.start_object(n); }
+  bool key(string_t& k) override { return dom_.key(k); }
+  bool end_object() override {
+    --depth_;
+    return dom_.end_object();
+  }
+  bool start_array(std::size_t n) override { return enter() && dom_.start_array(n); }
+  bool end_array() override {
+    --depth_;
+    return dom_.end_array();
+  }
+  bool parse_error(std::size_t p, const std::string& t, const nlohmann::detail::exception& e) override {
+    return dom_.parse_error(p, t, e);  // throws
+  }
+
+ private:
+  bool enter() {
+    if (++depth_ < kMaxDepth) return true;
+    tooDeep_ = true;
+    return false;
+  }
+  nlohmann::detail::json_sax_dom_parser<Json> dom_;
+  int depth_ = 0;
+  bool tooDeep_ = false;
+};
 
 }  // namespace
 
@@ -629,12 +816,26 @@ MarginRequest parseRequestText(std::string_view text, const Limits& limits) {
   return parseWithBuilder(text, limits);
 }
 
-MarginRequest parseRequestStream(std::istream& in, const Limits& limits) {
-  return parseWithBuilder(in, limits);
+MarginRequest parseRequestMsgpack(std::string_view bytes, const Limits& limits) {
+  Json doc;
+  BoundedDomSax sax(doc);
+  try {
+    Json::sax_parse(bytes, &sax, nlohmann::detail::input_format_t::msgpack, true);
+  } catch (const Json::exception& e) {
+    throw InputError("", std::string("malformed MessagePack: ") + parseErrorDetail(e.what()));
+  }
+  if (sax.tooDeep()) failTooDeep();
+  return parseRequest(std::move(doc), limits);
 }
 
 MarginRequest parseRequest(Json body, const Limits& limits) {
+  std::string path;
+  checkUtf8(body, path, 0);
   return RequestBuilder(limits).adopt(body);
+}
+
+std::string toText(const Json& j, int indent) {
+  return j.dump(indent, ' ', false, Json::error_handler_t::replace);
 }
 
 Json requestToJson(const MarginRequest& r) {
@@ -875,13 +1076,15 @@ std::string responseToText(const MarginRequest& request, const MarginResponse& r
     if (i) out += ',';
     appendAccountJson(out, request, static_cast<int64_t>(i), response.accounts[i]);
   }
-  out += "],\"run\":" + runToJson(response.run).dump() + ",\"totals\":" +
-         totalsToJson(response.totals).dump() + "}";
+  out += "],\"run\":" + toText(runToJson(response.run)) + ",\"totals\":" +
+         toText(totalsToJson(response.totals)) + "}";
   return out;
 }
 
 Json errorToJson(const std::string& code, const std::string& message, const std::string& path) {
-  return {{"error", {{"code", code}, {"message", message}, {"path", path}}}};
+  // The message may quote what the caller sent, and the path its keys: whatever their bytes, the
+  // envelope itself is always valid UTF-8.
+  return {{"error", {{"code", code}, {"message", sanitizeUtf8(message)}, {"path", sanitizeUtf8(path)}}}};
 }
 
 Json errorToJson(const InputError& e) { return errorToJson(e.code(), e.what(), e.path()); }
@@ -901,7 +1104,7 @@ void StreamingResponseWriter::accounts(int64_t first, const std::vector<AccountR
   for (int64_t i = 0; i < n; ++i) {
     errors.capture([&] {
       if (indent_ >= 0) {
-        text[i] = accountToJson(request_, first + i, results[i]).dump(indent_);
+        text[i] = toText(accountToJson(request_, first + i, results[i]), indent_);
       } else {
         appendAccountJson(text[i], request_, first + i, results[i]);
       }
@@ -916,8 +1119,8 @@ void StreamingResponseWriter::accounts(int64_t first, const std::vector<AccountR
 
 void StreamingResponseWriter::finish(const RunSummary& summary) {
   const char* nl = indent_ >= 0 ? "\n" : "";
-  out_ << nl << "],\"run\":" << runToJson(summary.run).dump(indent_) << "," << nl
-       << "\"totals\":" << totalsToJson(summary.totals).dump(indent_) << "}\n";
+  out_ << nl << "],\"run\":" << toText(runToJson(summary.run), indent_) << "," << nl
+       << "\"totals\":" << toText(totalsToJson(summary.totals), indent_) << "}\n";
 }
 
 }  // namespace xm

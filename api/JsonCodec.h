@@ -19,11 +19,19 @@ namespace xm {
 using Json = nlohmann::ordered_json;
 
 // Parses and validates a request. Throws InputError naming the field. Accounts are converted
-// while parsing and their JSON dropped (peak memory: the compact request, not its DOM).
+// while parsing and their JSON dropped (peak memory: the compact request, not its DOM). A string
+// that is not valid UTF-8 (or an invalid escape) is refused naming the string's JSON Pointer, a
+// key by its object's; nesting deeper than 32 levels is refused.
 MarginRequest parseRequestText(std::string_view text, const Limits& limits = {});
-// The same from a stream (xmargin run reads files this way: the text is never held whole).
-MarginRequest parseRequestStream(std::istream& in, const Limits& limits = {});
+// A MessagePack body: the same rules, every string and key checked for UTF-8 (MessagePack's
+// reader does not check them), nesting limited before it can cost stack.
+MarginRequest parseRequestMsgpack(std::string_view bytes, const Limits& limits = {});
+// An already parsed document (tests, the backtest): its strings are checked as above.
 MarginRequest parseRequest(Json body, const Limits& limits = {});
+
+// JSON text of `j` that never throws: a byte that is not valid UTF-8 (which validated input cannot
+// hold, but a message quoting a file name might) is written as U+FFFD. Every writer uses it.
+std::string toText(const Json& j, int indent = -1);
 
 // A request as the contract's JSON (the generator writes requests with it).
 Json requestToJson(const MarginRequest& request);

@@ -80,11 +80,12 @@ class JsonWriter {
     first_ = false;
   }
   // Plain ids (no quote, backslash, control or non-ASCII byte) need no escaping; anything else
-  // goes through nlohmann's escaper.
+  // goes through nlohmann's escaper (which writes U+FFFD for a byte that is not UTF-8: requests
+  // are validated, so that only guards text of other origin).
   void string(std::string_view s) {
     for (unsigned char c : s) {
       if (c < 0x20 || c == '"' || c == '\\' || c >= 0x80) {
-        out_ += nlohmann::json(s).dump();
+        out_ += nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         return;
       }
     }

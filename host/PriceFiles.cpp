@@ -4,27 +4,90 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
+#include <optional>
 
 #include "host/Errors.h"
+#include "host/Files.h"
 #include "host/Time.h"
 
 namespace xm {
 namespace {
 
-std::vector<std::string> splitCsv(const std::string& line) {
-  std::vector<std::string> out;
-  std::string field;
-  std::istringstream in(line);
-  while (std::getline(in, field, ',')) {
-    if (!field.empty() && field.back() == '\r') field.pop_back();
-    out.push_back(field);
+constexpr size_t kMaxLineBytes = 4096;
+
+std::vector<std::string_view> splitCsv(std::string_view line) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  std::vector<std::string_view> out;
+  size_t begin = 0;
+  for (;;) {
+    const size_t comma = line.find(',', begin);
+    out.push_back(line.substr(begin, comma == std::string_view::npos ? std::string_view::npos : comma - begin));
+    if (comma == std::string_view::npos) return out;
+    begin = comma + 1;
   }
-  return out;
+}
+
+// A whole field as a finite number (strtod's syntax), or nullopt.
+std::optional<double> number(std::string_view field) {
+  const std::string s(field);
+  char* end = nullptr;
+  errno = 0;
+  const double x = std::strtod(s.c_str(), &end);
+  if (errno || end == s.c_str() || *end || !std::isfinite(x)) return std::nullopt;
+  return x;
 }
 
 }  // namespace
+
+std::vector<DailyClose> parsePriceCsv(std::string_view text, const std::string& name, long long lastDay) {
+  auto fail = [&](size_t line, const std::string& what) {
+    throw InputError("", name + ":" + std::to_string(line) + ": " + what);
+  };
+  size_t pos = 0, lineNo = 0;
+  std::string_view line;
+  auto next = [&]() {
+    if (pos >= text.size()) return false;
+    const size_t nl = text.find('\n', pos);
+    line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+    ++lineNo;
+    if (line.size() > kMaxLineBytes) fail(lineNo, "line longer than " + std::to_string(kMaxLineBytes) + " bytes");
+    if (line.find('\0') != std::string_view::npos) fail(lineNo, "a NUL byte: not a CSV text file");
+    return true;
+  };
+  if (!next()) fail(1, "empty file");
+  const std::vector<std::string_view> header = splitCsv(line);
+  int dateCol = -1, closeCol = -1, volumeCol = -1;
+  for (size_t c = 0; c < header.size(); ++c) {
+    if (header[c] == "Date" || header[c] == "date") dateCol = static_cast<int>(c);
+    if (header[c] == "Close" || header[c] == "close") closeCol = static_cast<int>(c);
+    if (header[c] == "Volume" || header[c] == "volume") volumeCol = static_cast<int>(c);
+  }
+  if (dateCol < 0 || closeCol < 0) fail(1, "the header must name Date and Close columns");
+  std::vector<DailyClose> closes;
+  long long previous = 0;
+  bool any = false;
+  while (next()) {
+    if (line.empty() || line == "\r") continue;
+    const std::vector<std::string_view> f = splitCsv(line);
+    if (static_cast<int>(f.size()) <= std::max(dateCol, closeCol)) fail(lineNo, "too few columns");
+    const auto day = parseDate(std::string(f[dateCol]));
+    if (!day) fail(lineNo, "bad date \"" + std::string(f[dateCol]) + "\"");
+    const auto close = number(f[closeCol]);
+    if (!close || *close <= 0) fail(lineNo, "bad close \"" + std::string(f[closeCol]) + "\": must be a finite number > 0");
+    double volume = -1.0;  // an empty Volume cell: not known that day
+    if (volumeCol >= 0 && volumeCol < static_cast<int>(f.size()) && !f[volumeCol].empty()) {
+      const auto v = number(f[volumeCol]);
+      if (!v || *v < 0) fail(lineNo, "bad volume \"" + std::string(f[volumeCol]) + "\": must be a finite number >= 0");
+      volume = *v;
+    }
+    if (any && *day <= previous) fail(lineNo, "dates must increase strictly");
+    previous = *day;
+    any = true;
+    if (*day <= lastDay) closes.push_back({*day, *close, volume});
+  }
+  return closes;
+}
 
 int loadPriceFiles(const std::string& dir, Market& market, const std::string& suffix) {
   if (!std::filesystem::is_directory(dir)) throw InputError("", "price folder " + dir + " is not a directory", "io_error");
@@ -33,61 +96,21 @@ int loadPriceFiles(const std::string& dir, Market& market, const std::string& su
   for (size_t a = 0; a < market.assets.size(); ++a) {
     const std::string id = market.assets[a].id;
     if (id == market.baseCurrency) continue;
+    if (id.find('/') != std::string::npos || id.find('\0') != std::string::npos || id == "." || id == "..") {
+      throw InputError("", "asset id \"" + id + "\" cannot name a file in " + dir, "usage");
+    }
     const std::string path = dir + "/" + id + suffix;
-    std::ifstream in(path);
-    if (!in) continue;
-    auto fail = [&](size_t line, const std::string& what) {
-      throw InputError("", path + ":" + std::to_string(line) + ": " + what);
-    };
-    std::string line;
-    if (!std::getline(in, line)) fail(1, "empty file");
-    const std::vector<std::string> header = splitCsv(line);
-    int dateCol = -1, closeCol = -1, volumeCol = -1;
-    for (size_t c = 0; c < header.size(); ++c) {
-      if (header[c] == "Date" || header[c] == "date") dateCol = static_cast<int>(c);
-      if (header[c] == "Close" || header[c] == "close") closeCol = static_cast<int>(c);
-      if (header[c] == "Volume" || header[c] == "volume") volumeCol = static_cast<int>(c);
-    }
-    if (dateCol < 0 || closeCol < 0) fail(1, "the header must name Date and Close columns");
-    std::vector<DailyClose> closes;
-    for (size_t n = 2; std::getline(in, line); ++n) {
-      if (line.empty() || line == "\r") continue;
-      const std::vector<std::string> f = splitCsv(line);
-      if (static_cast<int>(f.size()) <= std::max(dateCol, closeCol)) fail(n, "too few columns");
-      const auto parsed = parseDate(f[dateCol]);
-      if (!parsed) fail(n, "bad date \"" + f[dateCol] + "\"");
-      const long long day = *parsed;
-      char* end = nullptr;
-      errno = 0;
-      const double close = std::strtod(f[closeCol].c_str(), &end);
-      if (errno || end == f[closeCol].c_str() || *end || !std::isfinite(close) || close <= 0) {
-        fail(n, "bad close \"" + f[closeCol] + "\": must be a finite number > 0");
-      }
-      double volume = -1.0;  // an empty Volume cell: not known that day
-      if (volumeCol >= 0 && volumeCol < static_cast<int>(f.size()) && !f[volumeCol].empty()) {
-        errno = 0;
-        volume = std::strtod(f[volumeCol].c_str(), &end);
-        if (errno || *end || !std::isfinite(volume) || volume < 0) {
-          fail(n, "bad volume \"" + f[volumeCol] + "\": must be a finite number >= 0");
-        }
-      }
-      if (!closes.empty() && day <= closes.back().day) fail(n, "dates must increase strictly");
-      if (day <= asOfDay) closes.push_back({day, close, volume});
-    }
-    market.history[static_cast<int>(a)] = std::move(closes);
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) continue;  // this asset keeps the request's figures
+    market.history[static_cast<int>(a)] = parsePriceCsv(readInputFile(path), path, asOfDay);
     ++loaded;
   }
   return loaded;
 }
 
-int loadImpliedVolFiles(const std::string& dir, Market& market) {
-  Market indices;
-  indices.asOf = 1e12;  // every row: it only attaches to closes the history already holds
-  indices.baseCurrency = market.baseCurrency;
-  indices.assets = market.assets;
-  loadPriceFiles(dir, indices, "-DVOL_1d.csv");
+int attachImpliedVol(const MarketHistory& indices, Market& market) {
   int attached = 0;
-  for (const auto& [a, index] : indices.history) {
+  for (const auto& [a, index] : indices) {
     auto it = market.history.find(a);
     if (it == market.history.end()) continue;
     size_t j = 0;
@@ -102,6 +125,15 @@ int loadImpliedVolFiles(const std::string& dir, Market& market) {
     attached += any;
   }
   return attached;
+}
+
+int loadImpliedVolFiles(const std::string& dir, Market& market) {
+  Market indices;
+  indices.asOf = 1e12;  // every row: it only attaches to closes the history already holds
+  indices.baseCurrency = market.baseCurrency;
+  indices.assets = market.assets;
+  loadPriceFiles(dir, indices, "-DVOL_1d.csv");
+  return attachImpliedVol(indices.history, market);
 }
 
 }  // namespace xm

@@ -8,35 +8,17 @@
 #include <sstream>
 
 #include "api/Cli.h"
+#include "tests/CliSupport.h"
 #include "api/JsonCodec.h"
 #include "host/MarginEngine.h"
 
 namespace xm {
 namespace {
 
-struct Captured {
-  int status;
-  std::string out, err;
-};
-
-Captured cli(std::vector<std::string> args) {
-  args.insert(args.begin(), "xmargin");
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  std::ostringstream out, err;
-  auto* oldOut = std::cout.rdbuf(out.rdbuf());
-  auto* oldErr = std::cerr.rdbuf(err.rdbuf());
-  const int status = runCli(static_cast<int>(argv.size()), argv.data());
-  std::cout.rdbuf(oldOut);
-  std::cerr.rdbuf(oldErr);
-  return {status, out.str(), err.str()};
-}
-
-const std::string kExample = std::string(XM_SOURCE_DIR) + "/examples/contract-request.json";
-
-std::string temp(const std::string& name) {
-  return (std::filesystem::temp_directory_path() / ("xm-cli-test-" + name)).string();
-}
+using test::Captured;
+using test::cli;
+using test::kExample;
+using test::temp;
 
 TEST(Cli, RunPrintsAContractShapedResponse) {
   const Captured c = cli({"run", kExample});
@@ -131,6 +113,11 @@ TEST(Cli, DemoPrintsASummary) {
 
 namespace xm {
 namespace {
+
+using test::Captured;
+using test::cli;
+using test::kExample;
+using test::temp;
 
 TEST(Cli, IdsNeedingEscapesSurviveTheResponseWriter) {
   std::ifstream in(kExample);
