@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "host/Errors.h"
+#include "host/FaultInjection.h"
 #include "host/MarginEngine.h"
 #include "host/Pricing.h"
 #include "host/PriceFiles.h"
@@ -316,6 +317,7 @@ BacktestReport runBacktest(const Json& portfolio, const std::string& pricesDir, 
   for (size_t i = 0; i < testDays.size(); ++i) {
     const long long t = testDays[i];
     try {
+      faultPoint("backtest.days");
       MarginRequest r = templ;
       r.market.asOf = static_cast<double>(t) * 86400.0;
       r.market.asOfText = formatRfc3339(r.market.asOf);

@@ -168,8 +168,16 @@ Options:
                        taken on the command line.
   --workers N          concurrent margin computations (default: hardware threads)
   --queue N            requests allowed to wait for a worker; beyond it 503 (default 64)
-  --timeout-ms N       per-request time limit, waiting included (default 30000)
-  --max-body-bytes N   larger bodies get 413 (default 67108864)
+  --timeout-ms N       per-request time limit from its head's arrival: the body's upload,
+                       waiting and computing included (default 30000)
+  --max-body-bytes N   larger bodies get 413, after decoding and whatever their framing
+                       (default 67108864)
+  --max-connections N  open connections; past it a new one gets 503 and is closed (default
+                       1024; the descriptor limit is raised to fit)
+  --header-timeout-ms N  a request's line and headers must arrive whole within N ms of their
+                       first byte, else 408 and close (default 10000). No thread waits on a
+                       client before its head is whole: slow clients cannot starve others
+  --idle-timeout-ms N  close a keep-alive connection idle for N ms (default 5000)
   --max-scenarios N    the largest config.scenarios accepted (default 1000000)
   --max-work N         the largest accounts x scenarios per request (default 1e11)
   --access-log         one line per request on stderr
@@ -371,7 +379,8 @@ std::string readToken(const Args& a) {
 int cmdServe(int argc, char** argv) {
   const Args a = parseArgs(argc, argv, 2, {"--help", "--access-log"},
                            {"--host", "--port", "--token-file", "--workers", "--queue", "--timeout-ms",
-                            "--max-body-bytes", "--max-scenarios", "--max-work", "--token"});
+                            "--max-body-bytes", "--max-scenarios", "--max-work", "--token",
+                            "--max-connections", "--header-timeout-ms", "--idle-timeout-ms"});
   if (a.has("--help")) {
     std::cout << kServeHelp;
     return 0;
@@ -389,6 +398,9 @@ int cmdServe(int argc, char** argv) {
   o.queue = static_cast<int>(intOption(a, "--queue", o.queue, 0, 100000));
   o.timeoutMs = static_cast<int>(intOption(a, "--timeout-ms", o.timeoutMs, 1, 86'400'000));
   o.maxBodyBytes = intOption(a, "--max-body-bytes", o.maxBodyBytes, 1, int64_t{1} << 40);
+  o.maxConnections = static_cast<int>(intOption(a, "--max-connections", o.maxConnections, 1, 1'000'000));
+  o.headerTimeoutMs = static_cast<int>(intOption(a, "--header-timeout-ms", o.headerTimeoutMs, 1, 3'600'000));
+  o.idleTimeoutMs = static_cast<int>(intOption(a, "--idle-timeout-ms", o.idleTimeoutMs, 1, 3'600'000));
   o.limits.maxScenarios = intOption(a, "--max-scenarios", o.limits.maxScenarios, 1, 100'000'000);
   o.limits.maxWork = static_cast<double>(intOption(a, "--max-work", static_cast<int64_t>(o.limits.maxWork), 1, INT64_MAX));
   o.accessLog = a.has("--access-log");
@@ -406,7 +418,7 @@ int cmdServe(int argc, char** argv) {
   try {
     port = server.bind();
   } catch (const std::exception& e) {
-    throw InputError("", e.what(), "io_error");
+    throw InputError("", e.what(), "io_error");  // the address is taken, or the descriptor limit too low
   }
   std::atomic<bool> done{false};
   std::thread waiter([&] {

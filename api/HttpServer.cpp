@@ -2,10 +2,13 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <omp.h>
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -14,13 +17,14 @@
 
 #include "api/JsonCodec.h"
 #include "api/Metrics.h"
+#include "api/Utf8.h"
 #include "host/BackendRegistry.h"
 #include "host/Errors.h"
 #include "host/MarginEngine.h"
 #include "host/Version.h"
 
 // Last: httplib pulls in <resolv.h>, whose `_res` macro breaks Eigen headers included after it.
-#include <httplib.h>
+#include "api/HttpConnections.h"
 
 namespace xm {
 
@@ -134,11 +138,44 @@ const char* allowedMethod(const std::string& path) {
   return nullptr;
 }
 
+bool allDigits(const std::string& s) {
+  return !s.empty() && s.size() <= 19 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+std::string lowered(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// Authorization: the scheme is case-insensitive (RFC 9110 §11.1), then one or more spaces, then
+// the token, compared in constant time.
+bool bearerMatches(const std::string& header, const std::string& token) {
+  const size_t space = header.find(' ');
+  if (space == std::string::npos || lowered(header.substr(0, space)) != "bearer") return false;
+  const size_t start = header.find_first_not_of(' ', space);
+  if (start == std::string::npos) return false;
+  return constantTimeEquals(header.substr(start), token);
+}
+
+ConnectionLimits connectionLimits(const ServerOptions& o) {
+  ConnectionLimits l;
+  l.maxConnections = o.maxConnections;
+  l.headerTimeoutMs = o.headerTimeoutMs;
+  l.idleTimeoutMs = o.idleTimeoutMs;
+  l.bodyTimeoutMs = o.timeoutMs;
+  l.maxHeaderBytes = o.maxHeaderBytes;
+  // The body's framing (chunk sizes) may take as many bytes as the body itself.
+  l.maxRequestBytes = 2 * o.maxBodyBytes + (1 << 20);
+  l.requestThreads = o.connectionThreads;
+  return l;
+}
+
 }  // namespace
 
 struct MarginServer::Impl {
   ServerOptions options;
-  httplib::Server http;
+  std::unique_ptr<GuardedHttpServer> httpServer;
+  GuardedHttpServer* http = nullptr;
   std::string backendName, deviceName;
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<Admission> admission;
@@ -154,6 +191,8 @@ struct MarginServer::Impl {
     deviceName = backend->device();
     metrics = std::make_unique<Metrics>(backendName);
     admission = std::make_unique<Admission>(options.workers, options.queue);
+    httpServer = std::make_unique<GuardedHttpServer>(connectionLimits(options));
+    http = httpServer.get();
     configure();
   }
 
@@ -161,83 +200,141 @@ struct MarginServer::Impl {
     return allowedMethod(req.path) ? req.path : "unmatched";
   }
 
-  void configure() {
-    const int threads = options.connectionThreads;
-    http.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-    http.set_payload_max_length(static_cast<size_t>(options.maxBodyBytes));
-    // Headers and body go out in separate writes: without TCP_NODELAY, Nagle holds the body
-    // until the client's delayed ACK, adding ~40 ms to every answer.
-    http.set_tcp_nodelay(true);
-    http.set_keep_alive_timeout(5);
-    http.set_read_timeout(30, 0);
-    http.set_write_timeout(30, 0);
+  // An answer given before the body is read: a body left in the connection cannot be told from
+  // the next request, so the connection closes after this answer.
+  void refuse(const httplib::Request& req, httplib::Response& res, int status, const std::string& code,
+              const std::string& message, bool closeConnection) {
+    if (closeConnection) {
+      closeConnectionAfterResponse();
+      res.set_header("Connection", "close");
+    }
+    sendError(req, res, status, code, message);
+  }
 
-    // Authentication before routing, so that no /v1 body is read for an unauthorised caller.
-    http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-      tRequestStart = Clock::now();
-      if (options.token.empty() || req.path.rfind("/v1/", 0) != 0) {
-        return httplib::Server::HandlerResponse::Unhandled;
+  // Everything decided from the head alone, before any body byte is read: framing, route,
+  // method, authentication, the declared size. False when it has answered.
+  bool admitHead(const httplib::Request& req, httplib::Response& res) {
+    const bool chunked = req.has_header("Transfer-Encoding");
+    const size_t lengths = req.get_header_value_count("Content-Length");
+    const std::string length = req.get_header_value("Content-Length");
+    const bool body = chunked || (lengths > 0 && length != "0");
+    if (chunked) {
+      const std::string te = lowered(req.get_header_value("Transfer-Encoding"));
+      if (req.get_header_value_count("Transfer-Encoding") != 1 || te != "chunked") {
+        refuse(req, res, 501, "not_implemented",
+               "Transfer-Encoding \"" + req.get_header_value("Transfer-Encoding") +
+                   "\" is not supported; send the body with Content-Length or Transfer-Encoding: chunked", true);
+        return false;
       }
-      const std::string auth = req.get_header_value("Authorization");
-      const std::string prefix = "Bearer ";
-      const bool ok = auth.size() > prefix.size() && auth.compare(0, prefix.size(), prefix) == 0 &&
-                      constantTimeEquals(auth.substr(prefix.size()), options.token);
-      if (ok) return httplib::Server::HandlerResponse::Unhandled;
+      if (lengths > 0) {
+        refuse(req, res, 400, "invalid_request", "a request may not carry both Transfer-Encoding and Content-Length", true);
+        return false;
+      }
+    }
+    if (lengths > 1 || (lengths == 1 && !allDigits(length))) {
+      refuse(req, res, 400, "invalid_request", "Content-Length must be one decimal number of bytes", true);
+      return false;
+    }
+    const char* allowed = allowedMethod(req.path);
+    if (!allowed) {
+      refuse(req, res, 404, "not_found", "no such route: " + req.method + " " + req.path, body);
+      return false;
+    }
+    const bool methodOk = req.method == allowed || (req.method == "HEAD" && std::string(allowed) == "GET");
+    if (!methodOk) {
+      res.set_header("Allow", allowed);
+      refuse(req, res, 405, "method_not_allowed", req.method + " is not allowed on " + req.path + "; use " + allowed, body);
+      return false;
+    }
+    if (!options.token.empty() && req.path.rfind("/v1/", 0) == 0 &&
+        !bearerMatches(req.get_header_value("Authorization"), options.token)) {
       res.set_header("WWW-Authenticate", "Bearer");
-      sendError(req, res, 401, "unauthorized", "a valid Authorization: Bearer token is required");
-      return httplib::Server::HandlerResponse::Handled;
+      refuse(req, res, 401, "unauthorized", "a valid Authorization: Bearer token is required", body);
+      return false;
+    }
+    if (req.method == "POST") {
+      if (!chunked && lengths == 0) {
+        refuse(req, res, 411, "length_required", "send the body with Content-Length or Transfer-Encoding: chunked", false);
+        return false;
+      }
+      if (lengths == 1 && std::stoull(length) > static_cast<uint64_t>(options.maxBodyBytes)) {
+        refuse(req, res, 413, "payload_too_large",
+               "the body of " + length + " bytes exceeds the limit of " + std::to_string(options.maxBodyBytes) + " bytes", true);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  void configure() {
+    http->set_payload_max_length(static_cast<size_t>(options.maxBodyBytes));
+
+    http->set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+      tRequestStart = Clock::now();
+      try {
+        return admitHead(req, res) ? httplib::Server::HandlerResponse::Unhandled
+                                   : httplib::Server::HandlerResponse::Handled;
+      } catch (const std::exception&) {
+        refuse(req, res, 500, "internal_error", "internal error", true);
+        return httplib::Server::HandlerResponse::Handled;
+      }
     });
 
-    http.Post("/v1/margin", [this](const httplib::Request& req, httplib::Response& res) {
-      boundary(req, res, [&] { margin(req, res); });
+    http->Post("/v1/margin", [this](const httplib::Request& req, httplib::Response& res,
+                                    const httplib::ContentReader& reader) {
+      boundary(req, res, [&] { margin(req, res, reader); });
     });
-    http.Get("/v1/info", [this](const httplib::Request& req, httplib::Response& res) {
+    http->Get("/v1/info", [this](const httplib::Request& req, httplib::Response& res) {
       boundary(req, res, [&] { send(req, res, 200, info()); });
     });
-    http.Get("/healthz", [this](const httplib::Request& req, httplib::Response& res) {
+    http->Get("/healthz", [this](const httplib::Request& req, httplib::Response& res) {
       boundary(req, res, [&] { send(req, res, 200, Json{{"status", "ok"}}); });
     });
-    http.Get("/readyz", [this](const httplib::Request& req, httplib::Response& res) {
-      const bool ok = bound && !stopping;
-      send(req, res, ok ? 200 : 503,
-           Json{{"status", ok ? "ready" : (stopping ? "stopping" : "starting")}, {"backend", backendName}});
+    http->Get("/readyz", [this](const httplib::Request& req, httplib::Response& res) {
+      boundary(req, res, [&] {
+        const bool ok = bound && !stopping;
+        send(req, res, ok ? 200 : 503,
+             Json{{"status", ok ? "ready" : (stopping ? "stopping" : "starting")}, {"backend", backendName}});
+      });
     });
-    http.Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
+    http->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
       boundary(req, res, [&] {
         auto [running, queued] = admission->load();
         metrics->setInFlight(running, queued);
+        const ConnectionStats c = http->stats();
+        metrics->setConnections(c.open, c.accepted, c.refused, c.headerTimeouts, c.headersTooLarge, c.idleClosed);
         res.set_content(metrics->render(), "text/plain; version=0.0.4");
       });
     });
 
-    // Every status >= 400 passes here; fill the envelope for those that have no body yet:
-    // unknown routes, wrong methods, bodies over the limit.
-    http.set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req,
-                                                                       httplib::Response& res) {
+    // Every status >= 400 passes here; fill the envelope for those that have none yet: httplib's
+    // own answers to requests it could not parse (the connection then closes: what follows a
+    // malformed head cannot be trusted to start a request).
+    http->set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req,
+                                                                        httplib::Response& res) {
       if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-      if (res.status == 404) {
-        if (const char* allowed = allowedMethod(req.path)) {
-          res.set_header("Allow", allowed);
-          sendError(req, res, 405, "method_not_allowed",
-                    req.method + " is not allowed on " + req.path + "; use " + allowed);
-        } else {
-          sendError(req, res, 404, "not_found", "no such route: " + req.method + " " + req.path);
-        }
+      closeConnectionAfterResponse();
+      res.set_header("Connection", "close");
+      if (res.status == 400) {
+        sendError(req, res, 400, "invalid_request", "malformed HTTP request: its request line or headers cannot be parsed");
       } else if (res.status == 413) {
         sendError(req, res, 413, "payload_too_large",
                   "the body exceeds the limit of " + std::to_string(options.maxBodyBytes) + " bytes");
+      } else if (res.status == 414) {
+        sendError(req, res, 414, "uri_too_long", "the request target is too long");
       } else {
         sendError(req, res, res.status, "http_error", "the request could not be served");
       }
       return httplib::Server::HandlerResponse::Handled;
     }));
-    http.set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
+    http->set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
+      closeConnectionAfterResponse();
       sendError(req, res, 500, "internal_error", "internal error");
     });
     // Called for every answer once it is complete and before it is written, on the thread that
     // serves it: count it and its latency. Counted after the write (in the logger), a client could
     // read /metrics before its own previous answer had been counted.
-    http.set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
+    http->set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
       tServiceSeconds =
           tRequestStart == Clock::time_point{} ? 0.0
                                                : std::chrono::duration<double>(Clock::now() - tRequestStart).count();
@@ -245,9 +342,10 @@ struct MarginServer::Impl {
       metrics->observe(routeOf(req), res.status, tServiceSeconds);
     });
     if (options.accessLog) {
-      http.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+      // Method, path, status, size and time: never a header (the token is one) nor a body.
+      http->set_logger([](const httplib::Request& req, const httplib::Response& res) {
         std::fprintf(stderr, "%s %s %s %d %zu %.3fms\n", req.remote_addr.c_str(), req.method.c_str(),
-                     req.path.c_str(), res.status, res.body.size(), tServiceSeconds * 1e3);
+                     sanitizeUtf8(req.path).c_str(), res.status, res.body.size(), tServiceSeconds * 1e3);
       });
     }
   }
@@ -269,27 +367,63 @@ struct MarginServer::Impl {
     } catch (const std::bad_alloc&) {
       res.set_header("Retry-After", "30");
       sendError(req, res, 503, "out_of_memory", "not enough memory for this request now");
-    } catch (const std::exception&) {
+    } catch (...) {
       sendError(req, res, 500, "internal_error", "internal error");
     }
   }
 
-  MarginRequest decode(const httplib::Request& req) const {
+  enum class Format { Json, Msgpack };
+
+  Format bodyFormat(const httplib::Request& req) const {
     const std::string type = req.get_header_value("Content-Type");
-    if (type.rfind("application/msgpack", 0) == 0 || type.rfind("application/x-msgpack", 0) == 0) {
-      return parseRequestMsgpack(req.body, options.limits);
-    }
-    if (!type.empty() && type.rfind("application/json", 0) != 0) {
-      throw InputError("", "unsupported Content-Type \"" + type +
-                               "\"; send application/json or application/msgpack",
-                       "unsupported_media_type", 415);
-    }
-    return parseRequestText(req.body, options.limits);
+    if (type.rfind("application/msgpack", 0) == 0 || type.rfind("application/x-msgpack", 0) == 0) return Format::Msgpack;
+    if (type.empty() || type.rfind("application/json", 0) == 0) return Format::Json;
+    closeConnectionAfterResponse();  // refused before its body is read
+    throw InputError("", "unsupported Content-Type \"" + type + "\"; send application/json or application/msgpack",
+                     "unsupported_media_type", 415);
   }
 
-  void margin(const httplib::Request& req, httplib::Response& res) {
-    const auto deadline = Clock::now() + std::chrono::milliseconds(options.timeoutMs);
-    const MarginRequest request = decode(req);
+  // The body, decoded (Content-Encoding gzip, deflate or br) and whatever its framing, up to the
+  // limit: a chunked or compressed body is refused the moment it passes it.
+  std::string readBody(const httplib::Request& req, const httplib::ContentReader& reader) const {
+    std::string body;
+    if (req.has_header("Content-Length")) {
+      body.reserve(std::min<uint64_t>(std::stoull(req.get_header_value("Content-Length")),
+                                      static_cast<uint64_t>(options.maxBodyBytes)));
+    }
+    bool tooLarge = false;
+    const bool ok = reader([&](const char* data, size_t n) {
+      if (body.size() + n > static_cast<size_t>(options.maxBodyBytes)) {
+        tooLarge = true;
+        return false;
+      }
+      body.append(data, n);
+      return true;
+    });
+    if (ok) return body;
+    closeConnectionAfterResponse();
+    const BodyFailure why = currentBodyFailure();
+    if (tooLarge || why == BodyFailure::TooLarge) {
+      throw InputError("", "the body exceeds the limit of " + std::to_string(options.maxBodyBytes) +
+                               " bytes (after decoding, with its framing)", "payload_too_large", 413);
+    }
+    if (why == BodyFailure::Timeout) {
+      throw InputError("", "the body did not arrive within the time limit of " + std::to_string(options.timeoutMs) +
+                               " ms", "request_timeout", 408);
+    }
+    throw InputError("", "the body could not be read: the connection closed, or its framing (chunk sizes, "
+                         "Content-Encoding) is malformed");
+  }
+
+  void margin(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+    const auto deadline = tRequestStart + std::chrono::milliseconds(options.timeoutMs);
+    const Format format = bodyFormat(req);
+    MarginRequest request;
+    {
+      const std::string body = readBody(req, reader);
+      request = format == Format::Msgpack ? parseRequestMsgpack(body, options.limits)
+                                          : parseRequestText(body, options.limits);
+    }
     switch (admission->enter(deadline)) {
       case Admission::Outcome::Saturated:
         res.set_header("Retry-After", "1");
@@ -337,7 +471,11 @@ struct MarginServer::Impl {
             {"limits", {{"min_scenarios", l.minScenarios}, {"max_scenarios", l.maxScenarios},
                         {"max_accounts", l.maxAccounts}, {"max_work", l.maxWork},
                         {"max_body_bytes", options.maxBodyBytes}, {"timeout_ms", options.timeoutMs},
-                        {"workers", options.workers}, {"queue", options.queue}}},
+                        {"workers", options.workers}, {"queue", options.queue},
+                        {"max_connections", options.maxConnections},
+                        {"header_timeout_ms", options.headerTimeoutMs},
+                        {"idle_timeout_ms", options.idleTimeoutMs},
+                        {"max_header_bytes", options.maxHeaderBytes}}},
             {"auth", !options.token.empty()}};
   }
 };
@@ -346,10 +484,23 @@ MarginServer::MarginServer(ServerOptions options) : impl_(std::make_unique<Impl>
 MarginServer::~MarginServer() { stop(); }
 
 int MarginServer::bind() {
+  // One descriptor per connection, plus the process's own: raise the soft limit to what
+  // maxConnections needs when the hard limit allows.
+  rlimit files{};
+  const rlim_t need = static_cast<rlim_t>(impl_->options.maxConnections) + 64;
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < need) {
+    files.rlim_cur = std::min(need, files.rlim_max);
+    setrlimit(RLIMIT_NOFILE, &files);
+    if (files.rlim_cur < need) {
+      throw std::runtime_error("--max-connections " + std::to_string(impl_->options.maxConnections) +
+                               " needs " + std::to_string(need) + " file descriptors; the limit is " +
+                               std::to_string(files.rlim_max) + " (ulimit -n)");
+    }
+  }
   int port = impl_->options.port;
   if (port == 0) {
-    port = impl_->http.bind_to_any_port(impl_->options.host);
-  } else if (!impl_->http.bind_to_port(impl_->options.host, port)) {
+    port = impl_->http->bind_to_any_port(impl_->options.host);
+  } else if (!impl_->http->bind_to_port(impl_->options.host, port)) {
     port = -1;
   }
   if (port <= 0) {
@@ -364,15 +515,18 @@ int MarginServer::bind() {
 
 void MarginServer::serve() {
   if (!impl_->bound) bind();
-  impl_->http.listen_after_bind();
+  impl_->http->start();
+  impl_->http->listen_after_bind();
+  impl_->http->drain();  // requests whose head had arrived finish; then the threads are joined
 }
 
 void MarginServer::stop() {
   impl_->stopping = true;
-  impl_->http.stop();
+  impl_->http->stop();
 }
 
 bool MarginServer::ready() const { return impl_->bound && !impl_->stopping; }
+int64_t MarginServer::openConnections() const { return impl_->http->stats().open; }
 const ServerOptions& MarginServer::options() const { return impl_->options; }
 std::string MarginServer::backend() const { return impl_->backendName; }
 

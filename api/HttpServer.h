@@ -10,6 +10,11 @@
 // Load: margin requests run on at most `workers` at once; up to `queue` more wait. Beyond that
 // the answer is 503 with Retry-After, never an unbounded queue. Each request has a time limit.
 // stop() stops accepting, lets in-flight requests finish, and serve() then returns.
+//
+// Connections go through the front in HttpConnections.h: heads must arrive whole within
+// headerTimeoutMs, at most maxConnections are open, and no thread waits on a client that has not
+// sent a complete request head. Bodies are limited to maxBodyBytes after any Content-Encoding is
+// decoded, whatever their framing (Content-Length or chunked).
 
 #include <atomic>
 #include <condition_variable>
@@ -30,7 +35,11 @@ struct ServerOptions {
   int queue = 64;           // margin requests allowed to wait for a worker
   int timeoutMs = 30000;    // per-request limit, waiting included
   int64_t maxBodyBytes = 64ll << 20;
-  int connectionThreads = 0;  // HTTP connection threads; 0: workers + queue + 8
+  int connectionThreads = 0;  // request threads (POST); 0: workers + queue + 8
+  int maxConnections = 1024;  // open connections; past it a new one gets 503 and is closed
+  int headerTimeoutMs = 10000;  // a request head must arrive whole within this of its first byte
+  int idleTimeoutMs = 5000;     // a keep-alive connection idle this long is closed
+  int64_t maxHeaderBytes = 64 << 10;  // request line and headers
   Limits limits;
   bool accessLog = false;   // one line per request on stderr
 };
@@ -51,6 +60,7 @@ class MarginServer {
   void stop();
 
   bool ready() const;
+  int64_t openConnections() const;  // in the connection front now
   const ServerOptions& options() const;
   std::string backend() const;  // the backend `auto` resolves to here
 

@@ -9,6 +9,7 @@
 
 #include "api/JsonWriter.h"
 #include "api/Utf8.h"
+#include "host/FaultInjection.h"
 #include "host/Parallel.h"
 #include "host/Time.h"
 #include "host/Version.h"
@@ -1103,6 +1104,7 @@ void StreamingResponseWriter::accounts(int64_t first, const std::vector<AccountR
 #pragma omp parallel for schedule(dynamic, 64)
   for (int64_t i = 0; i < n; ++i) {
     errors.capture([&] {
+      faultPoint("writer.accounts");
       if (indent_ >= 0) {
         text[i] = toText(accountToJson(request_, first + i, results[i]), indent_);
       } else {

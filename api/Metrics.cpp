@@ -41,6 +41,17 @@ void Metrics::setInFlight(int64_t running, int64_t queued) {
   queued_ = queued;
 }
 
+void Metrics::setConnections(int64_t open, int64_t accepted, int64_t refused, int64_t headerTimeouts,
+                             int64_t headersTooLarge, int64_t idleClosed) {
+  std::lock_guard<std::mutex> lock(mu_);
+  open_ = open;
+  accepted_ = accepted;
+  refused_ = refused;
+  headerTimeouts_ = headerTimeouts;
+  headersTooLarge_ = headersTooLarge;
+  idleClosed_ = idleClosed;
+}
+
 std::string Metrics::render() const {
   std::lock_guard<std::mutex> lock(mu_);
   std::ostringstream o;
@@ -80,6 +91,18 @@ std::string Metrics::render() const {
        "# TYPE xmargin_requests_queued gauge\n"
        "xmargin_requests_queued "
     << queued_ << "\n"
+    << "# HELP xmargin_http_connections_open Connections open now.\n"
+       "# TYPE xmargin_http_connections_open gauge\n"
+       "xmargin_http_connections_open "
+    << open_ << "\n"
+    << "# HELP xmargin_http_connections_total Connections accepted, and how those that ended early ended.\n"
+       "# TYPE xmargin_http_connections_total counter\n"
+       "xmargin_http_connections_total{outcome=\"accepted\"} "
+    << accepted_ << "\n"
+    << "xmargin_http_connections_total{outcome=\"refused_max_connections\"} " << refused_ << "\n"
+    << "xmargin_http_connections_total{outcome=\"header_timeout\"} " << headerTimeouts_ << "\n"
+    << "xmargin_http_connections_total{outcome=\"headers_too_large\"} " << headersTooLarge_ << "\n"
+    << "xmargin_http_connections_total{outcome=\"idle_closed\"} " << idleClosed_ << "\n"
     << "# HELP xmargin_backend_info The backend that auto selects on this server.\n"
        "# TYPE xmargin_backend_info gauge\n"
        "xmargin_backend_info{backend=\""

@@ -19,6 +19,9 @@ class Metrics {
   // Work done by one successful margin request.
   void addWork(int64_t accounts, int64_t scenarios);
   void setInFlight(int64_t running, int64_t queued);
+  // The connection front's counts (HttpConnections.h's ConnectionStats).
+  void setConnections(int64_t open, int64_t accepted, int64_t refused, int64_t headerTimeouts,
+                      int64_t headersTooLarge, int64_t idleClosed);
 
   std::string render() const;
 
@@ -36,6 +39,7 @@ class Metrics {
   uint64_t accounts_ = 0;
   double scenarioAccounts_ = 0.0;
   int64_t running_ = 0, queued_ = 0;
+  int64_t open_ = 0, accepted_ = 0, refused_ = 0, headerTimeouts_ = 0, headersTooLarge_ = 0, idleClosed_ = 0;
 };
 
 }  // namespace xm

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "host/Errors.h"
+#include "host/FaultInjection.h"
 #include "host/Parallel.h"
 #include "scenarios/ShockCache.h"
 
@@ -39,7 +40,12 @@ class CpuSession final : public RiskSession {
       });
 #pragma omp for schedule(dynamic, 8)
       for (int64_t a = 0; a < accounts; ++a) {
-        if (ready) errors.capture([&] { computeAccount(batch, a, loss.data(), scratch.data(), tail.data(), out); });
+        if (ready) {
+          errors.capture([&] {
+            faultPoint("cpu.accounts");
+            computeAccount(batch, a, loss.data(), scratch.data(), tail.data(), out);
+          });
+        }
       }
     }
     errors.rethrow();
@@ -75,6 +81,7 @@ class CpuSession final : public RiskSession {
       for (int64_t r = 0; r < rows; ++r) {
         if (!ready) continue;
         errors.capture([&] {
+          faultPoint("cpu.row_tails");
           const double* x = row(static_cast<int>(r));
           for (int64_t s = 0; s < n_; ++s) neg[s] = -x[s];
           esLong_[r] = tailMean(neg.data(), n_, k_, scratch.data());

@@ -18,8 +18,7 @@
 #include "api/JsonCodec.h"
 #include "host/MarginEngine.h"
 #include "tests/BadRequests.h"
-
-#include <httplib.h>  // last: its <resolv.h> defines a macro that breaks Eigen
+#include "tests/HttpSupport.h"  // last: httplib's <resolv.h> defines a macro that breaks Eigen
 
 namespace xm {
 namespace {
@@ -33,34 +32,7 @@ std::string readFile(const std::string& path) {
   return s.str();
 }
 
-// A server on 127.0.0.1:<ephemeral> for one test.
-class Served {
- public:
-  explicit Served(ServerOptions o = {}) {
-    o.host = "127.0.0.1";
-    o.port = 0;
-    server_ = std::make_unique<MarginServer>(o);
-    port_ = server_->bind();
-    thread_ = std::thread([this] { server_->serve(); });
-  }
-  ~Served() { stop(); }
-  void stop() {
-    server_->stop();
-    if (thread_.joinable()) thread_.join();
-  }
-  httplib::Client client() const {
-    httplib::Client c("127.0.0.1", port_);
-    c.set_read_timeout(60, 0);
-    c.set_write_timeout(60, 0);
-    return c;
-  }
-  MarginServer& server() { return *server_; }
-
- private:
-  std::unique_ptr<MarginServer> server_;
-  int port_ = 0;
-  std::thread thread_;
-};
+using test::Served;
 
 Json withoutTimings(Json r) {
   r["run"].erase("elapsed_ms");

@@ -8,7 +8,7 @@ as OpenAPI 3.1 uses). Also validates the contract's example request against Marg
 checks that every documented path and status was exercised. Needs Debian's python3-yaml and
 python3-jsonschema (scripts/setup.sh installs them). Ends with 'N passed, M failed'.
 """
-import argparse, http.client, json, os, signal, subprocess, sys, tempfile
+import argparse, http.client, json, os, signal, socket, subprocess, sys, tempfile
 
 import jsonschema
 import yaml
@@ -65,6 +65,21 @@ def expect(name, method, path, status, body=None, headers=None):
     res = conn.getresponse()
     raw = res.read()
     conn.close()
+    return conform(name, method, path, status, res, raw)
+
+
+def expect_raw(name, method, path, status, data, pause=0):
+    """Sends exact bytes (framing http.client will not produce) and checks the answer."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+    sock.sendall(data)
+    res = http.client.HTTPResponse(sock, method=method)
+    res.begin()
+    raw = res.read()
+    sock.close()
+    return conform(name, method, path, status, res, raw)
+
+
+def conform(name, method, path, status, res, raw):
     check(f"{name}: status", res.status == status, f"got {res.status}, expected {status}: {raw[:200]!r}")
     op = spec["paths"].get(path, {}).get(method.lower())
     responses = op["responses"] if op else {}
@@ -143,6 +158,16 @@ try:
     expect("wrong method", "GET", "/v1/margin", 405)
     expect("too large", "POST", "/v1/margin", 413, b" " * 300000)
     expect("wrong content type", "POST", "/v1/margin", 415, b"x", {"Content-Type": "text/csv"})
+    expect_raw("no length", "POST", "/v1/margin", 411, b"POST /v1/margin HTTP/1.1\r\nHost: t\r\n\r\n")
+    expect_raw("unknown transfer coding", "POST", "/v1/margin", 501,
+               b"POST /v1/margin HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n")
+    expect_raw("head too large", "POST", "/v1/margin", 431,
+               b"POST /v1/margin HTTP/1.1\r\nHost: t\r\nX-Big: " + b"a" * 70000 + b"\r\n\r\n")
+    chunks = json.dumps(example).encode()
+    expect_raw("chunked body", "POST", "/v1/margin", 200,
+               b"POST /v1/margin HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" +
+               b"".join(b"%x\r\n%s\r\n" % (len(chunks[i:i + 100]), chunks[i:i + 100]) for i in range(0, len(chunks), 100)) +
+               b"0\r\n\r\n")
     big = json.loads(json.dumps(example))
     big["config"]["scenarios"] = 60000  # 1 account x 60,000 > --max-work 50,000
     _, raw = expect("work over the limit", "POST", "/v1/margin", 413, big)
@@ -177,6 +202,9 @@ try:
     slow = json.loads(json.dumps(example))
     slow["config"]["scenarios"] = 400000
     expect("past the time limit", "POST", "/v1/margin", 503, slow, auth)
+    expect_raw("body never arrives", "POST", "/v1/margin", 408,
+               b"POST /v1/margin HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer conformance-token\r\n"
+               b"Content-Length: 100\r\n\r\n{")
 finally:
     stop(proc, "token server")
     os.unlink(f.name)
