@@ -222,9 +222,18 @@ AccountBacktest summarise(const BacktestReport& report, size_t a, const std::str
 
 BacktestReport runBacktest(const Json& portfolio, const std::string& pricesDir, const Json& config,
                            long long startDay, long long endDay, const std::string& impliedVolDir) {
+  const PriceFolder prices = directoryFolder(pricesDir);
+  if (impliedVolDir.empty()) return runBacktest(portfolio, prices, config, startDay, endDay, nullptr);
+  const PriceFolder indices = directoryFolder(impliedVolDir);
+  return runBacktest(portfolio, prices, config, startDay, endDay, &indices);
+}
+
+BacktestReport runBacktest(const Json& portfolio, const PriceFolder& prices, const Json& config,
+                           long long startDay, long long endDay, const PriceFolder* impliedVol,
+                           const Limits& limits) {
   if (endDay < startDay) throw InputError("", "--end must not be before --start", "usage");
   Rolls rolls;
-  const MarginRequest base = parseRequest(portfolioRequest(portfolio, config, rolls));
+  const MarginRequest base = parseRequest(portfolioRequest(portfolio, config, rolls), limits);
   const MarginConfig& c = base.config;
   if (c.horizonDays != std::floor(c.horizonDays)) {
     throw InputError("/config/horizon_days", "/config/horizon_days: a backtest needs a whole number "
@@ -235,7 +244,7 @@ BacktestReport runBacktest(const Json& portfolio, const std::string& pricesDir, 
   // Every asset but the base currency needs its closes; a "given" model needs its vols.
   Market loaded = base.market;
   loaded.asOf = 1e12;  // every close: each day's estimators cut at that day's as_of
-  loadPriceFiles(pricesDir, loaded);
+  loadPriceFiles(prices, loaded);
   std::vector<Series> series(base.market.assets.size());
   const bool listed = portfolio.contains("market") && portfolio["market"].contains("assets");
   BacktestReport report;
@@ -244,7 +253,7 @@ BacktestReport runBacktest(const Json& portfolio, const std::string& pricesDir, 
     if (asset.id == base.market.baseCurrency) continue;
     auto it = loaded.history.find(static_cast<int>(a));
     if (it == loaded.history.end()) {
-      throw InputError("", "--prices: " + pricesDir + "/" + asset.id + "-USD_1d.csv is missing; the portfolio holds " + asset.id, "usage");
+      throw InputError("", "--prices: " + prices.label + "/" + asset.id + "-USD_1d.csv is missing; the portfolio holds " + asset.id, "usage");
     }
     series[a].closes = it->second;
   }
@@ -264,19 +273,19 @@ BacktestReport runBacktest(const Json& portfolio, const std::string& pricesDir, 
     if (ins.type == InstrumentType::Option) optionOn[ins.underlying] = 1;
     if (!rolls.indexIv[k]) continue;
     ivFromIndex[ins.underlying] = 1;
-    if (impliedVolDir.empty()) {
+    if (!impliedVol) {
       fail("/instruments/" + std::to_string(k) + "/iv", "\"index\" needs --implied-vol DIR (e.g. data/implied_vol)");
     }
   }
-  if (!impliedVolDir.empty()) {
-    loadImpliedVolFiles(impliedVolDir, templ.market);
+  if (impliedVol) {
+    loadImpliedVolFiles(*impliedVol, templ.market);
     for (size_t a = 0; a < nAssets; ++a) {
       auto it = templ.market.history.find(static_cast<int>(a));
       const bool has = it != templ.market.history.end() &&
                        std::any_of(it->second.begin(), it->second.end(), [](const DailyClose& d) { return d.iv > 0; });
       const std::string& id = base.market.assets[a].id;
       if (!has && ivFromIndex[a]) {
-        throw InputError("", "--implied-vol: no index in " + impliedVolDir + "/" + id +
+        throw InputError("", "--implied-vol: no index in " + impliedVol->label + "/" + id +
                                  "-DVOL_1d.csv; an option on " + id + " takes its iv from it", "usage");
       }
       if (!has || !optionOn[a]) continue;

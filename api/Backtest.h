@@ -30,6 +30,7 @@
 
 #include "api/JsonCodec.h"
 #include "host/BacktestStats.h"
+#include "host/PriceFiles.h"
 
 namespace xm {
 
@@ -68,6 +69,11 @@ struct BacktestReport {
 // /config) or the file. `config` is the request's config object (null: the defaults).
 BacktestReport runBacktest(const Json& portfolio, const std::string& pricesDir, const Json& config,
                            long long startDay, long long endDay, const std::string& impliedVolDir = "");
+// The same on price files from anywhere (PriceFiles.h; the fuzzer's are in memory), with the
+// request limits the config is checked against. `impliedVol` may be null.
+BacktestReport runBacktest(const Json& portfolio, const PriceFolder& prices, const Json& config,
+                           long long startDay, long long endDay, const PriceFolder* impliedVol,
+                           const Limits& limits = {});
 
 Json backtestToJson(const BacktestReport& report);
 std::string backtestTable(const BacktestReport& report);

@@ -527,6 +527,7 @@ void MarginServer::stop() {
 
 bool MarginServer::ready() const { return impl_->bound && !impl_->stopping; }
 int64_t MarginServer::openConnections() const { return impl_->http->stats().open; }
+void MarginServer::serveStream(httplib::Stream& stream) { impl_->http->serveStream(stream); }
 const ServerOptions& MarginServer::options() const { return impl_->options; }
 std::string MarginServer::backend() const { return impl_->backendName; }
 

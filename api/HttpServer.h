@@ -25,6 +25,10 @@
 
 #include "host/MarginConfig.h"
 
+namespace httplib {
+class Stream;
+}
+
 namespace xm {
 
 struct ServerOptions {
@@ -61,6 +65,9 @@ class MarginServer {
 
   bool ready() const;
   int64_t openConnections() const;  // in the connection front now
+  // Serves the requests in `stream` as one connection would, on this thread and without a
+  // socket: the fuzzer's entry into the whole request handling (framing, routing, handlers).
+  void serveStream(httplib::Stream& stream);
   const ServerOptions& options() const;
   std::string backend() const;  // the backend `auto` resolves to here
 

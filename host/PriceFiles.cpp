@@ -89,23 +89,43 @@ std::vector<DailyClose> parsePriceCsv(std::string_view text, const std::string& 
   return closes;
 }
 
-int loadPriceFiles(const std::string& dir, Market& market, const std::string& suffix) {
+PriceFolder directoryFolder(const std::string& dir) {
   if (!std::filesystem::is_directory(dir)) throw InputError("", "price folder " + dir + " is not a directory", "io_error");
+  return {dir, [dir](const std::string& file) -> std::optional<std::string> {
+            const std::string path = dir + "/" + file;
+            std::error_code ec;
+            if (!std::filesystem::exists(path, ec)) return std::nullopt;
+            return readInputFile(path);
+          }};
+}
+
+PriceFolder memoryFolder(std::string label, std::map<std::string, std::string> files) {
+  return {std::move(label), [files = std::move(files)](const std::string& file) -> std::optional<std::string> {
+            auto it = files.find(file);
+            if (it == files.end()) return std::nullopt;
+            return it->second;
+          }};
+}
+
+int loadPriceFiles(const PriceFolder& folder, Market& market, const std::string& suffix) {
   const long long asOfDay = dayOf(market.asOf);
   int loaded = 0;
   for (size_t a = 0; a < market.assets.size(); ++a) {
     const std::string id = market.assets[a].id;
     if (id == market.baseCurrency) continue;
     if (id.find('/') != std::string::npos || id.find('\0') != std::string::npos || id == "." || id == "..") {
-      throw InputError("", "asset id \"" + id + "\" cannot name a file in " + dir, "usage");
+      throw InputError("", "asset id \"" + id + "\" cannot name a file in " + folder.label, "usage");
     }
-    const std::string path = dir + "/" + id + suffix;
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) continue;  // this asset keeps the request's figures
-    market.history[static_cast<int>(a)] = parsePriceCsv(readInputFile(path), path, asOfDay);
+    const std::optional<std::string> text = folder.read(id + suffix);
+    if (!text) continue;  // this asset keeps the request's figures
+    market.history[static_cast<int>(a)] = parsePriceCsv(*text, folder.label + "/" + id + suffix, asOfDay);
     ++loaded;
   }
   return loaded;
+}
+
+int loadPriceFiles(const std::string& dir, Market& market, const std::string& suffix) {
+  return loadPriceFiles(directoryFolder(dir), market, suffix);
 }
 
 int attachImpliedVol(const MarketHistory& indices, Market& market) {
@@ -127,13 +147,17 @@ int attachImpliedVol(const MarketHistory& indices, Market& market) {
   return attached;
 }
 
-int loadImpliedVolFiles(const std::string& dir, Market& market) {
+int loadImpliedVolFiles(const PriceFolder& folder, Market& market) {
   Market indices;
   indices.asOf = 1e12;  // every row: it only attaches to closes the history already holds
   indices.baseCurrency = market.baseCurrency;
   indices.assets = market.assets;
-  loadPriceFiles(dir, indices, "-DVOL_1d.csv");
+  loadPriceFiles(folder, indices, "-DVOL_1d.csv");
   return attachImpliedVol(indices.history, market);
+}
+
+int loadImpliedVolFiles(const std::string& dir, Market& market) {
+  return loadImpliedVolFiles(directoryFolder(dir), market);
 }
 
 }  // namespace xm
