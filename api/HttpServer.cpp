@@ -309,7 +309,9 @@ struct MarginServer::Impl {
 
     // Every status >= 400 passes here; fill the envelope for those that have none yet: httplib's
     // own answers to requests it could not parse (the connection then closes: what follows a
-    // malformed head cannot be trusted to start a request).
+    // malformed head cannot be trusted to start a request). "Unhandled", with our own
+    // Content-Length: the body stays as set, and httplib does not apply a Range header it could
+    // not parse to it.
     http->set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req,
                                                                         httplib::Response& res) {
       if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
@@ -325,7 +327,8 @@ struct MarginServer::Impl {
       } else {
         sendError(req, res, res.status, "http_error", "the request could not be served");
       }
-      return httplib::Server::HandlerResponse::Handled;
+      res.set_header("Content-Length", std::to_string(res.body.size()));
+      return httplib::Server::HandlerResponse::Unhandled;
     }));
     http->set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
       closeConnectionAfterResponse();

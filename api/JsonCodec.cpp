@@ -233,7 +233,7 @@ void parseHistory(const Node& node, Market& m, const std::unordered_map<std::str
       const long long d = dateOf(day.at("date"));
       if (!closes.empty() && d <= closes.back().day) day.child("date").fail("dates must increase strictly");
       const double close = day.at("close").positive();
-      closes.push_back({d, close, day.has("volume") ? day.child("volume").nonNegative() : -1.0,
+      closes.push_back({d, close, day.has("volume") ? day.child("volume").number(0, kMaxDailyVolume, false, false, "within [0, 1e30]") : -1.0,
                         day.has("iv") ? day.child("iv").number(0, 20, true, false, "within (0, 20]") : -1.0});
     }
   }
@@ -265,7 +265,8 @@ Market parseMarket(const Node& node, std::unordered_map<std::string, int>& asset
     }
     if (a.has("spot_vol_corr"))
       asset.spotVolCorr = a.child("spot_vol_corr").number(-1, 1, false, false, "within [-1, 1]");
-    if (a.has("daily_volume")) asset.dailyVolume = a.child("daily_volume").positive();
+    if (a.has("daily_volume"))
+      asset.dailyVolume = a.child("daily_volume").number(kMinDailyVolume, kMaxDailyVolume, false, false, "within [1e-6, 1e30]");
     if (asset.id == m.baseCurrency && (asset.price != 1.0 || asset.vol != 0.0))
       a.fail("the base currency " + asset.id + " must have price 1 and no vol");
     m.assets.push_back(std::move(asset));

@@ -38,6 +38,12 @@ struct AddOnConfig {
   double minimumRate = 0.0;
 };
 
+// Daily volumes (base currency per day) the liquidity add-on accepts. Below the floor an asset
+// is as good as untraded and sqrt(N / ADV) overflows (found by fuzzing: 1e-309 gave an infinite
+// margin); above the ceiling sums of volumes could overflow.
+constexpr double kMinDailyVolume = 1e-6;
+constexpr double kMaxDailyVolume = 1e30;
+
 struct MarginConfig {
   RiskMeasure measure = RiskMeasure::ES;
   double confidence = 0.99;

@@ -100,10 +100,10 @@ std::vector<double> averageVolumes(const MarginRequest& request, const Market& m
     for (const Collateral& c : acct.collateral) exposed[c.asset] = 1;
   }
   for (size_t a = 0; a < m.assets.size(); ++a) {
-    if (!exposed[a] || !m.assets[a].risky() || adv[a] > 0.0) continue;
+    if (!exposed[a] || !m.assets[a].risky() || adv[a] >= kMinDailyVolume) continue;
     const std::string path = "/market/assets/" + std::to_string(a) + "/daily_volume";
     throw InputError(path, path + ": the liquidity add-on needs the daily volume of " + m.assets[a].id +
-                               (adv[a] == 0.0 ? " (its history's volumes average 0)" : "") +
+                               (adv[a] >= 0.0 ? " (its history's volumes average below 1e-6)" : "") +
                                ": give daily_volume (base currency per day), volumes in "
                                "market.history, or a Volume column with --prices");
   }

@@ -8,6 +8,7 @@
 
 #include "host/Errors.h"
 #include "host/Files.h"
+#include "host/MarginConfig.h"
 #include "host/Time.h"
 
 namespace xm {
@@ -78,7 +79,8 @@ std::vector<DailyClose> parsePriceCsv(std::string_view text, const std::string& 
     double volume = -1.0;  // an empty Volume cell: not known that day
     if (volumeCol >= 0 && volumeCol < static_cast<int>(f.size()) && !f[volumeCol].empty()) {
       const auto v = number(f[volumeCol]);
-      if (!v || *v < 0) fail(lineNo, "bad volume \"" + std::string(f[volumeCol]) + "\": must be a finite number >= 0");
+      if (!v || *v < 0 || *v > kMaxDailyVolume)
+        fail(lineNo, "bad volume \"" + std::string(f[volumeCol]) + "\": must be a number within [0, 1e30]");
       volume = *v;
     }
     if (any && *day <= previous) fail(lineNo, "dates must increase strictly");

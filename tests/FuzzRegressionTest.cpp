@@ -72,6 +72,34 @@ TEST(FuzzRegressions, AnOverflowingScenarioIsRefusedNamingTheAsset) {
   EXPECT_TRUE(std::isfinite(m.accounts[0].es) && std::isfinite(m.accounts[0].esStderr));
 }
 
+TEST(FuzzRegressions, ADailyVolumeTooSmallToTradeIsRefused) {
+  // Found by fuzzing MessagePack: daily_volume 1e-309 (a subnormal, "> 0") made the liquidity
+  // add-on's sqrt(N / ADV) overflow: an infinite margin. Volumes now lie in [1e-6, 1e30].
+  Json r = test::validRequest();
+  r["config"]["add_ons"] = {{"liquidity", {{"coefficient", 1.0}}}};
+  r["market"]["assets"][1]["daily_volume"] = 1e-309;
+  try {
+    parseRequest(r);
+    FAIL() << "accepted";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.path(), "/market/assets/1/daily_volume");
+  }
+  r["market"]["assets"][1]["daily_volume"] = 1e-6;  // the floor: finite
+  const MarginResponse m = computeMargin(parseRequest(r));
+  EXPECT_TRUE(std::isfinite(m.accounts[0].liquidityAddOn) && m.accounts[0].liquidityAddOn > 0);
+  // A history whose volumes average below the floor counts as no volume: named, not margined.
+  r["market"]["assets"][1].erase("daily_volume");
+  r["market"]["history"] = {{"BTC", {{{"date", "2025-12-30"}, {"close", 50000}, {"volume", 1e-300}},
+                                     {{"date", "2025-12-31"}, {"close", 50100}, {"volume", 0}}}}};
+  try {
+    computeMargin(parseRequest(r));
+    FAIL() << "margined";
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.path(), "/market/assets/1/daily_volume");
+    EXPECT_NE(std::string(e.what()).find("below 1e-6"), std::string::npos) << e.what();
+  }
+}
+
 TEST(FuzzRegressions, NumberBeyondDoubleIsA400) {
   try {
     parseRequestText(R"({"market": {"as_of": "2026-01-01T00:00:00Z", "assets": [{"id": "A", "price": 1e999999}]}})");

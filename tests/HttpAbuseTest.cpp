@@ -242,6 +242,24 @@ TEST(HttpAbuse, OversizedHeadsAndPipelinesAndIdleConnections) {
   }
 }
 
+// Found by fuzzing: httplib honoured Range on JSON answers ("bytes=0-10" sent 11 bytes of an
+// envelope). Answers are whole documents; a Range header is ignored, a malformed one refused.
+TEST(HttpAbuse, RangeHeadersNeverCutAnAnswer) {
+  Served s;
+  const std::string body = test::validRequest().dump();
+  RawClient c(s.port());
+  c.send("POST /v1/margin HTTP/1.1\r\nHost: t\r\nRange: bytes=0-10\r\nContent-Type: application/json\r\n"
+         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  const std::string whole = c.readResponse();
+  EXPECT_EQ(test::statusOf(whole), 200) << whole.substr(0, 300);
+  EXPECT_EQ(Json::parse(test::bodyOf(whole))["totals"]["accounts"], 1);
+  RawClient bad(s.port());
+  bad.send("GET /healthz HTTP/1.1\r\nHost: t\r\nRange: bytes=0-5,9-1\r\n\r\n");
+  const std::string refused = bad.readResponse();
+  EXPECT_EQ(test::statusOf(refused), 416) << refused;
+  EXPECT_EQ(errorCode(refused), "http_error");
+}
+
 struct ProcessFigures {
   int64_t rssKb = 0, fds = 0;
 };
