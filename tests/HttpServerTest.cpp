@@ -277,7 +277,7 @@ TEST(Http, SaturatedServerAnswers503WithRetryAfter) {
 
 TEST(Http, RequestsPastTheirTimeLimitAnswer503) {
   ServerOptions o;
-  o.timeoutMs = 20;
+  o.timeoutMs = 150;  // the body (~0.1 MB) arrives well within it; the computation takes ~1 s
   Served s(o);
   auto c = s.client();
   auto r = c.Post("/v1/margin", heavyRequest(), "application/json");

@@ -192,7 +192,7 @@ finally:
 
 with tempfile.NamedTemporaryFile("w", suffix=".token", delete=False) as f:
     f.write("conformance-token\n")
-proc, port = start(["--token-file", f.name, "--timeout-ms", "1", "--workers", "1"])
+proc, port = start(["--token-file", f.name, "--timeout-ms", "100", "--workers", "1"])
 try:
     expect("margin without token", "POST", "/v1/margin", 401, example)
     expect("info without token", "GET", "/v1/info", 401)
@@ -200,7 +200,7 @@ try:
     auth = {"Authorization": "Bearer conformance-token"}
     expect("info with token", "GET", "/v1/info", 200, headers=auth)
     slow = json.loads(json.dumps(example))
-    slow["config"]["scenarios"] = 400000
+    slow["config"]["scenarios"] = 1000000  # seconds of work against a 100 ms limit
     expect("past the time limit", "POST", "/v1/margin", 503, slow, auth)
     expect_raw("body never arrives", "POST", "/v1/margin", 408,
                b"POST /v1/margin HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer conformance-token\r\n"
