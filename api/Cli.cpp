@@ -15,6 +15,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iomanip>
 #include <iostream>
 #include <map>
@@ -232,10 +233,17 @@ MarginRequest readRequest(const std::string& path, const Limits& limits) {
   return parseRequestText(input.text(), limits);
 }
 
-// Standard output that could not take the whole answer (a full disk behind a redirection) is an
-// error, not a silent success.
-void writeStdout(const std::string& text) {
-  std::cout << text << std::flush;
+// The answer to --out FILE (complete or untouched), or to standard output once it is whole: a
+// failure mid-run never leaves half an answer, and standard output that cannot take it all (a
+// full disk behind a redirection) is an error, not a silent success.
+void writeOutput(const Args& a, const std::function<void(std::ostream&)>& write) {
+  if (a.has("--out")) {
+    writeFileAtomically(a.options.at("--out"), write);
+    return;
+  }
+  std::ostringstream buffer;
+  write(buffer);
+  std::cout << buffer.str() << std::flush;
   if (!std::cout) {
     std::cout.clear();
     throw InputError("", "writing the answer to standard output failed", "io_error");
@@ -290,14 +298,7 @@ int cmdRun(int argc, char** argv) {
     StreamingResponseWriter writer(request, out, indent);
     writer.finish(runMargin(request, options, writer));
   };
-  if (a.has("--out")) {
-    writeFileAtomically(a.options.at("--out"), compute);
-  } else {
-    // Compute into memory first so that a failure mid-run never leaves half a response on stdout.
-    std::ostringstream buffer;
-    compute(buffer);
-    writeStdout(buffer.str());
-  }
+  writeOutput(a, compute);
   return 0;
 }
 
@@ -492,13 +493,7 @@ int cmdBacktest(int argc, char** argv) {
   if (a.has("--series")) {
     writeFileAtomically(a.options.at("--series"), [&](std::ostream& out) { writeBacktestSeries(report, out); });
   }
-  if (a.has("--out")) {
-    writeFileAtomically(a.options.at("--out"), write);
-  } else {
-    std::ostringstream buffer;
-    write(buffer);
-    writeStdout(buffer.str());
-  }
+  writeOutput(a, write);
   return 0;
 }
 

@@ -467,36 +467,34 @@ struct GuardedHttpServer::Impl {
   // A worker: the connection's request, then back to the gate (or on to a pool if the next
   // head is already here).
   void serve(std::unique_ptr<Connection> c) {
+    c->skipLeadingBlankLines();
+    const size_t headBytes = c->unread().find("\r\n\r\n") + 4;
+    bool last;
     {
-      c->skipLeadingBlankLines();
-      const size_t headBytes = c->unread().find("\r\n\r\n") + 4;
-      bool last;
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        last = stopping;
-      }
-      last = last || ++c->served >= limits.keepAliveRequests;
-      const auto deadline = Clock::now() + std::chrono::milliseconds(limits.bodyTimeoutMs);
-      ConnectionStream stream(*c, deadline, limits.writeTimeoutMs, limits.maxRequestBytes);
-      stream.setHeadBytes(headBytes);
-      bool answered = false;
-      const bool keep = processOne(stream, last, answered);
-      if (!keep) {
-        // Answered, and the client may still be sending (a refused body): linger. Otherwise
-        // (the client went away, or a write failed) close at once.
-        if (answered && stream.failure() != BodyFailure::Closed) linger(std::move(c));
-        else close(std::move(c));
-        return;
-      }
-      c->headStarted = !c->unread().empty();
-      if (c->headComplete()) {  // pipelined: the next head is already here; to its own pool
-        dispatch(std::move(c));
-        return;
-      }
-      c->deadline = Clock::now() + std::chrono::milliseconds(c->headStarted ? limits.headerTimeoutMs
-                                                                             : limits.idleTimeoutMs);
-      park(std::move(c));
+      std::lock_guard<std::mutex> lock(mu);
+      last = stopping;
     }
+    last = last || ++c->served >= limits.keepAliveRequests;
+    const auto deadline = Clock::now() + std::chrono::milliseconds(limits.bodyTimeoutMs);
+    ConnectionStream stream(*c, deadline, limits.writeTimeoutMs, limits.maxRequestBytes);
+    stream.setHeadBytes(headBytes);
+    bool answered = false;
+    const bool keep = processOne(stream, last, answered);
+    if (!keep) {
+      // Answered, and the client may still be sending (a refused body): linger. Otherwise
+      // (the client went away, or a write failed) close at once.
+      if (answered && stream.failure() != BodyFailure::Closed) linger(std::move(c));
+      else close(std::move(c));
+      return;
+    }
+    c->headStarted = !c->unread().empty();
+    if (c->headComplete()) {  // pipelined: the next head is already here; to its own pool
+      dispatch(std::move(c));
+      return;
+    }
+    c->deadline = Clock::now() + std::chrono::milliseconds(c->headStarted ? limits.headerTimeoutMs
+                                                                           : limits.idleTimeoutMs);
+    park(std::move(c));
   }
 
   // One request on `stream`; whether the connection may carry another.

@@ -232,9 +232,9 @@ void parseHistory(const Node& node, Market& m, const std::unordered_map<std::str
       day.object({"date", "close", "volume", "iv"});
       const long long d = dateOf(day.at("date"));
       if (!closes.empty() && d <= closes.back().day) day.child("date").fail("dates must increase strictly");
-      const double close = day.at("close").positive();
+      const double close = day.at("close").number(kMinClose, kMaxClose, false, false, "within [1e-12, 1e12]");
       closes.push_back({d, close, day.has("volume") ? day.child("volume").number(0, kMaxDailyVolume, false, false, "within [0, 1e30]") : -1.0,
-                        day.has("iv") ? day.child("iv").number(0, 20, true, false, "within (0, 20]") : -1.0});
+                        day.has("iv") ? day.child("iv").number(kMinImpliedVol, kMaxImpliedVol, false, false, "within [1e-4, 20]") : -1.0});
     }
   }
 }
@@ -308,7 +308,7 @@ Instrument parseInstrument(const Node& n,
   if (ins.type == InstrumentType::Option) {
     ins.right = n.at("right").choice<OptionRight>({{"call", OptionRight::Call}, {"put", OptionRight::Put}});
     ins.strike = n.at("strike").bounded(0, 1e15, true, "within (0, 1e15]");
-    ins.iv = n.at("iv").number(0, 20, true, false, "within (0, 20]");
+    ins.iv = n.at("iv").number(kMinImpliedVol, kMaxImpliedVol, false, false, "within [1e-4, 20]");
   }
   return ins;
 }

@@ -32,6 +32,12 @@ struct DailyClose {
   double iv = -1.0;      // the asset's implied-vol index that day, annualised; < 0 when not given
 };
 
+// What a history may hold: bounds under which every ratio of two closes or two implied vols,
+// and its logarithm, stays finite (found by fuzzing: an iv of 2e-323 made iv_t / iv_{t-1}
+// overflow, and the EWMA vol-of-vol estimate NaN).
+constexpr double kMinClose = 1e-12, kMaxClose = 1e12;
+constexpr double kMinImpliedVol = 1e-4, kMaxImpliedVol = 20.0;
+
 // Per asset index, closes in increasing day order (validated: unique days, close > 0).
 using MarketHistory = std::map<int, std::vector<DailyClose>>;
 

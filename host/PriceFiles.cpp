@@ -75,7 +75,8 @@ std::vector<DailyClose> parsePriceCsv(std::string_view text, const std::string& 
     const auto day = parseDate(std::string(f[dateCol]));
     if (!day) fail(lineNo, "bad date \"" + std::string(f[dateCol]) + "\"");
     const auto close = number(f[closeCol]);
-    if (!close || *close <= 0) fail(lineNo, "bad close \"" + std::string(f[closeCol]) + "\": must be a finite number > 0");
+    if (!close || *close < kMinClose || *close > kMaxClose)
+      fail(lineNo, "bad close \"" + std::string(f[closeCol]) + "\": must be a number within [1e-12, 1e12]");
     double volume = -1.0;  // an empty Volume cell: not known that day
     if (volumeCol >= 0 && volumeCol < static_cast<int>(f.size()) && !f[volumeCol].empty()) {
       const auto v = number(f[volumeCol]);
@@ -141,6 +142,10 @@ int attachImpliedVol(const MarketHistory& indices, Market& market) {
       while (j < index.size() && index[j].day < c.day) ++j;
       if (j < index.size() && index[j].day == c.day) {
         c.iv = index[j].close / 100.0;
+        if (c.iv < kMinImpliedVol || c.iv > kMaxImpliedVol) {
+          throw InputError("", "implied-vol index of " + market.assets[a].id + " on " + formatDate(c.day) + ": " +
+                                   std::to_string(index[j].close) + "% is outside [0.01, 2000] percent");
+        }
         any = true;
       }
     }

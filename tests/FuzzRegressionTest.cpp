@@ -53,10 +53,12 @@ TEST(FuzzRegressions, HttpInputs) { replay("http", fuzz::http, 12, 6); }
 #endif
 
 TEST(FuzzRegressions, AnOverflowingScenarioIsRefusedNamingTheAsset) {
-  // Found by fuzzing: a close of 1e9 among 40,000s gives an FHS residual of ~170 and, with EWMA
-  // and anti-procyclicality, a scenario price of e^hundreds: the P&L was infinite, and infinity
-  // minus infinity took the tail selection down (an exception inside OpenMP: abort).
-  const std::string text = slurp(std::string(XM_SOURCE_DIR) + "/tests/fuzz/request/regressions/history-overflow.json");
+  // Found by fuzzing: a history whose closes move by 1e-12 a day for weeks, then jump 10,000-fold,
+  // gives an FHS residual of ~1e10 (the jump over an EWMA vol of almost nothing) and, with EWMA
+  // and anti-procyclicality, scenario prices of e^hundreds: the P&L was infinite, and infinity
+  // minus infinity took the tail selection down (an exception inside OpenMP: abort). (The first
+  // such input, history-overflow.json, held a subnormal close, now refused when parsed.)
+  const std::string text = slurp(std::string(XM_SOURCE_DIR) + "/tests/fuzz/request/regressions/flat-history-jump.json");
   try {
     computeMargin(parseRequestText(text));
     FAIL() << "margined";
@@ -98,6 +100,39 @@ TEST(FuzzRegressions, ADailyVolumeTooSmallToTradeIsRefused) {
     EXPECT_EQ(e.path(), "/market/assets/1/daily_volume");
     EXPECT_NE(std::string(e.what()).find("below 1e-6"), std::string::npos) << e.what();
   }
+}
+
+TEST(FuzzRegressions, HistoryClosesAndImpliedVolsKeepEveryRatioFinite) {
+  // Found by fuzzing MessagePack: an iv of 2e-323 in a history made iv_t / iv_{t-1} overflow and
+  // the EWMA vol_of_vol and spot_vol_corr estimates NaN. Closes and implied vols are bounded.
+  Json r = test::validRequest();
+  r["config"]["vol_model"] = {{"ewma", {{"lambda", 0.9}}}};
+  r["market"]["history"] = {{"BTC", {{{"date", "2025-12-29"}, {"close", 50000}, {"iv", 0.5}},
+                                     {{"date", "2025-12-30"}, {"close", 50500}, {"iv", 2e-323}},
+                                     {{"date", "2025-12-31"}, {"close", 50100}, {"iv", 0.55}}}}};
+  auto refusedAt = [&](const std::string& path) {
+    try {
+      parseRequest(r);
+      ADD_FAILURE() << "accepted";
+    } catch (const InputError& e) {
+      EXPECT_EQ(e.path(), path) << e.what();
+    }
+  };
+  refusedAt("/market/history/BTC/1/iv");
+  r["market"]["history"]["BTC"][1]["iv"] = 1e-4;  // the floor: every estimate finite
+  r["instruments"][4]["iv"] = 1e-4;
+  r["accounts"][0]["positions"].push_back(test::position("BTC-C", 1, 100));
+  const MarginResponse m = computeMargin(parseRequest(r));
+  ASSERT_EQ(m.run.estimates.size(), 1u);
+  EXPECT_TRUE(std::isfinite(m.run.estimates[0].volOfVol) && std::isfinite(m.run.estimates[0].spotVolCorr));
+  EXPECT_TRUE(std::isfinite(m.accounts[0].es));
+  r["market"]["history"]["BTC"][1]["close"] = 1e-13;
+  refusedAt("/market/history/BTC/1/close");
+  r["market"]["history"]["BTC"][1]["close"] = 2e12;
+  refusedAt("/market/history/BTC/1/close");
+  r["market"]["history"]["BTC"][1]["close"] = 50500;
+  r["instruments"][4]["iv"] = 5e-5;
+  refusedAt("/instruments/4/iv");
 }
 
 TEST(FuzzRegressions, NumberBeyondDoubleIsA400) {

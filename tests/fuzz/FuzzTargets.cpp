@@ -67,6 +67,16 @@ Outcome respondAndCheck(const MarginRequest& req) {
   return Outcome::Answered;
 }
 
+Outcome parseAndRespond(MarginRequest (*parse)(std::string_view, const Limits&), std::string_view bytes) {
+  MarginRequest req;
+  try {
+    req = parse(bytes, smallLimits());
+  } catch (const InputError&) {
+    return Outcome::Refused;
+  }
+  return respondAndCheck(req);
+}
+
 std::vector<std::string_view> sections(std::string_view bytes, std::string_view separator) {
   std::vector<std::string_view> out;
   for (;;) {
@@ -162,25 +172,9 @@ Outcome checkAnswers(std::string_view out, bool bodiesKnown) {
 
 }  // namespace
 
-Outcome request(std::string_view bytes) {
-  MarginRequest req;
-  try {
-    req = parseRequestText(bytes, smallLimits());
-  } catch (const InputError&) {
-    return Outcome::Refused;
-  }
-  return respondAndCheck(req);
-}
+Outcome request(std::string_view bytes) { return parseAndRespond(parseRequestText, bytes); }
 
-Outcome msgpack(std::string_view bytes) {
-  MarginRequest req;
-  try {
-    req = parseRequestMsgpack(bytes, smallLimits());
-  } catch (const InputError&) {
-    return Outcome::Refused;
-  }
-  return respondAndCheck(req);
-}
+Outcome msgpack(std::string_view bytes) { return parseAndRespond(parseRequestMsgpack, bytes); }
 
 Outcome backtest(std::string_view bytes) {
   const std::vector<std::string_view> parts = sections(bytes, "\n====\n");
