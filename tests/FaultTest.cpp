@@ -188,7 +188,7 @@ TEST(Faults, OutOfMemoryIsAnEnvelopeNotAnAbort) {
   ASSERT_EQ(runXmargin({"generate", "exchange-S", "--out", request, "--accounts", "300", "--scenarios", "1000000"}).exitCode, 0);
   ProcessOptions o;
   o.limits = {{RLIMIT_AS, rlim_t{1} << 30}};
-  const ProcessResult r = runXmargin({"run", request, "--threads", "2"}, o);
+  const ProcessResult r = runXmargin({"run", request, "--threads", "2", "--backend", "cpu"}, o);
   expectEnvelope(r, 1, "out_of_memory", "not enough memory");
   fs::remove(request);
 }
