@@ -1,3 +1,3 @@
-#include "api/Cli.h"
+#include "api/cli/Cli.h"
 
 int main(int argc, char** argv) { return xm::runCli(argc, argv); }

@@ -1,7 +1,7 @@
 // Aggregation and selection: per-account scenario losses from sparse legs, the k-th largest by
 // selection, ES, its error and Euler contributions (RiskSession::compute), on a prepared session.
 #include "bench/BenchSupport.h"
-#include "host/RiskProblem.h"
+#include "host/engine/RiskProblem.h"
 
 namespace xm::bench {
 namespace {

@@ -8,9 +8,9 @@
 #include <string>
 
 #include "cuda/CudaBackend.h"
-#include "host/BackendRegistry.h"
-#include "host/MarginRequest.h"
-#include "host/SyntheticExchange.h"
+#include "host/margin/BackendRegistry.h"
+#include "host/model/MarginRequest.h"
+#include "host/synthetic/SyntheticExchange.h"
 
 namespace xm::bench {
 

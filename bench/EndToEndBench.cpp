@@ -2,7 +2,7 @@
 // scenarios, revaluation, aggregation, selection, margin), JSON excluded (bench/exchange-s.sh
 // times the CLI with it). The shock cache is cleared every iteration: nothing carries over.
 #include "bench/BenchSupport.h"
-#include "host/MarginEngine.h"
+#include "host/margin/MarginEngine.h"
 #include "scenarios/ShockCache.h"
 
 namespace xm::bench {

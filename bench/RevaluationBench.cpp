@@ -2,8 +2,8 @@
 // vol shocks) over S scenarios. cpu: the cube alone, from cached shocks; cuda: the session's
 // prepare (shocks, cube and row tails on the device: the device has no separate entry point).
 #include "bench/BenchSupport.h"
-#include "host/CpuBackend.h"
-#include "host/RiskProblem.h"
+#include "host/engine/CpuBackend.h"
+#include "host/engine/RiskProblem.h"
 #include "scenarios/ShockCache.h"
 
 namespace xm::bench {

@@ -1,5 +1,6 @@
 // Scenario generation: correlated shocks Z for S scenarios of exchange-S's 22 factors.
 #include "bench/BenchSupport.h"
+#include "host/engine/MarketFactors.h"
 #include "scenarios/FactorModel.h"
 #include "scenarios/ScenarioGenerator.h"
 

@@ -4,7 +4,7 @@
 #include <string>
 
 #include "cuda/CublasLoader.cuh"
-#include "host/Errors.h"
+#include "host/model/Errors.h"
 
 namespace xm::cuda {
 namespace {

@@ -22,8 +22,8 @@
 #include "cuda/CudaKernels.cuh"
 #include "cuda/CudaResources.cuh"
 #include "cuda/CudaScenarioGenerator.cuh"
-#include "host/Errors.h"
-#include "host/RiskBackend.h"
+#include "host/model/Errors.h"
+#include "host/engine/RiskBackend.h"
 #include "scenarios/ShockCache.h"
 
 namespace xm {
@@ -135,7 +135,7 @@ class CudaSession final : public RiskSession {
       if (e) cudaEventDestroy(e);
   }
 
-  const char* precision() const override { return sizeof(Real) == 8 ? "fp64" : "fp32"; }
+  Precision precision() const override { return sizeof(Real) == 8 ? Precision::Fp64 : Precision::Fp32; }
 
   void compute(const AccountBatch& batch, BatchRisk& out) override {
     const int64_t accounts = batch.count();
@@ -286,7 +286,7 @@ class CudaSession final : public RiskSession {
 
 class CudaBackend final : public RiskBackend {
  public:
-  std::string name() const override { return "cuda"; }
+  BackendChoice kind() const override { return BackendChoice::Cuda; }
   std::string device() const override { return resources().name(); }
   std::unique_ptr<RiskSession> prepare(const RiskProblem& problem) override {
     if (problem.precision == Precision::Fp32) return std::make_unique<CudaSession<float>>(problem);

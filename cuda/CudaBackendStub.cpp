@@ -1,8 +1,8 @@
 // Built when nvcc is absent: the CUDA backend reports itself missing.
 #include "cuda/CudaBackend.h"
 
-#include "host/Errors.h"
-#include "host/RiskBackend.h"
+#include "host/model/Errors.h"
+#include "host/engine/RiskBackend.h"
 
 namespace xm {
 

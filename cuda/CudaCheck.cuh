@@ -8,7 +8,7 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
-#include "host/Errors.h"
+#include "host/model/Errors.h"
 
 namespace xm::cuda {
 

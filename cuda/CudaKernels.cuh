@@ -11,7 +11,7 @@
 
 #include <cuda_runtime.h>
 
-#include "host/Pricing.h"
+#include "host/engine/Pricing.h"
 
 namespace xm::cuda {
 

@@ -1,9 +1,8 @@
 #include "scenarios/FactorModel.h"
 
 #include <cmath>
-#include <sstream>
+#include <stdexcept>
 
-#include "host/Errors.h"
 
 namespace xm {
 namespace {
@@ -72,20 +71,20 @@ Eigen::MatrixXd nearestCorrelation(const Eigen::MatrixXd& c, double tolerance,
   return clipEigenvalues(y, 0.0);
 }
 
-FactorModel buildFactorModel(const Market& market, CorrelationRepair repair) {
+FactorModel buildFactorModel(const FactorInputs& market, RepairMethod repair) {
   FactorModel model;
   const int n = static_cast<int>(market.assets.size());
   model.priceFactorOf.assign(n, -1);
   model.volFactorOf.assign(n, -1);
   std::vector<int> risky;
   for (int a = 0; a < n; ++a) {
-    if (market.assets[a].risky()) {
+    if (market.assets[a].risky) {
       model.priceFactorOf[a] = model.assetFactors++;
       risky.push_back(a);
     }
   }
   for (int a = 0; a < n; ++a) {
-    if (market.assets[a].hasVolFactor()) {
+    if (market.assets[a].volFactor) {
       model.volFactorOf[a] = model.assetFactors + model.volFactors++;
     }
   }
@@ -98,19 +97,14 @@ FactorModel buildFactorModel(const Market& market, CorrelationRepair repair) {
   Eigen::MatrixXd la;
   double lambdaMin = 1.0;
   if (!factorCorrelation(c, la, &lambdaMin)) {
-    if (repair == CorrelationRepair::None) {
-      std::ostringstream msg;
-      msg << market.correlationPath << ": the correlation matrix of the risky assets is not positive semidefinite (smallest "
-             "eigenvalue "
-          << lambdaMin << "); fix it or set config.correlation_repair to \"clip\" or \"nearest\"";
-      throw InputError(market.correlationPath, msg.str());
-    }
+    if (repair == RepairMethod::None) throw NotPositiveSemidefinite(lambdaMin);
     const Eigen::MatrixXd repaired =
-        repair == CorrelationRepair::Clip ? clipEigenvalues(c) : nearestCorrelation(c);
-    model.repair = repair == CorrelationRepair::Clip ? "clip" : "nearest";
+        repair == RepairMethod::Clip ? clipEigenvalues(c) : nearestCorrelation(c);
+    model.repair = repair;
     model.repairDistance = (repaired - c).norm();
-    const bool ok = factorCorrelation(repaired, la, &lambdaMin);
-    XM_ASSERT(ok, "a repaired correlation matrix must factorise");
+    if (!factorCorrelation(repaired, la, &lambdaMin)) {
+      throw std::logic_error("a repaired correlation matrix must factorise");
+    }
   }
 
   const int f = model.factors();
@@ -126,7 +120,7 @@ FactorModel buildFactorModel(const Market& market, CorrelationRepair repair) {
   return model;
 }
 
-Eigen::MatrixXd fullFactorCorrelation(const Market& market, const FactorModel& model) {
+Eigen::MatrixXd fullFactorCorrelation(const FactorInputs& market, const FactorModel& model) {
   const int f = model.factors();
   const int n = static_cast<int>(market.assets.size());
   Eigen::MatrixXd full = Eigen::MatrixXd::Identity(f, f);

@@ -9,15 +9,40 @@
 // spot_vol_corr: exactly Z_v = rho * Z_asset + sqrt(1 - rho^2) * eps_v, and L * L^T is the full
 // factor correlation matrix (fullFactorCorrelation()).
 
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <Eigen/Dense>
 
-#include "host/Market.h"
-#include "host/MarginConfig.h"
 
 namespace xm {
+
+// What the factor model takes of a market, per asset in market order: a risky asset gets a price
+// factor, and one with vol_of_vol > 0 an implied-vol factor correlated `spotVolCorr` with it.
+// `correlation` is assets × assets (entries of riskless assets are ignored).
+struct FactorAsset {
+  bool risky = false;
+  bool volFactor = false;
+  double spotVolCorr = 0.0;
+};
+struct FactorInputs {
+  std::vector<FactorAsset> assets;
+  Eigen::MatrixXd correlation;
+};
+
+// What to do with a correlation matrix that is not positive semidefinite (README, "Model").
+enum class RepairMethod { None, Clip, Nearest };
+
+// Thrown by buildFactorModel for a matrix that is not positive semidefinite and no repair; the
+// caller knows where the matrix came from and says so.
+class NotPositiveSemidefinite : public std::domain_error {
+ public:
+  explicit NotPositiveSemidefinite(double smallestEigenvalue)
+      : std::domain_error("correlation matrix not positive semidefinite"),
+        smallestEigenvalue(smallestEigenvalue) {}
+  double smallestEigenvalue;
+};
 
 struct FactorModel {
   int assetFactors = 0;
@@ -25,19 +50,19 @@ struct FactorModel {
   std::vector<int> priceFactorOf;  // per market asset: its price factor, or -1 if riskless
   std::vector<int> volFactorOf;    // per market asset: its implied-vol factor, or -1
   Eigen::MatrixXd loading;         // L: factors × factors
-  std::string repair = "none";     // the repair applied to the asset correlation matrix
+  RepairMethod repair = RepairMethod::None;  // applied to the asset correlation matrix
   double repairDistance = 0.0;     // Frobenius norm of (repaired - given)
 
   int factors() const { return assetFactors + volFactors; }
 };
 
-// Builds the factor model; throws InputError (at market.correlationPath) for a matrix that is not
-// positive semidefinite when `repair` is None.
-FactorModel buildFactorModel(const Market& market, CorrelationRepair repair);
+// Builds the factor model; throws NotPositiveSemidefinite for a matrix that is not positive
+// semidefinite when `repair` is None.
+FactorModel buildFactorModel(const FactorInputs& inputs, RepairMethod repair);
 
 // The full factors × factors correlation matrix the model implies, built from its definition
 // (for tests and diagnostics; the engine uses `loading`).
-Eigen::MatrixXd fullFactorCorrelation(const Market& market, const FactorModel& model);
+Eigen::MatrixXd fullFactorCorrelation(const FactorInputs& inputs, const FactorModel& model);
 
 // A square-root factor A with A * A^T = c of a symmetric positive semidefinite matrix: its
 // Cholesky factor when c is positive definite, a pivoted LDL^T factor when it is only

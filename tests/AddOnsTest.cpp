@@ -5,11 +5,11 @@
 
 #include <cmath>
 
-#include "api/JsonCodec.h"
-#include "host/MarginEngine.h"
-#include "host/MarketHistory.h"
-#include "host/PriceFiles.h"
-#include "host/Time.h"
+#include "api/json/JsonCodec.h"
+#include "host/margin/MarginEngine.h"
+#include "host/market/MarketHistory.h"
+#include "host/market/PriceFiles.h"
+#include "host/model/Time.h"
 #include "tests/BadRequests.h"
 
 namespace xm {

@@ -10,9 +10,9 @@
 
 #include <omp.h>
 
-#include "api/Backtest.h"
-#include "host/Pricing.h"
-#include "host/Time.h"
+#include "api/json/BacktestJson.h"
+#include "host/engine/Pricing.h"
+#include "host/model/Time.h"
 #include "tests/TestSupport.h"
 
 namespace xm {
@@ -218,11 +218,12 @@ TEST_F(SyntheticPrices, OptionsOnTheImpliedVolIndex) {
   const double pnl = -2 * (blackScholes(false, s1, s0, 29 / 365.0, iv1, 0) -
                            blackScholes(false, s0, s0, 30 / 365.0, iv0, 0));
   EXPECT_NEAR(r.days[0].loss[0], -pnl, 1e-9 * std::abs(pnl));
-  EXPECT_EQ(r.impliedVol["SYN"]["iv"], "index");
+  EXPECT_TRUE(r.impliedVol.at("SYN").indexIv);
+  EXPECT_EQ(backtestToJson(r)["backtest"]["implied_vol"]["SYN"]["iv"], "index");
   // With EWMA the engine estimates the put's vol-of-vol from the index: a different margin.
   const BacktestReport ewma =
       runBacktest(p, dir_.string(), config({{"vol_model", {{"ewma", Json::object()}}}}), day, day, ivDir.string());
-  EXPECT_EQ(ewma.impliedVol["SYN"]["vol_of_vol"], "ewma of the index");
+  EXPECT_EQ(backtestToJson(ewma)["backtest"]["implied_vol"]["SYN"]["vol_of_vol"], "ewma of the index");
   EXPECT_EQ(ewma.days[0].loss, r.days[0].loss);
   // "index" needs the folder; other strings are refused.
   try {

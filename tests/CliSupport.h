@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "api/Cli.h"
+#include "api/cli/Cli.h"
 
 namespace xm::test {
 

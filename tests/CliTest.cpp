@@ -7,10 +7,10 @@
 #include <iostream>
 #include <sstream>
 
-#include "api/Cli.h"
+#include "api/cli/Cli.h"
 #include "tests/CliSupport.h"
-#include "api/JsonCodec.h"
-#include "host/MarginEngine.h"
+#include "api/json/JsonCodec.h"
+#include "host/margin/MarginEngine.h"
 
 namespace xm {
 namespace {

@@ -10,8 +10,8 @@
 
 #include <cmath>
 
-#include "api/JsonCodec.h"
-#include "host/MarginEngine.h"
+#include "api/json/JsonCodec.h"
+#include "host/margin/MarginEngine.h"
 #include "tests/TestSupport.h"
 
 namespace xm {

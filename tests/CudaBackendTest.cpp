@@ -6,10 +6,12 @@
 #include <cmath>
 #include <cstring>
 
-#include "api/JsonCodec.h"
+#include "api/json/JsonCodec.h"
 #include "cuda/CudaBackend.h"
-#include "host/MarginEngine.h"
-#include "host/SyntheticExchange.h"
+#include "host/engine/MarketFactors.h"
+#include "host/model/WireNames.h"
+#include "host/margin/MarginEngine.h"
+#include "host/synthetic/SyntheticExchange.h"
 #include "scenarios/ScenarioGenerator.h"
 #include "tests/TestSupport.h"
 
@@ -95,8 +97,8 @@ void expectAgree(MarginRequest req, Precision precision, const std::string& what
   const MarginResponse cpu = computeMargin(req);
   req.config.backend = BackendChoice::Cuda;
   const MarginResponse gpu = computeMargin(req);
-  ASSERT_EQ(gpu.run.backend, "cuda");
-  ASSERT_EQ(gpu.run.precision, toString(precision));
+  ASSERT_EQ(gpu.run.backend, BackendChoice::Cuda);
+  ASSERT_EQ(gpu.run.precision, precision);
   ASSERT_EQ(cpu.accounts.size(), gpu.accounts.size());
   for (size_t i = 0; i < cpu.accounts.size(); ++i) {
     const AccountResult& c = cpu.accounts[i];
@@ -104,7 +106,7 @@ void expectAgree(MarginRequest req, Precision precision, const std::string& what
     const double scale = std::max({1.0, std::abs(c.es), c.isolatedMargin});
     SCOPED_TRACE(what + ", account " + std::to_string(i) + " (" + req.accounts[i].id + "), seed " +
                  std::to_string(req.config.seed) + ", scenarios " + std::to_string(req.config.scenarios) +
-                 ", precision " + toString(precision));
+                 ", precision " + wireName(precision));
     EXPECT_NEAR(g.var, c.var, tol * scale);
     EXPECT_NEAR(g.es, c.es, tol * scale);
     EXPECT_NEAR(g.esStderr, c.esStderr, tol * scale + 1e-3 * c.esStderr);
@@ -175,7 +177,7 @@ TEST(CudaBackend, AutoPicksTheGpu) {
   SKIP_WITHOUT_GPU();
   MarginRequest req = exchange(3, 1000, 41);
   req.config.backend = BackendChoice::Auto;
-  EXPECT_EQ(computeMargin(req).run.backend, "cuda");
+  EXPECT_EQ(computeMargin(req).run.backend, BackendChoice::Cuda);
 }
 
 TEST(CudaBackend, WithoutADeviceCudaIsAClearErrorAndAutoFallsBack) {
@@ -183,7 +185,7 @@ TEST(CudaBackend, WithoutADeviceCudaIsAClearErrorAndAutoFallsBack) {
   if (cudaUsable(&why)) GTEST_SKIP() << "a CUDA device is present";
   MarginRequest req = exchange(3, 1000, 51);
   req.config.backend = BackendChoice::Auto;
-  EXPECT_EQ(computeMargin(req).run.backend, "cpu");
+  EXPECT_EQ(computeMargin(req).run.backend, BackendChoice::Cpu);
   req.config.backend = BackendChoice::Cuda;
   try {
     computeMargin(req);

@@ -4,10 +4,10 @@
 #include <cmath>
 #include <cstring>
 
-#include "api/JsonCodec.h"
-#include "host/MarginEngine.h"
-#include "host/SyntheticExchange.h"
-#include "host/Time.h"
+#include "api/json/JsonCodec.h"
+#include "host/margin/MarginEngine.h"
+#include "host/synthetic/SyntheticExchange.h"
+#include "host/model/Time.h"
 #include "tests/ReferenceRisk.h"
 #include "tests/TestSupport.h"
 

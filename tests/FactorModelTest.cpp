@@ -2,7 +2,8 @@
 // semidefinite matrices are accepted, indefinite ones refused with the path, and the repairs.
 #include <gtest/gtest.h>
 
-#include "host/Errors.h"
+#include "host/model/Errors.h"
+#include "host/engine/MarketFactors.h"
 #include "scenarios/FactorModel.h"
 
 namespace xm {

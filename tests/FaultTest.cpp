@@ -12,8 +12,8 @@
 #include <fstream>
 #include <thread>
 
-#include "api/JsonCodec.h"
-#include "host/FaultInjection.h"
+#include "api/json/JsonCodec.h"
+#include "host/base/FaultInjection.h"
 #include "tests/CliSupport.h"
 #include "tests/ProcessSupport.h"
 

@@ -8,8 +8,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "api/JsonCodec.h"
-#include "host/MarginEngine.h"
+#include "api/json/JsonCodec.h"
+#include "host/margin/MarginEngine.h"
 #include "tests/BadRequests.h"
 #include "tests/fuzz/FuzzTargets.h"
 

@@ -13,9 +13,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "api/JsonCodec.h"
-#include "host/FaultInjection.h"
-#include "host/MarginEngine.h"
+#include "api/json/JsonCodec.h"
+#include "host/base/FaultInjection.h"
+#include "host/margin/MarginEngine.h"
 #include "tests/BadRequests.h"
 #include "tests/ProcessSupport.h"
 #include "tests/HttpSupport.h"  // last: httplib's <resolv.h> defines a macro that breaks Eigen

@@ -13,10 +13,10 @@
 #include <sstream>
 #include <thread>
 
-#include "api/Cli.h"
-#include "api/HttpServer.h"
-#include "api/JsonCodec.h"
-#include "host/MarginEngine.h"
+#include "api/cli/Cli.h"
+#include "api/http/HttpServer.h"
+#include "api/json/JsonCodec.h"
+#include "host/margin/MarginEngine.h"
 #include "tests/BadRequests.h"
 #include "tests/HttpSupport.h"  // last: httplib's <resolv.h> defines a macro that breaks Eigen
 

@@ -14,7 +14,7 @@
 #include <thread>
 #include <utility>
 
-#include "api/HttpServer.h"
+#include "api/http/HttpServer.h"
 
 #include <httplib.h>  // last: its <resolv.h> defines a macro that breaks Eigen
 

@@ -3,8 +3,9 @@
 
 #include <functional>
 
-#include "api/JsonCodec.h"
-#include "host/MarginEngine.h"
+#include "api/json/JsonCodec.h"
+#include "host/model/WireNames.h"
+#include "host/margin/MarginEngine.h"
 #include "tests/BadRequests.h"
 #include "tests/TestSupport.h"
 
@@ -69,7 +70,7 @@ TEST(JsonErrors, RepairOptionAcceptsAnIndefiniteMatrix) {
   for (const char* repair : {"clip", "nearest"}) {
     body["config"]["correlation_repair"] = repair;
     const MarginResponse r = computeMargin(parseRequest(body));
-    EXPECT_EQ(r.run.correlationRepair, repair);
+    EXPECT_STREQ(wireName(r.run.correlationRepair), repair);
     EXPECT_GT(r.run.correlationRepairDistance, 0.1);
     EXPECT_GT(r.accounts[0].es, 0.0);
   }

@@ -4,11 +4,12 @@
 
 #include <cmath>
 
-#include "api/JsonCodec.h"
-#include "host/MarginEngine.h"
-#include "host/MarketHistory.h"
-#include "host/PriceFiles.h"
-#include "host/Time.h"
+#include "api/json/JsonCodec.h"
+#include "host/margin/MarginEngine.h"
+#include "host/engine/MarketFactors.h"
+#include "host/market/MarketHistory.h"
+#include "host/market/PriceFiles.h"
+#include "host/model/Time.h"
 #include "tests/BadRequests.h"
 
 namespace xm {
@@ -93,7 +94,7 @@ Json withHistory(double dailyVol, int days) {
 TEST(Ewma, EngineUsesTheEstimateAndReportsIt) {
   const double daily = 0.8 / std::sqrt(365.0);
   const MarginResponse ewma = computeMargin(parseRequest(withHistory(daily, 200)));
-  EXPECT_EQ(ewma.run.volModel, "ewma");
+  EXPECT_EQ(ewma.run.volModel, VolModel::Ewma);
   ASSERT_EQ(ewma.run.estimates.size(), 1u);
   EXPECT_EQ(ewma.run.estimates[0].asset, "BTC");
   EXPECT_NEAR(ewma.run.estimates[0].vol, 0.8, 1e-12);
@@ -168,6 +169,7 @@ TEST(PriceFiles, LoadsTheRepositorysRealCloses) {
 
 #include <algorithm>
 
+#include "host/engine/MarketFactors.h"
 #include "scenarios/FactorModel.h"
 #include "scenarios/ScenarioGenerator.h"
 #include "scenarios/ShockDraws.h"

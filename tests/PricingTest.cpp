@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "host/Pricing.h"
+#include "host/engine/Pricing.h"
 
 namespace xm {
 namespace {

@@ -8,9 +8,11 @@
 #include <numeric>
 #include <vector>
 
-#include "host/MarginRequest.h"
-#include "host/Pricing.h"
-#include "host/RiskProblem.h"
+#include "host/model/MarginRequest.h"
+#include "host/engine/MarketFactors.h"
+#include "host/engine/Pricing.h"
+#include "host/engine/RiskProblem.h"
+#include "host/engine/MarketFactors.h"
 #include "scenarios/FactorModel.h"
 #include "scenarios/ScenarioGenerator.h"
 

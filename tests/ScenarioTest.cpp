@@ -5,6 +5,7 @@
 #include <cmath>
 #include <random>
 
+#include "host/engine/MarketFactors.h"
 #include "scenarios/ScenarioGenerator.h"
 #include "scenarios/ShockDraws.h"
 #include "tests/TestSupport.h"

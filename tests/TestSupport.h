@@ -5,7 +5,7 @@
 #include <cmath>
 #include <string>
 
-#include "api/JsonCodec.h"
+#include "api/json/JsonCodec.h"
 
 namespace xm::test {
 

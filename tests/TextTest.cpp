@@ -6,9 +6,9 @@
 #include <fstream>
 #include <random>
 
-#include "api/JsonCodec.h"
-#include "api/Utf8.h"
-#include "host/MarginEngine.h"
+#include "api/json/JsonCodec.h"
+#include "api/json/Utf8.h"
+#include "host/margin/MarginEngine.h"
 #include "tests/BadRequests.h"
 #include "tests/CliSupport.h"
 

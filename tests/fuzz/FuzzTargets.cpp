@@ -6,13 +6,13 @@
 #include <sstream>
 #include <string>
 
-#include "api/Backtest.h"
-#include "api/JsonCodec.h"
-#include "host/MarginEngine.h"
-#include "host/PriceFiles.h"
-#include "host/Time.h"
+#include "api/json/BacktestJson.h"
+#include "api/json/JsonCodec.h"
+#include "host/margin/MarginEngine.h"
+#include "host/market/PriceFiles.h"
+#include "host/model/Time.h"
 #ifdef XM_HAVE_SERVER
-#include "api/HttpServer.h"
+#include "api/http/HttpServer.h"
 #include <httplib.h>  // last: its <resolv.h> defines a macro that breaks Eigen
 #endif
 

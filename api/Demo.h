@@ -1,9 +1,0 @@
-#pragma once
-#include <ostream>
-
-#include "host/SyntheticExchange.h"
-
-namespace xm {
-// Margins a synthetic exchange and prints a human-readable summary.
-void runDemo(const ExchangeSpec& spec, int top, std::ostream& out);
-}  // namespace xm

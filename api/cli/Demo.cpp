@@ -1,0 +1,109 @@
+#include "api/cli/Demo.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <numeric>
+#include <string>
+
+#include "host/model/WireNames.h"
+#include "host/margin/MarginEngine.h"
+
+namespace xm {
+namespace {
+
+std::string money(double x) {
+  char buf[64];
+  const double a = std::abs(x);
+  if (a >= 1e9) std::snprintf(buf, sizeof buf, "%.2fB", x / 1e9);
+  else if (a >= 1e6) std::snprintf(buf, sizeof buf, "%.2fM", x / 1e6);
+  else if (a >= 1e3) std::snprintf(buf, sizeof buf, "%.1fk", x / 1e3);
+  else std::snprintf(buf, sizeof buf, "%.0f", x);
+  return buf;
+}
+
+}  // namespace
+
+void runDemo(const ExchangeSpec& spec, int top, std::ostream& out) {
+  const MarginRequest req = makeSyntheticExchange(spec);
+  const MarginResponse res = computeMargin(req);
+  const MarginTotals& t = res.totals;
+  int options = 0;
+  for (const Instrument& i : req.instruments) options += i.type == InstrumentType::Option;
+  int risky = 0;
+  for (const Asset& a : req.market.assets) risky += a.risky();
+
+  char line[512];
+  out << "xmargin demo: a synthetic exchange on the real market of " << req.market.asOfText << "\n";
+  std::snprintf(line, sizeof line,
+                "  %lld accounts, %d risky assets, %zu instruments (%d options), %lld scenarios, "
+                "%.0f%% ES over %.0f day\n",
+                static_cast<long long>(req.accounts.size()), risky, req.instruments.size(), options,
+                static_cast<long long>(res.run.scenarios), req.config.confidence * 100,
+                req.config.horizonDays);
+  out << line;
+  std::snprintf(line, sizeof line, "  backend %s (%s), %.2f s\n\n", wireName(res.run.backend),
+                res.run.device.c_str(), res.run.elapsedMs / 1000);
+  out << line;
+
+  out << "Accounts by status\n";
+  const double n = std::max<double>(1, t.accounts);
+  for (auto [name, count] : {std::pair{"ok", t.ok}, {"margin_call", t.marginCall}, {"liquidate", t.liquidate}}) {
+    std::snprintf(line, sizeof line, "  %-12s %8lld  %5.1f%%\n", name, static_cast<long long>(count),
+                  100.0 * count / n);
+    out << line;
+  }
+  const double saved = t.isolatedMargin - t.initialMargin;
+  out << "\nMargin (" << req.market.baseCurrency << ")\n";
+  std::snprintf(line, sizeof line,
+                "  equity                     %12s\n"
+                "  initial margin, cross      %12s\n"
+                "  isolated margin, summed    %12s\n"
+                "  saved by cross-margining   %12s  (%.1f%% of isolated)\n\n",
+                money(t.equity).c_str(), money(t.initialMargin).c_str(),
+                money(t.isolatedMargin).c_str(), money(saved).c_str(),
+                t.isolatedMargin > 0 ? 100.0 * saved / t.isolatedMargin : 0.0);
+  out << line;
+
+  // Riskiest: lowest coverage equity / initial margin.
+  std::vector<size_t> order(res.accounts.size());
+  std::iota(order.begin(), order.end(), 0);
+  auto coverage = [&](size_t i) {
+    const AccountResult& r = res.accounts[i];
+    return r.initialMargin > 0 ? r.equity / r.initialMargin : HUGE_VAL;
+  };
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return coverage(a) < coverage(b); });
+  top = std::min<int>(top, static_cast<int>(order.size()));
+  if (top > 0) {
+    out << "Riskiest accounts (lowest equity / initial margin)\n";
+    std::snprintf(line, sizeof line, "  %-12s %10s %10s %9s %9s %7s  %-12s %s\n", "account", "equity",
+                  "init.marg", "coverage", "div.ben", "legs", "status", "largest ES contributor");
+    out << line;
+    for (int k = 0; k < top; ++k) {
+      const size_t i = order[k];
+      const AccountResult& r = res.accounts[i];
+      const Account& a = req.accounts[i];
+      std::string largest = "-";
+      double best = -HUGE_VAL;
+      for (size_t p = 0; p < r.positions.size(); ++p) {
+        if (r.positions[p].esContribution > best) {
+          best = r.positions[p].esContribution;
+          largest = req.instruments[a.positions[p].instrument].id;
+        }
+      }
+      for (size_t c = 0; c < r.collateral.size(); ++c) {
+        if (r.collateral[c].esContribution > best) {
+          best = r.collateral[c].esContribution;
+          largest = req.market.assets[a.collateral[c].asset].id + " collateral";
+        }
+      }
+      std::snprintf(line, sizeof line, "  %-12s %10s %10s %8.2fx %8.1f%% %7zu  %-12s %s\n", a.id.c_str(),
+                    money(r.equity).c_str(), money(r.initialMargin).c_str(), coverage(i),
+                    100 * r.diversificationBenefit, a.positions.size() + a.collateral.size(),
+                    wireName(r.status), largest.c_str());
+      out << line;
+    }
+  }
+}
+
+}  // namespace xm

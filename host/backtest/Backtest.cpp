@@ -1,0 +1,238 @@
+#include "host/backtest/Backtest.h"
+
+#include <algorithm>
+#include <cmath>
+#include <exception>
+#include <string>
+
+#include "host/base/FaultInjection.h"
+#include "host/engine/Instruments.h"
+#include "host/margin/MarginEngine.h"
+#include "host/model/Errors.h"
+#include "host/model/Time.h"
+
+namespace xm {
+namespace {
+
+[[noreturn]] void fail(const std::string& path, const std::string& message) {
+  throw InputError(path, (path.empty() ? "portfolio" : path) + ": " + message);
+}
+
+// Closes of one asset, by day.
+struct Series {
+  std::vector<DailyClose> closes;
+  const DailyClose* on(long long day) const {
+    auto it = std::lower_bound(closes.begin(), closes.end(), day,
+                               [](const DailyClose& c, long long d) { return c.day < d; });
+    return it != closes.end() && it->day == day ? &*it : nullptr;
+  }
+};
+
+// An account's P&L from the close of the day to `horizonDays` later (`later`: the closes then),
+// with the instruments as the model valued them that day (rolled contracts included).
+double accountPnl(const MarginRequest& r, const Account& acct, const std::vector<double>& later,
+                  const std::vector<double>& laterIv, double horizonDays) {
+  const Market& m = r.market;
+  double pnl = 0.0;
+  for (const Position& pos : acct.positions) {
+    const Instrument& ins = r.instruments[pos.instrument];
+    pnl += realisedPnl(ins, pos, m, later[ins.underlying], laterIv[pos.instrument], horizonDays);
+  }
+  for (const Collateral& c : acct.collateral) pnl += c.amount * (later[c.asset] - m.assets[c.asset].price);
+  return pnl;
+}
+
+AccountBacktest summarise(const BacktestReport& report, size_t a, const std::string& id) {
+  AccountBacktest s;
+  s.id = id;
+  const double p = 1.0 - report.confidence;
+  std::vector<bool> hits;
+  for (size_t i = 0; i < report.days.size(); ++i) {
+    const BacktestDay& d = report.days[i];
+    const bool hit = d.loss[a] > d.var[a];
+    hits.push_back(hit);
+    s.varExceedances += hit;
+    s.marginBreaches += d.loss[a] > d.initialMargin[a];
+    s.meanVar += d.var[a];
+    s.meanMargin += d.initialMargin[a];
+    if (i == 0 || d.loss[a] > s.worstLoss) {
+      s.worstLoss = d.loss[a];
+      s.worstLossDay = d.day;
+    }
+    if (i > 0 && report.days[i - 1].day + 1 == d.day && report.days[i - 1].initialMargin[a] > 0.0) {
+      const double jump = d.initialMargin[a] / report.days[i - 1].initialMargin[a] - 1.0;
+      if (jump > s.maxMarginJump) {
+        s.maxMarginJump = jump;
+        s.maxMarginJumpDay = d.day;
+      }
+    }
+  }
+  s.days = static_cast<int>(report.days.size());
+  if (s.days > 0) {
+    s.meanVar /= s.days;
+    s.meanMargin /= s.days;
+  }
+  s.kupiec = kupiecPof(s.days, s.varExceedances, p);
+  s.christoffersen = christoffersenIndependence(hits);
+  s.conditionalCoverage = conditionalCoverage(hits, p);
+  s.zone = trafficLight(s.days, s.varExceedances, p);
+  return s;
+}
+
+}  // namespace
+
+BacktestReport runBacktest(const BacktestPortfolio& portfolio, const PriceFolder& prices,
+                           long long startDay, long long endDay, const PriceFolder* impliedVol) {
+  if (endDay < startDay) throw InputError("", "--end must not be before --start", "usage");
+  const BacktestRolls& rolls = portfolio.rolls;
+  const MarginRequest& base = portfolio.request;
+  const MarginConfig& c = base.config;
+  if (c.horizonDays != std::floor(c.horizonDays)) {
+    throw InputError("/config/horizon_days", "/config/horizon_days: a backtest needs a whole number "
+                                             "of days (closes are daily), got " + std::to_string(c.horizonDays));
+  }
+  const int h = static_cast<int>(c.horizonDays);
+
+  // Every asset but the base currency needs its closes; a "given" model needs its vols.
+  Market loaded = base.market;
+  loaded.asOf = 1e12;  // every close: each day's estimators cut at that day's as_of
+  loadPriceFiles(prices, loaded);
+  std::vector<Series> series(base.market.assets.size());
+  BacktestReport report;
+  for (size_t a = 0; a < base.market.assets.size(); ++a) {
+    const Asset& asset = base.market.assets[a];
+    if (asset.id == base.market.baseCurrency) continue;
+    auto it = loaded.history.find(static_cast<int>(a));
+    if (it == loaded.history.end()) {
+      throw InputError("", "--prices: " + prices.label + "/" + asset.id + "-USD_1d.csv is missing; the portfolio holds " + asset.id, "usage");
+    }
+    series[a].closes = it->second;
+  }
+  if (c.volModel == VolModel::Given && !portfolio.listsAssets) {
+    fail("/market/assets", "vol_model \"given\" needs the vols: list the assets with their vol in "
+                           "the portfolio's market, or use vol_model ewma");
+  }
+  MarginRequest templ = base;
+  templ.market.history = loaded.history;
+
+  // Implied-vol indices: the iv of "index" options, and (vol_model ewma) the implied-vol dynamics
+  // of option underlyings, estimated by the engine from the history's iv.
+  const size_t nAssets = base.market.assets.size();
+  std::vector<char> ivFromIndex(nAssets, 0), optionOn(nAssets, 0);
+  for (size_t k = 0; k < base.instruments.size(); ++k) {
+    const Instrument& ins = base.instruments[k];
+    if (ins.type == InstrumentType::Option) optionOn[ins.underlying] = 1;
+    if (!rolls.indexIv[k]) continue;
+    ivFromIndex[ins.underlying] = 1;
+    if (!impliedVol) {
+      fail("/instruments/" + std::to_string(k) + "/iv", "\"index\" needs --implied-vol DIR (e.g. data/implied_vol)");
+    }
+  }
+  if (impliedVol) {
+    loadImpliedVolFiles(*impliedVol, templ.market);
+    for (size_t a = 0; a < nAssets; ++a) {
+      auto it = templ.market.history.find(static_cast<int>(a));
+      const bool has = it != templ.market.history.end() &&
+                       std::any_of(it->second.begin(), it->second.end(), [](const DailyClose& d) { return d.iv > 0; });
+      const std::string& id = base.market.assets[a].id;
+      if (!has && ivFromIndex[a]) {
+        throw InputError("", "--implied-vol: no index in " + impliedVol->label + "/" + id +
+                                 "-DVOL_1d.csv; an option on " + id + " takes its iv from it", "usage");
+      }
+      if (!has || !optionOn[a]) continue;
+      series[a].closes = it->second;
+      ImpliedVolUse& use = report.impliedVol[id];
+      use.indexIv = ivFromIndex[a];
+      use.volOfVol = c.volModel == VolModel::Ewma           ? ImpliedVolUse::VolOfVol::EwmaOfIndex
+                     : base.market.assets[a].volOfVol > 0 ? ImpliedVolUse::VolOfVol::Given
+                                                          : ImpliedVolUse::VolOfVol::None;
+    }
+  }
+
+  report.start = startDay;
+  report.end = endDay;
+  report.horizonDays = h;
+  report.confidence = c.confidence;
+  report.config = c;
+  std::vector<long long> testDays;
+  for (long long t = startDay; t <= endDay; ++t) {
+    bool all = true;
+    for (size_t a = 0; a < series.size() && all; ++a) {
+      if (base.market.assets[a].id == base.market.baseCurrency) continue;
+      all = series[a].on(t) && series[a].on(t + h);
+      if (all && ivFromIndex[a]) all = series[a].on(t)->iv > 0 && series[a].on(t + h)->iv > 0;
+    }
+    if (all) testDays.push_back(t);
+    else ++report.skippedDays;
+  }
+  if (testDays.empty()) {
+    throw InputError("", "no day from " + formatDate(startDay) + " to " + formatDate(endDay) +
+                             " has every asset's close (and implied-vol index) on it and " +
+                             std::to_string(h) + " day(s) later", "usage");
+  }
+
+  report.days.resize(testDays.size());
+  std::exception_ptr error;
+  long long errorDay = 0;
+#pragma omp parallel for schedule(dynamic)
+  for (size_t i = 0; i < testDays.size(); ++i) {
+    const long long t = testDays[i];
+    try {
+      faultPoint("backtest.days");
+      MarginRequest r = templ;
+      r.market.asOf = static_cast<double>(t) * kSecondsPerDay;
+      r.market.asOfText = formatRfc3339(r.market.asOf);
+      std::vector<double> later(r.market.assets.size(), 1.0);
+      for (size_t a = 0; a < series.size(); ++a) {
+        if (r.market.assets[a].id == r.market.baseCurrency) continue;
+        r.market.assets[a].price = series[a].on(t)->close;
+        later[a] = series[a].on(t + h)->close;
+      }
+      std::vector<double> laterIv(r.instruments.size());
+      for (size_t k = 0; k < r.instruments.size(); ++k) {
+        Instrument& ins = r.instruments[k];
+        if (rolls.tenorDays[k] > 0) ins.expiry = r.market.asOf + rolls.tenorDays[k] * kSecondsPerDay;
+        if (rolls.moneyness[k] > 0) ins.strike = rolls.moneyness[k] * r.market.assets[ins.underlying].price;
+        laterIv[k] = ins.iv;
+        if (rolls.indexIv[k]) {
+          ins.iv = series[ins.underlying].on(t)->iv;
+          laterIv[k] = series[ins.underlying].on(t + h)->iv;
+        }
+      }
+      for (size_t a = 0; a < r.accounts.size(); ++a) {
+        for (size_t p = 0; p < r.accounts[a].positions.size(); ++p) {
+          if (!rolls.autoEntry[a][p]) continue;
+          Position& pos = r.accounts[a].positions[p];
+          const Instrument& ins = r.instruments[pos.instrument];
+          pos.entryPrice = entryAtMarket(ins, r.market);
+        }
+      }
+      const MarginResponse m = computeMargin(r);
+      BacktestDay& d = report.days[i];
+      d.day = t;
+      for (size_t a = 0; a < r.accounts.size(); ++a) {
+        d.var.push_back(m.accounts[a].var);
+        d.es.push_back(m.accounts[a].es);
+        d.initialMargin.push_back(m.accounts[a].initialMargin);
+        d.loss.push_back(-accountPnl(r, r.accounts[a], later, laterIv, h));
+      }
+    } catch (...) {
+#pragma omp critical(xm_backtest_error)
+      if (!error || t < errorDay) {
+        error = std::current_exception();
+        errorDay = t;
+      }
+    }
+  }
+  if (error) {
+    try {
+      std::rethrow_exception(error);
+    } catch (const InputError& e) {
+      throw InputError(e.path(), "margining " + formatDate(errorDay) + ": " + e.what(), e.code(), e.httpStatus());
+    }
+  }
+  for (size_t a = 0; a < base.accounts.size(); ++a) report.accounts.push_back(summarise(report, a, base.accounts[a].id));
+  return report;
+}
+
+}  // namespace xm

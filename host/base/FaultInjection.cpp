@@ -1,0 +1,49 @@
+#include "host/base/FaultInjection.h"
+
+#include <atomic>
+#include <cstdlib>
+#include <mutex>
+#include <new>
+#include <stdexcept>
+
+namespace xm {
+namespace {
+
+struct Fault {
+  std::string site;
+  bool badAlloc = false;
+};
+
+std::atomic<const Fault*> gFault{nullptr};
+std::once_flag gFromEnvironment;
+
+const Fault* parse(const std::string& spec) {
+  if (spec.empty()) return nullptr;
+  auto* f = new Fault;  // armed faults live for the process: tests arm a handful
+  const size_t colon = spec.find(':');
+  f->site = spec.substr(0, colon);
+  f->badAlloc = colon != std::string::npos && spec.substr(colon + 1) == "bad_alloc";
+  return f;
+}
+
+}  // namespace
+
+void faultPoint(const char* site) {
+  std::call_once(gFromEnvironment, [] {
+    if (const char* env = std::getenv("XM_FAULT")) {
+      const Fault* expected = nullptr;
+      gFault.compare_exchange_strong(expected, parse(env));
+    }
+  });
+  const Fault* f = gFault.load(std::memory_order_relaxed);
+  if (!f || f->site != site) return;
+  if (f->badAlloc) throw std::bad_alloc();
+  throw std::runtime_error(std::string("injected fault at ") + site);
+}
+
+void setFaultForTesting(const std::string& spec) {
+  std::call_once(gFromEnvironment, [] {});
+  gFault.store(parse(spec));
+}
+
+}  // namespace xm

@@ -1,0 +1,193 @@
+#include "host/engine/CpuBackend.h"
+
+
+#include <algorithm>
+#include <cmath>
+#include <thread>
+#include <vector>
+
+#include "host/model/Errors.h"
+#include "host/base/FaultInjection.h"
+#include "host/base/Parallel.h"
+#include "scenarios/ShockCache.h"
+
+namespace xm {
+namespace {
+
+class CpuSession final : public RiskSession {
+ public:
+  explicit CpuSession(const RiskProblem& p) : problem_(p), n_(p.scenarios), k_(p.tailCount) {
+    buildCube();
+    buildRowTails();
+  }
+
+  void compute(const AccountBatch& batch, BatchRisk& out) override {
+    const int64_t accounts = batch.count();
+    out.resize(accounts, batch.legs());
+    ParallelErrors errors;
+#pragma omp parallel
+    {
+      // Every thread must reach the worksharing loop (its barrier), even one whose scratch
+      // allocation failed: that thread then skips its accounts and the error is rethrown.
+      std::vector<double> loss, scratch;
+      std::vector<int32_t> tail;
+      bool ready = false;
+      errors.capture([&] {
+        loss.resize(n_);
+        scratch.resize(n_);
+        tail.resize(k_);
+        ready = true;
+      });
+#pragma omp for schedule(dynamic, 8)
+      for (int64_t a = 0; a < accounts; ++a) {
+        if (ready) {
+          errors.capture([&] {
+            faultPoint("cpu.accounts");
+            computeAccount(batch, a, loss.data(), scratch.data(), tail.data(), out);
+          });
+        }
+      }
+    }
+    errors.rethrow();
+  }
+
+  Precision precision() const override { return Precision::Fp64; }
+
+ private:
+  const double* row(int r) const { return cube_.data() + static_cast<size_t>(r) * n_; }
+
+  void buildCube() {
+    const auto shocks = cachedShocks(problem_.factors, problem_.shocks, n_);
+    const int bad = buildPnlCube(problem_.rows, *shocks, cube_);
+    if (bad >= 0) throwImplausibleRow(problem_, bad);
+  }
+
+  // Standalone ES of a unit long (mean of the k largest of -row) and of a unit short (of +row).
+  void buildRowTails() {
+    const int64_t rows = static_cast<int64_t>(problem_.rows.size());
+    esLong_.assign(rows, 0.0);
+    esShort_.assign(rows, 0.0);
+    ParallelErrors errors;
+#pragma omp parallel
+    {
+      std::vector<double> neg, scratch;
+      bool ready = false;
+      errors.capture([&] {
+        neg.resize(n_);
+        scratch.resize(n_);
+        ready = true;
+      });
+#pragma omp for schedule(dynamic)
+      for (int64_t r = 0; r < rows; ++r) {
+        if (!ready) continue;
+        errors.capture([&] {
+          faultPoint("cpu.row_tails");
+          const double* x = row(static_cast<int>(r));
+          for (int64_t s = 0; s < n_; ++s) neg[s] = -x[s];
+          esLong_[r] = tailMean(neg.data(), n_, k_, scratch.data());
+          esShort_[r] = tailMean(x, n_, k_, scratch.data());
+        });
+      }
+    }
+    errors.rethrow();
+  }
+
+  void computeAccount(const AccountBatch& batch, int64_t a, double* loss, double* scratch,
+                      int32_t* tail, BatchRisk& out) const {
+    const int64_t begin = batch.legBegin[a], end = batch.legBegin[a + 1];
+    bool any = false;  // does any leg move?
+    for (int64_t l = begin; l < end; ++l) {
+      const int r = batch.legRow[l];
+      const double w = batch.legWeight[l];
+      out.legStandaloneEs[l] = legStandaloneEs(r, w, esLong_, esShort_);
+      any = any || (r >= 0 && w != 0.0);
+    }
+    if (!any) return;  // riskless: every figure stays 0
+    // Scenario tiles keep the account's loss tile in L1 while its rows stream past; within a
+    // scenario the legs still add in request order (the GPU's order too).
+    constexpr int64_t kTile = 1024;
+    for (int64_t t0 = 0; t0 < n_; t0 += kTile) {
+      const int64_t t1 = std::min(n_, t0 + kTile);
+      bool first = true;
+      for (int64_t l = begin; l < end; ++l) {
+        const int r = batch.legRow[l];
+        const double w = batch.legWeight[l];
+        if (r < 0 || w == 0.0) continue;
+        const double* x = row(r);
+        if (first) {
+          for (int64_t s = t0; s < t1; ++s) loss[s] = -(w * x[s]);
+          first = false;
+        } else {
+          for (int64_t s = t0; s < t1; ++s) loss[s] -= w * x[s];
+        }
+      }
+    }
+
+    const TailStats t = selectTail(loss, n_, k_, problem_.confidence, scratch, tail);
+    out.var[a] = t.var;
+    out.es[a] = t.es;
+    out.esStderr[a] = t.esStderr;
+    const double invK = 1.0 / static_cast<double>(k_);
+    for (int64_t l = begin; l < end; ++l) {
+      const int r = batch.legRow[l];
+      if (r < 0 || batch.legWeight[l] == 0.0) continue;
+      const double* x = row(r);
+      double sum = 0.0;
+      for (int64_t i = 0; i < k_; ++i) sum += x[tail[i]];
+      out.legContribution[l] = -batch.legWeight[l] * sum * invK;
+    }
+  }
+
+  const RiskProblem& problem_;
+  const int64_t n_, k_;
+  std::vector<double> cube_;  // rows × scenarios
+  std::vector<double> esLong_, esShort_;
+};
+
+class CpuBackend final : public RiskBackend {
+ public:
+  BackendChoice kind() const override { return BackendChoice::Cpu; }
+  // The hardware, not this request's thread share (which the server varies with load).
+  std::string device() const override {
+    return "CPU, " + std::to_string(std::thread::hardware_concurrency()) +
+           " hardware threads (OpenMP)";
+  }
+  std::unique_ptr<RiskSession> prepare(const RiskProblem& problem) override {
+    return std::make_unique<CpuSession>(problem);
+  }
+  // Small enough that a batch's results and their JSON text (~1.5 KB an account) stay a few
+  // tens of MB; large enough that the threads stay busy.
+  int64_t batchAccounts(const RiskProblem&) const override { return 8192; }
+};
+
+}  // namespace
+
+int buildPnlCube(const std::vector<PnlRow>& rows, const ShockMatrix& z, std::vector<double>& out) {
+  const int64_t nRows = static_cast<int64_t>(rows.size());
+  const int64_t n = z.cols();
+  out.resize(static_cast<size_t>(nRows) * n);
+  constexpr int64_t kChunk = 1024;
+  const int64_t chunks = (n + kChunk - 1) / kChunk;
+  int bad = static_cast<int>(nRows);
+#pragma omp parallel for schedule(dynamic) collapse(2) reduction(min : bad)
+  for (int64_t r = 0; r < nRows; ++r) {
+    for (int64_t c = 0; c < chunks; ++c) {
+      const PnlRow& spec = rows[r];
+      const double* zp = spec.priceFactor >= 0 ? &z(spec.priceFactor, 0) : nullptr;
+      const double* zv = spec.volFactor >= 0 ? &z(spec.volFactor, 0) : nullptr;
+      double* dst = out.data() + static_cast<size_t>(r) * n;
+      const int64_t end = std::min(n, (c + 1) * kChunk);
+      bool plausible = true;
+      for (int64_t s = c * kChunk; s < end; ++s) {
+        dst[s] = rowPnl(spec, zp ? zp[s] : 0.0, zv ? zv[s] : 0.0);
+        plausible &= std::abs(dst[s]) <= kMaxUnitPnl;  // false for NaN too
+      }
+      if (!plausible) bad = std::min(bad, static_cast<int>(r));
+    }
+  }
+  return bad < nRows ? bad : -1;
+}
+
+std::unique_ptr<RiskBackend> makeCpuBackend() { return std::make_unique<CpuBackend>(); }
+
+}  // namespace xm

@@ -1,0 +1,66 @@
+#pragma once
+// The engine interface every backend implements (CPU here, CUDA in cuda/).
+//
+// A backend prepares, once per request, what all accounts share: the scenario set, the P&L rows
+// evaluated in every scenario (the PnlCube, rows × scenarios), and each row's tail figures. The
+// session it returns then reduces batches of accounts to their risk figures. The host drives
+// batching, margin and output; backends never see JSON or margin rules.
+//
+// Contract for every backend: an account's figures depend only on the problem and that account's
+// legs, never on the batch it arrives in, its position in the batch, or the batch size.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "host/engine/RiskProblem.h"
+#include "host/model/WireNames.h"
+
+namespace xm {
+
+class RiskSession {
+ public:
+  virtual ~RiskSession() = default;
+  // Fills `out` (resized by the callee) for every account of `batch`.
+  virtual void compute(const AccountBatch& batch, BatchRisk& out) = 0;
+  // The arithmetic actually used.
+  virtual Precision precision() const = 0;
+};
+
+class RiskBackend {
+ public:
+  virtual ~RiskBackend() = default;
+  virtual BackendChoice kind() const = 0;  // Cpu or Cuda
+  std::string name() const { return wireName(kind()); }
+  virtual std::string device() const = 0;  // human-readable hardware description
+  virtual std::unique_ptr<RiskSession> prepare(const RiskProblem& problem) = 0;
+  // Accounts per batch that keeps this backend's per-batch memory within its budget.
+  virtual int64_t batchAccounts(const RiskProblem& problem) const = 0;
+};
+
+// The tail of one loss vector (contract §3). k largest losses: var is the k-th largest, es their
+// mean, esStderr the Monte Carlo standard error of es.
+struct TailStats {
+  double var = 0.0;
+  double es = 0.0;
+  double esStderr = 0.0;
+};
+
+// Selects the k largest of loss[0..n) without sorting. Writes their scenario indices, ascending,
+// to tail[0..k). Ties at the k-th largest value are taken in ascending scenario order, so the set
+// is a pure function of the losses. Sums run in ascending scenario order. `scratch` holds n.
+TailStats selectTail(const double* loss, int64_t n, int64_t k, double confidence, double* scratch,
+                     int32_t* tail);
+
+// Mean of the k largest values of x[0..n) (for per-row standalone ES). `scratch` holds n.
+double tailMean(const double* x, int64_t n, int64_t k, double* scratch);
+
+// Standalone ES of a leg of weight w on `row`, from every row's unit long ES (mean of the k
+// largest of -row) and unit short ES: ES is positively homogeneous, so a leg's is |w| times its
+// side's; a leg on no row (riskless) has none.
+inline double legStandaloneEs(int row, double w, const std::vector<double>& esLong,
+                              const std::vector<double>& esShort) {
+  return row < 0 ? 0.0 : (w >= 0.0 ? w * esLong[row] : -w * esShort[row]);
+}
+
+}  // namespace xm

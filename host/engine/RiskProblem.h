@@ -1,0 +1,89 @@
+#pragma once
+// A request compiled for the backends: the factor model, the P&L rows, and accounts as sparse
+// legs (CSR by account). Every position and collateral holding of an account is one leg, a
+// weight on one P&L row; a leg on a riskless asset has row -1 and never moves.
+//
+//   leg                  row               weight
+//   spot position        spot of asset     qty * contract_size
+//   perpetual            spot of asset     qty * contract_size
+//   inverse_perpetual    spot of asset     qty * contract_size / entry_price
+//   future               the future's row  qty * contract_size
+//   option               the option's row  qty * contract_size
+//   collateral           spot of asset     amount
+//
+// (The inverse perpetual's P&L in base currency is contract_size * (S / entry - 1) per contract:
+// linear in S with slope contract_size / entry.)
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "host/model/Errors.h"
+#include "host/model/MarginRequest.h"
+#include "host/engine/Pricing.h"
+#include "scenarios/FactorModel.h"
+#include "scenarios/ScenarioGenerator.h"
+
+namespace xm {
+
+struct RiskProblem {
+  FactorModel factors;
+  ShockSpec shocks;
+  int64_t scenarios = 0;
+  int64_t tailCount = 0;  // k
+  double confidence = 0.99;
+  Precision precision = Precision::Fp64;  // asked for; a backend may compute in more
+  std::vector<PnlRow> rows;
+  std::vector<int> spotRowOf;         // per asset: its spot row, -1 if riskless
+  std::vector<int> instrumentRow;     // per instrument: the row its positions load on
+  std::vector<double> unitValueNow;   // per instrument: S_0, F_0 or the option value now
+  std::vector<std::string> rowSource;  // per row: JSON Pointer of its asset or instrument
+};
+
+// A row beyond kMaxUnitPnl (Pricing.h) in some scenario: refuses the request, naming the row's
+// asset or instrument. Inline: the CUDA library calls it and links before the host library.
+[[noreturn]] inline void throwImplausibleRow(const RiskProblem& problem, int row) {
+  const std::string& path = problem.rowSource.at(static_cast<size_t>(row));
+  throw InputError(path, path + ": its revaluation exceeds 1e100 per unit, or is not a number, in "
+                           "some scenario: a vol (given, estimated or floored) times a shock is far "
+                           "past any price move; check the vols, vol_of_vol, market.history and the "
+                           "shock model");
+}
+
+// Accounts [first, first + count) as legs: positions in request order, then collateral.
+struct AccountBatch {
+  int64_t first = 0;
+  std::vector<int64_t> legBegin;  // count + 1 offsets into legRow / legWeight
+  std::vector<int32_t> legRow;
+  std::vector<double> legWeight;
+
+  int64_t count() const { return static_cast<int64_t>(legBegin.size()) - 1; }
+  int64_t legs() const { return static_cast<int64_t>(legRow.size()); }
+};
+
+// What a backend computes for a batch. Per account: var, es, esStderr; per leg: its standalone ES
+// and its Euler contribution to the account's ES.
+struct BatchRisk {
+  std::vector<double> var, es, esStderr;
+  std::vector<double> legStandaloneEs, legContribution;
+
+  void resize(int64_t accounts, int64_t legs) {
+    var.assign(accounts, 0.0);
+    es.assign(accounts, 0.0);
+    esStderr.assign(accounts, 0.0);
+    legStandaloneEs.assign(legs, 0.0);
+    legContribution.assign(legs, 0.0);
+  }
+};
+
+// k = ceil((1 - confidence) * S), with a relative slack of 1e-9 so that binary rounding of
+// 1 - 0.99 does not turn 100 into 101; at least 1, at most S.
+int64_t tailCount(double confidence, int64_t scenarios);
+
+// On the request's market, or on `market` (the request's with estimated vols and correlations).
+RiskProblem compileProblem(const MarginRequest& request);
+RiskProblem compileProblem(const MarginRequest& request, const Market& market);
+AccountBatch compileBatch(const MarginRequest& request, const RiskProblem& problem, int64_t first,
+                          int64_t count);
+
+}  // namespace xm

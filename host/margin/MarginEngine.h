@@ -1,0 +1,45 @@
+#pragma once
+// The whole pipeline for one request: compile, pick the backend, prepare scenarios, then reduce
+// accounts batch by batch and hand each batch's results to a sink as soon as it is done, so that
+// memory stays bounded whatever the number of accounts.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "host/model/MarginRequest.h"
+#include "host/model/MarginResult.h"
+
+namespace xm {
+
+struct EngineOptions {
+  int64_t batchAccounts = 0;  // 0: the backend's own choice
+  // Checked after scenario preparation and after every batch: past it, DeadlineError.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+};
+
+class ResultSink {
+ public:
+  virtual ~ResultSink() = default;
+  // Results of accounts [first, first + results.size()), in request order, batch after batch.
+  virtual void accounts(int64_t first, const std::vector<AccountResult>& results) = 0;
+};
+
+struct RunSummary {
+  RunInfo run;
+  MarginTotals totals;
+};
+
+RunSummary runMargin(const MarginRequest& request, const EngineOptions& options, ResultSink& sink);
+
+// The whole response in memory (the HTTP service and tests).
+struct MarginResponse {
+  RunInfo run;
+  std::vector<AccountResult> accounts;
+  MarginTotals totals;
+};
+
+MarginResponse computeMargin(const MarginRequest& request, const EngineOptions& options = {});
+
+}  // namespace xm

@@ -1,0 +1,71 @@
+#pragma once
+// The request's `config` (contract §2) and the service's limits on it.
+
+#include <cstdint>
+
+namespace xm {
+
+enum class RiskMeasure { ES, VaR };
+enum class ShockModel { Normal, StudentT, Fhs };
+enum class BackendChoice { Auto, Cpu, Cuda };
+// What to do with a correlation matrix that is not positive semidefinite (README, "Model").
+enum class CorrelationRepair { None, Clip, Nearest };
+// Arithmetic of the CUDA backend's P&L cube, scenario losses and selection keys (README, "CUDA
+// backend"). The CPU backend always computes in fp64 and reports so.
+enum class Precision { Fp64, Fp32 };
+// Where vols and correlations come from: the request ("given") or EWMA on market.history.
+enum class VolModel { Given, Ewma };
+
+// Anti-procyclicality (README, "Anti-procyclicality"): the three tools of EMIR RTS 153/2013
+// Art. 28, on the vols of the assets with history. Active when any of floor, stressWeight or
+// buffer is set.
+struct AntiProcyclicality {
+  bool enabled = false;
+  int lookbackDays = 3650;    // the window of the long-run and the stressed vol
+  int stressWindowDays = 365; // the stressed vol: the worst run of this many days in the window
+  bool floor = false;         // vol >= the equal-weight vol over the lookback (Art. 28(1)(c))
+  double stressWeight = 0.0;  // var <- (1-w) var + w stressed var (Art. 28(1)(b))
+  double buffer = 0.0;        // margin buffer, released as stress rises (Art. 28(1)(a))
+};
+
+// Add-ons to initial margin (README, "Add-ons").
+struct AddOnConfig {
+  // Square-root market impact of liquidating the account's net exposure per asset:
+  // coefficient * daily vol * N * sqrt(N / ADV). Off when coefficient is 0.
+  double liquidityCoefficient = 0.0;
+  int advDays = 30;  // ADV: mean daily volume of the last advDays history days
+  // Initial margin is at least this fraction of the positions' gross notional. Off when 0.
+  double minimumRate = 0.0;
+};
+
+
+struct MarginConfig {
+  RiskMeasure measure = RiskMeasure::ES;
+  double confidence = 0.99;
+  double horizonDays = 1.0;
+  int64_t scenarios = 10000;
+  uint64_t seed = 1;
+  ShockModel shocks = ShockModel::Normal;
+  double dof = 0.0;  // Student-t degrees of freedom, > 2
+  int fhsLookbackDays = 1000;  // filtered historical simulation
+  double imMultiplier = 1.0;
+  double mmRatio = 0.5;
+  BackendChoice backend = BackendChoice::Auto;
+  CorrelationRepair correlationRepair = CorrelationRepair::None;
+  Precision precision = Precision::Fp64;
+  VolModel volModel = VolModel::Given;
+  double ewmaLambda = 0.94;  // RiskMetrics' daily decay
+  AntiProcyclicality antiProcyclicality;
+  AddOnConfig addOns;
+};
+
+struct Limits {
+  int64_t minScenarios = 1;
+  int64_t maxScenarios = 1'000'000;
+  int64_t maxAccounts = 10'000'000;
+  // accounts × scenarios of one request; the nightly run (1M × 100k) fits.
+  double maxWork = 1e11;
+};
+
+
+}  // namespace xm

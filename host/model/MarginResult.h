@@ -1,0 +1,95 @@
+#pragma once
+// Per-account figures of the response (contract §4). Losses are positive; money in base currency.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "host/model/MarginConfig.h"
+
+namespace xm {
+
+enum class MarginStatus { Ok, MarginCall, Liquidate };
+
+// One position or collateral holding of an account.
+struct LegResult {
+  double value = 0.0;           // current value (contract §4)
+  double standaloneEs = 0.0;    // ES of this leg alone on the same scenarios
+  double esContribution = 0.0;  // Euler: mean of its loss over the account's tail scenarios
+};
+
+struct AccountResult {
+  double equity = 0.0;
+  double var = 0.0;  // k-th largest loss, not floored
+  double es = 0.0;   // mean of the k largest losses, not floored
+  double esStderr = 0.0;
+  double isolatedMargin = 0.0;  // sum of each leg's standalone ES, each floored at 0
+  double diversificationBenefit = 0.0;
+  double initialMargin = 0.0;
+  double maintenanceMargin = 0.0;
+  double excess = 0.0;
+  // Initial margin = im_multiplier * es (or var) + the add-ons below (each >= 0).
+  double apcBuffer = 0.0;        // anti-procyclicality buffer, after its release in stress
+  double liquidityAddOn = 0.0;   // concentration / liquidity: square-root impact
+  double minimumAddOn = 0.0;     // what lifts initial margin to the minimum rate of gross notional
+  double grossNotional = 0.0;    // of the positions, base currency
+  MarginStatus status = MarginStatus::Ok;
+  std::vector<LegResult> positions;   // request order
+  std::vector<LegResult> collateral;  // request order
+};
+
+struct MarginTotals {
+  int64_t accounts = 0;
+  double equity = 0.0;
+  double initialMargin = 0.0;
+  double maintenanceMargin = 0.0;
+  double isolatedMargin = 0.0;
+  int64_t ok = 0;
+  int64_t marginCall = 0;
+  int64_t liquidate = 0;
+
+  void add(const AccountResult& r);
+};
+
+// Facts about one run, for the response's `run` object.
+struct RunInfo {
+  BackendChoice backend = BackendChoice::Cpu;  // the backend that ran: Cpu or Cuda
+  std::string device;
+  int64_t scenarios = 0;
+  uint64_t seed = 0;
+  int64_t tailCount = 0;  // k = ceil((1 - confidence) * scenarios)
+  double elapsedMs = 0.0;
+  // Where the time went: compiling the request and picking the backend; scenarios, revaluation
+  // and per-row tails (prepare); aggregation and selection of every batch (risk); margin rules
+  // and handing results to the sink (margin).
+  double compileMs = 0.0, prepareMs = 0.0, riskMs = 0.0, marginMs = 0.0;
+  Precision precision = Precision::Fp64;  // what the backend computed in
+  VolModel volModel = VolModel::Given;
+  double ewmaLambda = 0.0;
+  int ewmaCommonDays = 0;  // return days every estimated asset shares (correlations)
+  struct VolEstimate {
+    std::string asset;
+    double vol;  // annualised
+    int days;    // returns used
+    int ivDays = 0;  // > 0: vol_of_vol and spot_vol_corr estimated from the history's iv
+    double volOfVol = 0.0, spotVolCorr = 0.0;
+  };
+  std::vector<VolEstimate> estimates;  // vol_model "ewma": what replaced the request's vols
+  // config.anti_procyclicality: what it did to each asset's vol.
+  bool antiProcyclicality = false;
+  AntiProcyclicality apcConfig;  // its parameters, echoed
+  struct ApcAsset {
+    std::string asset;
+    double modelVol;     // before anti-procyclicality (given or estimated)
+    double longRunVol;   // equal-weight over the lookback
+    double stressedVol;  // highest EWMA vol in the lookback
+    double vol;          // used
+    double stressLevel;  // in [0, 1]: how much of the buffer is released
+  };
+  std::vector<ApcAsset> apc;
+  CorrelationRepair correlationRepair = CorrelationRepair::None;
+  double correlationRepairDistance = 0.0;  // Frobenius norm of (repaired - given)
+};
+
+
+}  // namespace xm
