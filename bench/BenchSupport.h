@@ -24,7 +24,7 @@ inline BackendChoice backendChoice(int64_t index) {
 inline bool backendUsable(benchmark::State& state, int64_t index) {
   if (index == 0) return true;
   const CudaStatus s = cudaStatus();
-  if (s.compiled && s.implemented && s.devices > 0) return true;
+  if (s.usable()) return true;
   state.SkipWithError(("cuda: " + s.reason).c_str());
   return false;
 }

@@ -20,6 +20,9 @@ struct CudaStatus {
   int devices = 0;           // usable CUDA devices found at run time
   std::string device;        // name of device 0, if any
   std::string reason;        // why the backend cannot be used, if it cannot
+  // The one answer to "can this process run the CUDA backend?": compiled in, implemented, and
+  // at least one device. Everything that asks (the registry, info, tests, benchmarks) asks here.
+  bool usable() const { return compiled && implemented && devices > 0; }
 };
 
 CudaStatus cudaStatus();

@@ -3,6 +3,7 @@
 
 #include "cuda/CudaCheck.cuh"
 #include "cuda/CudaKernels.cuh"
+#include "host/engine/Reduction.h"
 
 namespace xm::cuda {
 namespace {
@@ -46,7 +47,7 @@ __global__ void __launch_bounds__(Policy::kRevalueThreads)
     const double v = rowPnl(row, zp, zv);
     const Real stored = static_cast<Real>(v);
     cube[r * scenarios + s] = stored;
-    if (!(fabs(v) <= kMaxUnitPnl) || !isfinite(stored)) atomicMin(implausible, r);
+    if (!plausibleUnitPnl(v) || !isfinite(stored)) atomicMin(implausible, r);
   }
 }
 
@@ -157,10 +158,7 @@ __device__ BlockTail selectBlock(const Real* __restrict__ x, int64_t n, int64_t 
       ss += d * d;
     }
     const double tss = typename SelectShared<Real>::Reduce(sh.temp.reduce).Sum(ss);
-    if (tid == 0) {
-      const double gap = es - var;
-      sh.broadcast = sqrt((tss / static_cast<double>(k) + confidence * gap * gap) / static_cast<double>(k));
-    }
+    if (tid == 0) sh.broadcast = esStandardError(tss, es, var, confidence, k);
     __syncthreads();
     stderrValue = sh.broadcast;
     __syncthreads();
@@ -211,9 +209,9 @@ __global__ void __launch_bounds__(Policy::kAggregateThreads)
   for (int64_t l = begin; l < end; ++l) {  // legs in request order, like the host
     const int r = legs.row[l];
     const double w = legs.weight[l];
-    if (r < 0 || w == 0.0) continue;
+    if (!legMoves(r, w)) continue;
     const double x = static_cast<double>(cube[r * scenarios + s]);
-    acc = any ? acc - w * x : -(w * x);
+    acc = any ? nextLegLoss(acc, w, x) : firstLegLoss(w, x);
     any = true;
   }
   loss[a * scenarios + s] = static_cast<Real>(acc);
@@ -232,14 +230,14 @@ __global__ void __launch_bounds__(Policy::kSelectThreads)
   for (int64_t l = legs.begin[a]; l < legs.begin[a + 1]; ++l) {
     const int r = legs.row[l];
     const double w = legs.weight[l];
-    if (r < 0 || w == 0.0) {  // uniform across the block: no divergence at the barrier
+    if (!legMoves(r, w)) {  // uniform across the block: no divergence at the barrier
       if (threadIdx.x == 0) contribution[l] = 0.0;
       continue;
     }
     double sum = 0.0;
     for (int64_t i = threadIdx.x; i < k; i += blockDim.x) sum += static_cast<double>(cube[r * scenarios + myTail[i]]);
     const double total = Reduce(temp).Sum(sum);
-    if (threadIdx.x == 0) contribution[l] = -w * total / static_cast<double>(k);
+    if (threadIdx.x == 0) contribution[l] = eulerContribution(w, total, k);
     __syncthreads();
   }
 }

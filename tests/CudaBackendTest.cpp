@@ -31,7 +31,7 @@ constexpr double kFp32Tolerance = 2e-4;
 bool cudaUsable(std::string* why) {
   const CudaStatus s = cudaStatus();
   *why = s.reason;
-  return s.compiled && s.implemented && s.devices > 0;
+  return s.usable();
 }
 
 #define SKIP_WITHOUT_GPU()                                              \

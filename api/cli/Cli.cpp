@@ -200,10 +200,10 @@ Args parseArgs(int argc, char** argv, int start, const std::vector<std::string>&
       if (std::find(flags.begin(), flags.end(), s) != flags.end()) {
         a.options[s] = "";
       } else if (std::find(valued.begin(), valued.end(), s) != valued.end()) {
-        if (i + 1 >= argc) throw InputError("", "option " + s + " needs a value", "usage");
+        if (i + 1 >= argc) throw InputError("", "option " + s + " needs a value", ErrorKind::Usage);
         a.options[s] = argv[++i];
       } else {
-        throw InputError("", "unknown option " + s + " (see --help)", "usage");
+        throw InputError("", "unknown option " + s + " (see --help)", ErrorKind::Usage);
       }
     } else {
       a.positional.push_back(s);
@@ -220,7 +220,7 @@ int64_t intOption(const Args& a, const std::string& key, int64_t fallback, int64
   const long long x = std::strtoll(v.c_str(), &end, 10);
   if (errno || end == v.c_str() || *end || x < lo || x > hi) {
     throw InputError("", "option " + key + " must be an integer in [" + std::to_string(lo) + ", " +
-                             std::to_string(hi) + "], got \"" + v + "\"", "usage");
+                             std::to_string(hi) + "], got \"" + v + "\"", ErrorKind::Usage);
   }
   return x;
 }
@@ -247,7 +247,7 @@ void writeOutput(const Args& a, const std::function<void(std::ostream&)>& write)
   std::cout << buffer.str() << std::flush;
   if (!std::cout) {
     std::cout.clear();
-    throw InputError("", "writing the answer to standard output failed", "io_error");
+    throw InputError("", "writing the answer to standard output failed", ErrorKind::IoError);
   }
 }
 
@@ -259,7 +259,7 @@ int cmdRun(int argc, char** argv) {
     std::cout << kRunHelp;
     return 0;
   }
-  if (a.positional.size() != 1) throw InputError("", "run takes one REQUEST.json (see --help)", "usage");
+  if (a.positional.size() != 1) throw InputError("", "run takes one REQUEST.json (see --help)", ErrorKind::Usage);
   applyThreads(a);
   Limits limits;
   limits.maxScenarios = intOption(a, "--max-scenarios", limits.maxScenarios, 1, 100'000'000);
@@ -268,29 +268,29 @@ int cmdRun(int argc, char** argv) {
   MarginRequest request = readRequest(a.positional[0], limits);
   if (a.has("--prices")) {
     if (!request.market.history.empty()) {
-      throw InputError("/market/history", "give daily closes either in market.history or with --prices, not both", "usage");
+      throw InputError("/market/history", "give daily closes either in market.history or with --prices, not both", ErrorKind::Usage);
     }
     if (loadPriceFiles(a.options.at("--prices"), request.market) == 0) {
       throw InputError("", "--prices: no <ASSET>-USD_1d.csv file in " + a.options.at("--prices") +
-                           " matches an asset of the request", "usage");
+                           " matches an asset of the request", ErrorKind::Usage);
     }
   }
   if (a.has("--implied-vol")) {
     if (loadImpliedVolFiles(a.options.at("--implied-vol"), request.market) == 0) {
       throw InputError("", "--implied-vol: no <ASSET>-DVOL_1d.csv file in " + a.options.at("--implied-vol") +
-                           " matches an asset with history (market.history or --prices)", "usage");
+                           " matches an asset with history (market.history or --prices)", ErrorKind::Usage);
     }
   }
   if (a.has("--backend")) {
     const std::string& b = a.options.at("--backend");
     const auto choice = fromWireName<BackendChoice>(b);
-    if (!choice) throw InputError("", "--backend must be " + wireNameChoices<BackendChoice>() + ", got \"" + b + "\"", "usage");
+    if (!choice) throw InputError("", "--backend must be " + wireNameChoices<BackendChoice>() + ", got \"" + b + "\"", ErrorKind::Usage);
     request.config.backend = *choice;
   }
   if (a.has("--precision")) {
     const std::string& p = a.options.at("--precision");
     const auto choice = fromWireName<Precision>(p);
-    if (!choice) throw InputError("", "--precision must be " + wireNameChoices<Precision>() + ", got \"" + p + "\"", "usage");
+    if (!choice) throw InputError("", "--precision must be " + wireNameChoices<Precision>() + ", got \"" + p + "\"", ErrorKind::Usage);
     request.config.precision = *choice;
   }
   const int indent = a.has("--pretty") ? 2 : -1;
@@ -310,7 +310,7 @@ int cmdGenerate(int argc, char** argv) {
     return 0;
   }
   if (a.positional.size() != 1 || !a.has("--out")) {
-    throw InputError("", "generate takes a PRESET and --out FILE (see --help)", "usage");
+    throw InputError("", "generate takes a PRESET and --out FILE (see --help)", ErrorKind::Usage);
   }
   ExchangeSpec spec = exchangePreset(a.positional[0]);
   spec.accounts = intOption(a, "--accounts", spec.accounts, 0, 100'000'000);
@@ -354,14 +354,14 @@ void checkTokenFilePermissions(const std::string& path) {
   std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
   throw InputError("", std::string("--token-file ") + path + ": permissions " + mode +
                            " are too open: the token must not be readable by others nor writable "
-                           "by its group or others (chmod 600 " + path + ")", "usage");
+                           "by its group or others (chmod 600 " + path + ")", ErrorKind::Usage);
 }
 
 std::string readToken(const Args& a) {
   const char* env = std::getenv("XMARGIN_TOKEN");
   const bool fromEnv = env != nullptr && *env != '\0';
   if (a.has("--token-file") && fromEnv) {
-    throw InputError("", "give the token either with --token-file or XMARGIN_TOKEN, not both", "usage");
+    throw InputError("", "give the token either with --token-file or XMARGIN_TOKEN, not both", ErrorKind::Usage);
   }
   std::string token;
   if (a.has("--token-file")) {
@@ -370,7 +370,7 @@ std::string readToken(const Args& a) {
     std::istringstream lines(readInputFile(path, "--token-file"));
     std::getline(lines, token);
     while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\t')) token.pop_back();
-    if (token.empty()) throw InputError("", "the token file's first line is empty", "usage");
+    if (token.empty()) throw InputError("", "the token file's first line is empty", ErrorKind::Usage);
   } else if (fromEnv) {
     token = env;
   }
@@ -388,9 +388,9 @@ int cmdServe(int argc, char** argv) {
   }
   if (a.has("--token")) {
     throw InputError("", "tokens are not taken on the command line (they would show in ps); use "
-                         "--token-file FILE or XMARGIN_TOKEN", "usage");
+                         "--token-file FILE or XMARGIN_TOKEN", ErrorKind::Usage);
   }
-  if (!a.positional.empty()) throw InputError("", "serve takes no arguments (see --help)", "usage");
+  if (!a.positional.empty()) throw InputError("", "serve takes no arguments (see --help)", ErrorKind::Usage);
   ServerOptions o;
   if (a.has("--host")) o.host = a.options.at("--host");
   o.port = static_cast<int>(intOption(a, "--port", o.port, 0, 65535));
@@ -419,7 +419,7 @@ int cmdServe(int argc, char** argv) {
   try {
     port = server.bind();
   } catch (const std::exception& e) {
-    throw InputError("", e.what(), "io_error");  // the address is taken, or the descriptor limit too low
+    throw InputError("", e.what(), ErrorKind::IoError);  // the address is taken, or the descriptor limit too low
   }
   std::atomic<bool> done{false};
   std::thread waiter([&] {
@@ -445,10 +445,10 @@ int cmdServe(int argc, char** argv) {
 #endif  // XM_HAVE_SERVER
 
 long long dateOption(const Args& a, const std::string& key) {
-  if (!a.has(key)) throw InputError("", "backtest needs " + key + " YYYY-MM-DD (see --help)", "usage");
+  if (!a.has(key)) throw InputError("", "backtest needs " + key + " YYYY-MM-DD (see --help)", ErrorKind::Usage);
   const std::string& v = a.options.at(key);
   const auto day = parseDate(v);
-  if (!day) throw InputError("", key + " must be a date such as 2023-12-31, got \"" + v + "\"", "usage");
+  if (!day) throw InputError("", key + " must be a date such as 2023-12-31, got \"" + v + "\"", ErrorKind::Usage);
   return *day;
 }
 
@@ -468,13 +468,13 @@ int cmdBacktest(int argc, char** argv) {
     std::cout << kBacktestHelp;
     return 0;
   }
-  if (!a.positional.empty()) throw InputError("", "backtest takes options only (see --help)", "usage");
+  if (!a.positional.empty()) throw InputError("", "backtest takes options only (see --help)", ErrorKind::Usage);
   if (!a.has("--prices") || !a.has("--portfolio")) {
-    throw InputError("", "backtest needs --prices DIR and --portfolio FILE (see --help)", "usage");
+    throw InputError("", "backtest needs --prices DIR and --portfolio FILE (see --help)", ErrorKind::Usage);
   }
   const std::string format = a.has("--format") ? a.options.at("--format") : "json";
   if (format != "json" && format != "table") {
-    throw InputError("", "--format must be json or table, got \"" + format + "\"", "usage");
+    throw InputError("", "--format must be json or table, got \"" + format + "\"", ErrorKind::Usage);
   }
   applyThreads(a);
   const long long start = dateOption(a, "--start"), end = dateOption(a, "--end");
@@ -531,9 +531,9 @@ int dispatch(int argc, char** argv) {
 #ifdef XM_HAVE_SERVER
   if (cmd == "serve") return cmdServe(argc, argv);
 #else
-  if (cmd == "serve") throw InputError("", "this build of xmargin has no HTTP service (cpp-httplib was not found at configure time)", "usage");
+  if (cmd == "serve") throw InputError("", "this build of xmargin has no HTTP service (cpp-httplib was not found at configure time)", ErrorKind::Usage);
 #endif
-  throw InputError("", "unknown command \"" + cmd + "\" (see xmargin --help)", "usage");
+  throw InputError("", "unknown command \"" + cmd + "\" (see xmargin --help)", ErrorKind::Usage);
 }
 
 }  // namespace
@@ -544,22 +544,12 @@ int runCli(int argc, char** argv) {
   ::signal(SIGXFSZ, SIG_IGN);
   try {
     return dispatch(argc, argv);
-  } catch (const InputError& e) {
-    std::cerr << toText(errorToJson(e)) << "\n";
-    return 2;
-  } catch (const BackendError& e) {
-    std::cerr << toText(errorToJson("backend_error", e.what(), "")) << "\n";
-    return 1;
-  } catch (const std::bad_alloc&) {
-    std::cerr << toText(errorToJson("out_of_memory", "not enough memory for this request; use fewer "
-                                    "scenarios or --batch-accounts", "")) << "\n";
-    return 1;
-  } catch (const std::exception& e) {
-    std::cerr << toText(errorToJson("internal_error", e.what(), "")) << "\n";
-    return 1;
   } catch (...) {
-    std::cerr << toText(errorToJson("internal_error", "internal error", "")) << "\n";
-    return 1;
+    // The error table (host/model/Errors.h) gives the code and the exit status.
+    ErrorReport r = reportCurrentException();
+    if (r.kind == ErrorKind::OutOfMemory) r.message += "; use fewer scenarios or --batch-accounts";
+    std::cerr << toText(errorToJson(r)) << "\n";
+    return errorKindInfo(r.kind).exitStatus;
   }
 }
 

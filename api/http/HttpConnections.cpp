@@ -19,6 +19,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "host/model/Errors.h"
+
 namespace xm {
 namespace {
 
@@ -68,11 +70,13 @@ void quickAck(int fd) {
 }
 
 // Writes a whole small answer on a non-blocking socket, best effort (the gate's 408/431/503).
-void sendCanned(int fd, int status, const char* reason, const std::string& code, const std::string& message) {
-  const std::string body = "{\"error\":{\"code\":\"" + code + "\",\"message\":\"" + message + "\",\"path\":\"\"}}";
-  std::string text = "HTTP/1.1 " + std::to_string(status) + " " + reason +
+// Status, code and Retry-After come from the error table (host/model/Errors.h).
+void sendCanned(int fd, ErrorKind kind, const char* reason, const std::string& message) {
+  const ErrorKindInfo& k = errorKindInfo(kind);
+  const std::string body = std::string("{\"error\":{\"code\":\"") + k.code + "\",\"message\":\"" + message + "\",\"path\":\"\"}}";
+  std::string text = "HTTP/1.1 " + std::to_string(k.httpStatus) + " " + reason +
                      "\r\nContent-Type: application/json\r\nConnection: close\r\n";
-  if (status == 503) text += "Retry-After: 1\r\n";
+  if (k.retryAfterSeconds > 0) text += "Retry-After: " + std::to_string(k.retryAfterSeconds) + "\r\n";
   text += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   size_t done = 0;
   while (done < text.size()) {
@@ -294,7 +298,7 @@ struct GuardedHttpServer::Impl {
     ++accepted;
     if (open.fetch_add(1) >= limits.maxConnections) {
       ++refused;
-      sendCanned(fd, 503, "Service Unavailable", "overloaded",
+      sendCanned(fd, ErrorKind::Overloaded, "Service Unavailable",
                  "the server has " + std::to_string(limits.maxConnections) + " connections open; retry later");
       ::close(fd);
       --open;
@@ -424,7 +428,7 @@ struct GuardedHttpServer::Impl {
     if (tooLarge) {
       ++headersTooLarge;
       auto gone = unpark(fd);
-      sendCanned(fd, 431, "Request Header Fields Too Large", "headers_too_large",
+      sendCanned(fd, ErrorKind::HeadersTooLarge, "Request Header Fields Too Large",
                  "the request line and headers exceed " + std::to_string(limits.maxHeaderBytes) + " bytes");
       linger(std::move(gone));
     } else if (c->headComplete()) {
@@ -454,7 +458,7 @@ struct GuardedHttpServer::Impl {
         close(std::move(c));
       } else if (c->headStarted) {
         ++headerTimeouts;
-        sendCanned(c->fd, 408, "Request Timeout", "request_timeout",
+        sendCanned(c->fd, ErrorKind::RequestTimeout, "Request Timeout",
                    "the request head did not arrive within " + std::to_string(limits.headerTimeoutMs) + " ms");
         linger(std::move(c));
       } else {

@@ -105,9 +105,12 @@ void send(const httplib::Request& req, httplib::Response& res, int status, const
   }
 }
 
-void sendError(const httplib::Request& req, httplib::Response& res, int status,
-               const std::string& code, const std::string& message, const std::string& path = "") {
-  send(req, res, status, errorToJson(code, message, path));
+// An error envelope with the status, code and Retry-After of its kind (host/model/Errors.h).
+void sendError(const httplib::Request& req, httplib::Response& res, ErrorKind kind,
+               const std::string& message, const std::string& path = "") {
+  const ErrorKindInfo& k = errorKindInfo(kind);
+  if (k.retryAfterSeconds > 0) res.set_header("Retry-After", std::to_string(k.retryAfterSeconds));
+  send(req, res, k.httpStatus, errorToJson(k.code, message, path));
 }
 
 const char* const kRoutes[][2] = {{"/v1/margin", "POST"}, {"/v1/info", "GET"},
@@ -202,13 +205,13 @@ struct MarginServer::Impl {
 
   // An answer given before the body is read: a body left in the connection cannot be told from
   // the next request, so the connection closes after this answer.
-  void refuse(const httplib::Request& req, httplib::Response& res, int status, const std::string& code,
+  void refuse(const httplib::Request& req, httplib::Response& res, ErrorKind kind,
               const std::string& message, bool closeConnection) {
     if (closeConnection) {
       closeConnectionAfterResponse();
       res.set_header("Connection", "close");
     }
-    sendError(req, res, status, code, message);
+    sendError(req, res, kind, message);
   }
 
   // Everything decided from the head alone, before any body byte is read: framing, route,
@@ -221,44 +224,44 @@ struct MarginServer::Impl {
     if (chunked) {
       const std::string te = lowered(req.get_header_value("Transfer-Encoding"));
       if (req.get_header_value_count("Transfer-Encoding") != 1 || te != "chunked") {
-        refuse(req, res, 501, "not_implemented",
+        refuse(req, res, ErrorKind::NotImplemented,
                "Transfer-Encoding \"" + req.get_header_value("Transfer-Encoding") +
                    "\" is not supported; send the body with Content-Length or Transfer-Encoding: chunked", true);
         return false;
       }
       if (lengths > 0) {
-        refuse(req, res, 400, "invalid_request", "a request may not carry both Transfer-Encoding and Content-Length", true);
+        refuse(req, res, ErrorKind::InvalidRequest, "a request may not carry both Transfer-Encoding and Content-Length", true);
         return false;
       }
     }
     if (lengths > 1 || (lengths == 1 && !allDigits(length))) {
-      refuse(req, res, 400, "invalid_request", "Content-Length must be one decimal number of bytes", true);
+      refuse(req, res, ErrorKind::InvalidRequest, "Content-Length must be one decimal number of bytes", true);
       return false;
     }
     const char* allowed = allowedMethod(req.path);
     if (!allowed) {
-      refuse(req, res, 404, "not_found", "no such route: " + req.method + " " + req.path, body);
+      refuse(req, res, ErrorKind::NotFound, "no such route: " + req.method + " " + req.path, body);
       return false;
     }
     const bool methodOk = req.method == allowed || (req.method == "HEAD" && std::string(allowed) == "GET");
     if (!methodOk) {
       res.set_header("Allow", allowed);
-      refuse(req, res, 405, "method_not_allowed", req.method + " is not allowed on " + req.path + "; use " + allowed, body);
+      refuse(req, res, ErrorKind::MethodNotAllowed, req.method + " is not allowed on " + req.path + "; use " + allowed, body);
       return false;
     }
     if (!options.token.empty() && req.path.rfind("/v1/", 0) == 0 &&
         !bearerMatches(req.get_header_value("Authorization"), options.token)) {
       res.set_header("WWW-Authenticate", "Bearer");
-      refuse(req, res, 401, "unauthorized", "a valid Authorization: Bearer token is required", body);
+      refuse(req, res, ErrorKind::Unauthorized, "a valid Authorization: Bearer token is required", body);
       return false;
     }
     if (req.method == "POST") {
       if (!chunked && lengths == 0) {
-        refuse(req, res, 411, "length_required", "send the body with Content-Length or Transfer-Encoding: chunked", false);
+        refuse(req, res, ErrorKind::LengthRequired, "send the body with Content-Length or Transfer-Encoding: chunked", false);
         return false;
       }
       if (lengths == 1 && std::stoull(length) > static_cast<uint64_t>(options.maxBodyBytes)) {
-        refuse(req, res, 413, "payload_too_large",
+        refuse(req, res, ErrorKind::PayloadTooLarge,
                "the body of " + length + " bytes exceeds the limit of " + std::to_string(options.maxBodyBytes) + " bytes", true);
         return false;
       }
@@ -275,7 +278,7 @@ struct MarginServer::Impl {
         return admitHead(req, res) ? httplib::Server::HandlerResponse::Unhandled
                                    : httplib::Server::HandlerResponse::Handled;
       } catch (const std::exception&) {
-        refuse(req, res, 500, "internal_error", "internal error", true);
+        refuse(req, res, ErrorKind::Internal, "internal error", true);
         return httplib::Server::HandlerResponse::Handled;
       }
     });
@@ -318,21 +321,23 @@ struct MarginServer::Impl {
       closeConnectionAfterResponse();
       res.set_header("Connection", "close");
       if (res.status == 400) {
-        sendError(req, res, 400, "invalid_request", "malformed HTTP request: its request line or headers cannot be parsed");
+        sendError(req, res, ErrorKind::InvalidRequest, "malformed HTTP request: its request line or headers cannot be parsed");
       } else if (res.status == 413) {
-        sendError(req, res, 413, "payload_too_large",
+        sendError(req, res, ErrorKind::PayloadTooLarge,
                   "the body exceeds the limit of " + std::to_string(options.maxBodyBytes) + " bytes");
       } else if (res.status == 414) {
-        sendError(req, res, 414, "uri_too_long", "the request target is too long");
+        sendError(req, res, ErrorKind::UriTooLong, "the request target is too long");
       } else {
-        sendError(req, res, res.status, "http_error", "the request could not be served");
+        // Whatever else httplib refused: its status, the generic code.
+        send(req, res, res.status,
+             errorToJson(errorKindInfo(ErrorKind::Http).code, "the request could not be served", ""));
       }
       res.set_header("Content-Length", std::to_string(res.body.size()));
       return httplib::Server::HandlerResponse::Unhandled;
     }));
     http->set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
       closeConnectionAfterResponse();
-      sendError(req, res, 500, "internal_error", "internal error");
+      sendError(req, res, ErrorKind::Internal, "internal error");
     });
     // Called for every answer once it is complete and before it is written, on the thread that
     // serves it: count it and its latency. Counted after the write (in the logger), a client could
@@ -358,20 +363,12 @@ struct MarginServer::Impl {
   void boundary(const httplib::Request& req, httplib::Response& res, F&& body) {
     try {
       body();
-    } catch (const InputError& e) {
-      send(req, res, e.httpStatus(), errorToJson(e));
-    } catch (const DeadlineError& e) {
-      res.set_header("Retry-After", "5");
-      sendError(req, res, 503, "deadline_exceeded",
-                std::string(e.what()) + " of " + std::to_string(options.timeoutMs) + " ms");
-    } catch (const BackendError& e) {
-      res.set_header("Retry-After", "30");
-      sendError(req, res, 503, "backend_error", e.what());
-    } catch (const std::bad_alloc&) {
-      res.set_header("Retry-After", "30");
-      sendError(req, res, 503, "out_of_memory", "not enough memory for this request now");
     } catch (...) {
-      sendError(req, res, 500, "internal_error", "internal error");
+      ErrorReport r = reportCurrentException();
+      if (r.kind == ErrorKind::DeadlineExceeded) r.message += " of " + std::to_string(options.timeoutMs) + " ms";
+      if (r.kind == ErrorKind::OutOfMemory) r.message += " now";
+      if (r.kind == ErrorKind::Internal) r.message = "internal error";  // details stay in the process
+      sendError(req, res, r.kind, r.message, r.path);
     }
   }
 
@@ -383,7 +380,7 @@ struct MarginServer::Impl {
     if (type.empty() || type.rfind("application/json", 0) == 0) return Format::Json;
     closeConnectionAfterResponse();  // refused before its body is read
     throw InputError("", "unsupported Content-Type \"" + type + "\"; send application/json or application/msgpack",
-                     "unsupported_media_type", 415);
+                     ErrorKind::UnsupportedMediaType);
   }
 
   // The body, decoded (Content-Encoding gzip, deflate or br) and whatever its framing, up to the
@@ -408,11 +405,11 @@ struct MarginServer::Impl {
     const BodyFailure why = currentBodyFailure();
     if (tooLarge || why == BodyFailure::TooLarge) {
       throw InputError("", "the body exceeds the limit of " + std::to_string(options.maxBodyBytes) +
-                               " bytes (after decoding, with its framing)", "payload_too_large", 413);
+                               " bytes (after decoding, with its framing)", ErrorKind::PayloadTooLarge);
     }
     if (why == BodyFailure::Timeout) {
       throw InputError("", "the body did not arrive within the time limit of " + std::to_string(options.timeoutMs) +
-                               " ms", "request_timeout", 408);
+                               " ms", ErrorKind::RequestTimeout);
     }
     throw InputError("", "the body could not be read: the connection closed, or its framing (chunk sizes, "
                          "Content-Encoding) is malformed");
@@ -429,8 +426,7 @@ struct MarginServer::Impl {
     }
     switch (admission->enter(deadline)) {
       case Admission::Outcome::Saturated:
-        res.set_header("Retry-After", "1");
-        sendError(req, res, 503, "overloaded",
+        sendError(req, res, ErrorKind::Overloaded,
                   "all " + std::to_string(options.workers) + " workers are busy and " +
                       std::to_string(options.queue) + " requests are waiting; retry later");
         return;

@@ -159,7 +159,7 @@ BacktestReport runBacktest(const Json& portfolio, const std::string& pricesDir, 
 BacktestReport runBacktest(const Json& portfolio, const PriceFolder& prices, const Json& config,
                            long long startDay, long long endDay, const PriceFolder* impliedVol,
                            const Limits& limits) {
-  if (endDay < startDay) throw InputError("", "--end must not be before --start", "usage");
+  if (endDay < startDay) throw InputError("", "--end must not be before --start", ErrorKind::Usage);
   return runBacktest(parseBacktestPortfolio(portfolio, config, limits), prices, startDay, endDay, impliedVol);
 }
 

@@ -543,7 +543,7 @@ class RequestBuilder {
       std::ostringstream msg;
       msg << "/config/scenarios: accounts x scenarios = " << work << " exceeds the limit of "
           << limits_.maxWork << " per request; split the accounts across requests";
-      throw InputError("/config/scenarios", msg.str(), "limit_exceeded", 413);
+      throw InputError("/config/scenarios", msg.str(), ErrorKind::LimitExceeded);
     }
     return std::move(req_);
   }
@@ -584,7 +584,7 @@ class RequestBuilder {
     const size_t i = req_.accounts.size();
     if (static_cast<int64_t>(i) >= limits_.maxAccounts) {
       throw InputError("/accounts", "/accounts: more than the limit of " +
-                       std::to_string(limits_.maxAccounts) + " accounts", "limit_exceeded", 413);
+                       std::to_string(limits_.maxAccounts) + " accounts", ErrorKind::LimitExceeded);
     }
     const Node node(value, "/accounts/" + std::to_string(i));
     req_.accounts.push_back(parseAccount(node, assetIndex_, instrumentIndex_, req_.instruments));
@@ -1066,6 +1066,8 @@ Json errorToJson(const std::string& code, const std::string& message, const std:
 }
 
 Json errorToJson(const InputError& e) { return errorToJson(e.code(), e.what(), e.path()); }
+
+Json errorToJson(const ErrorReport& r) { return errorToJson(errorKindInfo(r.kind).code, r.message, r.path); }
 
 StreamingResponseWriter::StreamingResponseWriter(const MarginRequest& request, std::ostream& out,
                                                  int indent)

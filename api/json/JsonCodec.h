@@ -51,6 +51,7 @@ std::string responseToText(const MarginRequest& request, const MarginResponse& r
 // {"error": {"code", "message", "path"}} (contract §5).
 Json errorToJson(const std::string& code, const std::string& message, const std::string& path);
 Json errorToJson(const InputError& e);
+Json errorToJson(const ErrorReport& report);
 
 // Streams `{"accounts": [...], "run": {...}, "totals": {...}}` batch by batch: memory stays
 // bounded by one batch whatever the number of accounts. `indent` < 0 writes compact JSON.

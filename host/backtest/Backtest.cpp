@@ -83,7 +83,7 @@ AccountBacktest summarise(const BacktestReport& report, size_t a, const std::str
 
 BacktestReport runBacktest(const BacktestPortfolio& portfolio, const PriceFolder& prices,
                            long long startDay, long long endDay, const PriceFolder* impliedVol) {
-  if (endDay < startDay) throw InputError("", "--end must not be before --start", "usage");
+  if (endDay < startDay) throw InputError("", "--end must not be before --start", ErrorKind::Usage);
   const BacktestRolls& rolls = portfolio.rolls;
   const MarginRequest& base = portfolio.request;
   const MarginConfig& c = base.config;
@@ -104,7 +104,7 @@ BacktestReport runBacktest(const BacktestPortfolio& portfolio, const PriceFolder
     if (asset.id == base.market.baseCurrency) continue;
     auto it = loaded.history.find(static_cast<int>(a));
     if (it == loaded.history.end()) {
-      throw InputError("", "--prices: " + prices.label + "/" + asset.id + "-USD_1d.csv is missing; the portfolio holds " + asset.id, "usage");
+      throw InputError("", "--prices: " + prices.label + "/" + asset.id + "-USD_1d.csv is missing; the portfolio holds " + asset.id, ErrorKind::Usage);
     }
     series[a].closes = it->second;
   }
@@ -137,7 +137,7 @@ BacktestReport runBacktest(const BacktestPortfolio& portfolio, const PriceFolder
       const std::string& id = base.market.assets[a].id;
       if (!has && ivFromIndex[a]) {
         throw InputError("", "--implied-vol: no index in " + impliedVol->label + "/" + id +
-                                 "-DVOL_1d.csv; an option on " + id + " takes its iv from it", "usage");
+                                 "-DVOL_1d.csv; an option on " + id + " takes its iv from it", ErrorKind::Usage);
       }
       if (!has || !optionOn[a]) continue;
       series[a].closes = it->second;
@@ -168,7 +168,7 @@ BacktestReport runBacktest(const BacktestPortfolio& portfolio, const PriceFolder
   if (testDays.empty()) {
     throw InputError("", "no day from " + formatDate(startDay) + " to " + formatDate(endDay) +
                              " has every asset's close (and implied-vol index) on it and " +
-                             std::to_string(h) + " day(s) later", "usage");
+                             std::to_string(h) + " day(s) later", ErrorKind::Usage);
   }
 
   report.days.resize(testDays.size());
@@ -228,7 +228,7 @@ BacktestReport runBacktest(const BacktestPortfolio& portfolio, const PriceFolder
     try {
       std::rethrow_exception(error);
     } catch (const InputError& e) {
-      throw InputError(e.path(), "margining " + formatDate(errorDay) + ": " + e.what(), e.code(), e.httpStatus());
+      throw InputError(e.path(), "margining " + formatDate(errorDay) + ": " + e.what(), e.kind());
     }
   }
   for (size_t a = 0; a < base.accounts.size(); ++a) report.accounts.push_back(summarise(report, a, base.accounts[a].id));

@@ -17,7 +17,7 @@
 namespace xm {
 namespace {
 
-[[noreturn]] void ioError(const std::string& message) { throw InputError("", message, "io_error"); }
+[[noreturn]] void ioError(const std::string& message) { throw InputError("", message, ErrorKind::IoError); }
 
 std::string label(const std::string& path, const std::string& what) {
   return what.empty() ? path : what + " " + path;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "host/model/Errors.h"
+#include "host/engine/Reduction.h"
 #include "host/base/FaultInjection.h"
 #include "host/base/Parallel.h"
 #include "scenarios/ShockCache.h"
@@ -100,7 +101,7 @@ class CpuSession final : public RiskSession {
       const int r = batch.legRow[l];
       const double w = batch.legWeight[l];
       out.legStandaloneEs[l] = legStandaloneEs(r, w, esLong_, esShort_);
-      any = any || (r >= 0 && w != 0.0);
+      any = any || legMoves(r, w);
     }
     if (!any) return;  // riskless: every figure stays 0
     // Scenario tiles keep the account's loss tile in L1 while its rows stream past; within a
@@ -112,13 +113,13 @@ class CpuSession final : public RiskSession {
       for (int64_t l = begin; l < end; ++l) {
         const int r = batch.legRow[l];
         const double w = batch.legWeight[l];
-        if (r < 0 || w == 0.0) continue;
+        if (!legMoves(r, w)) continue;
         const double* x = row(r);
         if (first) {
-          for (int64_t s = t0; s < t1; ++s) loss[s] = -(w * x[s]);
+          for (int64_t s = t0; s < t1; ++s) loss[s] = firstLegLoss(w, x[s]);
           first = false;
         } else {
-          for (int64_t s = t0; s < t1; ++s) loss[s] -= w * x[s];
+          for (int64_t s = t0; s < t1; ++s) loss[s] = nextLegLoss(loss[s], w, x[s]);
         }
       }
     }
@@ -127,14 +128,13 @@ class CpuSession final : public RiskSession {
     out.var[a] = t.var;
     out.es[a] = t.es;
     out.esStderr[a] = t.esStderr;
-    const double invK = 1.0 / static_cast<double>(k_);
     for (int64_t l = begin; l < end; ++l) {
       const int r = batch.legRow[l];
-      if (r < 0 || batch.legWeight[l] == 0.0) continue;
+      if (!legMoves(r, batch.legWeight[l])) continue;
       const double* x = row(r);
       double sum = 0.0;
       for (int64_t i = 0; i < k_; ++i) sum += x[tail[i]];
-      out.legContribution[l] = -batch.legWeight[l] * sum * invK;
+      out.legContribution[l] = eulerContribution(batch.legWeight[l], sum, k_);
     }
   }
 
@@ -180,7 +180,7 @@ int buildPnlCube(const std::vector<PnlRow>& rows, const ShockMatrix& z, std::vec
       bool plausible = true;
       for (int64_t s = c * kChunk; s < end; ++s) {
         dst[s] = rowPnl(spec, zp ? zp[s] : 0.0, zv ? zv[s] : 0.0);
-        plausible &= std::abs(dst[s]) <= kMaxUnitPnl;  // false for NaN too
+        plausible &= plausibleUnitPnl(dst[s]);
       }
       if (!plausible) bad = std::min(bad, static_cast<int>(r));
     }

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "host/model/Errors.h"
+#include "host/engine/Reduction.h"
 #include "host/engine/RiskBackend.h"
 
 namespace xm {
@@ -95,9 +96,7 @@ TailStats selectTail(const double* loss, int64_t n, int64_t k, double confidence
     const double d = loss[tail[i]] - t.es;
     ss += d * d;
   }
-  const double tailVariance = ss / static_cast<double>(k);
-  const double gap = t.es - t.var;
-  t.esStderr = std::sqrt((tailVariance + confidence * gap * gap) / static_cast<double>(k));
+  t.esStderr = esStandardError(ss, t.es, t.var, confidence, k);
   return t;
 }
 

@@ -11,7 +11,7 @@ std::vector<BackendAvailability> listBackends() {
   auto cpu = makeCpuBackend();
   out.push_back({"cpu", true, true, cpu->device(), ""});
   const CudaStatus cuda = cudaStatus();
-  out.push_back({"cuda", cuda.compiled, cuda.compiled && cuda.implemented && cuda.devices > 0,
+  out.push_back({"cuda", cuda.compiled, cuda.usable(),
                  cuda.device, cuda.reason});
   return out;
 }
@@ -19,11 +19,11 @@ std::vector<BackendAvailability> listBackends() {
 std::unique_ptr<RiskBackend> makeBackend(BackendChoice choice) {
   if (choice == BackendChoice::Cpu) return makeCpuBackend();
   const CudaStatus cuda = cudaStatus();
-  const bool usable = cuda.compiled && cuda.implemented && cuda.devices > 0;
+  const bool usable = cuda.usable();
   if (choice == BackendChoice::Auto) return usable ? makeCudaBackend() : makeCpuBackend();
   if (!usable) {
     throw InputError("/config/backend", "backend \"cuda\" is not available: " + cuda.reason,
-                     "backend_unavailable", 503);
+                     ErrorKind::BackendUnavailable);
   }
   return makeCudaBackend();
 }

@@ -93,7 +93,7 @@ std::vector<DailyClose> parsePriceCsv(std::string_view text, const std::string& 
 }
 
 PriceFolder directoryFolder(const std::string& dir) {
-  if (!std::filesystem::is_directory(dir)) throw InputError("", "price folder " + dir + " is not a directory", "io_error");
+  if (!std::filesystem::is_directory(dir)) throw InputError("", "price folder " + dir + " is not a directory", ErrorKind::IoError);
   return {dir, [dir](const std::string& file) -> std::optional<std::string> {
             const std::string path = dir + "/" + file;
             std::error_code ec;
@@ -117,7 +117,7 @@ int loadPriceFiles(const PriceFolder& folder, Market& market, const std::string&
     const std::string id = market.assets[a].id;
     if (id == market.baseCurrency) continue;
     if (id.find('/') != std::string::npos || id.find('\0') != std::string::npos || id == "." || id == "..") {
-      throw InputError("", "asset id \"" + id + "\" cannot name a file in " + folder.label, "usage");
+      throw InputError("", "asset id \"" + id + "\" cannot name a file in " + folder.label, ErrorKind::Usage);
     }
     const std::optional<std::string> text = folder.read(id + suffix);
     if (!text) continue;  // this asset keeps the request's figures
