@@ -1,0 +1,366 @@
+#include "api/json/RequestFields.h"
+
+#include <cmath>
+#include <limits>
+#include <unordered_set>
+
+#include "host/model/Time.h"
+#include "host/model/Units.h"
+
+namespace xm::json {
+
+std::string pointerEscape(std::string_view key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
+  }
+  return out;
+}
+
+const char* typeName(const Json& j) {
+  switch (j.type()) {
+    case Json::value_t::null: return "null";
+    case Json::value_t::boolean: return "a boolean";
+    case Json::value_t::string: return "a string";
+    case Json::value_t::array: return "an array";
+    case Json::value_t::object: return "an object";
+    case Json::value_t::binary: return "binary data";
+    case Json::value_t::discarded: return "invalid";
+    default: return "a number";
+  }
+}
+
+std::string show(double x) {
+  std::ostringstream s;
+  s.precision(17);
+  s << x;
+  return s.str();
+}
+
+namespace {
+
+double parseTime(const Node& n) {
+  const std::string s = n.string();
+  const auto t = parseRfc3339(s);
+  if (!t) n.fail("must be an RFC 3339 date-time such as 2026-11-24T00:00:00Z, got \"" + s + "\"");
+  return *t;
+}
+
+void parseCorrelations(const Node& market, Market& m,
+                       const std::unordered_map<std::string, int>& assetIndex) {
+  const int n = static_cast<int>(m.assets.size());
+  m.correlation = Eigen::MatrixXd::Identity(n, n);
+  auto assetRef = [&](const Node& node) {
+    const std::string id = node.string();
+    auto it = assetIndex.find(id);
+    if (it == assetIndex.end()) node.fail("unknown asset \"" + id + "\"");
+    return it->second;
+  };
+  if (market.has("correlations") && market.has("correlation")) {
+    market.child("correlation").fail("give either correlations (pairs) or correlation (matrix), not both");
+  }
+  if (market.has("correlations")) {
+    const Node list = market.child("correlations");
+    m.correlationPath = list.path();
+    std::vector<std::vector<bool>> seen(n, std::vector<bool>(n, false));
+    for (size_t i = 0; i < list.array(); ++i) {
+      const Node pair = list[i];
+      pair.object({"a", "b", "rho"});
+      const int a = assetRef(pair.at("a")), b = assetRef(pair.at("b"));
+      if (a == b) pair.child("b").fail("an asset's correlation with itself is 1; list pairs of distinct assets");
+      if (seen[a][b]) pair.fail("this pair is listed twice");
+      seen[a][b] = seen[b][a] = true;
+      const double rho = pair.at("rho").number(-1, 1, false, false, "within [-1, 1]");
+      m.correlation(a, b) = m.correlation(b, a) = rho;
+    }
+  } else if (market.has("correlation")) {
+    const Node c = market.child("correlation");
+    c.object({"assets", "matrix"});
+    const Node ids = c.at("assets"), matrix = c.at("matrix");
+    m.correlationPath = matrix.path();
+    const size_t k = ids.array();
+    std::vector<int> idx(k);
+    std::vector<bool> used(n, false);
+    for (size_t i = 0; i < k; ++i) {
+      idx[i] = assetRef(ids[i]);
+      if (used[idx[i]]) ids[i].fail("asset listed twice");
+      used[idx[i]] = true;
+    }
+    if (matrix.array() != k) matrix.fail("must have one row per asset (" + std::to_string(k) + ")");
+    for (size_t i = 0; i < k; ++i) {
+      const Node row = matrix[i];
+      if (row.array() != k) row.fail("must have " + std::to_string(k) + " entries");
+      for (size_t j = 0; j < k; ++j) {
+        const double v = row[j].number(-1, 1, false, false, "within [-1, 1]");
+        if (i == j && std::abs(v - 1.0) > 1e-12) row[j].fail("a diagonal entry must be 1");
+        m.correlation(idx[i], idx[j]) = v;
+      }
+    }
+    for (size_t i = 0; i < k; ++i)
+      for (size_t j = 0; j < i; ++j)
+        if (std::abs(m.correlation(idx[i], idx[j]) - m.correlation(idx[j], idx[i])) > 1e-12)
+          matrix[i][j].fail("the matrix must be symmetric");
+  }
+}
+
+// "YYYY-MM-DD" -> days since the epoch.
+long long dateOf(const Node& n) {
+  const std::string s = n.string();
+  const auto day = parseDate(s);
+  if (!day) n.fail("must be a date such as 2023-12-31, got \"" + s + "\"");
+  return *day;
+}
+
+// market.history: {"BTC": [{"date": "2023-12-30", "close": 42000.0, "volume": …}, …], …}
+void parseHistory(const Node& node, Market& m, const std::unordered_map<std::string, int>& assetIndex) {
+  if (!node.raw().is_object()) node.fail(std::string("must be an object of asset id to daily closes"));
+  for (auto it = node.raw().begin(); it != node.raw().end(); ++it) {
+    const Node series = node.child(it.key());
+    auto a = assetIndex.find(it.key());
+    if (a == assetIndex.end()) series.fail("unknown asset \"" + it.key() + "\"");
+    if (it.key() == m.baseCurrency) series.fail("the base currency's price is 1 by definition: it has no history");
+    std::vector<DailyClose>& closes = m.history[a->second];
+    for (size_t i = 0; i < series.array(); ++i) {
+      const Node day = series[i];
+      day.object({"date", "close", "volume", "iv"});
+      const long long d = dateOf(day.at("date"));
+      if (!closes.empty() && d <= closes.back().day) day.child("date").fail("dates must increase strictly");
+      const double close = day.at("close").number(kMinClose, kMaxClose, false, false, "within [1e-12, 1e12]");
+      closes.push_back({d, close, day.has("volume") ? day.child("volume").number(0, kMaxDailyVolume, false, false, "within [0, 1e30]") : -1.0,
+                        day.has("iv") ? day.child("iv").number(kMinImpliedVol, kMaxImpliedVol, false, false, "within [1e-4, 20]") : -1.0});
+    }
+  }
+}
+
+}  // namespace
+
+Market parseMarket(const Node& node, std::unordered_map<std::string, int>& assetIndex) {
+  node.object({"as_of", "base_currency", "rate", "assets", "correlations", "correlation", "history"});
+  Market m;
+  const Node asOf = node.at("as_of");
+  m.asOfText = asOf.string();
+  m.asOf = parseTime(asOf);
+  if (node.has("base_currency")) m.baseCurrency = node.child("base_currency").id();
+  if (node.has("rate")) m.rate = node.child("rate").number(-1, 1, false, false, "within [-1, 1]");
+  const Node assets = node.at("assets");
+  const size_t n = assets.array();
+  if (n == 0) assets.fail("must list at least one asset");
+  for (size_t i = 0; i < n; ++i) {
+    const Node a = assets[i];
+    a.object({"id", "price", "vol", "vol_of_vol", "spot_vol_corr", "daily_volume"});
+    Asset asset;
+    asset.id = a.at("id").id();
+    if (!assetIndex.emplace(asset.id, static_cast<int>(i)).second) {
+      a.child("id").fail("duplicate asset id \"" + asset.id + "\"");
+    }
+    asset.price = a.at("price").bounded(0, kMaxPrice, true, "within (0, 1e12]");
+    if (a.has("vol")) asset.vol = a.child("vol").number(0, 20, false, false, "within [0, 20]");
+    if (a.has("vol_of_vol")) {
+      asset.volOfVol = a.child("vol_of_vol").number(0, 20, false, false, "within [0, 20]");
+    }
+    if (a.has("spot_vol_corr"))
+      asset.spotVolCorr = a.child("spot_vol_corr").number(-1, 1, false, false, "within [-1, 1]");
+    if (a.has("daily_volume"))
+      asset.dailyVolume = a.child("daily_volume").number(kMinDailyVolume, kMaxDailyVolume, false, false, "within [1e-6, 1e30]");
+    if (asset.id == m.baseCurrency && (asset.price != 1.0 || asset.vol != 0.0))
+      a.fail("the base currency " + asset.id + " must have price 1 and no vol");
+    m.assets.push_back(std::move(asset));
+  }
+  parseCorrelations(node, m, assetIndex);
+  if (node.has("history")) parseHistory(node.child("history"), m, assetIndex);
+  return m;
+}
+
+Instrument parseInstrument(const Node& n,
+                           const std::unordered_map<std::string, int>& assetIndex) {
+  Instrument ins;
+  const Node typeNode = n.at("type");
+  ins.type = typeNode.choice<InstrumentType>();
+  switch (ins.type) {
+    case InstrumentType::Future:
+      n.object({"id", "type", "underlying", "contract_size", "expiry"});
+      break;
+    case InstrumentType::Option:
+      n.object({"id", "type", "underlying", "contract_size", "expiry", "right", "strike", "iv"});
+      break;
+    default:
+      n.object({"id", "type", "underlying", "contract_size"});
+  }
+  ins.id = n.at("id").id();
+  const Node u = n.at("underlying");
+  const std::string uid = u.string();
+  auto it = assetIndex.find(uid);
+  if (it == assetIndex.end()) u.fail("unknown asset \"" + uid + "\"");
+  ins.underlying = it->second;
+  ins.contractSize = n.at("contract_size").bounded(0, kMaxContractSize, true, "within (0, 1e9]");
+  if (ins.type == InstrumentType::Future || ins.type == InstrumentType::Option) {
+    ins.expiry = parseTime(n.at("expiry"));
+  }
+  if (ins.type == InstrumentType::Option) {
+    ins.right = n.at("right").choice<OptionRight>();
+    ins.strike = n.at("strike").bounded(0, kMaxStrike, true, "within (0, 1e15]");
+    ins.iv = n.at("iv").number(kMinImpliedVol, kMaxImpliedVol, false, false, "within [1e-4, 20]");
+  }
+  return ins;
+}
+
+Account parseAccount(const Node& n, const std::unordered_map<std::string, int>& assetIndex,
+                     const std::unordered_map<std::string, int>& instrumentIndex,
+                     const std::vector<Instrument>& instruments) {
+  n.object({"id", "collateral", "positions"});
+  Account acct;
+  acct.id = n.at("id").id();
+  if (n.has("collateral")) {
+    const Node list = n.child("collateral");
+    for (size_t i = 0; i < list.array(); ++i) {
+      const Node c = list[i];
+      c.object({"asset", "amount"});
+      const Node a = c.at("asset");
+      const std::string id = a.string();
+      auto it = assetIndex.find(id);
+      if (it == assetIndex.end()) a.fail("unknown asset \"" + id + "\"");
+      acct.collateral.push_back({it->second, c.at("amount").bounded(-kMaxQuantity, kMaxQuantity, false, "within [-1e15, 1e15]")});
+    }
+  }
+  if (n.has("positions")) {
+    const Node list = n.child("positions");
+    for (size_t i = 0; i < list.array(); ++i) {
+      const Node p = list[i];
+      p.object({"instrument", "qty", "entry_price"});
+      const Node ref = p.at("instrument");
+      const std::string id = ref.string();
+      auto it = instrumentIndex.find(id);
+      if (it == instrumentIndex.end()) ref.fail("unknown instrument \"" + id + "\"");
+      Position pos;
+      pos.instrument = it->second;
+      pos.qty = p.at("qty").bounded(-kMaxQuantity, kMaxQuantity, false, "within [-1e15, 1e15]");
+      const bool spot = instruments[pos.instrument].type == InstrumentType::Spot;
+      if (!spot || p.has("entry_price")) {
+        const Node e = p.at("entry_price");
+        pos.entryPrice = instruments[pos.instrument].type == InstrumentType::Option
+                             ? e.bounded(0, kMaxEntryPrice, false, "within [0, 1e15]")
+                             : e.bounded(kMinLinearEntry, kMaxEntryPrice, false, "within [1e-12, 1e15]");
+      }
+      acct.positions.push_back(pos);
+    }
+  }
+  return acct;
+}
+
+MarginConfig parseConfig(const Node& n, const Limits& limits) {
+  MarginConfig c;
+  if (n.raw().is_null()) return c;
+  n.object({"measure", "confidence", "horizon_days", "scenarios", "seed", "shocks",
+            "im_multiplier", "mm_ratio", "backend", "correlation_repair", "vol_model", "precision",
+            "anti_procyclicality", "add_ons"});
+  if (n.has("measure"))
+    c.measure = n.child("measure").choice<RiskMeasure>();
+  if (n.has("confidence")) c.confidence = n.child("confidence").number(0, 1, true, true, "within (0, 1)");
+  if (n.has("horizon_days"))
+    c.horizonDays = n.child("horizon_days").number(0, kMaxHorizonDays, true, false, "within (0, 365]");
+  if (n.has("scenarios")) {
+    const Node s = n.child("scenarios");
+    const uint64_t v = s.unsignedInteger();
+    if (v < static_cast<uint64_t>(limits.minScenarios) || v > static_cast<uint64_t>(limits.maxScenarios)) {
+      s.fail("must be within the configured limits [" + std::to_string(limits.minScenarios) + ", " +
+             std::to_string(limits.maxScenarios) + "], got " + std::to_string(v));
+    }
+    c.scenarios = static_cast<int64_t>(v);
+  }
+  if (n.has("seed")) c.seed = n.child("seed").unsignedInteger();
+  if (n.has("shocks")) {
+    const Node s = n.child("shocks");
+    if (s.raw().is_string()) {
+      const std::string v = s.string();
+      if (v != "normal") {
+        s.fail("unknown value \"" + v + "\"; expected \"normal\", {\"student_t\": {\"dof\": 4}} or {\"fhs\": {\"lookback_days\": 1000}}");
+      }
+    } else if (s.raw().is_object() && s.has("fhs")) {
+      s.object({"fhs"});
+      const Node f = s.at("fhs");
+      f.object({"lookback_days"});
+      c.shocks = ShockModel::Fhs;
+      if (f.has("lookback_days")) {
+        const uint64_t days = f.child("lookback_days").unsignedInteger();
+        if (days < 20 || days > 100000) f.child("lookback_days").fail("must be within [20, 100000]");
+        c.fhsLookbackDays = static_cast<int>(days);
+      }
+    } else {
+      s.object({"student_t", "fhs"});
+      const Node t = s.at("student_t");
+      t.object({"dof"});
+      c.shocks = ShockModel::StudentT;
+      c.dof = t.at("dof").number(2, 1e6, true, false, "> 2 (the variance must be finite)");
+    }
+  }
+  if (n.has("im_multiplier"))
+    c.imMultiplier = n.child("im_multiplier").number(0, 1e3, true, false, "within (0, 1000]");
+  if (n.has("mm_ratio")) c.mmRatio = n.child("mm_ratio").number(0, 1, true, false, "within (0, 1]");
+  if (n.has("backend")) {
+    c.backend = n.child("backend").choice<BackendChoice>();
+  }
+  if (n.has("correlation_repair")) {
+    c.correlationRepair = n.child("correlation_repair").choice<CorrelationRepair>();
+  }
+  if (n.has("precision")) {
+    c.precision = n.child("precision").choice<Precision>();
+  }
+  if (n.has("vol_model")) {
+    const Node v = n.child("vol_model");
+    if (v.raw().is_string()) {
+      if (v.string() != "given") v.fail("unknown value \"" + v.string() + "\"; expected \"given\" or {\"ewma\": {\"lambda\": 0.94}}");
+    } else {
+      v.object({"ewma"});
+      const Node e = v.at("ewma");
+      e.object({"lambda"});
+      c.volModel = VolModel::Ewma;
+      if (e.has("lambda")) c.ewmaLambda = e.child("lambda").number(0, 1, true, true, "within (0, 1)");
+    }
+  }
+  if (n.has("anti_procyclicality")) {
+    const Node a = n.child("anti_procyclicality");
+    a.object({"lookback_days", "stress_window_days", "floor", "stress_weight", "buffer"});
+    AntiProcyclicality& apc = c.antiProcyclicality;
+    if (a.has("lookback_days")) {
+      const uint64_t days = a.child("lookback_days").unsignedInteger();
+      if (days < 30 || days > 100000) a.child("lookback_days").fail("must be within [30, 100000]");
+      apc.lookbackDays = static_cast<int>(days);
+    }
+    if (a.has("stress_window_days")) {
+      const uint64_t days = a.child("stress_window_days").unsignedInteger();
+      if (days < 5 || days > static_cast<uint64_t>(apc.lookbackDays))
+        a.child("stress_window_days").fail("must be within [5, lookback_days]");
+      apc.stressWindowDays = static_cast<int>(days);
+    }
+    if (a.has("floor")) {
+      if (!a.child("floor").raw().is_boolean()) a.child("floor").fail("must be a boolean");
+      apc.floor = a.child("floor").raw().get<bool>();
+    }
+    if (a.has("stress_weight"))
+      apc.stressWeight = a.child("stress_weight").number(0, 1, false, false, "within [0, 1]");
+    if (a.has("buffer")) apc.buffer = a.child("buffer").number(0, 10, false, false, "within [0, 10]");
+    apc.enabled = apc.floor || apc.stressWeight > 0 || apc.buffer > 0;
+    if (!apc.enabled) a.fail("names no measure: set floor, stress_weight or buffer");
+  }
+  if (n.has("add_ons")) {
+    const Node a = n.child("add_ons");
+    a.object({"liquidity", "minimum_rate"});
+    if (a.has("liquidity")) {
+      const Node l = a.child("liquidity");
+      l.object({"coefficient", "adv_days"});
+      c.addOns.liquidityCoefficient = l.at("coefficient").number(0, 100, true, false, "within (0, 100]");
+      if (l.has("adv_days")) {
+        const uint64_t days = l.child("adv_days").unsignedInteger();
+        if (days < 1 || days > 3650) l.child("adv_days").fail("must be within [1, 3650]");
+        c.addOns.advDays = static_cast<int>(days);
+      }
+    }
+    if (a.has("minimum_rate"))
+      c.addOns.minimumRate = a.child("minimum_rate").number(0, 1, false, false, "within [0, 1]");
+  }
+  return c;
+}
+
+}  // namespace xm::json

@@ -1,0 +1,379 @@
+#include "api/json/RequestParser.h"
+
+#include <cmath>
+#include <istream>
+#include <limits>
+#include <sstream>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "api/json/RequestFields.h"
+#include "api/json/Utf8.h"
+
+namespace xm {
+
+using json::Node;
+using json::pointerEscape;
+
+namespace {
+
+// Builds a MarginRequest while nlohmann parses: each account is converted as soon as its object
+// closes and its DOM dropped, so the parsed document never holds every account at once (a 1M-
+// account request otherwise costs ~4 KB of DOM per account). Accounts that arrive before the
+// market and instruments they refer to are kept and converted at the end; errors name the same
+// JSON Pointers either way.
+class RequestBuilder {
+ public:
+  explicit RequestBuilder(const Limits& limits) : limits_(limits) {}
+
+  bool event(int depth, Json::parse_event_t e, Json& value) {
+    using E = Json::parse_event_t;
+    if (depth == 1 && e == E::key) {
+      key_ = value.get<std::string>();
+      if (!rootKeys_.insert(key_).second) {
+        throw InputError("/" + pointerKey(key_), "/" + pointerKey(key_) + ": duplicate key");
+      }
+      return true;
+    }
+    if (depth == 1 && key_ == "accounts" && e == E::array_start) accountsArray_ = true;
+    if (depth == 1 && key_ == "market" && e == E::object_end) {
+      market_ = std::move(value);
+      haveMarket_ = true;
+      tryCatalog();
+      return false;  // kept aside, converted in tryCatalog
+    }
+    if (depth == 1 && key_ == "instruments" && e == E::array_end) {
+      instruments_ = std::move(value);
+      haveInstruments_ = true;
+      tryCatalog();
+      return false;
+    }
+    const bool accountDone = depth == 2 && accountsArray_ && key_ == "accounts" &&
+                             (e == E::object_end || e == E::array_end || e == E::value);
+    if (accountDone && catalogReady_) {
+      addAccount(value);
+      return false;  // converted: drop its DOM
+    }
+    return true;
+  }
+
+  // A document already parsed (MessagePack, tests): take market and instruments out of it, then
+  // convert the rest as finish() does.
+  MarginRequest adopt(Json& doc) {
+    if (!doc.is_object()) Node(doc, "").object({});  // "request: must be an object"
+    if (doc.contains("market")) {
+      market_ = std::move(doc["market"]);
+      haveMarket_ = true;
+    }
+    if (doc.contains("instruments")) {
+      instruments_ = std::move(doc["instruments"]);
+      haveInstruments_ = true;
+    }
+    tryCatalog();
+    return finish(doc);
+  }
+
+  MarginRequest finish(Json& doc) {
+    const Node root(doc, "");
+    root.object({"market", "instruments", "accounts", "config"});
+    req_.config = parseConfig(root.child("config"), limits_);
+    if (catalogReady_) checkVolOfVol();
+    if (!haveMarket_) root.at("market");  // required: throws
+    if (!haveInstruments_) root.at("instruments");
+    if (!catalogReady_) {  // non-container market or instruments: let the strict reader say so
+      if (!market_.is_object()) Node(market_, "/market").object({});
+      Node(instruments_, "/instruments").array();
+    }
+    const Node accounts = root.at("accounts");
+    accounts.array();
+    for (size_t i = 0; i < accounts.raw().size(); ++i) addAccount(doc["accounts"][i]);
+    const double work = static_cast<double>(req_.accounts.size()) * static_cast<double>(req_.config.scenarios);
+    if (work > limits_.maxWork) {
+      std::ostringstream msg;
+      msg << "/config/scenarios: accounts x scenarios = " << work << " exceeds the limit of "
+          << limits_.maxWork << " per request; split the accounts across requests";
+      throw InputError("/config/scenarios", msg.str(), ErrorKind::LimitExceeded);
+    }
+    return std::move(req_);
+  }
+
+ private:
+  static std::string pointerKey(const std::string& k) { return pointerEscape(k); }
+
+  // An implied-vol factor needs a risky asset: a vol, or (vol_model ewma) a history.
+  void checkVolOfVol() const {
+    for (size_t a = 0; a < req_.market.assets.size(); ++a) {
+      const Asset& asset = req_.market.assets[a];
+      const bool estimated = req_.config.volModel == VolModel::Ewma && req_.market.history.count(static_cast<int>(a));
+      if (asset.volOfVol > 0 && asset.vol == 0 && !estimated) {
+        throw InputError("/market/assets/" + std::to_string(a) + "/vol_of_vol",
+                         "/market/assets/" + std::to_string(a) + "/vol_of_vol: needs a risky asset (vol > 0, "
+                         "or a history with vol_model ewma); a riskless asset has no implied-vol factor");
+      }
+    }
+  }
+
+  void tryCatalog() {
+    if (catalogReady_ || !haveMarket_ || !haveInstruments_) return;
+    if (!market_.is_object() || !instruments_.is_array()) return;  // finish() reports it
+    req_.market = parseMarket(Node(market_, "/market"), assetIndex_);
+    const Node list(instruments_, "/instruments");
+    for (size_t i = 0; i < list.array(); ++i) {
+      req_.instruments.push_back(parseInstrument(list[i], assetIndex_));
+      if (!instrumentIndex_.emplace(req_.instruments.back().id, static_cast<int>(i)).second) {
+        list[i].child("id").fail("duplicate instrument id \"" + req_.instruments.back().id + "\"");
+      }
+    }
+    market_ = Json();
+    instruments_ = Json();
+    catalogReady_ = true;
+  }
+
+  void addAccount(const Json& value) {
+    const size_t i = req_.accounts.size();
+    if (static_cast<int64_t>(i) >= limits_.maxAccounts) {
+      throw InputError("/accounts", "/accounts: more than the limit of " +
+                       std::to_string(limits_.maxAccounts) + " accounts", ErrorKind::LimitExceeded);
+    }
+    const Node node(value, "/accounts/" + std::to_string(i));
+    req_.accounts.push_back(parseAccount(node, assetIndex_, instrumentIndex_, req_.instruments));
+    if (!accountIds_.insert(req_.accounts.back().id).second) {
+      node.child("id").fail("duplicate account id \"" + req_.accounts.back().id + "\"");
+    }
+  }
+
+  const Limits& limits_;
+  MarginRequest req_;
+  std::unordered_map<std::string, int> assetIndex_, instrumentIndex_;
+  std::unordered_set<std::string> accountIds_, rootKeys_;
+  std::string key_;
+  Json market_, instruments_;
+  bool haveMarket_ = false, haveInstruments_ = false, catalogReady_ = false, accountsArray_ = false;
+};
+
+// Where a parser stopped in `text`: the JSON Pointer of the value being read, or of the object
+// whose key was being read. A SAX pass run only after a failure, so parsing pays nothing for it.
+struct ParseLocation {
+  std::string pointer;
+  bool inKey = false;
+};
+
+class LocatingSax final : public nlohmann::json_sax<Json> {
+ public:
+  ParseLocation location() const {
+    ParseLocation at;
+    for (size_t i = 0; i < frames_.size(); ++i) {
+      const Frame& f = frames_[i];
+      if (f.array) {
+        at.pointer += "/" + std::to_string(f.index);
+      } else if (f.haveKey) {
+        at.pointer += "/" + pointerEscape(f.key);
+      } else {
+        at.inKey = i + 1 == frames_.size();
+        break;
+      }
+    }
+    return at;
+  }
+
+  bool null() override { return completed(); }
+  bool boolean(bool) override { return completed(); }
+  bool number_integer(number_integer_t) override { return completed(); }
+  bool number_unsigned(number_unsigned_t) override { return completed(); }
+  bool number_float(number_float_t, const string_t&) override { return completed(); }
+  bool string(string_t&) override { return completed(); }
+  bool binary(binary_t&) override { return completed(); }
+  bool start_object(std::size_t) override {
+    frames_.push_back({});
+    return true;
+  }
+  bool key(string_t& k) override {
+    frames_.back().key = k;
+    frames_.back().haveKey = true;
+    return true;
+  }
+  bool end_object() override {
+    frames_.pop_back();
+    return completed();
+  }
+  bool start_array(std::size_t) override {
+    frames_.emplace_back().array = true;
+    return true;
+  }
+  bool end_array() override { return end_object(); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+ private:
+  struct Frame {
+    bool array = false;
+    size_t index = 0;  // of the element being read
+    std::string key;   // of the member being read
+    bool haveKey = false;
+  };
+  bool completed() {
+    if (frames_.empty()) return true;
+    Frame& f = frames_.back();
+    if (f.array) ++f.index;
+    else f.haveKey = false;
+    return true;
+  }
+  std::vector<Frame> frames_;
+};
+
+ParseLocation locateParseError(std::string_view text) {
+  LocatingSax sax;
+  Json::sax_parse(text, &sax, nlohmann::detail::input_format_t::json, false);
+  return sax.location();
+}
+
+// nlohmann's message without its prefix and its quote of the raw bytes: "[json.exception...]
+// parse error at line 1, column 8: syntax error while parsing value - invalid string: ill-formed
+// UTF-8 byte; last read: '...'" -> "invalid string: ill-formed UTF-8 byte".
+std::string parseErrorDetail(const std::string& what) {
+  const size_t dash = what.find(" - ");
+  std::string detail = dash == std::string::npos ? what : what.substr(dash + 3);
+  const size_t last = detail.find("; last read:");
+  if (last != std::string::npos) detail.resize(last);
+  return detail;
+}
+
+// A request nests at most 5 levels (/accounts/0/positions/0/qty); deeper documents are refused
+// before they cost recursion or memory.
+constexpr int kMaxDepth = 32;
+
+[[noreturn]] void failTooDeep() {
+  throw InputError("", "request: nesting deeper than " + std::to_string(kMaxDepth) +
+                           " levels; a request nests at most 5");
+}
+
+MarginRequest parseWithBuilder(std::string_view text, const Limits& limits) {
+  RequestBuilder builder(limits);
+  Json doc;
+  try {
+    doc = Json::parse(text, [&](int depth, Json::parse_event_t e, Json& v) {
+      if (depth >= kMaxDepth) failTooDeep();
+      return builder.event(depth, e, v);
+    });
+  } catch (const Json::parse_error& e) {
+    std::string detail = parseErrorDetail(e.what());
+    const ParseLocation at = locateParseError(text);
+    const std::string where = " at byte " + std::to_string(e.byte) + " of the request)";
+    const std::string stringError = "invalid string: ";
+    if (detail.rfind(stringError, 0) == 0) {
+      // Inside a string: name it. A key has no pointer of its own: name its object.
+      detail.erase(0, stringError.size());
+      const std::string what = at.inKey ? "an object key is not " : "not ";
+      const std::string kind = detail.find("UTF-8") != std::string::npos ? "valid UTF-8 (" : "a valid JSON string (";
+      throw InputError(at.pointer, (at.pointer.empty() ? "request" : at.pointer) + ": " + what + kind + detail + where);
+    }
+    throw InputError("", "malformed JSON: " + detail + " (" + where.substr(1) +
+                             (at.pointer.empty() ? "" : ", inside " + at.pointer));
+  } catch (const Json::exception& e) {
+    // out_of_range for a number beyond double's range (found by fuzzing).
+    throw InputError("", std::string("malformed JSON: ") + e.what());
+  }
+  if (!doc.is_object()) Node(doc, "").object({});  // "request: must be an object"
+  return builder.finish(doc);
+}
+
+// Every string and key of a document (a MessagePack body: JSON text is checked by its lexer) must
+// be well-formed UTF-8; the first that is not is named by its pointer (a key: by its object's).
+void checkUtf8(const Json& j, std::string& path, int depth) {
+  if (depth >= kMaxDepth) failTooDeep();
+  auto invalid = [&](std::string_view s, bool key) {
+    const auto bad = firstInvalidUtf8(s);
+    if (!bad) return;
+    const std::string label = path.empty() ? "request" : path;
+    std::ostringstream msg;
+    msg << label << ": " << (key ? "an object key" : "the string") << " is not valid UTF-8 (byte 0x"
+        << std::hex << std::uppercase << static_cast<int>(static_cast<unsigned char>(s[*bad])) << std::dec
+        << " at offset " << *bad << ")";
+    throw InputError(path, msg.str());
+  };
+  if (j.is_string()) {
+    invalid(j.get_ref<const std::string&>(), false);
+  } else if (j.is_object()) {
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      invalid(it.key(), true);
+      const size_t mark = path.size();
+      path += "/" + pointerEscape(it.key());
+      checkUtf8(it.value(), path, depth + 1);
+      path.resize(mark);
+    }
+  } else if (j.is_array()) {
+    for (size_t i = 0; i < j.size(); ++i) {
+      const size_t mark = path.size();
+      path += "/" + std::to_string(i);
+      checkUtf8(j[i], path, depth + 1);
+      path.resize(mark);
+    }
+  }
+}
+
+// nlohmann's DOM builder behind a depth limit: its MessagePack reader recurses once per level, so
+// a body of nested one-element arrays would otherwise exhaust the stack.
+class BoundedDomSax final : public nlohmann::json_sax<Json> {
+ public:
+  explicit BoundedDomSax(Json& out) : dom_(out, true) {}
+  bool tooDeep() const { return tooDeep_; }
+
+  bool null() override { return dom_.null(); }
+  bool boolean(bool v) override { return dom_.boolean(v); }
+  bool number_integer(number_integer_t v) override { return dom_.number_integer(v); }
+  bool number_unsigned(number_unsigned_t v) override { return dom_.number_unsigned(v); }
+  bool number_float(number_float_t v, const string_t& s) override { return dom_.number_float(v, s); }
+  bool string(string_t& v) override { return dom_.string(v); }
+  bool binary(binary_t& v) override { return dom_.binary(v); }
+  bool start_object(std::size_t n) override { return enter() && dom_.start_object(n); }
+  bool key(string_t& k) override { return dom_.key(k); }
+  bool end_object() override {
+    --depth_;
+    return dom_.end_object();
+  }
+  bool start_array(std::size_t n) override { return enter() && dom_.start_array(n); }
+  bool end_array() override {
+    --depth_;
+    return dom_.end_array();
+  }
+  bool parse_error(std::size_t p, const std::string& t, const nlohmann::detail::exception& e) override {
+    return dom_.parse_error(p, t, e);  // throws
+  }
+
+ private:
+  bool enter() {
+    if (++depth_ < kMaxDepth) return true;
+    tooDeep_ = true;
+    return false;
+  }
+  nlohmann::detail::json_sax_dom_parser<Json> dom_;
+  int depth_ = 0;
+  bool tooDeep_ = false;
+};
+
+}  // namespace
+
+MarginRequest parseRequestText(std::string_view text, const Limits& limits) {
+  return parseWithBuilder(text, limits);
+}
+
+MarginRequest parseRequestMsgpack(std::string_view bytes, const Limits& limits) {
+  Json doc;
+  BoundedDomSax sax(doc);
+  try {
+    Json::sax_parse(bytes, &sax, nlohmann::detail::input_format_t::msgpack, true);
+  } catch (const Json::exception& e) {
+    throw InputError("", std::string("malformed MessagePack: ") + parseErrorDetail(e.what()));
+  }
+  if (sax.tooDeep()) failTooDeep();
+  return parseRequest(std::move(doc), limits);
+}
+
+MarginRequest parseRequest(Json body, const Limits& limits) {
+  std::string path;
+  checkUtf8(body, path, 0);
+  return RequestBuilder(limits).adopt(body);
+}
+
+}  // namespace xm

@@ -1,0 +1,187 @@
+#include "api/json/ResponseWriter.h"
+
+#include "api/json/JsonWriter.h"
+#include "api/json/Utf8.h"
+#include "host/base/FaultInjection.h"
+#include "host/base/Parallel.h"
+#include "host/model/Version.h"
+#include "host/model/WireNames.h"
+
+namespace xm {
+
+namespace {
+
+// Accounts carry add_ons when a config asks for any (the buffer, liquidity or a minimum).
+bool showAddOns(const MarginConfig& c) {
+  return c.antiProcyclicality.buffer > 0 || c.addOns.liquidityCoefficient > 0 || c.addOns.minimumRate > 0;
+}
+
+}  // namespace
+
+namespace {
+
+// An account's fields (contract §4), written once for both writers.
+template <typename Writer>
+void writeAccount(Writer& w, const MarginRequest& request, int64_t index, const AccountResult& r) {
+  const Account& a = request.accounts[index];
+  w.beginObject()
+      .field("id", a.id)
+      .field("equity", r.equity)
+      .field("var", r.var)
+      .field("es", r.es)
+      .field("es_stderr", r.esStderr)
+      .field("isolated_margin", r.isolatedMargin)
+      .field("diversification_benefit", r.diversificationBenefit)
+      .field("initial_margin", r.initialMargin)
+      .field("maintenance_margin", r.maintenanceMargin)
+      .field("excess", r.excess)
+      .field("status", wireName(r.status));
+  auto leg = [&](const char* refKey, const std::string& ref, const LegResult& l) {
+    w.beginObject()
+        .field(refKey, ref)
+        .field("value", l.value)
+        .field("standalone_es", l.standaloneEs)
+        .field("es_contribution", l.esContribution)
+        .endObject();
+  };
+  w.key("positions").beginArray();
+  for (size_t i = 0; i < r.positions.size(); ++i)
+    leg("instrument", request.instruments[a.positions[i].instrument].id, r.positions[i]);
+  w.endArray().key("collateral").beginArray();
+  for (size_t i = 0; i < r.collateral.size(); ++i)
+    leg("asset", request.market.assets[a.collateral[i].asset].id, r.collateral[i]);
+  w.endArray();
+  if (showAddOns(request.config)) {
+    w.key("add_ons")
+        .beginObject()
+        .field("apc_buffer", r.apcBuffer)
+        .field("liquidity", r.liquidityAddOn)
+        .field("minimum", r.minimumAddOn)
+        .field("gross_notional", r.grossNotional)
+        .endObject();
+  }
+  w.endObject();
+}
+
+}  // namespace
+
+Json accountToJson(const MarginRequest& request, int64_t index, const AccountResult& r) {
+  Json j;
+  JsonDomWriter w(j);
+  writeAccount(w, request, index, r);
+  return j;
+}
+
+void appendAccountJson(std::string& out, const MarginRequest& request, int64_t index,
+                       const AccountResult& r) {
+  JsonWriter w(out);
+  writeAccount(w, request, index, r);
+}
+
+Json runToJson(const RunInfo& run) {
+  Json j{{"backend", wireName(run.backend)}, {"device", run.device}, {"scenarios", run.scenarios},
+         {"seed", run.seed}, {"tail_count", run.tailCount}, {"elapsed_ms", run.elapsedMs},
+         {"version", kVersion}, {"precision", wireName(run.precision)},
+         {"correlation_repair", wireName(run.correlationRepair)},
+         {"stages_ms", {{"compile", run.compileMs}, {"prepare", run.prepareMs},
+                        {"risk", run.riskMs}, {"margin", run.marginMs}}}};
+  if (run.correlationRepair != CorrelationRepair::None) j["correlation_repair_distance"] = run.correlationRepairDistance;
+  j["vol_model"] = wireName(run.volModel);
+  if (run.volModel == VolModel::Ewma) {
+    Json est = Json::object();
+    for (const auto& e : run.estimates) {
+      est[e.asset] = {{"vol", e.vol}, {"days", e.days}};
+      if (e.ivDays > 0) {
+        est[e.asset]["vol_of_vol"] = e.volOfVol;
+        est[e.asset]["spot_vol_corr"] = e.spotVolCorr;
+        est[e.asset]["iv_days"] = e.ivDays;
+      }
+    }
+    j["ewma"] = {{"lambda", run.ewmaLambda}, {"common_days", run.ewmaCommonDays}, {"estimates", est}};
+  }
+  if (run.antiProcyclicality) {
+    Json assets = Json::object();
+    for (const auto& a : run.apc) {
+      assets[a.asset] = {{"model_vol", a.modelVol}, {"long_run_vol", a.longRunVol},
+                         {"stressed_vol", a.stressedVol}, {"vol", a.vol}, {"stress_level", a.stressLevel}};
+    }
+    const AntiProcyclicality& c = run.apcConfig;
+    j["anti_procyclicality"] = {{"lookback_days", c.lookbackDays},
+                                {"stress_window_days", c.stressWindowDays}, {"floor", c.floor},
+                                {"stress_weight", c.stressWeight}, {"buffer", c.buffer},
+                                {"assets", std::move(assets)}};
+  }
+  return j;
+}
+
+Json totalsToJson(const MarginTotals& t) {
+  return {{"accounts", t.accounts}, {"equity", t.equity}, {"initial_margin", t.initialMargin},
+          {"maintenance_margin", t.maintenanceMargin}, {"isolated_margin", t.isolatedMargin},
+          {"ok", t.ok}, {"margin_call", t.marginCall}, {"liquidate", t.liquidate}};
+}
+
+Json responseToJson(const MarginRequest& request, const MarginResponse& response) {
+  Json accounts = Json::array();
+  for (size_t i = 0; i < response.accounts.size(); ++i)
+    accounts.push_back(accountToJson(request, static_cast<int64_t>(i), response.accounts[i]));
+  return {{"accounts", std::move(accounts)}, {"run", runToJson(response.run)},
+          {"totals", totalsToJson(response.totals)}};
+}
+
+std::string responseToText(const MarginRequest& request, const MarginResponse& response) {
+  std::string out = "{\"accounts\":[";
+  for (size_t i = 0; i < response.accounts.size(); ++i) {
+    if (i) out += ',';
+    appendAccountJson(out, request, static_cast<int64_t>(i), response.accounts[i]);
+  }
+  out += "],\"run\":" + toText(runToJson(response.run)) + ",\"totals\":" +
+         toText(totalsToJson(response.totals)) + "}";
+  return out;
+}
+
+Json errorToJson(const std::string& code, const std::string& message, const std::string& path) {
+  // The message may quote what the caller sent, and the path its keys: whatever their bytes, the
+  // envelope itself is always valid UTF-8.
+  return {{"error", {{"code", code}, {"message", sanitizeUtf8(message)}, {"path", sanitizeUtf8(path)}}}};
+}
+
+Json errorToJson(const InputError& e) { return errorToJson(e.code(), e.what(), e.path()); }
+
+Json errorToJson(const ErrorReport& r) { return errorToJson(errorKindInfo(r.kind).code, r.message, r.path); }
+
+StreamingResponseWriter::StreamingResponseWriter(const MarginRequest& request, std::ostream& out,
+                                                 int indent)
+    : request_(request), out_(out), indent_(indent) {
+  out_ << "{\"accounts\":[";
+}
+
+void StreamingResponseWriter::accounts(int64_t first, const std::vector<AccountResult>& results) {
+  // Serialise the batch's accounts in parallel, write them in request order.
+  const int64_t n = static_cast<int64_t>(results.size());
+  std::vector<std::string> text(n);
+  ParallelErrors errors;
+#pragma omp parallel for schedule(dynamic, 64)
+  for (int64_t i = 0; i < n; ++i) {
+    errors.capture([&] {
+      faultPoint("writer.accounts");
+      if (indent_ >= 0) {
+        text[i] = toText(accountToJson(request_, first + i, results[i]), indent_);
+      } else {
+        appendAccountJson(text[i], request_, first + i, results[i]);
+      }
+    });
+  }
+  errors.rethrow();
+  for (int64_t i = 0; i < n; ++i) {
+    out_ << (any_ ? "," : "") << (indent_ >= 0 ? "\n" : "") << text[i];
+    any_ = true;
+  }
+}
+
+void StreamingResponseWriter::finish(const RunSummary& summary) {
+  const char* nl = indent_ >= 0 ? "\n" : "";
+  out_ << nl << "],\"run\":" << toText(runToJson(summary.run), indent_) << "," << nl
+       << "\"totals\":" << toText(totalsToJson(summary.totals), indent_) << "}\n";
+}
+
+}  // namespace xm

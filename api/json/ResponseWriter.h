@@ -1,0 +1,48 @@
+#pragma once
+// The contract's response and error envelopes (contract §4, §5): as a DOM, as compact text
+// without a DOM of the accounts, and streamed batch by batch.
+
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "api/json/Json.h"
+#include "host/margin/MarginEngine.h"
+#include "host/model/Errors.h"
+#include "host/model/MarginRequest.h"
+
+namespace xm {
+
+Json accountToJson(const MarginRequest& request, int64_t index, const AccountResult& r);
+// The same account as compact JSON text appended to `out` (no DOM: the fast path of the writers).
+// Both come from one description of the account's fields (ResponseWriter.cpp, writeAccount).
+void appendAccountJson(std::string& out, const MarginRequest& request, int64_t index,
+                       const AccountResult& r);
+Json runToJson(const RunInfo& run);
+Json totalsToJson(const MarginTotals& t);
+Json responseToJson(const MarginRequest& request, const MarginResponse& response);
+// The response as compact JSON text, without a DOM of the accounts.
+std::string responseToText(const MarginRequest& request, const MarginResponse& response);
+
+// {"error": {"code", "message", "path"}} (contract §5).
+Json errorToJson(const std::string& code, const std::string& message, const std::string& path);
+Json errorToJson(const InputError& e);
+Json errorToJson(const ErrorReport& report);
+
+// Streams `{"accounts": [...], "run": {...}, "totals": {...}}` batch by batch: memory stays
+// bounded by one batch whatever the number of accounts. `indent` < 0 writes compact JSON.
+class StreamingResponseWriter final : public ResultSink {
+ public:
+  StreamingResponseWriter(const MarginRequest& request, std::ostream& out, int indent = -1);
+  void accounts(int64_t first, const std::vector<AccountResult>& results) override;
+  void finish(const RunSummary& summary);
+
+ private:
+  const MarginRequest& request_;
+  std::ostream& out_;
+  int indent_;
+  bool any_ = false;
+};
+
+}  // namespace xm
