@@ -1,0 +1,14 @@
+#pragma once
+// The help texts of `xmargin` (kUsage) and of each command (`xmargin COMMAND --help`).
+
+namespace xm {
+
+extern const char* const kUsage;
+extern const char* const kRunHelp;
+extern const char* const kDemoHelp;
+extern const char* const kGenerateHelp;
+extern const char* const kBacktestHelp;
+extern const char* const kServeHelp;
+extern const char* const kInfoHelp;
+
+}  // namespace xm
