@@ -1,27 +1,13 @@
 #pragma once
-// Helpers shared by the tests: small requests as JSON, and the standard normal CDF and quantile
-// as independent references (std::erfc and bisection, not the engine's AS 241).
+// Helpers shared by the tests: small requests as JSON (and NormalReference.h).
 
 #include <cmath>
 #include <string>
 
 #include "api/json/JsonCodec.h"
+#include "tests/NormalReference.h"
 
 namespace xm::test {
-
-inline double phi(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
-
-// Standard normal quantile by bisection on std::erfc: slow and obviously right. The upper half
-// uses symmetry, since Phi near 1 cannot resolve the upper tail in double precision.
-inline double phiInverse(double p) {
-  if (p > 0.5) return -phiInverse(1.0 - p);
-  double lo = -40, hi = 0;
-  for (int i = 0; i < 200; ++i) {
-    const double mid = 0.5 * (lo + hi);
-    (phi(mid) < p ? lo : hi) = mid;
-  }
-  return 0.5 * (lo + hi);
-}
 
 // A one-asset market (BTC at 50,000, vol 0.8) plus USD and ETH, with the given instruments,
 // accounts and config merged in.

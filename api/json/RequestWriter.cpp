@@ -1,5 +1,6 @@
 #include "api/json/RequestWriter.h"
 
+#include "host/engine/Instruments.h"
 #include "host/model/Time.h"
 #include "host/model/WireNames.h"
 
@@ -79,8 +80,8 @@ Json requestToJson(const MarginRequest& r) {
   for (const Instrument& i : r.instruments) {
     Json j{{"id", i.id}, {"type", wireName(i.type)},
            {"underlying", r.market.assets[i.underlying].id}, {"contract_size", i.contractSize}};
-    if (i.type == InstrumentType::Future || i.type == InstrumentType::Option) j["expiry"] = time(i.expiry);
-    if (i.type == InstrumentType::Option) {
+    if (traitsOf(i.type).expires) j["expiry"] = time(i.expiry);
+    if (traitsOf(i.type).option) {
       j["right"] = wireName(i.right);
       j["strike"] = i.strike;
       j["iv"] = i.iv;

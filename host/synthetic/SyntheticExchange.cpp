@@ -5,6 +5,7 @@
 
 #include "host/model/Errors.h"
 #include "host/synthetic/MarketData.h"
+#include "host/engine/Instruments.h"
 #include "host/engine/Pricing.h"
 #include "host/model/Time.h"
 #include "scenarios/Philox.h"
@@ -171,7 +172,7 @@ MarginRequest makeSyntheticExchange(const ExchangeSpec& spec) {
     const Instrument& x = ins[i];
     const double s = price(x.underlying);
     const double t = (x.expiry - t0) / kSecondsPerYear;
-    valueNow[i] = x.type == InstrumentType::Option
+    valueNow[i] = traitsOf(x.type).option
                       ? blackScholes(x.right == OptionRight::Call, s, x.strike, t, x.iv, m.rate)
                       : s;
   }
@@ -195,10 +196,10 @@ MarginRequest makeSyntheticExchange(const ExchangeSpec& spec) {
       if (x.type == InstrumentType::Spot) sign = 1.0;  // spot is bought, not shorted
       const double s = price(x.underlying);
       double qty = sign * notional / (s * x.contractSize);
-      if (x.type == InstrumentType::InversePerpetual) qty = sign * notional / x.contractSize;
+      if (traitsOf(x.type).inverse) qty = sign * notional / x.contractSize;  // sized in face
       qty = std::round(qty * 1e4) / 1e4;
       if (qty == 0.0) qty = sign * 1e-4;
-      double entry = x.type == InstrumentType::Option ? valueNow[i] * (0.7 + 0.6 * r.uniform())
+      double entry = traitsOf(x.type).option ? valueNow[i] * (0.7 + 0.6 * r.uniform())
                                                       : s * std::exp(0.05 * r.normal());
       if (x.type == InstrumentType::Future) entry = s * std::exp(0.01 + 0.03 * r.normal());
       acct.positions.push_back({i, qty, std::max(entry, 1e-8)});

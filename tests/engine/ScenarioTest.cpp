@@ -8,7 +8,7 @@
 #include "host/engine/MarketFactors.h"
 #include "scenarios/ScenarioGenerator.h"
 #include "scenarios/ShockDraws.h"
-#include "tests/TestSupport.h"
+#include "tests/NormalReference.h"
 
 namespace xm {
 namespace {
