@@ -39,12 +39,14 @@ inline MarginRequest workload(int64_t accounts, int64_t scenarios) {
 
 inline int64_t legCount(const MarginRequest& r) {
   int64_t n = 0;
-  for (const Account& a : r.accounts) n += static_cast<int64_t>(a.positions.size() + a.collateral.size());
+  for (const Account& a : r.accounts)
+    n += static_cast<int64_t>(a.positions.size() + a.collateral.size());
   return n;
 }
 
 inline void reportRate(benchmark::State& state, double itemsPerIteration, const char* name) {
-  state.counters[name] = benchmark::Counter(itemsPerIteration, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters[name] =
+      benchmark::Counter(itemsPerIteration, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 }  // namespace xm::bench

@@ -75,13 +75,20 @@ int main(int argc, char** argv) {
   int clients = 64, seconds = 60, requests = 256, accounts = 40, scenarios = 4000;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
-    if (k == "--binary") binary = v;
-    else if (k == "--clients") clients = std::stoi(v);
-    else if (k == "--seconds") seconds = std::stoi(v);
-    else if (k == "--requests") requests = std::stoi(v);
-    else if (k == "--accounts") accounts = std::stoi(v);
-    else if (k == "--scenarios") scenarios = std::stoi(v);
-    else if (k == "--work") work = v;
+    if (k == "--binary")
+      binary = v;
+    else if (k == "--clients")
+      clients = std::stoi(v);
+    else if (k == "--seconds")
+      seconds = std::stoi(v);
+    else if (k == "--requests")
+      requests = std::stoi(v);
+    else if (k == "--accounts")
+      accounts = std::stoi(v);
+    else if (k == "--scenarios")
+      scenarios = std::stoi(v);
+    else if (k == "--work")
+      work = v;
     else {
       std::cerr << "unknown option " << k << "\n";
       return 2;
@@ -93,10 +100,12 @@ int main(int argc, char** argv) {
   std::vector<std::string> bodies(requests);
   std::vector<Json> expected(requests);
   for (int i = 0; i < requests; ++i) {
-    const std::string req = work + "/req-" + std::to_string(i) + ".json", ans = work + "/ans-" + std::to_string(i) + ".json";
+    const std::string req = work + "/req-" + std::to_string(i) + ".json",
+                      ans = work + "/ans-" + std::to_string(i) + ".json";
     const int a = accounts / 2 + (i * 37) % accounts, s = scenarios / 2 + (i * 997) % scenarios;
-    run(binary + " generate demo --accounts " + std::to_string(a) + " --scenarios " + std::to_string(s) +
-        " --seed " + std::to_string(1000 + i) + " --out " + req + " 2>/dev/null");
+    run(binary + " generate demo --accounts " + std::to_string(a) + " --scenarios " +
+        std::to_string(s) + " --seed " + std::to_string(1000 + i) + " --out " + req +
+        " 2>/dev/null");
     run(binary + " run " + req + " --out " + ans);
     bodies[i] = slurp(req);
     expected[i] = withoutTimings(Json::parse(slurp(ans)));
@@ -109,7 +118,8 @@ int main(int argc, char** argv) {
   if (server == 0) {
     dup2(out[1], STDOUT_FILENO);
     close(out[0]);
-    execl(binary.c_str(), binary.c_str(), "serve", "--port", "0", "--queue", "256", static_cast<char*>(nullptr));
+    execl(binary.c_str(), binary.c_str(), "serve", "--port", "0", "--queue", "256",
+          static_cast<char*>(nullptr));
     _exit(127);
   }
   close(out[1]);
@@ -153,12 +163,17 @@ int main(int argc, char** argv) {
   waitpid(server, &status, 0);
 
   std::sort(latencies.begin(), latencies.end());
-  auto pct = [&](double p) { return latencies.empty() ? 0.0 : latencies[static_cast<size_t>(p * (latencies.size() - 1))]; };
-  std::printf("| clients | seconds | requests | errors | mismatches | req/s | p50 (ms) | p99 (ms) | max (ms) | server peak RSS | clean exit |\n");
+  auto pct = [&](double p) {
+    return latencies.empty() ? 0.0 : latencies[static_cast<size_t>(p * (latencies.size() - 1))];
+  };
+  std::printf(
+      "| clients | seconds | requests | errors | mismatches | req/s | p50 (ms) | p99 (ms) | max "
+      "(ms) | server peak RSS | clean exit |\n");
   std::printf("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
-  std::printf("| %d | %.1f | %lld | %lld | %lld | %.1f | %.1f | %.1f | %.1f | %.0f MiB | %s |\n", clients, elapsed,
-              static_cast<long long>(answered), static_cast<long long>(errors), static_cast<long long>(mismatches),
-              static_cast<double>(answered) / elapsed, pct(0.5), pct(0.99), latencies.empty() ? 0.0 : latencies.back(),
-              peak / 1024.0, WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "yes" : "no");
+  std::printf("| %d | %.1f | %lld | %lld | %lld | %.1f | %.1f | %.1f | %.1f | %.0f MiB | %s |\n",
+              clients, elapsed, static_cast<long long>(answered), static_cast<long long>(errors),
+              static_cast<long long>(mismatches), static_cast<double>(answered) / elapsed, pct(0.5),
+              pct(0.99), latencies.empty() ? 0.0 : latencies.back(), peak / 1024.0,
+              WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "yes" : "no");
   return errors == 0 && mismatches == 0 ? 0 : 1;
 }

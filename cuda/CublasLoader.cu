@@ -21,7 +21,9 @@ Cublas load() {
   for (const std::string& path : {std::string(XM_CUDA_LIBRARY_DIR) + "/" + so, so}) {
     if ((lib = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL))) break;
   }
-  if (!lib) throw BackendError("cannot load " + so + ", needed to correlate more than 64 risk factors on the GPU");
+  if (!lib)
+    throw BackendError("cannot load " + so +
+                       ", needed to correlate more than 64 risk factors on the GPU");
   Cublas c{};
   resolve(lib, "cublasCreate_v2", c.create);
   resolve(lib, "cublasDestroy_v2", c.destroy);

@@ -22,8 +22,8 @@
 #include "cuda/CudaKernels.cuh"
 #include "cuda/CudaResources.cuh"
 #include "cuda/CudaScenarioGenerator.cuh"
-#include "host/model/Errors.h"
 #include "host/engine/RiskBackend.h"
+#include "host/model/Errors.h"
 #include "scenarios/ShockCache.h"
 
 namespace xm {
@@ -61,8 +61,8 @@ std::vector<double> rowMajor(const Eigen::MatrixXd& m) {
 }
 
 // Correlated shocks of scenarios [first, first + count) into a device buffer.
-void deviceShocks(CudaResources& res, const FactorModel& model, const ShockSpec& spec, int64_t first,
-                  int64_t count, DeviceBuffer<double>& z) {
+void deviceShocks(CudaResources& res, const FactorModel& model, const ShockSpec& spec,
+                  int64_t first, int64_t count, DeviceBuffer<double>& z) {
   const int f = model.factors();
   const std::vector<double> l = rowMajor(model.loading);
   DeviceBuffer<double> dLoading, eps;
@@ -80,8 +80,12 @@ template <typename Real>
 class CudaSession final : public RiskSession {
  public:
   explicit CudaSession(const RiskProblem& p)
-      : lock_(deviceMutex()), res_(resources()), n_(p.scenarios), k_(p.tailCount),
-        confidence_(p.confidence), rows_(static_cast<int>(p.rows.size())) {
+      : lock_(deviceMutex()),
+        res_(resources()),
+        n_(p.scenarios),
+        k_(p.tailCount),
+        confidence_(p.confidence),
+        rows_(static_cast<int>(p.rows.size())) {
     XM_CUDA_CHECK(cudaSetDevice(res_.device()));
     const size_t cubeBytes = sizeof(Real) * static_cast<size_t>(rows_) * n_;
     try {
@@ -89,7 +93,8 @@ class CudaSession final : public RiskSession {
       if (p.shocks.fhs) {  // filtered historical simulation: the host's generator, uploaded
         const auto host = cachedShocks(p.factors, p.shocks, n_);
         z.reserve(static_cast<size_t>(host->size()));
-        XM_CUDA_CHECK(cudaMemcpy(z.data(), host->data(), host->size() * sizeof(double), cudaMemcpyHostToDevice));
+        XM_CUDA_CHECK(cudaMemcpy(z.data(), host->data(), host->size() * sizeof(double),
+                                 cudaMemcpyHostToDevice));
       } else {
         deviceShocks(res_, p.factors, p.shocks, 0, n_, z);
       }
@@ -101,11 +106,13 @@ class CudaSession final : public RiskSession {
       DeviceBuffer<int> implausible;
       implausible.reserve(1);
       const int none = rows_;
-      XM_CUDA_CHECK(cudaMemcpyAsync(implausible.data(), &none, sizeof(int), cudaMemcpyHostToDevice, res_.compute()));
-      launchRevalue(dRows.data(), rows_, z.data(), n_, cube_.data(), implausible.data(), res_.compute());
-      int firstImplausible = none;
-      XM_CUDA_CHECK(cudaMemcpyAsync(&firstImplausible, implausible.data(), sizeof(int), cudaMemcpyDeviceToHost,
+      XM_CUDA_CHECK(cudaMemcpyAsync(implausible.data(), &none, sizeof(int), cudaMemcpyHostToDevice,
                                     res_.compute()));
+      launchRevalue(dRows.data(), rows_, z.data(), n_, cube_.data(), implausible.data(),
+                    res_.compute());
+      int firstImplausible = none;
+      XM_CUDA_CHECK(cudaMemcpyAsync(&firstImplausible, implausible.data(), sizeof(int),
+                                    cudaMemcpyDeviceToHost, res_.compute()));
       XM_CUDA_CHECK(cudaStreamSynchronize(res_.compute()));
       if (firstImplausible < rows_) throwImplausibleRow(p, firstImplausible);
       DeviceBuffer<double> dLong, dShort;
@@ -120,8 +127,8 @@ class CudaSession final : public RiskSession {
                                     cudaMemcpyDeviceToHost, res_.compute()));
       XM_CUDA_CHECK(cudaStreamSynchronize(res_.compute()));
     } catch (const DeviceOutOfMemory&) {
-      throw BackendError("the P&L cube (" + std::to_string(rows_) + " rows x " + std::to_string(n_) +
-                         " scenarios, " + std::to_string(cubeBytes >> 20) +
+      throw BackendError("the P&L cube (" + std::to_string(rows_) + " rows x " +
+                         std::to_string(n_) + " scenarios, " + std::to_string(cubeBytes >> 20) +
                          " MiB) and its shocks do not fit in the CUDA device's memory; use fewer "
                          "scenarios, fp32, or the CPU backend");
     }
@@ -135,13 +142,16 @@ class CudaSession final : public RiskSession {
       if (e) cudaEventDestroy(e);
   }
 
-  Precision precision() const override { return sizeof(Real) == 8 ? Precision::Fp64 : Precision::Fp32; }
+  Precision precision() const override {
+    return sizeof(Real) == 8 ? Precision::Fp64 : Precision::Fp32;
+  }
 
   void compute(const AccountBatch& batch, BatchRisk& out) override {
     const int64_t accounts = batch.count();
     out.resize(accounts, batch.legs());
     for (int64_t l = 0; l < batch.legs(); ++l) {
-      out.legStandaloneEs[l] = legStandaloneEs(batch.legRow[l], batch.legWeight[l], esLong_, esShort_);
+      out.legStandaloneEs[l] =
+          legStandaloneEs(batch.legRow[l], batch.legWeight[l], esLong_, esShort_);
     }
     for (;;) {
       try {
@@ -235,23 +245,31 @@ class CudaSession final : public RiskSession {
 
     cudaEvent_t uploaded = events_[3 * index], computed = events_[3 * index + 1];
     cudaStream_t copy = res_.copy(), compute = res_.compute();
-    XM_CUDA_CHECK(cudaMemcpyAsync(s.begin.data(), s.hBegin.data(), (count + 1) * sizeof(int64_t), cudaMemcpyHostToDevice, copy));
-    XM_CUDA_CHECK(cudaMemcpyAsync(s.row.data(), s.hRow.data(), legs * sizeof(int32_t), cudaMemcpyHostToDevice, copy));
-    XM_CUDA_CHECK(cudaMemcpyAsync(s.weight.data(), s.hWeight.data(), legs * sizeof(double), cudaMemcpyHostToDevice, copy));
+    XM_CUDA_CHECK(cudaMemcpyAsync(s.begin.data(), s.hBegin.data(), (count + 1) * sizeof(int64_t),
+                                  cudaMemcpyHostToDevice, copy));
+    XM_CUDA_CHECK(cudaMemcpyAsync(s.row.data(), s.hRow.data(), legs * sizeof(int32_t),
+                                  cudaMemcpyHostToDevice, copy));
+    XM_CUDA_CHECK(cudaMemcpyAsync(s.weight.data(), s.hWeight.data(), legs * sizeof(double),
+                                  cudaMemcpyHostToDevice, copy));
     XM_CUDA_CHECK(cudaEventRecord(uploaded, copy));
     XM_CUDA_CHECK(cudaStreamWaitEvent(compute, uploaded, 0));
     const DeviceLegs legsView{s.begin.data(), s.row.data(), s.weight.data()};
     const int c = static_cast<int>(count);
     launchAggregate(legsView, c, cube_.data(), n_, s.loss.data(), compute);
-    launchSelectTail(s.loss.data(), c, n_, k_, confidence_, s.var.data(), s.es.data(), s.esStderr.data(),
-                     s.tail.data(), compute);
-    launchContributions(legsView, c, cube_.data(), n_, s.tail.data(), k_, s.contribution.data(), compute);
+    launchSelectTail(s.loss.data(), c, n_, k_, confidence_, s.var.data(), s.es.data(),
+                     s.esStderr.data(), s.tail.data(), compute);
+    launchContributions(legsView, c, cube_.data(), n_, s.tail.data(), k_, s.contribution.data(),
+                        compute);
     XM_CUDA_CHECK(cudaEventRecord(computed, compute));
     XM_CUDA_CHECK(cudaStreamWaitEvent(copy, computed, 0));
-    XM_CUDA_CHECK(cudaMemcpyAsync(s.hVar.data(), s.var.data(), count * sizeof(double), cudaMemcpyDeviceToHost, copy));
-    XM_CUDA_CHECK(cudaMemcpyAsync(s.hEs.data(), s.es.data(), count * sizeof(double), cudaMemcpyDeviceToHost, copy));
-    XM_CUDA_CHECK(cudaMemcpyAsync(s.hEsStderr.data(), s.esStderr.data(), count * sizeof(double), cudaMemcpyDeviceToHost, copy));
-    XM_CUDA_CHECK(cudaMemcpyAsync(s.hContribution.data(), s.contribution.data(), legs * sizeof(double), cudaMemcpyDeviceToHost, copy));
+    XM_CUDA_CHECK(cudaMemcpyAsync(s.hVar.data(), s.var.data(), count * sizeof(double),
+                                  cudaMemcpyDeviceToHost, copy));
+    XM_CUDA_CHECK(cudaMemcpyAsync(s.hEs.data(), s.es.data(), count * sizeof(double),
+                                  cudaMemcpyDeviceToHost, copy));
+    XM_CUDA_CHECK(cudaMemcpyAsync(s.hEsStderr.data(), s.esStderr.data(), count * sizeof(double),
+                                  cudaMemcpyDeviceToHost, copy));
+    XM_CUDA_CHECK(cudaMemcpyAsync(s.hContribution.data(), s.contribution.data(),
+                                  legs * sizeof(double), cudaMemcpyDeviceToHost, copy));
     XM_CUDA_CHECK(cudaEventRecord(events_[3 * index + 2], copy));
     s.first = first;
     s.count = count;
@@ -340,7 +358,8 @@ std::vector<double> cudaCorrelatedShocks(const FactorModel& model, const ShockSp
   cuda::DeviceBuffer<double> z;
   cuda::deviceShocks(res, model, spec, first, count, z);
   std::vector<double> out(static_cast<size_t>(model.factors()) * count);
-  XM_CUDA_CHECK(cudaMemcpy(out.data(), z.data(), out.size() * sizeof(double), cudaMemcpyDeviceToHost));
+  XM_CUDA_CHECK(
+      cudaMemcpy(out.data(), z.data(), out.size() * sizeof(double), cudaMemcpyDeviceToHost));
   return out;
 }
 

@@ -1,8 +1,8 @@
 // Built when nvcc is absent: the CUDA backend reports itself missing.
 #include "cuda/CudaBackend.h"
 
-#include "host/model/Errors.h"
 #include "host/engine/RiskBackend.h"
+#include "host/model/Errors.h"
 
 namespace xm {
 

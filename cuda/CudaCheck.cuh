@@ -23,25 +23,24 @@ class DeviceOutOfMemory : public BackendError {
 
 }  // namespace xm::cuda
 
-#define XM_CUDA_CHECK(call)                                                   \
-  do {                                                                        \
-    const cudaError_t xmError_ = (call);                                      \
-    if (xmError_ != cudaSuccess)                                              \
-      ::xm::cuda::throwCudaError(xmError_, #call, __FILE__, __LINE__);        \
+#define XM_CUDA_CHECK(call)                                                                       \
+  do {                                                                                            \
+    const cudaError_t xmError_ = (call);                                                          \
+    if (xmError_ != cudaSuccess) ::xm::cuda::throwCudaError(xmError_, #call, __FILE__, __LINE__); \
   } while (0)
 
-#define XM_CUBLAS_CHECK(call)                                                 \
-  do {                                                                        \
-    const cublasStatus_t xmStatus_ = (call);                                  \
-    if (xmStatus_ != CUBLAS_STATUS_SUCCESS)                                   \
-      ::xm::cuda::throwCublasError(xmStatus_, #call, __FILE__, __LINE__);     \
+#define XM_CUBLAS_CHECK(call)                                             \
+  do {                                                                    \
+    const cublasStatus_t xmStatus_ = (call);                              \
+    if (xmStatus_ != CUBLAS_STATUS_SUCCESS)                               \
+      ::xm::cuda::throwCublasError(xmStatus_, #call, __FILE__, __LINE__); \
   } while (0)
 
 #ifdef XM_CUDA_SYNC_DEBUG
-#define XM_CUDA_CHECK_LAUNCH()                     \
-  do {                                             \
-    XM_CUDA_CHECK(cudaGetLastError());             \
-    XM_CUDA_CHECK(cudaDeviceSynchronize());        \
+#define XM_CUDA_CHECK_LAUNCH()              \
+  do {                                      \
+    XM_CUDA_CHECK(cudaGetLastError());      \
+    XM_CUDA_CHECK(cudaDeviceSynchronize()); \
   } while (0)
 #else
 #define XM_CUDA_CHECK_LAUNCH() XM_CUDA_CHECK(cudaGetLastError())

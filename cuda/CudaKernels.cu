@@ -11,9 +11,18 @@ namespace {
 using Policy = KernelPolicy;
 
 // ---- order-preserving keys ---------------------------------------------------------------------
-template <typename Real> struct KeyOf;
-template <> struct KeyOf<double> { using Type = unsigned long long; static constexpr int kBits = 64; };
-template <> struct KeyOf<float> { using Type = unsigned int; static constexpr int kBits = 32; };
+template <typename Real>
+struct KeyOf;
+template <>
+struct KeyOf<double> {
+  using Type = unsigned long long;
+  static constexpr int kBits = 64;
+};
+template <>
+struct KeyOf<float> {
+  using Type = unsigned int;
+  static constexpr int kBits = 32;
+};
 
 // Larger value <=> larger key: flip the sign bit of positives, every bit of negatives. Adding
 // +0.0 first turns -0.0 into +0.0, so the two zeros are one key, as they compare equal on the
@@ -88,7 +97,8 @@ __device__ BlockTail selectBlock(const Real* __restrict__ x, int64_t n, int64_t 
   }
   Key mask = 0;
   // MSD radix select of the k-th largest key.
-  for (int shift = KeyOf<Real>::kBits - Policy::kRadixBits; shift >= 0; shift -= Policy::kRadixBits) {
+  for (int shift = KeyOf<Real>::kBits - Policy::kRadixBits; shift >= 0;
+       shift -= Policy::kRadixBits) {
     for (int b = tid; b < kBins; b += blockDim.x) sh.histogram[b] = 0;
     __syncthreads();
     const Key prefix = sh.prefix;
@@ -186,8 +196,8 @@ __global__ void __launch_bounds__(Policy::kSelectThreads)
                      double* __restrict__ esStderr, int32_t* __restrict__ tail) {
   __shared__ SelectShared<Real> sh;
   const int a = blockIdx.x;
-  const BlockTail t = selectBlock<Real>(loss + a * scenarios, scenarios, k, Real(1), confidence,
-                                        tail + a * k, sh);
+  const BlockTail t =
+      selectBlock<Real>(loss + a * scenarios, scenarios, k, Real(1), confidence, tail + a * k, sh);
   if (threadIdx.x == 0) {
     var[a] = t.var;
     es[a] = t.es;
@@ -235,36 +245,45 @@ __global__ void __launch_bounds__(Policy::kSelectThreads)
       continue;
     }
     double sum = 0.0;
-    for (int64_t i = threadIdx.x; i < k; i += blockDim.x) sum += static_cast<double>(cube[r * scenarios + myTail[i]]);
+    for (int64_t i = threadIdx.x; i < k; i += blockDim.x)
+      sum += static_cast<double>(cube[r * scenarios + myTail[i]]);
     const double total = Reduce(temp).Sum(sum);
     if (threadIdx.x == 0) contribution[l] = eulerContribution(w, total, k);
     __syncthreads();
   }
 }
 
-unsigned blocks(int64_t n, int threads) { return static_cast<unsigned>((n + threads - 1) / threads); }
+unsigned blocks(int64_t n, int threads) {
+  return static_cast<unsigned>((n + threads - 1) / threads);
+}
 
 template <typename Real>
 void revalue(const PnlRow* rows, int nRows, const double* z, int64_t scenarios, Real* cube,
              int* implausible, cudaStream_t stream) {
   if (nRows == 0 || scenarios == 0) return;
-  const dim3 grid(blocks(scenarios, Policy::kRevalueThreads), static_cast<unsigned>(std::min(nRows, 65535)));
-  revalueKernel<Real><<<grid, Policy::kRevalueThreads, 0, stream>>>(rows, nRows, z, scenarios, cube, implausible);
+  const dim3 grid(blocks(scenarios, Policy::kRevalueThreads),
+                  static_cast<unsigned>(std::min(nRows, 65535)));
+  revalueKernel<Real>
+      <<<grid, Policy::kRevalueThreads, 0, stream>>>(rows, nRows, z, scenarios, cube, implausible);
   XM_CUDA_CHECK_LAUNCH();
 }
 
 template <typename Real>
-void rowTails(const Real* cube, int nRows, int64_t scenarios, int64_t k, double* esLong, double* esShort, cudaStream_t stream) {
+void rowTails(const Real* cube, int nRows, int64_t scenarios, int64_t k, double* esLong,
+              double* esShort, cudaStream_t stream) {
   if (nRows == 0) return;
-  rowTailsKernel<Real><<<dim3(nRows, 2), Policy::kSelectThreads, 0, stream>>>(cube, scenarios, k, esLong, esShort);
+  rowTailsKernel<Real>
+      <<<dim3(nRows, 2), Policy::kSelectThreads, 0, stream>>>(cube, scenarios, k, esLong, esShort);
   XM_CUDA_CHECK_LAUNCH();
 }
 
 template <typename Real>
-void aggregate(DeviceLegs legs, int accounts, const Real* cube, int64_t scenarios, Real* loss, cudaStream_t stream) {
+void aggregate(DeviceLegs legs, int accounts, const Real* cube, int64_t scenarios, Real* loss,
+               cudaStream_t stream) {
   if (accounts == 0) return;
   const dim3 grid(blocks(scenarios, Policy::kAggregateThreads), static_cast<unsigned>(accounts));
-  aggregateKernel<Real><<<grid, Policy::kAggregateThreads, 0, stream>>>(legs, cube, scenarios, loss);
+  aggregateKernel<Real>
+      <<<grid, Policy::kAggregateThreads, 0, stream>>>(legs, cube, scenarios, loss);
   XM_CUDA_CHECK_LAUNCH();
 }
 
@@ -272,8 +291,8 @@ template <typename Real>
 void selectTail(const Real* loss, int accounts, int64_t scenarios, int64_t k, double confidence,
                 double* var, double* es, double* esStderr, int32_t* tail, cudaStream_t stream) {
   if (accounts == 0) return;
-  selectTailKernel<Real><<<accounts, Policy::kSelectThreads, 0, stream>>>(loss, scenarios, k, confidence,
-                                                                          var, es, esStderr, tail);
+  selectTailKernel<Real><<<accounts, Policy::kSelectThreads, 0, stream>>>(
+      loss, scenarios, k, confidence, var, es, esStderr, tail);
   XM_CUDA_CHECK_LAUNCH();
 }
 
@@ -281,22 +300,52 @@ template <typename Real>
 void contributions(DeviceLegs legs, int accounts, const Real* cube, int64_t scenarios,
                    const int32_t* tail, int64_t k, double* contribution, cudaStream_t stream) {
   if (accounts == 0) return;
-  contributionsKernel<Real><<<accounts, Policy::kSelectThreads, 0, stream>>>(legs, cube, scenarios, tail,
-                                                                             k, contribution);
+  contributionsKernel<Real><<<accounts, Policy::kSelectThreads, 0, stream>>>(legs, cube, scenarios,
+                                                                             tail, k, contribution);
   XM_CUDA_CHECK_LAUNCH();
 }
 
 }  // namespace
 
-void launchRevalue(const PnlRow* rows, int nRows, const double* z, int64_t s, double* cube, int* bad, cudaStream_t st) { revalue(rows, nRows, z, s, cube, bad, st); }
-void launchRevalue(const PnlRow* rows, int nRows, const double* z, int64_t s, float* cube, int* bad, cudaStream_t st) { revalue(rows, nRows, z, s, cube, bad, st); }
-void launchRowTails(const double* cube, int nRows, int64_t s, int64_t k, double* l, double* sh, cudaStream_t st) { rowTails(cube, nRows, s, k, l, sh, st); }
-void launchRowTails(const float* cube, int nRows, int64_t s, int64_t k, double* l, double* sh, cudaStream_t st) { rowTails(cube, nRows, s, k, l, sh, st); }
-void launchAggregate(DeviceLegs legs, int n, const double* cube, int64_t s, double* loss, cudaStream_t st) { aggregate(legs, n, cube, s, loss, st); }
-void launchAggregate(DeviceLegs legs, int n, const float* cube, int64_t s, float* loss, cudaStream_t st) { aggregate(legs, n, cube, s, loss, st); }
-void launchSelectTail(const double* loss, int n, int64_t s, int64_t k, double c, double* v, double* e, double* se, int32_t* t, cudaStream_t st) { selectTail(loss, n, s, k, c, v, e, se, t, st); }
-void launchSelectTail(const float* loss, int n, int64_t s, int64_t k, double c, double* v, double* e, double* se, int32_t* t, cudaStream_t st) { selectTail(loss, n, s, k, c, v, e, se, t, st); }
-void launchContributions(DeviceLegs legs, int n, const double* cube, int64_t s, const int32_t* t, int64_t k, double* c, cudaStream_t st) { contributions(legs, n, cube, s, t, k, c, st); }
-void launchContributions(DeviceLegs legs, int n, const float* cube, int64_t s, const int32_t* t, int64_t k, double* c, cudaStream_t st) { contributions(legs, n, cube, s, t, k, c, st); }
+void launchRevalue(const PnlRow* rows, int nRows, const double* z, int64_t s, double* cube,
+                   int* bad, cudaStream_t st) {
+  revalue(rows, nRows, z, s, cube, bad, st);
+}
+void launchRevalue(const PnlRow* rows, int nRows, const double* z, int64_t s, float* cube, int* bad,
+                   cudaStream_t st) {
+  revalue(rows, nRows, z, s, cube, bad, st);
+}
+void launchRowTails(const double* cube, int nRows, int64_t s, int64_t k, double* l, double* sh,
+                    cudaStream_t st) {
+  rowTails(cube, nRows, s, k, l, sh, st);
+}
+void launchRowTails(const float* cube, int nRows, int64_t s, int64_t k, double* l, double* sh,
+                    cudaStream_t st) {
+  rowTails(cube, nRows, s, k, l, sh, st);
+}
+void launchAggregate(DeviceLegs legs, int n, const double* cube, int64_t s, double* loss,
+                     cudaStream_t st) {
+  aggregate(legs, n, cube, s, loss, st);
+}
+void launchAggregate(DeviceLegs legs, int n, const float* cube, int64_t s, float* loss,
+                     cudaStream_t st) {
+  aggregate(legs, n, cube, s, loss, st);
+}
+void launchSelectTail(const double* loss, int n, int64_t s, int64_t k, double c, double* v,
+                      double* e, double* se, int32_t* t, cudaStream_t st) {
+  selectTail(loss, n, s, k, c, v, e, se, t, st);
+}
+void launchSelectTail(const float* loss, int n, int64_t s, int64_t k, double c, double* v,
+                      double* e, double* se, int32_t* t, cudaStream_t st) {
+  selectTail(loss, n, s, k, c, v, e, se, t, st);
+}
+void launchContributions(DeviceLegs legs, int n, const double* cube, int64_t s, const int32_t* t,
+                         int64_t k, double* c, cudaStream_t st) {
+  contributions(legs, n, cube, s, t, k, c, st);
+}
+void launchContributions(DeviceLegs legs, int n, const float* cube, int64_t s, const int32_t* t,
+                         int64_t k, double* c, cudaStream_t st) {
+  contributions(legs, n, cube, s, t, k, c, st);
+}
 
 }  // namespace xm::cuda

@@ -16,7 +16,8 @@ const char* baseName(const char* file) {
 }  // namespace
 
 void throwCudaError(cudaError_t error, const char* call, const char* file, int line) {
-  const std::string where = std::string(call) + " at " + baseName(file) + ":" + std::to_string(line);
+  const std::string where =
+      std::string(call) + " at " + baseName(file) + ":" + std::to_string(line);
   if (error == cudaErrorMemoryAllocation) {
     cudaGetLastError();  // not sticky: clear it so the caller can retry smaller
     throw DeviceOutOfMemory("CUDA device out of memory in " + where);
@@ -26,8 +27,10 @@ void throwCudaError(cudaError_t error, const char* call, const char* file, int l
 }
 
 void throwCublasError(cublasStatus_t status, const char* call, const char* file, int line) {
-  const std::string where = std::string(call) + " at " + baseName(file) + ":" + std::to_string(line);
-  if (status == CUBLAS_STATUS_ALLOC_FAILED) throw DeviceOutOfMemory("cuBLAS out of memory in " + where);
+  const std::string where =
+      std::string(call) + " at " + baseName(file) + ":" + std::to_string(line);
+  if (status == CUBLAS_STATUS_ALLOC_FAILED)
+    throw DeviceOutOfMemory("cuBLAS out of memory in " + where);
   throw BackendError(std::string("cuBLAS error ") + cublas().statusName(status) + " in " + where);
 }
 

@@ -31,7 +31,8 @@ __global__ void __launch_bounds__(kShockThreads)
   if (s >= count) return;
   const uint64_t scenario = static_cast<uint64_t>(first + s);
   double eps[kMaxFusedFactors];
-  for (int j = 0; j < factors; ++j) eps[j] = normalDraw(spec.seed, scenario, static_cast<uint32_t>(j));
+  for (int j = 0; j < factors; ++j)
+    eps[j] = normalDraw(spec.seed, scenario, static_cast<uint32_t>(j));
   const double scale = spec.studentT ? studentTScale(spec.seed, scenario, spec.dof) : 1.0;
   for (int i = 0; i < factors; ++i) {
     double acc = 0.0;  // the host's order: j = 0 .. F-1, products rounded before the sum
@@ -42,7 +43,8 @@ __global__ void __launch_bounds__(kShockThreads)
 
 // z: (factors × count), row-major; multiplies scenario s of every factor by its mixing scale.
 __global__ void __launch_bounds__(kShockThreads)
-    studentTScaleKernel(int factors, DeviceShockSpec spec, int64_t first, int64_t count, double* z) {
+    studentTScaleKernel(int factors, DeviceShockSpec spec, int64_t first, int64_t count,
+                        double* z) {
   const int64_t s = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (s >= count) return;
   const double scale = studentTScale(spec.seed, static_cast<uint64_t>(first + s), spec.dof);
@@ -58,7 +60,8 @@ unsigned blocksFor(int64_t count) {
 void launchIndependentDraws(int factors, uint64_t seed, int64_t first, int64_t count, double* eps,
                             cudaStream_t stream) {
   if (count == 0 || factors == 0) return;
-  independentDrawsKernel<<<blocksFor(count), kShockThreads, 0, stream>>>(factors, seed, first, count, eps);
+  independentDrawsKernel<<<blocksFor(count), kShockThreads, 0, stream>>>(factors, seed, first,
+                                                                         count, eps);
   XM_CUDA_CHECK_LAUNCH();
 }
 
@@ -82,10 +85,11 @@ void generateShocks(const double* loading, int factors, DeviceShockSpec spec, in
   const double one = 1.0, zero = 0.0;
   XM_CUBLAS_CHECK(cublas().setStream(blas, stream));
   XM_CUBLAS_CHECK(cublas().dgemm(blas, CUBLAS_OP_N, CUBLAS_OP_N, static_cast<int>(count), factors,
-                              factors, &one, eps, static_cast<int>(count), loading, factors, &zero,
-                              z, static_cast<int>(count)));
+                                 factors, &one, eps, static_cast<int>(count), loading, factors,
+                                 &zero, z, static_cast<int>(count)));
   if (spec.studentT) {
-    studentTScaleKernel<<<blocksFor(count), kShockThreads, 0, stream>>>(factors, spec, first, count, z);
+    studentTScaleKernel<<<blocksFor(count), kShockThreads, 0, stream>>>(factors, spec, first, count,
+                                                                        z);
     XM_CUDA_CHECK_LAUNCH();
   }
 }

@@ -3,7 +3,6 @@
 #include <cmath>
 #include <stdexcept>
 
-
 namespace xm {
 namespace {
 
@@ -49,8 +48,7 @@ Eigen::MatrixXd clipEigenvalues(const Eigen::MatrixXd& c, double floor) {
   return unitDiagonal(eig.eigenvectors() * lambda.asDiagonal() * eig.eigenvectors().transpose());
 }
 
-Eigen::MatrixXd nearestCorrelation(const Eigen::MatrixXd& c, double tolerance,
-                                   int maxIterations) {
+Eigen::MatrixXd nearestCorrelation(const Eigen::MatrixXd& c, double tolerance, int maxIterations) {
   // Higham (2002), Algorithm 3.3 with unit weights: alternate the projection onto the PSD cone
   // (S) and onto unit-diagonal matrices (U), with Dykstra's correction on the S step.
   Eigen::MatrixXd y = c, x = c;

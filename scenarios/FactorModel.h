@@ -15,7 +15,6 @@
 
 #include <Eigen/Dense>
 
-
 namespace xm {
 
 // What the factor model takes of a market, per asset in market order: a risky asset gets a price
@@ -51,7 +50,7 @@ struct FactorModel {
   std::vector<int> volFactorOf;    // per market asset: its implied-vol factor, or -1
   Eigen::MatrixXd loading;         // L: factors × factors
   RepairMethod repair = RepairMethod::None;  // applied to the asset correlation matrix
-  double repairDistance = 0.0;     // Frobenius norm of (repaired - given)
+  double repairDistance = 0.0;               // Frobenius norm of (repaired - given)
 
   int factors() const { return assetFactors + volFactors; }
 };

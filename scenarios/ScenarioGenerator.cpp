@@ -15,7 +15,8 @@ void ScenarioGenerator::independentDraws(int64_t first, int64_t count, ShockMatr
 #pragma omp parallel for schedule(static)
   for (int64_t s = 0; s < count; ++s) {
     for (int j = 0; j < f; ++j) {
-      out(j, s) = normalDraw(spec_.seed, static_cast<uint64_t>(first + s), static_cast<uint32_t>(j));
+      out(j, s) =
+          normalDraw(spec_.seed, static_cast<uint64_t>(first + s), static_cast<uint32_t>(j));
     }
   }
 }
@@ -45,8 +46,9 @@ void ScenarioGenerator::generate(int64_t first, int64_t count, ShockMatrix& out)
         out(t.factors[k], s) = z;
         if (t.volFactor[k] < 0) continue;
         const int v = t.volFactor[k];
-        out(v, s) = t.volColumn[k] >= 0 ? t.residuals(day, t.volColumn[k])
-                                        : t.rho[k] * z + std::sqrt(1.0 - t.rho[k] * t.rho[k]) * eps(v, s);
+        out(v, s) = t.volColumn[k] >= 0
+                        ? t.residuals(day, t.volColumn[k])
+                        : t.rho[k] * z + std::sqrt(1.0 - t.rho[k] * t.rho[k]) * eps(v, s);
       }
     }
   }

@@ -30,9 +30,9 @@ struct FhsTable {
   Eigen::MatrixXd residuals;
 
   bool operator==(const FhsTable& o) const {
-    return factors == o.factors && volFactor == o.volFactor && rho == o.rho && volColumn == o.volColumn &&
-           residuals.rows() == o.residuals.rows() && residuals.cols() == o.residuals.cols() &&
-           residuals == o.residuals;
+    return factors == o.factors && volFactor == o.volFactor && rho == o.rho &&
+           volColumn == o.volColumn && residuals.rows() == o.residuals.rows() &&
+           residuals.cols() == o.residuals.cols() && residuals == o.residuals;
   }
 };
 

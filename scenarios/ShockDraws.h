@@ -24,10 +24,9 @@ constexpr uint32_t kMixingStream = 1;
 constexpr int kMaxGammaAttempts = 64;
 
 XM_HD double normalDraw(uint64_t seed, uint64_t scenario, uint32_t index) {
-  const Philox4x32 r =
-      philox4x32_10(index >> 1, static_cast<uint32_t>(scenario),
-                    static_cast<uint32_t>(scenario >> 32), kNormalStream,
-                    static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
+  const Philox4x32 r = philox4x32_10(
+      index >> 1, static_cast<uint32_t>(scenario), static_cast<uint32_t>(scenario >> 32),
+      kNormalStream, static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
   const double u = (index & 1u) ? uniformOpen53(r.v[2], r.v[3]) : uniformOpen53(r.v[0], r.v[1]);
   return normalQuantile(u);
 }
@@ -47,8 +46,7 @@ XM_HD double chiSquareDraw(uint64_t seed, uint64_t scenario, double dof) {
     if (v <= 0.0) continue;
     v = v * v * v;
     const double x2 = x * x;
-    if (u < 1.0 - 0.0331 * x2 * x2 ||
-        portableLog(u) < 0.5 * x2 + d * (1.0 - v + portableLog(v))) {
+    if (u < 1.0 - 0.0331 * x2 * x2 || portableLog(u) < 0.5 * x2 + d * (1.0 - v + portableLog(v))) {
       return 2.0 * d * v;
     }
   }
@@ -60,9 +58,9 @@ constexpr uint32_t kFhsStream = 2;
 // The historical day (0 .. days-1) that scenario s replays under filtered historical simulation:
 // a 53-bit uniform on its own Philox stream, scaled. Pure in (seed, s).
 XM_HD int64_t fhsDay(uint64_t seed, uint64_t scenario, int64_t days) {
-  const Philox4x32 r = philox4x32_10(0, static_cast<uint32_t>(scenario),
-                                     static_cast<uint32_t>(scenario >> 32), kFhsStream,
-                                     static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
+  const Philox4x32 r =
+      philox4x32_10(0, static_cast<uint32_t>(scenario), static_cast<uint32_t>(scenario >> 32),
+                    kFhsStream, static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
   const int64_t d = static_cast<int64_t>(uniformOpen53(r.v[0], r.v[1]) * static_cast<double>(days));
   return d < days ? d : days - 1;
 }

@@ -10,6 +10,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev
   python3-yaml python3-jsonschema
+  clang-format
 )
 
 missing=()

@@ -64,7 +64,10 @@ class RawClient {
   }
   RawClient(const RawClient&) = delete;
   RawClient& operator=(const RawClient&) = delete;
-  RawClient(RawClient&& o) noexcept : fd_(o.fd_), connected_(o.connected_), pending_(std::move(o.pending_)) { o.fd_ = -1; }
+  RawClient(RawClient&& o) noexcept
+      : fd_(o.fd_), connected_(o.connected_), pending_(std::move(o.pending_)) {
+    o.fd_ = -1;
+  }
   RawClient& operator=(RawClient&& o) noexcept {
     std::swap(fd_, o.fd_);
     std::swap(connected_, o.connected_);
@@ -87,7 +90,9 @@ class RawClient {
     std::string out = std::exchange(pending_, std::string());
     const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
     for (;;) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now()).count();
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            end - std::chrono::steady_clock::now())
+                            .count();
       if (left <= 0) break;
       pollfd p{fd_, POLLIN, 0};
       if (::poll(&p, 1, static_cast<int>(left)) <= 0) break;
@@ -107,7 +112,8 @@ class RawClient {
       const size_t head = out.find("\r\n\r\n");
       if (head != std::string::npos) {
         const size_t cl = out.find("Content-Length: ");
-        const size_t len = cl == std::string::npos || cl > head ? 0 : std::stoul(out.substr(cl + 16));
+        const size_t len =
+            cl == std::string::npos || cl > head ? 0 : std::stoul(out.substr(cl + 16));
         if (out.size() >= head + 4 + len) {
           std::string one = out.substr(0, head + 4 + len);
           out.erase(0, head + 4 + len);
@@ -138,7 +144,9 @@ class RawClient {
 };
 
 inline int statusOf(const std::string& response) {
-  return response.size() > 12 && response.rfind("HTTP/1.1 ", 0) == 0 ? std::stoi(response.substr(9, 3)) : -1;
+  return response.size() > 12 && response.rfind("HTTP/1.1 ", 0) == 0
+             ? std::stoi(response.substr(9, 3))
+             : -1;
 }
 
 inline std::string bodyOf(const std::string& response) {

@@ -18,9 +18,9 @@
 namespace xm::test {
 
 struct ProcessOptions {
-  std::vector<std::string> env;                   // "NAME=value", added to this environment
-  std::vector<std::pair<int, rlim_t>> limits;     // setrlimit(resource, soft = hard = value)
-  bool dropPrivileges = false;                    // run as nobody (65534) when started as root
+  std::vector<std::string> env;                // "NAME=value", added to this environment
+  std::vector<std::pair<int, rlim_t>> limits;  // setrlimit(resource, soft = hard = value)
+  bool dropPrivileges = false;                 // run as nobody (65534) when started as root
 };
 
 struct ProcessResult {
@@ -60,7 +60,8 @@ inline pid_t startXmargin(const std::vector<std::string>& args, const ProcessOpt
       const rlimit r{value, value};
       setrlimit(resource, &r);
     }
-    if (drop && (setgroups(0, nullptr) != 0 || setgid(65534) != 0 || setuid(65534) != 0)) _exit(126);
+    if (drop && (setgroups(0, nullptr) != 0 || setgid(65534) != 0 || setuid(65534) != 0))
+      _exit(126);
     execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
@@ -99,7 +100,8 @@ inline ProcessResult finishXmargin(pid_t pid, int outFd, int errFd) {
   return r;
 }
 
-inline ProcessResult runXmargin(const std::vector<std::string>& args, const ProcessOptions& o = {}) {
+inline ProcessResult runXmargin(const std::vector<std::string>& args,
+                                const ProcessOptions& o = {}) {
   int outFd = -1, errFd = -1;
   const pid_t pid = startXmargin(args, o, outFd, errFd);
   if (pid < 0) return {};

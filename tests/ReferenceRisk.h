@@ -8,11 +8,10 @@
 #include <numeric>
 #include <vector>
 
-#include "host/model/MarginRequest.h"
 #include "host/engine/MarketFactors.h"
 #include "host/engine/Pricing.h"
 #include "host/engine/RiskProblem.h"
-#include "host/engine/MarketFactors.h"
+#include "host/model/MarginRequest.h"
 #include "scenarios/FactorModel.h"
 #include "scenarios/ScenarioGenerator.h"
 

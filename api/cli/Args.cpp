@@ -43,14 +43,17 @@ int64_t intOption(const Args& a, const std::string& key, int64_t fallback, int64
   errno = 0;
   const long long x = std::strtoll(v.c_str(), &end, 10);
   if (errno || end == v.c_str() || *end || x < lo || x > hi) {
-    throw InputError("", "option " + key + " must be an integer in [" + std::to_string(lo) + ", " +
-                             std::to_string(hi) + "], got \"" + v + "\"", ErrorKind::Usage);
+    throw InputError("",
+                     "option " + key + " must be an integer in [" + std::to_string(lo) + ", " +
+                         std::to_string(hi) + "], got \"" + v + "\"",
+                     ErrorKind::Usage);
   }
   return x;
 }
 
 void applyThreads(const Args& a) {
-  if (a.has("--threads")) omp_set_num_threads(static_cast<int>(intOption(a, "--threads", 0, 1, 1024)));
+  if (a.has("--threads"))
+    omp_set_num_threads(static_cast<int>(intOption(a, "--threads", 0, 1, 1024)));
 }
 
 MarginRequest readRequest(const std::string& path, const Limits& limits) {
@@ -76,10 +79,13 @@ void writeOutput(const Args& a, const std::function<void(std::ostream&)>& write)
 }
 
 long long dateOption(const Args& a, const std::string& key) {
-  if (!a.has(key)) throw InputError("", "backtest needs " + key + " YYYY-MM-DD (see --help)", ErrorKind::Usage);
+  if (!a.has(key))
+    throw InputError("", "backtest needs " + key + " YYYY-MM-DD (see --help)", ErrorKind::Usage);
   const std::string& v = a.options.at(key);
   const auto day = parseDate(v);
-  if (!day) throw InputError("", key + " must be a date such as 2023-12-31, got \"" + v + "\"", ErrorKind::Usage);
+  if (!day)
+    throw InputError("", key + " must be a date such as 2023-12-31, got \"" + v + "\"",
+                     ErrorKind::Usage);
   return *day;
 }
 
@@ -87,7 +93,8 @@ Json readJsonFile(const std::string& path, const std::string& what) {
   try {
     return Json::parse(readInputFile(path, what));
   } catch (const Json::exception& e) {
-    throw InputError("", what + " " + path + ": malformed JSON: " + e.what());  // sanitised by the envelope
+    throw InputError(
+        "", what + " " + path + ": malformed JSON: " + e.what());  // sanitised by the envelope
   }
 }
 

@@ -17,22 +17,36 @@ namespace xm {
 
 const std::vector<Command>& commands() {
   static const std::vector<Command> table{
-      {"run", kRunHelp, {"--pretty", "--help"},
-       {"--out", "--batch-accounts", "--max-scenarios", "--threads", "--backend", "--precision", "--prices", "--implied-vol"},
+      {"run",
+       kRunHelp,
+       {"--pretty", "--help"},
+       {"--out", "--batch-accounts", "--max-scenarios", "--threads", "--backend", "--precision",
+        "--prices", "--implied-vol"},
        runCommand},
-      {"demo", kDemoHelp, {"--help"},
+      {"demo",
+       kDemoHelp,
+       {"--help"},
        {"--accounts", "--scenarios", "--top", "--threads"},
        demoCommand},
-      {"generate", kGenerateHelp, {"--help"},
+      {"generate",
+       kGenerateHelp,
+       {"--help"},
        {"--out", "--accounts", "--scenarios", "--seed", "--positions"},
        generateCommand},
       {"info", kInfoHelp, {"--help"}, {}, infoCommand},
-      {"backtest", kBacktestHelp, {"--help"},
-       {"--prices", "--portfolio", "--start", "--end", "--config", "--format", "--out", "--series", "--threads", "--implied-vol"},
+      {"backtest",
+       kBacktestHelp,
+       {"--help"},
+       {"--prices", "--portfolio", "--start", "--end", "--config", "--format", "--out", "--series",
+        "--threads", "--implied-vol"},
        backtestCommand},
 #ifdef XM_HAVE_SERVER
-      {"serve", kServeHelp, {"--help", "--access-log"},
-       {"--host", "--port", "--token-file", "--workers", "--queue", "--timeout-ms", "--max-body-bytes", "--max-scenarios", "--max-work", "--token", "--max-connections", "--header-timeout-ms", "--idle-timeout-ms"},
+      {"serve",
+       kServeHelp,
+       {"--help", "--access-log"},
+       {"--host", "--port", "--token-file", "--workers", "--queue", "--timeout-ms",
+        "--max-body-bytes", "--max-scenarios", "--max-work", "--token", "--max-connections",
+        "--header-timeout-ms", "--idle-timeout-ms"},
        serveCommand},
 #endif
   };
@@ -62,7 +76,11 @@ int dispatch(int argc, char** argv) {
     return c.run(a);
   }
 #ifndef XM_HAVE_SERVER
-  if (cmd == "serve") throw InputError("", "this build of xmargin has no HTTP service (cpp-httplib was not found at configure time)", ErrorKind::Usage);
+  if (cmd == "serve")
+    throw InputError(
+        "",
+        "this build of xmargin has no HTTP service (cpp-httplib was not found at configure time)",
+        ErrorKind::Usage);
 #endif
   throw InputError("", "unknown command \"" + cmd + "\" (see xmargin --help)", ErrorKind::Usage);
 }

@@ -11,10 +11,10 @@ namespace xm {
 
 struct Command {
   const char* name;
-  const char* help;                  // printed by `xmargin NAME --help`
-  std::vector<std::string> flags;    // options without a value (--help among them)
-  std::vector<std::string> valued;   // options with one
-  int (*run)(const Args& args);      // the exit status
+  const char* help;                 // printed by `xmargin NAME --help`
+  std::vector<std::string> flags;   // options without a value (--help among them)
+  std::vector<std::string> valued;  // options with one
+  int (*run)(const Args& args);     // the exit status
 };
 
 const std::vector<Command>& commands();

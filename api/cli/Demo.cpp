@@ -6,8 +6,8 @@
 #include <numeric>
 #include <string>
 
-#include "host/model/WireNames.h"
 #include "host/margin/MarginEngine.h"
+#include "host/model/WireNames.h"
 
 namespace xm {
 namespace {
@@ -15,10 +15,14 @@ namespace {
 std::string money(double x) {
   char buf[64];
   const double a = std::abs(x);
-  if (a >= 1e9) std::snprintf(buf, sizeof buf, "%.2fB", x / 1e9);
-  else if (a >= 1e6) std::snprintf(buf, sizeof buf, "%.2fM", x / 1e6);
-  else if (a >= 1e3) std::snprintf(buf, sizeof buf, "%.1fk", x / 1e3);
-  else std::snprintf(buf, sizeof buf, "%.0f", x);
+  if (a >= 1e9)
+    std::snprintf(buf, sizeof buf, "%.2fB", x / 1e9);
+  else if (a >= 1e6)
+    std::snprintf(buf, sizeof buf, "%.2fM", x / 1e6);
+  else if (a >= 1e3)
+    std::snprintf(buf, sizeof buf, "%.1fk", x / 1e3);
+  else
+    std::snprintf(buf, sizeof buf, "%.0f", x);
   return buf;
 }
 
@@ -48,9 +52,10 @@ void runDemo(const ExchangeSpec& spec, int top, std::ostream& out) {
 
   out << "Accounts by status\n";
   const double n = std::max<double>(1, t.accounts);
-  for (auto [name, count] : {std::pair{"ok", t.ok}, {"margin_call", t.marginCall}, {"liquidate", t.liquidate}}) {
-    std::snprintf(line, sizeof line, "  %-12s %8lld  %5.1f%%\n", name, static_cast<long long>(count),
-                  100.0 * count / n);
+  for (auto [name, count] :
+       {std::pair{"ok", t.ok}, {"margin_call", t.marginCall}, {"liquidate", t.liquidate}}) {
+    std::snprintf(line, sizeof line, "  %-12s %8lld  %5.1f%%\n", name,
+                  static_cast<long long>(count), 100.0 * count / n);
     out << line;
   }
   const double saved = t.isolatedMargin - t.initialMargin;
@@ -72,12 +77,14 @@ void runDemo(const ExchangeSpec& spec, int top, std::ostream& out) {
     const AccountResult& r = res.accounts[i];
     return r.initialMargin > 0 ? r.equity / r.initialMargin : HUGE_VAL;
   };
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return coverage(a) < coverage(b); });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return coverage(a) < coverage(b); });
   top = std::min<int>(top, static_cast<int>(order.size()));
   if (top > 0) {
     out << "Riskiest accounts (lowest equity / initial margin)\n";
-    std::snprintf(line, sizeof line, "  %-12s %10s %10s %9s %9s %7s  %-12s %s\n", "account", "equity",
-                  "init.marg", "coverage", "div.ben", "legs", "status", "largest ES contributor");
+    std::snprintf(line, sizeof line, "  %-12s %10s %10s %9s %9s %7s  %-12s %s\n", "account",
+                  "equity", "init.marg", "coverage", "div.ben", "legs", "status",
+                  "largest ES contributor");
     out << line;
     for (int k = 0; k < top; ++k) {
       const size_t i = order[k];
@@ -97,10 +104,10 @@ void runDemo(const ExchangeSpec& spec, int top, std::ostream& out) {
           largest = req.market.assets[a.collateral[c].asset].id + " collateral";
         }
       }
-      std::snprintf(line, sizeof line, "  %-12s %10s %10s %8.2fx %8.1f%% %7zu  %-12s %s\n", a.id.c_str(),
-                    money(r.equity).c_str(), money(r.initialMargin).c_str(), coverage(i),
-                    100 * r.diversificationBenefit, a.positions.size() + a.collateral.size(),
-                    wireName(r.status), largest.c_str());
+      std::snprintf(line, sizeof line, "  %-12s %10s %10s %8.2fx %8.1f%% %7zu  %-12s %s\n",
+                    a.id.c_str(), money(r.equity).c_str(), money(r.initialMargin).c_str(),
+                    coverage(i), 100 * r.diversificationBenefit,
+                    a.positions.size() + a.collateral.size(), wireName(r.status), largest.c_str());
       out << line;
     }
   }

@@ -5,8 +5,8 @@
 #include <string>
 
 #include "api/cli/Args.h"
-#include "host/model/Errors.h"
 #include "api/cli/Demo.h"
+#include "host/model/Errors.h"
 #include "host/synthetic/SyntheticExchange.h"
 
 namespace xm {

@@ -5,9 +5,9 @@
 #include <string>
 
 #include "api/cli/Args.h"
-#include "host/model/Errors.h"
 #include "api/json/JsonCodec.h"
 #include "host/base/Files.h"
+#include "host/model/Errors.h"
 #include "host/synthetic/SyntheticExchange.h"
 
 namespace xm {
@@ -19,12 +19,13 @@ int generateCommand(const Args& a) {
   ExchangeSpec spec = exchangePreset(a.positional[0]);
   spec.accounts = intOption(a, "--accounts", spec.accounts, 0, 100'000'000);
   spec.scenarios = intOption(a, "--scenarios", spec.scenarios, 1, 100'000'000);
-  spec.seed = static_cast<uint64_t>(intOption(a, "--seed", static_cast<int64_t>(spec.seed), 0,
-                                              INT64_MAX));
+  spec.seed =
+      static_cast<uint64_t>(intOption(a, "--seed", static_cast<int64_t>(spec.seed), 0, INT64_MAX));
   spec.positionsPerAccount = static_cast<double>(
       intOption(a, "--positions", static_cast<int64_t>(spec.positionsPerAccount), 1, 1000));
   const MarginRequest request = makeSyntheticExchange(spec);
-  writeFileAtomically(a.options.at("--out"), [&](std::ostream& out) { out << toText(requestToJson(request)) << "\n"; });
+  writeFileAtomically(a.options.at("--out"),
+                      [&](std::ostream& out) { out << toText(requestToJson(request)) << "\n"; });
   std::cerr << "wrote " << a.options.at("--out") << ": " << request.accounts.size() << " accounts, "
             << request.instruments.size() << " instruments, " << request.config.scenarios
             << " scenarios\n";

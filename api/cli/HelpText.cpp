@@ -82,7 +82,8 @@ Options:
   --positions N    mean positions per account (default: the preset's, 8 or 10)
 )";
 
-extern const char* const kBacktestHelp = R"(xmargin backtest --prices DIR --portfolio FILE --start DATE --end DATE [options]
+extern const char* const kBacktestHelp =
+    R"(xmargin backtest --prices DIR --portfolio FILE --start DATE --end DATE [options]
 
 For every day t from --start to --end (YYYY-MM-DD) that has every asset's close on t and on
 t + horizon_days, margins each account of FILE with the market of day t (closes, vols and history

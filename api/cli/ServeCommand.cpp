@@ -24,16 +24,20 @@ void checkTokenFilePermissions(const std::string& path) {
   if (loose == 0) return;
   char mode[8];
   std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-  throw InputError("", std::string("--token-file ") + path + ": permissions " + mode +
-                           " are too open: the token must not be readable by others nor writable "
-                           "by its group or others (chmod 600 " + path + ")", ErrorKind::Usage);
+  throw InputError("",
+                   std::string("--token-file ") + path + ": permissions " + mode +
+                       " are too open: the token must not be readable by others nor writable "
+                       "by its group or others (chmod 600 " +
+                       path + ")",
+                   ErrorKind::Usage);
 }
 
 std::string readToken(const Args& a) {
   const char* env = std::getenv("XMARGIN_TOKEN");
   const bool fromEnv = env != nullptr && *env != '\0';
   if (a.has("--token-file") && fromEnv) {
-    throw InputError("", "give the token either with --token-file or XMARGIN_TOKEN, not both", ErrorKind::Usage);
+    throw InputError("", "give the token either with --token-file or XMARGIN_TOKEN, not both",
+                     ErrorKind::Usage);
   }
   std::string token;
   if (a.has("--token-file")) {
@@ -41,8 +45,10 @@ std::string readToken(const Args& a) {
     checkTokenFilePermissions(path);
     std::istringstream lines(readInputFile(path, "--token-file"));
     std::getline(lines, token);
-    while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\t')) token.pop_back();
-    if (token.empty()) throw InputError("", "the token file's first line is empty", ErrorKind::Usage);
+    while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\t'))
+      token.pop_back();
+    if (token.empty())
+      throw InputError("", "the token file's first line is empty", ErrorKind::Usage);
   } else if (fromEnv) {
     token = env;
   }
@@ -53,10 +59,13 @@ std::string readToken(const Args& a) {
 
 int serveCommand(const Args& a) {
   if (a.has("--token")) {
-    throw InputError("", "tokens are not taken on the command line (they would show in ps); use "
-                         "--token-file FILE or XMARGIN_TOKEN", ErrorKind::Usage);
+    throw InputError("",
+                     "tokens are not taken on the command line (they would show in ps); use "
+                     "--token-file FILE or XMARGIN_TOKEN",
+                     ErrorKind::Usage);
   }
-  if (!a.positional.empty()) throw InputError("", "serve takes no arguments (see --help)", ErrorKind::Usage);
+  if (!a.positional.empty())
+    throw InputError("", "serve takes no arguments (see --help)", ErrorKind::Usage);
   ServerOptions o;
   if (a.has("--host")) o.host = a.options.at("--host");
   o.port = static_cast<int>(intOption(a, "--port", o.port, 0, 65535));
@@ -65,11 +74,15 @@ int serveCommand(const Args& a) {
   o.queue = static_cast<int>(intOption(a, "--queue", o.queue, 0, 100000));
   o.timeoutMs = static_cast<int>(intOption(a, "--timeout-ms", o.timeoutMs, 1, 86'400'000));
   o.maxBodyBytes = intOption(a, "--max-body-bytes", o.maxBodyBytes, 1, int64_t{1} << 40);
-  o.maxConnections = static_cast<int>(intOption(a, "--max-connections", o.maxConnections, 1, 1'000'000));
-  o.headerTimeoutMs = static_cast<int>(intOption(a, "--header-timeout-ms", o.headerTimeoutMs, 1, 3'600'000));
-  o.idleTimeoutMs = static_cast<int>(intOption(a, "--idle-timeout-ms", o.idleTimeoutMs, 1, 3'600'000));
+  o.maxConnections =
+      static_cast<int>(intOption(a, "--max-connections", o.maxConnections, 1, 1'000'000));
+  o.headerTimeoutMs =
+      static_cast<int>(intOption(a, "--header-timeout-ms", o.headerTimeoutMs, 1, 3'600'000));
+  o.idleTimeoutMs =
+      static_cast<int>(intOption(a, "--idle-timeout-ms", o.idleTimeoutMs, 1, 3'600'000));
   o.limits.maxScenarios = intOption(a, "--max-scenarios", o.limits.maxScenarios, 1, 100'000'000);
-  o.limits.maxWork = static_cast<double>(intOption(a, "--max-work", static_cast<int64_t>(o.limits.maxWork), 1, INT64_MAX));
+  o.limits.maxWork = static_cast<double>(
+      intOption(a, "--max-work", static_cast<int64_t>(o.limits.maxWork), 1, INT64_MAX));
   o.accessLog = a.has("--access-log");
 
   // SIGTERM and SIGINT are taken by a waiting thread, never by a handler: block them before any
@@ -85,7 +98,8 @@ int serveCommand(const Args& a) {
   try {
     port = server.bind();
   } catch (const std::exception& e) {
-    throw InputError("", e.what(), ErrorKind::IoError);  // the address is taken, or the descriptor limit too low
+    throw InputError("", e.what(),
+                     ErrorKind::IoError);  // the address is taken, or the descriptor limit too low
   }
   std::atomic<bool> done{false};
   std::thread waiter([&] {
@@ -100,7 +114,8 @@ int serveCommand(const Args& a) {
     }
   });
   std::cout << "xmargin serve: listening on http://" << o.host << ":" << port << " (backend "
-            << server.backend() << ", auth " << (o.token.empty() ? "off" : "on") << ")" << std::endl;
+            << server.backend() << ", auth " << (o.token.empty() ? "off" : "on") << ")"
+            << std::endl;
   server.serve();
   done = true;
   waiter.join();

@@ -39,10 +39,10 @@ int msUntil(Clock::time_point t) {
 struct Connection {
   int fd = -1;
   std::string buffer;
-  size_t offset = 0;              // buffer[offset..] is unread
-  Clock::time_point deadline;     // in the gate: of the head; 408 or a silent close past it
-  bool headStarted = false;       // a byte of the current request has arrived
-  bool lingering = false;         // answered and half-closed: what still arrives is discarded
+  size_t offset = 0;           // buffer[offset..] is unread
+  Clock::time_point deadline;  // in the gate: of the head; 408 or a silent close past it
+  bool headStarted = false;    // a byte of the current request has arrived
+  bool lingering = false;      // answered and half-closed: what still arrives is discarded
   int served = 0;
 
   std::string_view unread() const { return std::string_view(buffer).substr(offset); }
@@ -73,14 +73,17 @@ void quickAck(int fd) {
 // Status, code and Retry-After come from the error table (host/model/Errors.h).
 void sendCanned(int fd, ErrorKind kind, const char* reason, const std::string& message) {
   const ErrorKindInfo& k = errorKindInfo(kind);
-  const std::string body = std::string("{\"error\":{\"code\":\"") + k.code + "\",\"message\":\"" + message + "\",\"path\":\"\"}}";
+  const std::string body = std::string("{\"error\":{\"code\":\"") + k.code + "\",\"message\":\"" +
+                           message + "\",\"path\":\"\"}}";
   std::string text = "HTTP/1.1 " + std::to_string(k.httpStatus) + " " + reason +
                      "\r\nContent-Type: application/json\r\nConnection: close\r\n";
-  if (k.retryAfterSeconds > 0) text += "Retry-After: " + std::to_string(k.retryAfterSeconds) + "\r\n";
+  if (k.retryAfterSeconds > 0)
+    text += "Retry-After: " + std::to_string(k.retryAfterSeconds) + "\r\n";
   text += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
   size_t done = 0;
   while (done < text.size()) {
-    const ssize_t n = ::send(fd, text.data() + done, text.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+    const ssize_t n =
+        ::send(fd, text.data() + done, text.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n <= 0) return;
     done += static_cast<size_t>(n);
   }
@@ -90,7 +93,8 @@ void sendCanned(int fd, ErrorKind kind, const char* reason, const std::string& m
 // from the socket until the request's deadline; at most `budget` bytes are consumed past the head.
 class ConnectionStream final : public httplib::Stream {
  public:
-  ConnectionStream(Connection& c, Clock::time_point readDeadline, int writeTimeoutMs, int64_t budget)
+  ConnectionStream(Connection& c, Clock::time_point readDeadline, int writeTimeoutMs,
+                   int64_t budget)
       : c_(c), readDeadline_(readDeadline), writeTimeoutMs_(writeTimeoutMs), budget_(budget) {}
 
   bool failed() const { return failure_ != BodyFailure::None || writeFailed_; }
@@ -134,8 +138,12 @@ class ConnectionStream final : public httplib::Stream {
     return writeFailed_ ? -1 : static_cast<ssize_t>(size);
   }
 
-  void get_remote_ip_and_port(std::string& ip, int& port) const override { address(true, ip, port); }
-  void get_local_ip_and_port(std::string& ip, int& port) const override { address(false, ip, port); }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    address(true, ip, port);
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    address(false, ip, port);
+  }
   socket_t socket() const override { return c_.fd; }
 
  private:
@@ -263,13 +271,14 @@ struct GuardedHttpServer::Impl {
   GuardedHttpServer& server;
   ConnectionLimits limits;
   int epfd = -1, wakeFd = -1;
-  std::mutex mu;  // guards waiting and stopping
+  std::mutex mu;                                                 // guards waiting and stopping
   std::unordered_map<int, std::unique_ptr<Connection>> waiting;  // in the gate, by fd
   bool stopping = false;
   bool started = false;
   std::thread gate;
   WorkerPool light, heavy;
-  std::atomic<int64_t> open{0}, accepted{0}, refused{0}, headerTimeouts{0}, headersTooLarge{0}, idleClosed{0};
+  std::atomic<int64_t> open{0}, accepted{0}, refused{0}, headerTimeouts{0}, headersTooLarge{0},
+      idleClosed{0};
 
   Impl(GuardedHttpServer& s, ConnectionLimits l) : server(s), limits(l) {}
 
@@ -299,7 +308,8 @@ struct GuardedHttpServer::Impl {
     if (open.fetch_add(1) >= limits.maxConnections) {
       ++refused;
       sendCanned(fd, ErrorKind::Overloaded, "Service Unavailable",
-                 "the server has " + std::to_string(limits.maxConnections) + " connections open; retry later");
+                 "the server has " + std::to_string(limits.maxConnections) +
+                     " connections open; retry later");
       ::close(fd);
       --open;
       return;
@@ -403,7 +413,8 @@ struct GuardedHttpServer::Impl {
       if (r > 0) {
         if (!c->headStarted) {
           c->headStarted = true;
-          c->deadline = std::min(c->deadline, Clock::now() + std::chrono::milliseconds(limits.headerTimeoutMs));
+          c->deadline = std::min(c->deadline,
+                                 Clock::now() + std::chrono::milliseconds(limits.headerTimeoutMs));
         }
         const size_t before = c->unread().size();
         c->buffer.append(buf, static_cast<size_t>(r));
@@ -429,7 +440,8 @@ struct GuardedHttpServer::Impl {
       ++headersTooLarge;
       auto gone = unpark(fd);
       sendCanned(fd, ErrorKind::HeadersTooLarge, "Request Header Fields Too Large",
-                 "the request line and headers exceed " + std::to_string(limits.maxHeaderBytes) + " bytes");
+                 "the request line and headers exceed " + std::to_string(limits.maxHeaderBytes) +
+                     " bytes");
       linger(std::move(gone));
     } else if (c->headComplete()) {
       quickAck(fd);
@@ -459,7 +471,8 @@ struct GuardedHttpServer::Impl {
       } else if (c->headStarted) {
         ++headerTimeouts;
         sendCanned(c->fd, ErrorKind::RequestTimeout, "Request Timeout",
-                   "the request head did not arrive within " + std::to_string(limits.headerTimeoutMs) + " ms");
+                   "the request head did not arrive within " +
+                       std::to_string(limits.headerTimeoutMs) + " ms");
         linger(std::move(c));
       } else {
         ++idleClosed;
@@ -487,8 +500,10 @@ struct GuardedHttpServer::Impl {
     if (!keep) {
       // Answered, and the client may still be sending (a refused body): linger. Otherwise
       // (the client went away, or a write failed) close at once.
-      if (answered && stream.failure() != BodyFailure::Closed) linger(std::move(c));
-      else close(std::move(c));
+      if (answered && stream.failure() != BodyFailure::Closed)
+        linger(std::move(c));
+      else
+        close(std::move(c));
       return;
     }
     c->headStarted = !c->unread().empty();
@@ -497,7 +512,7 @@ struct GuardedHttpServer::Impl {
       return;
     }
     c->deadline = Clock::now() + std::chrono::milliseconds(c->headStarted ? limits.headerTimeoutMs
-                                                                           : limits.idleTimeoutMs);
+                                                                          : limits.idleTimeoutMs);
     park(std::move(c));
   }
 
@@ -538,8 +553,10 @@ void GuardedHttpServer::start() {
   ev.events = EPOLLIN;
   ev.data.fd = m.wakeFd;
   ::epoll_ctl(m.epfd, EPOLL_CTL_ADD, m.wakeFd, &ev);
-  m.light.start(std::max(1, m.limits.lightThreads), [&m](std::unique_ptr<Connection> c) { m.serve(std::move(c)); });
-  m.heavy.start(std::max(1, m.limits.requestThreads), [&m](std::unique_ptr<Connection> c) { m.serve(std::move(c)); });
+  m.light.start(std::max(1, m.limits.lightThreads),
+                [&m](std::unique_ptr<Connection> c) { m.serve(std::move(c)); });
+  m.heavy.start(std::max(1, m.limits.requestThreads),
+                [&m](std::unique_ptr<Connection> c) { m.serve(std::move(c)); });
   m.gate = std::thread([&m] { m.runGate(); });
   m.started = true;
 }
@@ -563,8 +580,8 @@ void GuardedHttpServer::drain() {
 
 ConnectionStats GuardedHttpServer::stats() const {
   const Impl& m = *impl_;
-  return {m.open.load(), m.accepted.load(), m.refused.load(), m.headerTimeouts.load(),
-          m.headersTooLarge.load(), m.idleClosed.load()};
+  return {m.open.load(),           m.accepted.load(),        m.refused.load(),
+          m.headerTimeouts.load(), m.headersTooLarge.load(), m.idleClosed.load()};
 }
 
 const ConnectionLimits& GuardedHttpServer::limits() const { return impl_->limits; }

@@ -30,27 +30,27 @@
 namespace xm {
 
 struct ConnectionLimits {
-  int maxConnections = 1024;          // open at once, in the gate and in workers
-  int headerTimeoutMs = 10'000;       // a request head, from its first byte (or accept)
-  int idleTimeoutMs = 5'000;          // a keep-alive connection between requests
-  int bodyTimeoutMs = 30'000;         // a request body, from its head
-  int writeTimeoutMs = 30'000;        // a response write without progress
-  int64_t maxHeaderBytes = 64 << 10;  // request line and headers together
+  int maxConnections = 1024;                    // open at once, in the gate and in workers
+  int headerTimeoutMs = 10'000;                 // a request head, from its first byte (or accept)
+  int idleTimeoutMs = 5'000;                    // a keep-alive connection between requests
+  int bodyTimeoutMs = 30'000;                   // a request body, from its head
+  int writeTimeoutMs = 30'000;                  // a response write without progress
+  int64_t maxHeaderBytes = 64 << 10;            // request line and headers together
   int64_t maxRequestBytes = int64_t{64} << 20;  // bytes a request may take beyond its head
                                                 // (body with its framing; the body itself is
                                                 // limited by the route)
-  int keepAliveRequests = 1000;       // requests on one connection before it is closed
-  int requestThreads = 16;            // workers for requests other than GET and HEAD
-  int lightThreads = 2;               // workers for GET and HEAD
+  int keepAliveRequests = 1000;                 // requests on one connection before it is closed
+  int requestThreads = 16;                      // workers for requests other than GET and HEAD
+  int lightThreads = 2;                         // workers for GET and HEAD
 };
 
 struct ConnectionStats {
-  int64_t open = 0;           // connections open now
-  int64_t accepted = 0;       // since start
-  int64_t refused = 0;        // beyond max_connections
-  int64_t headerTimeouts = 0; // closed with 408: a head not complete in time
-  int64_t headersTooLarge = 0;// closed with 431
-  int64_t idleClosed = 0;     // keep-alive connections closed idle
+  int64_t open = 0;             // connections open now
+  int64_t accepted = 0;         // since start
+  int64_t refused = 0;          // beyond max_connections
+  int64_t headerTimeouts = 0;   // closed with 408: a head not complete in time
+  int64_t headersTooLarge = 0;  // closed with 431
+  int64_t idleClosed = 0;       // keep-alive connections closed idle
 };
 
 class GuardedHttpServer final : public httplib::Server {

@@ -15,12 +15,12 @@
 #include <stdexcept>
 #include <thread>
 
-#include "api/json/JsonCodec.h"
 #include "api/http/Metrics.h"
+#include "api/json/JsonCodec.h"
 #include "api/json/Utf8.h"
 #include "host/margin/BackendRegistry.h"
-#include "host/model/Errors.h"
 #include "host/margin/MarginEngine.h"
+#include "host/model/Errors.h"
 #include "host/model/Version.h"
 
 // Last: httplib pulls in <resolv.h>, whose `_res` macro breaks Eigen headers included after it.
@@ -113,8 +113,10 @@ void sendError(const httplib::Request& req, httplib::Response& res, ErrorKind ki
   send(req, res, k.httpStatus, errorToJson(k.code, message, path));
 }
 
-const char* const kRoutes[][2] = {{"/v1/margin", "POST"}, {"/v1/info", "GET"},
-                                  {"/healthz", "GET"},    {"/readyz", "GET"},
+const char* const kRoutes[][2] = {{"/v1/margin", "POST"},
+                                  {"/v1/info", "GET"},
+                                  {"/healthz", "GET"},
+                                  {"/readyz", "GET"},
                                   {"/metrics", "GET"}};
 
 // cpp-httplib 0.11 listens with a backlog of 5: a burst of new connections while the accept
@@ -142,7 +144,8 @@ const char* allowedMethod(const std::string& path) {
 }
 
 bool allDigits(const std::string& s) {
-  return !s.empty() && s.size() <= 19 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return !s.empty() && s.size() <= 19 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
 std::string lowered(std::string s) {
@@ -187,7 +190,8 @@ struct MarginServer::Impl {
   explicit Impl(ServerOptions o) : options(std::move(o)) {
     if (options.workers <= 0) options.workers = std::max(1u, std::thread::hardware_concurrency());
     if (options.queue < 0) options.queue = 0;
-    if (options.connectionThreads <= 0) options.connectionThreads = options.workers + options.queue + 8;
+    if (options.connectionThreads <= 0)
+      options.connectionThreads = options.workers + options.queue + 8;
     // Initialise the backend auto would pick, so /readyz and /v1/info tell the truth.
     auto backend = makeBackend(BackendChoice::Auto);
     backendName = backend->name();
@@ -226,16 +230,20 @@ struct MarginServer::Impl {
       if (req.get_header_value_count("Transfer-Encoding") != 1 || te != "chunked") {
         refuse(req, res, ErrorKind::NotImplemented,
                "Transfer-Encoding \"" + req.get_header_value("Transfer-Encoding") +
-                   "\" is not supported; send the body with Content-Length or Transfer-Encoding: chunked", true);
+                   "\" is not supported; send the body with Content-Length or Transfer-Encoding: "
+                   "chunked",
+               true);
         return false;
       }
       if (lengths > 0) {
-        refuse(req, res, ErrorKind::InvalidRequest, "a request may not carry both Transfer-Encoding and Content-Length", true);
+        refuse(req, res, ErrorKind::InvalidRequest,
+               "a request may not carry both Transfer-Encoding and Content-Length", true);
         return false;
       }
     }
     if (lengths > 1 || (lengths == 1 && !allDigits(length))) {
-      refuse(req, res, ErrorKind::InvalidRequest, "Content-Length must be one decimal number of bytes", true);
+      refuse(req, res, ErrorKind::InvalidRequest,
+             "Content-Length must be one decimal number of bytes", true);
       return false;
     }
     const char* allowed = allowedMethod(req.path);
@@ -243,26 +251,32 @@ struct MarginServer::Impl {
       refuse(req, res, ErrorKind::NotFound, "no such route: " + req.method + " " + req.path, body);
       return false;
     }
-    const bool methodOk = req.method == allowed || (req.method == "HEAD" && std::string(allowed) == "GET");
+    const bool methodOk =
+        req.method == allowed || (req.method == "HEAD" && std::string(allowed) == "GET");
     if (!methodOk) {
       res.set_header("Allow", allowed);
-      refuse(req, res, ErrorKind::MethodNotAllowed, req.method + " is not allowed on " + req.path + "; use " + allowed, body);
+      refuse(req, res, ErrorKind::MethodNotAllowed,
+             req.method + " is not allowed on " + req.path + "; use " + allowed, body);
       return false;
     }
     if (!options.token.empty() && req.path.rfind("/v1/", 0) == 0 &&
         !bearerMatches(req.get_header_value("Authorization"), options.token)) {
       res.set_header("WWW-Authenticate", "Bearer");
-      refuse(req, res, ErrorKind::Unauthorized, "a valid Authorization: Bearer token is required", body);
+      refuse(req, res, ErrorKind::Unauthorized, "a valid Authorization: Bearer token is required",
+             body);
       return false;
     }
     if (req.method == "POST") {
       if (!chunked && lengths == 0) {
-        refuse(req, res, ErrorKind::LengthRequired, "send the body with Content-Length or Transfer-Encoding: chunked", false);
+        refuse(req, res, ErrorKind::LengthRequired,
+               "send the body with Content-Length or Transfer-Encoding: chunked", false);
         return false;
       }
       if (lengths == 1 && std::stoull(length) > static_cast<uint64_t>(options.maxBodyBytes)) {
         refuse(req, res, ErrorKind::PayloadTooLarge,
-               "the body of " + length + " bytes exceeds the limit of " + std::to_string(options.maxBodyBytes) + " bytes", true);
+               "the body of " + length + " bytes exceeds the limit of " +
+                   std::to_string(options.maxBodyBytes) + " bytes",
+               true);
         return false;
       }
     }
@@ -297,7 +311,8 @@ struct MarginServer::Impl {
       boundary(req, res, [&] {
         const bool ok = bound && !stopping;
         send(req, res, ok ? 200 : 503,
-             Json{{"status", ok ? "ready" : (stopping ? "stopping" : "starting")}, {"backend", backendName}});
+             Json{{"status", ok ? "ready" : (stopping ? "stopping" : "starting")},
+                  {"backend", backendName}});
       });
     });
     http->Get("/metrics", [this](const httplib::Request& req, httplib::Response& res) {
@@ -305,7 +320,8 @@ struct MarginServer::Impl {
         auto [running, queued] = admission->load();
         metrics->setInFlight(running, queued);
         const ConnectionStats c = http->stats();
-        metrics->setConnections(c.open, c.accepted, c.refused, c.headerTimeouts, c.headersTooLarge, c.idleClosed);
+        metrics->setConnections(c.open, c.accepted, c.refused, c.headerTimeouts, c.headersTooLarge,
+                                c.idleClosed);
         res.set_content(metrics->render(), "text/plain; version=0.0.4");
       });
     });
@@ -315,45 +331,50 @@ struct MarginServer::Impl {
     // malformed head cannot be trusted to start a request). "Unhandled", with our own
     // Content-Length: the body stays as set, and httplib does not apply a Range header it could
     // not parse to it.
-    http->set_error_handler(httplib::Server::HandlerWithResponse([this](const httplib::Request& req,
-                                                                        httplib::Response& res) {
-      if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
-      closeConnectionAfterResponse();
-      res.set_header("Connection", "close");
-      if (res.status == 400) {
-        sendError(req, res, ErrorKind::InvalidRequest, "malformed HTTP request: its request line or headers cannot be parsed");
-      } else if (res.status == 413) {
-        sendError(req, res, ErrorKind::PayloadTooLarge,
-                  "the body exceeds the limit of " + std::to_string(options.maxBodyBytes) + " bytes");
-      } else if (res.status == 414) {
-        sendError(req, res, ErrorKind::UriTooLong, "the request target is too long");
-      } else {
-        // Whatever else httplib refused: its status, the generic code.
-        send(req, res, res.status,
-             errorToJson(errorKindInfo(ErrorKind::Http).code, "the request could not be served", ""));
-      }
-      res.set_header("Content-Length", std::to_string(res.body.size()));
-      return httplib::Server::HandlerResponse::Unhandled;
-    }));
-    http->set_exception_handler([](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
-      closeConnectionAfterResponse();
-      sendError(req, res, ErrorKind::Internal, "internal error");
-    });
+    http->set_error_handler(httplib::Server::HandlerWithResponse(
+        [this](const httplib::Request& req, httplib::Response& res) {
+          if (!res.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+          closeConnectionAfterResponse();
+          res.set_header("Connection", "close");
+          if (res.status == 400) {
+            sendError(req, res, ErrorKind::InvalidRequest,
+                      "malformed HTTP request: its request line or headers cannot be parsed");
+          } else if (res.status == 413) {
+            sendError(
+                req, res, ErrorKind::PayloadTooLarge,
+                "the body exceeds the limit of " + std::to_string(options.maxBodyBytes) + " bytes");
+          } else if (res.status == 414) {
+            sendError(req, res, ErrorKind::UriTooLong, "the request target is too long");
+          } else {
+            // Whatever else httplib refused: its status, the generic code.
+            send(req, res, res.status,
+                 errorToJson(errorKindInfo(ErrorKind::Http).code, "the request could not be served",
+                             ""));
+          }
+          res.set_header("Content-Length", std::to_string(res.body.size()));
+          return httplib::Server::HandlerResponse::Unhandled;
+        }));
+    http->set_exception_handler(
+        [](const httplib::Request& req, httplib::Response& res, std::exception_ptr) {
+          closeConnectionAfterResponse();
+          sendError(req, res, ErrorKind::Internal, "internal error");
+        });
     // Called for every answer once it is complete and before it is written, on the thread that
     // serves it: count it and its latency. Counted after the write (in the logger), a client could
     // read /metrics before its own previous answer had been counted.
     http->set_post_routing_handler([this](const httplib::Request& req, httplib::Response& res) {
-      tServiceSeconds =
-          tRequestStart == Clock::time_point{} ? 0.0
-                                               : std::chrono::duration<double>(Clock::now() - tRequestStart).count();
+      tServiceSeconds = tRequestStart == Clock::time_point{}
+                            ? 0.0
+                            : std::chrono::duration<double>(Clock::now() - tRequestStart).count();
       tRequestStart = {};
       metrics->observe(routeOf(req), res.status, tServiceSeconds);
     });
     if (options.accessLog) {
       // Method, path, status, size and time: never a header (the token is one) nor a body.
       http->set_logger([](const httplib::Request& req, const httplib::Response& res) {
-        std::fprintf(stderr, "%s %s %s %d %zu %.3fms\n", req.remote_addr.c_str(), req.method.c_str(),
-                     sanitizeUtf8(req.path).c_str(), res.status, res.body.size(), tServiceSeconds * 1e3);
+        std::fprintf(stderr, "%s %s %s %d %zu %.3fms\n", req.remote_addr.c_str(),
+                     req.method.c_str(), sanitizeUtf8(req.path).c_str(), res.status,
+                     res.body.size(), tServiceSeconds * 1e3);
       });
     }
   }
@@ -365,9 +386,11 @@ struct MarginServer::Impl {
       body();
     } catch (...) {
       ErrorReport r = reportCurrentException();
-      if (r.kind == ErrorKind::DeadlineExceeded) r.message += " of " + std::to_string(options.timeoutMs) + " ms";
+      if (r.kind == ErrorKind::DeadlineExceeded)
+        r.message += " of " + std::to_string(options.timeoutMs) + " ms";
       if (r.kind == ErrorKind::OutOfMemory) r.message += " now";
-      if (r.kind == ErrorKind::Internal) r.message = "internal error";  // details stay in the process
+      if (r.kind == ErrorKind::Internal)
+        r.message = "internal error";  // details stay in the process
       sendError(req, res, r.kind, r.message, r.path);
     }
   }
@@ -376,11 +399,14 @@ struct MarginServer::Impl {
 
   Format bodyFormat(const httplib::Request& req) const {
     const std::string type = req.get_header_value("Content-Type");
-    if (type.rfind("application/msgpack", 0) == 0 || type.rfind("application/x-msgpack", 0) == 0) return Format::Msgpack;
+    if (type.rfind("application/msgpack", 0) == 0 || type.rfind("application/x-msgpack", 0) == 0)
+      return Format::Msgpack;
     if (type.empty() || type.rfind("application/json", 0) == 0) return Format::Json;
     closeConnectionAfterResponse();  // refused before its body is read
-    throw InputError("", "unsupported Content-Type \"" + type + "\"; send application/json or application/msgpack",
-                     ErrorKind::UnsupportedMediaType);
+    throw InputError(
+        "",
+        "unsupported Content-Type \"" + type + "\"; send application/json or application/msgpack",
+        ErrorKind::UnsupportedMediaType);
   }
 
   // The body, decoded (Content-Encoding gzip, deflate or br) and whatever its framing, up to the
@@ -404,18 +430,25 @@ struct MarginServer::Impl {
     closeConnectionAfterResponse();
     const BodyFailure why = currentBodyFailure();
     if (tooLarge || why == BodyFailure::TooLarge) {
-      throw InputError("", "the body exceeds the limit of " + std::to_string(options.maxBodyBytes) +
-                               " bytes (after decoding, with its framing)", ErrorKind::PayloadTooLarge);
+      throw InputError("",
+                       "the body exceeds the limit of " + std::to_string(options.maxBodyBytes) +
+                           " bytes (after decoding, with its framing)",
+                       ErrorKind::PayloadTooLarge);
     }
     if (why == BodyFailure::Timeout) {
-      throw InputError("", "the body did not arrive within the time limit of " + std::to_string(options.timeoutMs) +
-                               " ms", ErrorKind::RequestTimeout);
+      throw InputError("",
+                       "the body did not arrive within the time limit of " +
+                           std::to_string(options.timeoutMs) + " ms",
+                       ErrorKind::RequestTimeout);
     }
-    throw InputError("", "the body could not be read: the connection closed, or its framing (chunk sizes, "
-                         "Content-Encoding) is malformed");
+    throw InputError(
+        "",
+        "the body could not be read: the connection closed, or its framing (chunk sizes, "
+        "Content-Encoding) is malformed");
   }
 
-  void margin(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader) {
+  void margin(const httplib::Request& req, httplib::Response& res,
+              const httplib::ContentReader& reader) {
     const auto deadline = tRequestStart + std::chrono::milliseconds(options.timeoutMs);
     const Format format = bodyFormat(req);
     MarginRequest request;
@@ -442,7 +475,8 @@ struct MarginServer::Impl {
     // Share the cores among the requests computing now: OpenMP teams of every request at full
     // width would oversubscribe them, and idle OpenMP threads spin.
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    omp_set_num_threads(std::max(1, cores / static_cast<int>(std::max<int64_t>(1, admission->load().first))));
+    omp_set_num_threads(
+        std::max(1, cores / static_cast<int>(std::max<int64_t>(1, admission->load().first))));
     EngineOptions engine;
     engine.deadline = deadline;
     engine.batchAccounts = 4096;  // frequent deadline checks
@@ -459,27 +493,36 @@ struct MarginServer::Impl {
   Json info() const {
     Json backends = Json::array();
     for (const BackendAvailability& b : listBackends()) {
-      backends.push_back({{"name", b.name}, {"compiled", b.compiled}, {"usable", b.usable},
-                          {"device", b.device}, {"reason", b.reason}});
+      backends.push_back({{"name", b.name},
+                          {"compiled", b.compiled},
+                          {"usable", b.usable},
+                          {"device", b.device},
+                          {"reason", b.reason}});
     }
     const Limits& l = options.limits;
     return {{"version", kVersion},
             {"backend", backendName},
             {"device", deviceName},
             {"backends", backends},
-            {"limits", {{"min_scenarios", l.minScenarios}, {"max_scenarios", l.maxScenarios},
-                        {"max_accounts", l.maxAccounts}, {"max_work", l.maxWork},
-                        {"max_body_bytes", options.maxBodyBytes}, {"timeout_ms", options.timeoutMs},
-                        {"workers", options.workers}, {"queue", options.queue},
-                        {"max_connections", options.maxConnections},
-                        {"header_timeout_ms", options.headerTimeoutMs},
-                        {"idle_timeout_ms", options.idleTimeoutMs},
-                        {"max_header_bytes", options.maxHeaderBytes}}},
+            {"limits",
+             {{"min_scenarios", l.minScenarios},
+              {"max_scenarios", l.maxScenarios},
+              {"max_accounts", l.maxAccounts},
+              {"max_work", l.maxWork},
+              {"max_body_bytes", options.maxBodyBytes},
+              {"timeout_ms", options.timeoutMs},
+              {"workers", options.workers},
+              {"queue", options.queue},
+              {"max_connections", options.maxConnections},
+              {"header_timeout_ms", options.headerTimeoutMs},
+              {"idle_timeout_ms", options.idleTimeoutMs},
+              {"max_header_bytes", options.maxHeaderBytes}}},
             {"auth", !options.token.empty()}};
   }
 };
 
-MarginServer::MarginServer(ServerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+MarginServer::MarginServer(ServerOptions options)
+    : impl_(std::make_unique<Impl>(std::move(options))) {}
 MarginServer::~MarginServer() { stop(); }
 
 int MarginServer::bind() {
@@ -491,8 +534,9 @@ int MarginServer::bind() {
     files.rlim_cur = std::min(need, files.rlim_max);
     setrlimit(RLIMIT_NOFILE, &files);
     if (files.rlim_cur < need) {
-      throw std::runtime_error("--max-connections " + std::to_string(impl_->options.maxConnections) +
-                               " needs " + std::to_string(need) + " file descriptors; the limit is " +
+      throw std::runtime_error("--max-connections " +
+                               std::to_string(impl_->options.maxConnections) + " needs " +
+                               std::to_string(need) + " file descriptors; the limit is " +
                                std::to_string(files.rlim_max) + " (ulimit -n)");
     }
   }

@@ -33,19 +33,19 @@ namespace xm {
 
 struct ServerOptions {
   std::string host = "127.0.0.1";
-  int port = 8080;          // 0: an ephemeral port (see MarginServer::bind)
-  std::string token;        // empty: no authentication; else Bearer token for /v1 routes
-  int workers = 0;          // concurrent margin computations; 0: hardware threads
-  int queue = 64;           // margin requests allowed to wait for a worker
-  int timeoutMs = 30000;    // per-request limit, waiting included
+  int port = 8080;        // 0: an ephemeral port (see MarginServer::bind)
+  std::string token;      // empty: no authentication; else Bearer token for /v1 routes
+  int workers = 0;        // concurrent margin computations; 0: hardware threads
+  int queue = 64;         // margin requests allowed to wait for a worker
+  int timeoutMs = 30000;  // per-request limit, waiting included
   int64_t maxBodyBytes = 64ll << 20;
-  int connectionThreads = 0;  // request threads (POST); 0: workers + queue + 8
-  int maxConnections = 1024;  // open connections; past it a new one gets 503 and is closed
+  int connectionThreads = 0;    // request threads (POST); 0: workers + queue + 8
+  int maxConnections = 1024;    // open connections; past it a new one gets 503 and is closed
   int headerTimeoutMs = 10000;  // a request head must arrive whole within this of its first byte
   int idleTimeoutMs = 5000;     // a keep-alive connection idle this long is closed
   int64_t maxHeaderBytes = 64 << 10;  // request line and headers
   Limits limits;
-  bool accessLog = false;   // one line per request on stderr
+  bool accessLog = false;  // one line per request on stderr
 };
 
 class MarginServer {

@@ -41,8 +41,8 @@ void Metrics::setInFlight(int64_t running, int64_t queued) {
   queued_ = queued;
 }
 
-void Metrics::setConnections(int64_t open, int64_t accepted, int64_t refused, int64_t headerTimeouts,
-                             int64_t headersTooLarge, int64_t idleClosed) {
+void Metrics::setConnections(int64_t open, int64_t accepted, int64_t refused,
+                             int64_t headerTimeouts, int64_t headersTooLarge, int64_t idleClosed) {
   std::lock_guard<std::mutex> lock(mu_);
   open_ = open;
   accepted_ = accepted;
@@ -95,7 +95,8 @@ std::string Metrics::render() const {
        "# TYPE xmargin_http_connections_open gauge\n"
        "xmargin_http_connections_open "
     << open_ << "\n"
-    << "# HELP xmargin_http_connections_total Connections accepted, and how those that ended early ended.\n"
+    << "# HELP xmargin_http_connections_total Connections accepted, and how those that ended early "
+       "ended.\n"
        "# TYPE xmargin_http_connections_total counter\n"
        "xmargin_http_connections_total{outcome=\"accepted\"} "
     << accepted_ << "\n"

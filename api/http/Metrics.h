@@ -39,7 +39,8 @@ class Metrics {
   uint64_t accounts_ = 0;
   double scenarioAccounts_ = 0.0;
   int64_t running_ = 0, queued_ = 0;
-  int64_t open_ = 0, accepted_ = 0, refused_ = 0, headerTimeouts_ = 0, headersTooLarge_ = 0, idleClosed_ = 0;
+  int64_t open_ = 0, accepted_ = 0, refused_ = 0, headerTimeouts_ = 0, headersTooLarge_ = 0,
+          idleClosed_ = 0;
 };
 
 }  // namespace xm

@@ -7,11 +7,11 @@
 #include <map>
 #include <sstream>
 
-#include "host/model/Errors.h"
 #include "host/base/FaultInjection.h"
-#include "host/margin/MarginEngine.h"
 #include "host/engine/Pricing.h"
+#include "host/margin/MarginEngine.h"
 #include "host/market/PriceFiles.h"
+#include "host/model/Errors.h"
 #include "host/model/Time.h"
 
 namespace xm {
@@ -42,9 +42,11 @@ Json portfolioRequest(const Json& portfolio, const Json& config, BacktestRolls& 
       Json& ins = instruments[i];
       const std::string path = "/instruments/" + std::to_string(i);
       if (!ins.is_object()) continue;  // the request parser says what is wrong
-      const std::string type = ins.value("type", Json()).is_string() ? ins["type"].get<std::string>() : "";
+      const std::string type =
+          ins.value("type", Json()).is_string() ? ins["type"].get<std::string>() : "";
       if (ins.contains("tenor_days")) {
-        if (type != "future" && type != "option") fail(path + "/tenor_days", "only a future or an option rolls");
+        if (type != "future" && type != "option")
+          fail(path + "/tenor_days", "only a future or an option rolls");
         if (ins.contains("expiry")) fail(path + "/expiry", "give expiry or tenor_days, not both");
         const Json& t = ins["tenor_days"];
         if (!t.is_number_integer() || t.get<int64_t>() < 1 || t.get<int64_t>() > 3650)
@@ -64,7 +66,10 @@ Json portfolioRequest(const Json& portfolio, const Json& config, BacktestRolls& 
         ins["strike"] = 1.0;
       }
       if (ins.contains("iv") && ins["iv"].is_string()) {
-        if (ins["iv"] != "index") fail(path + "/iv", "must be a number, or \"index\" for the underlying's implied-vol index (--implied-vol)");
+        if (ins["iv"] != "index")
+          fail(path + "/iv",
+               "must be a number, or \"index\" for the underlying's implied-vol index "
+               "(--implied-vol)");
         if (type != "option") fail(path + "/iv", "only an option has an implied vol");
         rolls.indexIv[i] = 1;
         ins["iv"] = 0.5;
@@ -75,7 +80,8 @@ Json portfolioRequest(const Json& portfolio, const Json& config, BacktestRolls& 
   if (accounts.is_array()) {
     for (Json& acct : accounts) {
       rolls.autoEntry.emplace_back();
-      if (!acct.is_object() || !acct.contains("positions") || !acct["positions"].is_array()) continue;
+      if (!acct.is_object() || !acct.contains("positions") || !acct["positions"].is_array())
+        continue;
       for (Json& pos : acct["positions"]) {
         const bool missing = pos.is_object() && !pos.contains("entry_price");
         rolls.autoEntry.back().push_back(missing);
@@ -88,7 +94,8 @@ Json portfolioRequest(const Json& portfolio, const Json& config, BacktestRolls& 
   Json market = req.contains("market") ? req["market"] : Json::object();
   if (!market.is_object()) fail("/market", "must be an object");
   for (const char* key : {"as_of", "history"}) {
-    if (market.contains(key)) fail(std::string("/market/") + key, "a backtest takes it from --prices and the day");
+    if (market.contains(key))
+      fail(std::string("/market/") + key, "a backtest takes it from --prices and the day");
   }
   const std::string base = market.value("base_currency", Json("USD")).is_string()
                                ? market.value("base_currency", Json("USD")).get<std::string>()
@@ -105,7 +112,8 @@ Json portfolioRequest(const Json& portfolio, const Json& config, BacktestRolls& 
     for (const Json& ins : instruments)
       if (ins.is_object() && ins.contains("underlying")) add(ins["underlying"]);
     for (const Json& acct : accounts) {
-      if (!acct.is_object() || !acct.contains("collateral") || !acct["collateral"].is_array()) continue;
+      if (!acct.is_object() || !acct.contains("collateral") || !acct["collateral"].is_array())
+        continue;
       for (const Json& c : acct["collateral"])
         if (c.is_object() && c.contains("asset")) add(c["asset"]);
     }
@@ -115,7 +123,9 @@ Json portfolioRequest(const Json& portfolio, const Json& config, BacktestRolls& 
     for (size_t i = 0; i < market["assets"].size(); ++i) {
       Json& a = market["assets"][i];
       if (!a.is_object()) continue;
-      if (a.contains("price")) fail("/market/assets/" + std::to_string(i) + "/price", "a backtest takes prices from --prices");
+      if (a.contains("price"))
+        fail("/market/assets/" + std::to_string(i) + "/price",
+             "a backtest takes prices from --prices");
       a["price"] = 1.0;
       haveBase = haveBase || a.value("id", Json()) == base;
     }
@@ -130,7 +140,8 @@ Json portfolioRequest(const Json& portfolio, const Json& config, BacktestRolls& 
 Json impliedVolToJson(const BacktestReport& report) {
   Json out = Json::object();
   for (const auto& [asset, use] : report.impliedVol) {
-    const char* volOfVol = use.volOfVol == ImpliedVolUse::VolOfVol::EwmaOfIndex ? "ewma of the index"
+    const char* volOfVol = use.volOfVol == ImpliedVolUse::VolOfVol::EwmaOfIndex
+                               ? "ewma of the index"
                            : use.volOfVol == ImpliedVolUse::VolOfVol::Given
                                ? "given"
                                : "none (give vol_of_vol or use vol_model ewma)";
@@ -141,7 +152,8 @@ Json impliedVolToJson(const BacktestReport& report) {
 
 }  // namespace
 
-BacktestPortfolio parseBacktestPortfolio(const Json& portfolio, const Json& config, const Limits& limits) {
+BacktestPortfolio parseBacktestPortfolio(const Json& portfolio, const Json& config,
+                                         const Limits& limits) {
   BacktestPortfolio p;
   p.request = parseRequest(portfolioRequest(portfolio, config, p.rolls), limits);
   p.listsAssets = portfolio.contains("market") && portfolio["market"].contains("assets");
@@ -151,7 +163,8 @@ BacktestPortfolio parseBacktestPortfolio(const Json& portfolio, const Json& conf
 BacktestReport runBacktest(const Json& portfolio, const std::string& pricesDir, const Json& config,
                            long long startDay, long long endDay, const std::string& impliedVolDir) {
   const PriceFolder prices = directoryFolder(pricesDir);
-  if (impliedVolDir.empty()) return runBacktest(portfolio, prices, config, startDay, endDay, nullptr);
+  if (impliedVolDir.empty())
+    return runBacktest(portfolio, prices, config, startDay, endDay, nullptr);
   const PriceFolder indices = directoryFolder(impliedVolDir);
   return runBacktest(portfolio, prices, config, startDay, endDay, &indices);
 }
@@ -160,7 +173,8 @@ BacktestReport runBacktest(const Json& portfolio, const PriceFolder& prices, con
                            long long startDay, long long endDay, const PriceFolder* impliedVol,
                            const Limits& limits) {
   if (endDay < startDay) throw InputError("", "--end must not be before --start", ErrorKind::Usage);
-  return runBacktest(parseBacktestPortfolio(portfolio, config, limits), prices, startDay, endDay, impliedVol);
+  return runBacktest(parseBacktestPortfolio(portfolio, config, limits), prices, startDay, endDay,
+                     impliedVol);
 }
 
 Json backtestToJson(const BacktestReport& report) {
@@ -178,18 +192,20 @@ Json backtestToJson(const BacktestReport& report) {
                         {"mean_var", s.meanVar},
                         {"mean_margin", s.meanMargin},
                         {"max_margin_jump", s.maxMarginJump},
-                        {"max_margin_jump_date", s.maxMarginJump > 0 ? Json(formatDate(s.maxMarginJumpDay)) : Json()},
+                        {"max_margin_jump_date",
+                         s.maxMarginJump > 0 ? Json(formatDate(s.maxMarginJumpDay)) : Json()},
                         {"worst_loss", s.worstLoss},
                         {"worst_loss_date", formatDate(s.worstLossDay)}});
   }
-  return {{"backtest", {{"start", formatDate(report.start)},
-                        {"end", formatDate(report.end)},
-                        {"horizon_days", report.horizonDays},
-                        {"confidence", report.confidence},
-                        {"test_days", report.days.size()},
-                        {"skipped_days", report.skippedDays},
-                        {"implied_vol", impliedVolToJson(report)},
-                        {"config", configToJson(report.config)}}},
+  return {{"backtest",
+           {{"start", formatDate(report.start)},
+            {"end", formatDate(report.end)},
+            {"horizon_days", report.horizonDays},
+            {"confidence", report.confidence},
+            {"test_days", report.days.size()},
+            {"skipped_days", report.skippedDays},
+            {"implied_vol", impliedVolToJson(report)},
+            {"config", configToJson(report.config)}}},
           {"accounts", std::move(accounts)}};
 }
 
@@ -201,16 +217,16 @@ std::string backtestTable(const BacktestReport& report) {
   out << std::left << std::setw(20) << "account" << std::right << std::setw(6) << "days"
       << std::setw(10) << "VaR exc" << std::setw(9) << "expect" << std::setw(10) << "IM brch"
       << std::setw(10) << "kupiec_p" << std::setw(10) << "chris_p" << std::setw(8) << "zone"
-      << std::setw(14) << "mean margin" << std::setw(10) << "max jump" << "\n";
+      << std::setw(14) << "mean margin" << std::setw(10) << "max jump"
+      << "\n";
   out << std::fixed;
   for (const AccountBacktest& s : report.accounts) {
     out << std::left << std::setw(20) << s.id.substr(0, 19) << std::right << std::setw(6) << s.days
         << std::setw(10) << s.varExceedances << std::setw(9) << std::setprecision(1)
-        << s.days * (1.0 - report.confidence) << std::setw(10) << s.marginBreaches
-        << std::setw(10) << std::setprecision(3) << s.kupiec.pValue << std::setw(10)
-        << s.christoffersen.pValue << std::setw(8) << toString(s.zone) << std::setw(14)
-        << std::setprecision(0) << s.meanMargin << std::setw(9) << std::setprecision(1)
-        << s.maxMarginJump * 100 << "%\n";
+        << s.days * (1.0 - report.confidence) << std::setw(10) << s.marginBreaches << std::setw(10)
+        << std::setprecision(3) << s.kupiec.pValue << std::setw(10) << s.christoffersen.pValue
+        << std::setw(8) << toString(s.zone) << std::setw(14) << std::setprecision(0) << s.meanMargin
+        << std::setw(9) << std::setprecision(1) << s.maxMarginJump * 100 << "%\n";
   }
   return out.str();
 }

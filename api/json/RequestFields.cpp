@@ -12,23 +12,34 @@ namespace xm::json {
 std::string pointerEscape(std::string_view key) {
   std::string out;
   for (char c : key) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
+    if (c == '~')
+      out += "~0";
+    else if (c == '/')
+      out += "~1";
+    else
+      out += c;
   }
   return out;
 }
 
 const char* typeName(const Json& j) {
   switch (j.type()) {
-    case Json::value_t::null: return "null";
-    case Json::value_t::boolean: return "a boolean";
-    case Json::value_t::string: return "a string";
-    case Json::value_t::array: return "an array";
-    case Json::value_t::object: return "an object";
-    case Json::value_t::binary: return "binary data";
-    case Json::value_t::discarded: return "invalid";
-    default: return "a number";
+    case Json::value_t::null:
+      return "null";
+    case Json::value_t::boolean:
+      return "a boolean";
+    case Json::value_t::string:
+      return "a string";
+    case Json::value_t::array:
+      return "an array";
+    case Json::value_t::object:
+      return "an object";
+    case Json::value_t::binary:
+      return "binary data";
+    case Json::value_t::discarded:
+      return "invalid";
+    default:
+      return "a number";
   }
 }
 
@@ -59,7 +70,8 @@ void parseCorrelations(const Node& market, Market& m,
     return it->second;
   };
   if (market.has("correlations") && market.has("correlation")) {
-    market.child("correlation").fail("give either correlations (pairs) or correlation (matrix), not both");
+    market.child("correlation")
+        .fail("give either correlations (pairs) or correlation (matrix), not both");
   }
   if (market.has("correlations")) {
     const Node list = market.child("correlations");
@@ -69,7 +81,9 @@ void parseCorrelations(const Node& market, Market& m,
       const Node pair = list[i];
       pair.object({"a", "b", "rho"});
       const int a = assetRef(pair.at("a")), b = assetRef(pair.at("b"));
-      if (a == b) pair.child("b").fail("an asset's correlation with itself is 1; list pairs of distinct assets");
+      if (a == b)
+        pair.child("b").fail(
+            "an asset's correlation with itself is 1; list pairs of distinct assets");
       if (seen[a][b]) pair.fail("this pair is listed twice");
       seen[a][b] = seen[b][a] = true;
       const double rho = pair.at("rho").number(-1, 1, false, false, "within [-1, 1]");
@@ -114,22 +128,32 @@ long long dateOf(const Node& n) {
 }
 
 // market.history: {"BTC": [{"date": "2023-12-30", "close": 42000.0, "volume": …}, …], …}
-void parseHistory(const Node& node, Market& m, const std::unordered_map<std::string, int>& assetIndex) {
-  if (!node.raw().is_object()) node.fail(std::string("must be an object of asset id to daily closes"));
+void parseHistory(const Node& node, Market& m,
+                  const std::unordered_map<std::string, int>& assetIndex) {
+  if (!node.raw().is_object())
+    node.fail(std::string("must be an object of asset id to daily closes"));
   for (auto it = node.raw().begin(); it != node.raw().end(); ++it) {
     const Node series = node.child(it.key());
     auto a = assetIndex.find(it.key());
     if (a == assetIndex.end()) series.fail("unknown asset \"" + it.key() + "\"");
-    if (it.key() == m.baseCurrency) series.fail("the base currency's price is 1 by definition: it has no history");
+    if (it.key() == m.baseCurrency)
+      series.fail("the base currency's price is 1 by definition: it has no history");
     std::vector<DailyClose>& closes = m.history[a->second];
     for (size_t i = 0; i < series.array(); ++i) {
       const Node day = series[i];
       day.object({"date", "close", "volume", "iv"});
       const long long d = dateOf(day.at("date"));
-      if (!closes.empty() && d <= closes.back().day) day.child("date").fail("dates must increase strictly");
-      const double close = day.at("close").number(kMinClose, kMaxClose, false, false, "within [1e-12, 1e12]");
-      closes.push_back({d, close, day.has("volume") ? day.child("volume").number(0, kMaxDailyVolume, false, false, "within [0, 1e30]") : -1.0,
-                        day.has("iv") ? day.child("iv").number(kMinImpliedVol, kMaxImpliedVol, false, false, "within [1e-4, 20]") : -1.0});
+      if (!closes.empty() && d <= closes.back().day)
+        day.child("date").fail("dates must increase strictly");
+      const double close =
+          day.at("close").number(kMinClose, kMaxClose, false, false, "within [1e-12, 1e12]");
+      closes.push_back({d, close,
+                        day.has("volume") ? day.child("volume").number(0, kMaxDailyVolume, false,
+                                                                       false, "within [0, 1e30]")
+                                          : -1.0,
+                        day.has("iv") ? day.child("iv").number(kMinImpliedVol, kMaxImpliedVol,
+                                                               false, false, "within [1e-4, 20]")
+                                      : -1.0});
     }
   }
 }
@@ -137,7 +161,8 @@ void parseHistory(const Node& node, Market& m, const std::unordered_map<std::str
 }  // namespace
 
 Market parseMarket(const Node& node, std::unordered_map<std::string, int>& assetIndex) {
-  node.object({"as_of", "base_currency", "rate", "assets", "correlations", "correlation", "history"});
+  node.object(
+      {"as_of", "base_currency", "rate", "assets", "correlations", "correlation", "history"});
   Market m;
   const Node asOf = node.at("as_of");
   m.asOfText = asOf.string();
@@ -163,7 +188,9 @@ Market parseMarket(const Node& node, std::unordered_map<std::string, int>& asset
     if (a.has("spot_vol_corr"))
       asset.spotVolCorr = a.child("spot_vol_corr").number(-1, 1, false, false, "within [-1, 1]");
     if (a.has("daily_volume"))
-      asset.dailyVolume = a.child("daily_volume").number(kMinDailyVolume, kMaxDailyVolume, false, false, "within [1e-6, 1e30]");
+      asset.dailyVolume =
+          a.child("daily_volume")
+              .number(kMinDailyVolume, kMaxDailyVolume, false, false, "within [1e-6, 1e30]");
     if (asset.id == m.baseCurrency && (asset.price != 1.0 || asset.vol != 0.0))
       a.fail("the base currency " + asset.id + " must have price 1 and no vol");
     m.assets.push_back(std::move(asset));
@@ -173,8 +200,7 @@ Market parseMarket(const Node& node, std::unordered_map<std::string, int>& asset
   return m;
 }
 
-Instrument parseInstrument(const Node& n,
-                           const std::unordered_map<std::string, int>& assetIndex) {
+Instrument parseInstrument(const Node& n, const std::unordered_map<std::string, int>& assetIndex) {
   Instrument ins;
   const Node typeNode = n.at("type");
   ins.type = typeNode.choice<InstrumentType>();
@@ -221,7 +247,9 @@ Account parseAccount(const Node& n, const std::unordered_map<std::string, int>& 
       const std::string id = a.string();
       auto it = assetIndex.find(id);
       if (it == assetIndex.end()) a.fail("unknown asset \"" + id + "\"");
-      acct.collateral.push_back({it->second, c.at("amount").bounded(-kMaxQuantity, kMaxQuantity, false, "within [-1e15, 1e15]")});
+      acct.collateral.push_back(
+          {it->second,
+           c.at("amount").bounded(-kMaxQuantity, kMaxQuantity, false, "within [-1e15, 1e15]")});
     }
   }
   if (n.has("positions")) {
@@ -239,9 +267,10 @@ Account parseAccount(const Node& n, const std::unordered_map<std::string, int>& 
       const bool spot = instruments[pos.instrument].type == InstrumentType::Spot;
       if (!spot || p.has("entry_price")) {
         const Node e = p.at("entry_price");
-        pos.entryPrice = instruments[pos.instrument].type == InstrumentType::Option
-                             ? e.bounded(0, kMaxEntryPrice, false, "within [0, 1e15]")
-                             : e.bounded(kMinLinearEntry, kMaxEntryPrice, false, "within [1e-12, 1e15]");
+        pos.entryPrice =
+            instruments[pos.instrument].type == InstrumentType::Option
+                ? e.bounded(0, kMaxEntryPrice, false, "within [0, 1e15]")
+                : e.bounded(kMinLinearEntry, kMaxEntryPrice, false, "within [1e-12, 1e15]");
       }
       acct.positions.push_back(pos);
     }
@@ -252,18 +281,20 @@ Account parseAccount(const Node& n, const std::unordered_map<std::string, int>& 
 MarginConfig parseConfig(const Node& n, const Limits& limits) {
   MarginConfig c;
   if (n.raw().is_null()) return c;
-  n.object({"measure", "confidence", "horizon_days", "scenarios", "seed", "shocks",
-            "im_multiplier", "mm_ratio", "backend", "correlation_repair", "vol_model", "precision",
+  n.object({"measure", "confidence", "horizon_days", "scenarios", "seed", "shocks", "im_multiplier",
+            "mm_ratio", "backend", "correlation_repair", "vol_model", "precision",
             "anti_procyclicality", "add_ons"});
-  if (n.has("measure"))
-    c.measure = n.child("measure").choice<RiskMeasure>();
-  if (n.has("confidence")) c.confidence = n.child("confidence").number(0, 1, true, true, "within (0, 1)");
+  if (n.has("measure")) c.measure = n.child("measure").choice<RiskMeasure>();
+  if (n.has("confidence"))
+    c.confidence = n.child("confidence").number(0, 1, true, true, "within (0, 1)");
   if (n.has("horizon_days"))
-    c.horizonDays = n.child("horizon_days").number(0, kMaxHorizonDays, true, false, "within (0, 365]");
+    c.horizonDays =
+        n.child("horizon_days").number(0, kMaxHorizonDays, true, false, "within (0, 365]");
   if (n.has("scenarios")) {
     const Node s = n.child("scenarios");
     const uint64_t v = s.unsignedInteger();
-    if (v < static_cast<uint64_t>(limits.minScenarios) || v > static_cast<uint64_t>(limits.maxScenarios)) {
+    if (v < static_cast<uint64_t>(limits.minScenarios) ||
+        v > static_cast<uint64_t>(limits.maxScenarios)) {
       s.fail("must be within the configured limits [" + std::to_string(limits.minScenarios) + ", " +
              std::to_string(limits.maxScenarios) + "], got " + std::to_string(v));
     }
@@ -275,7 +306,9 @@ MarginConfig parseConfig(const Node& n, const Limits& limits) {
     if (s.raw().is_string()) {
       const std::string v = s.string();
       if (v != "normal") {
-        s.fail("unknown value \"" + v + "\"; expected \"normal\", {\"student_t\": {\"dof\": 4}} or {\"fhs\": {\"lookback_days\": 1000}}");
+        s.fail("unknown value \"" + v +
+               "\"; expected \"normal\", {\"student_t\": {\"dof\": 4}} or {\"fhs\": "
+               "{\"lookback_days\": 1000}}");
       }
     } else if (s.raw().is_object() && s.has("fhs")) {
       s.object({"fhs"});
@@ -284,7 +317,8 @@ MarginConfig parseConfig(const Node& n, const Limits& limits) {
       c.shocks = ShockModel::Fhs;
       if (f.has("lookback_days")) {
         const uint64_t days = f.child("lookback_days").unsignedInteger();
-        if (days < 20 || days > 100000) f.child("lookback_days").fail("must be within [20, 100000]");
+        if (days < 20 || days > 100000)
+          f.child("lookback_days").fail("must be within [20, 100000]");
         c.fhsLookbackDays = static_cast<int>(days);
       }
     } else {
@@ -310,13 +344,16 @@ MarginConfig parseConfig(const Node& n, const Limits& limits) {
   if (n.has("vol_model")) {
     const Node v = n.child("vol_model");
     if (v.raw().is_string()) {
-      if (v.string() != "given") v.fail("unknown value \"" + v.string() + "\"; expected \"given\" or {\"ewma\": {\"lambda\": 0.94}}");
+      if (v.string() != "given")
+        v.fail("unknown value \"" + v.string() +
+               "\"; expected \"given\" or {\"ewma\": {\"lambda\": 0.94}}");
     } else {
       v.object({"ewma"});
       const Node e = v.at("ewma");
       e.object({"lambda"});
       c.volModel = VolModel::Ewma;
-      if (e.has("lambda")) c.ewmaLambda = e.child("lambda").number(0, 1, true, true, "within (0, 1)");
+      if (e.has("lambda"))
+        c.ewmaLambda = e.child("lambda").number(0, 1, true, true, "within (0, 1)");
     }
   }
   if (n.has("anti_procyclicality")) {
@@ -340,7 +377,8 @@ MarginConfig parseConfig(const Node& n, const Limits& limits) {
     }
     if (a.has("stress_weight"))
       apc.stressWeight = a.child("stress_weight").number(0, 1, false, false, "within [0, 1]");
-    if (a.has("buffer")) apc.buffer = a.child("buffer").number(0, 10, false, false, "within [0, 10]");
+    if (a.has("buffer"))
+      apc.buffer = a.child("buffer").number(0, 10, false, false, "within [0, 10]");
     apc.enabled = apc.floor || apc.stressWeight > 0 || apc.buffer > 0;
     if (!apc.enabled) a.fail("names no measure: set floor, stress_weight or buffer");
   }
@@ -350,7 +388,8 @@ MarginConfig parseConfig(const Node& n, const Limits& limits) {
     if (a.has("liquidity")) {
       const Node l = a.child("liquidity");
       l.object({"coefficient", "adv_days"});
-      c.addOns.liquidityCoefficient = l.at("coefficient").number(0, 100, true, false, "within (0, 100]");
+      c.addOns.liquidityCoefficient =
+          l.at("coefficient").number(0, 100, true, false, "within (0, 100]");
       if (l.has("adv_days")) {
         const uint64_t days = l.child("adv_days").unsignedInteger();
         if (days < 1 || days > 3650) l.child("adv_days").fail("must be within [1, 3650]");

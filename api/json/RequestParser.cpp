@@ -87,7 +87,8 @@ class RequestBuilder {
     const Node accounts = root.at("accounts");
     accounts.array();
     for (size_t i = 0; i < accounts.raw().size(); ++i) addAccount(doc["accounts"][i]);
-    const double work = static_cast<double>(req_.accounts.size()) * static_cast<double>(req_.config.scenarios);
+    const double work =
+        static_cast<double>(req_.accounts.size()) * static_cast<double>(req_.config.scenarios);
     if (work > limits_.maxWork) {
       std::ostringstream msg;
       msg << "/config/scenarios: accounts x scenarios = " << work << " exceeds the limit of "
@@ -104,11 +105,14 @@ class RequestBuilder {
   void checkVolOfVol() const {
     for (size_t a = 0; a < req_.market.assets.size(); ++a) {
       const Asset& asset = req_.market.assets[a];
-      const bool estimated = req_.config.volModel == VolModel::Ewma && req_.market.history.count(static_cast<int>(a));
+      const bool estimated =
+          req_.config.volModel == VolModel::Ewma && req_.market.history.count(static_cast<int>(a));
       if (asset.volOfVol > 0 && asset.vol == 0 && !estimated) {
-        throw InputError("/market/assets/" + std::to_string(a) + "/vol_of_vol",
-                         "/market/assets/" + std::to_string(a) + "/vol_of_vol: needs a risky asset (vol > 0, "
-                         "or a history with vol_model ewma); a riskless asset has no implied-vol factor");
+        throw InputError(
+            "/market/assets/" + std::to_string(a) + "/vol_of_vol",
+            "/market/assets/" + std::to_string(a) +
+                "/vol_of_vol: needs a risky asset (vol > 0, "
+                "or a history with vol_model ewma); a riskless asset has no implied-vol factor");
       }
     }
   }
@@ -132,8 +136,10 @@ class RequestBuilder {
   void addAccount(const Json& value) {
     const size_t i = req_.accounts.size();
     if (static_cast<int64_t>(i) >= limits_.maxAccounts) {
-      throw InputError("/accounts", "/accounts: more than the limit of " +
-                       std::to_string(limits_.maxAccounts) + " accounts", ErrorKind::LimitExceeded);
+      throw InputError(
+          "/accounts",
+          "/accounts: more than the limit of " + std::to_string(limits_.maxAccounts) + " accounts",
+          ErrorKind::LimitExceeded);
     }
     const Node node(value, "/accounts/" + std::to_string(i));
     req_.accounts.push_back(parseAccount(node, assetIndex_, instrumentIndex_, req_.instruments));
@@ -215,8 +221,10 @@ class LocatingSax final : public nlohmann::json_sax<Json> {
   bool completed() {
     if (frames_.empty()) return true;
     Frame& f = frames_.back();
-    if (f.array) ++f.index;
-    else f.haveKey = false;
+    if (f.array)
+      ++f.index;
+    else
+      f.haveKey = false;
     return true;
   }
   std::vector<Frame> frames_;
@@ -265,8 +273,10 @@ MarginRequest parseWithBuilder(std::string_view text, const Limits& limits) {
       // Inside a string: name it. A key has no pointer of its own: name its object.
       detail.erase(0, stringError.size());
       const std::string what = at.inKey ? "an object key is not " : "not ";
-      const std::string kind = detail.find("UTF-8") != std::string::npos ? "valid UTF-8 (" : "a valid JSON string (";
-      throw InputError(at.pointer, (at.pointer.empty() ? "request" : at.pointer) + ": " + what + kind + detail + where);
+      const std::string kind =
+          detail.find("UTF-8") != std::string::npos ? "valid UTF-8 (" : "a valid JSON string (";
+      throw InputError(at.pointer, (at.pointer.empty() ? "request" : at.pointer) + ": " + what +
+                                       kind + detail + where);
     }
     throw InputError("", "malformed JSON: " + detail + " (" + where.substr(1) +
                              (at.pointer.empty() ? "" : ", inside " + at.pointer));
@@ -288,8 +298,8 @@ void checkUtf8(const Json& j, std::string& path, int depth) {
     const std::string label = path.empty() ? "request" : path;
     std::ostringstream msg;
     msg << label << ": " << (key ? "an object key" : "the string") << " is not valid UTF-8 (byte 0x"
-        << std::hex << std::uppercase << static_cast<int>(static_cast<unsigned char>(s[*bad])) << std::dec
-        << " at offset " << *bad << ")";
+        << std::hex << std::uppercase << static_cast<int>(static_cast<unsigned char>(s[*bad]))
+        << std::dec << " at offset " << *bad << ")";
     throw InputError(path, msg.str());
   };
   if (j.is_string()) {
@@ -298,14 +308,16 @@ void checkUtf8(const Json& j, std::string& path, int depth) {
     for (auto it = j.begin(); it != j.end(); ++it) {
       invalid(it.key(), true);
       const size_t mark = path.size();
-      path += "/" + pointerEscape(it.key());
+      path += '/';
+      path += pointerEscape(it.key());
       checkUtf8(it.value(), path, depth + 1);
       path.resize(mark);
     }
   } else if (j.is_array()) {
     for (size_t i = 0; i < j.size(); ++i) {
       const size_t mark = path.size();
-      path += "/" + std::to_string(i);
+      path += '/';
+      path += std::to_string(i);
       checkUtf8(j[i], path, depth + 1);
       path.resize(mark);
     }
@@ -323,7 +335,9 @@ class BoundedDomSax final : public nlohmann::json_sax<Json> {
   bool boolean(bool v) override { return dom_.boolean(v); }
   bool number_integer(number_integer_t v) override { return dom_.number_integer(v); }
   bool number_unsigned(number_unsigned_t v) override { return dom_.number_unsigned(v); }
-  bool number_float(number_float_t v, const string_t& s) override { return dom_.number_float(v, s); }
+  bool number_float(number_float_t v, const string_t& s) override {
+    return dom_.number_float(v, s);
+  }
   bool string(string_t& v) override { return dom_.string(v); }
   bool binary(binary_t& v) override { return dom_.binary(v); }
   bool start_object(std::size_t n) override { return enter() && dom_.start_object(n); }
@@ -337,7 +351,8 @@ class BoundedDomSax final : public nlohmann::json_sax<Json> {
     --depth_;
     return dom_.end_array();
   }
-  bool parse_error(std::size_t p, const std::string& t, const nlohmann::detail::exception& e) override {
+  bool parse_error(std::size_t p, const std::string& t,
+                   const nlohmann::detail::exception& e) override {
     return dom_.parse_error(p, t, e);  // throws
   }
 

@@ -7,27 +7,37 @@
 namespace xm {
 
 Json configToJson(const MarginConfig& c) {
-  Json config{{"measure", wireName(c.measure)}, {"confidence", c.confidence},
-              {"horizon_days", c.horizonDays}, {"scenarios", c.scenarios}, {"seed", c.seed}};
-  if (c.shocks == ShockModel::StudentT) config["shocks"] = {{"student_t", {{"dof", c.dof}}}};
-  else if (c.shocks == ShockModel::Fhs) config["shocks"] = {{"fhs", {{"lookback_days", c.fhsLookbackDays}}}};
-  else config["shocks"] = "normal";
+  Json config{{"measure", wireName(c.measure)},
+              {"confidence", c.confidence},
+              {"horizon_days", c.horizonDays},
+              {"scenarios", c.scenarios},
+              {"seed", c.seed}};
+  if (c.shocks == ShockModel::StudentT)
+    config["shocks"] = {{"student_t", {{"dof", c.dof}}}};
+  else if (c.shocks == ShockModel::Fhs)
+    config["shocks"] = {{"fhs", {{"lookback_days", c.fhsLookbackDays}}}};
+  else
+    config["shocks"] = "normal";
   config["im_multiplier"] = c.imMultiplier;
   config["mm_ratio"] = c.mmRatio;
   config["backend"] = wireName(c.backend);
-  if (c.correlationRepair != CorrelationRepair::None) config["correlation_repair"] = wireName(c.correlationRepair);
+  if (c.correlationRepair != CorrelationRepair::None)
+    config["correlation_repair"] = wireName(c.correlationRepair);
   if (c.precision != Precision::Fp64) config["precision"] = wireName(c.precision);
   if (c.volModel == VolModel::Ewma) config["vol_model"] = {{"ewma", {{"lambda", c.ewmaLambda}}}};
   if (c.antiProcyclicality.enabled) {
     const AntiProcyclicality& a = c.antiProcyclicality;
     config["anti_procyclicality"] = {{"lookback_days", a.lookbackDays},
-                                     {"stress_window_days", a.stressWindowDays}, {"floor", a.floor},
-                                     {"stress_weight", a.stressWeight}, {"buffer", a.buffer}};
+                                     {"stress_window_days", a.stressWindowDays},
+                                     {"floor", a.floor},
+                                     {"stress_weight", a.stressWeight},
+                                     {"buffer", a.buffer}};
   }
   if (c.addOns.liquidityCoefficient > 0 || c.addOns.minimumRate > 0) {
     Json addOns = Json::object();
     if (c.addOns.liquidityCoefficient > 0)
-      addOns["liquidity"] = {{"coefficient", c.addOns.liquidityCoefficient}, {"adv_days", c.addOns.advDays}};
+      addOns["liquidity"] = {{"coefficient", c.addOns.liquidityCoefficient},
+                             {"adv_days", c.addOns.advDays}};
     if (c.addOns.minimumRate > 0) addOns["minimum_rate"] = c.addOns.minimumRate;
     config["add_ons"] = std::move(addOns);
   }
@@ -78,8 +88,10 @@ Json requestToJson(const MarginRequest& r) {
   auto time = [&](double t) { return formatRfc3339(t); };
   Json instruments = Json::array();
   for (const Instrument& i : r.instruments) {
-    Json j{{"id", i.id}, {"type", wireName(i.type)},
-           {"underlying", r.market.assets[i.underlying].id}, {"contract_size", i.contractSize}};
+    Json j{{"id", i.id},
+           {"type", wireName(i.type)},
+           {"underlying", r.market.assets[i.underlying].id},
+           {"contract_size", i.contractSize}};
     if (traitsOf(i.type).expires) j["expiry"] = time(i.expiry);
     if (traitsOf(i.type).option) {
       j["right"] = wireName(i.right);
@@ -98,10 +110,13 @@ Json requestToJson(const MarginRequest& r) {
       if (r.instruments[p.instrument].type != InstrumentType::Spot) j["entry_price"] = p.entryPrice;
       pos.push_back(std::move(j));
     }
-    accounts.push_back({{"id", a.id}, {"collateral", std::move(col)}, {"positions", std::move(pos)}});
+    accounts.push_back(
+        {{"id", a.id}, {"collateral", std::move(col)}, {"positions", std::move(pos)}});
   }
-  return {{"market", std::move(market)}, {"instruments", std::move(instruments)},
-          {"accounts", std::move(accounts)}, {"config", configToJson(r.config)}};
+  return {{"market", std::move(market)},
+          {"instruments", std::move(instruments)},
+          {"accounts", std::move(accounts)},
+          {"config", configToJson(r.config)}};
 }
 
 }  // namespace xm

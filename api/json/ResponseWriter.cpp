@@ -13,7 +13,8 @@ namespace {
 
 // Accounts carry add_ons when a config asks for any (the buffer, liquidity or a minimum).
 bool showAddOns(const MarginConfig& c) {
-  return c.antiProcyclicality.buffer > 0 || c.addOns.liquidityCoefficient > 0 || c.addOns.minimumRate > 0;
+  return c.antiProcyclicality.buffer > 0 || c.addOns.liquidityCoefficient > 0 ||
+         c.addOns.minimumRate > 0;
 }
 
 }  // namespace
@@ -79,13 +80,22 @@ void appendAccountJson(std::string& out, const MarginRequest& request, int64_t i
 }
 
 Json runToJson(const RunInfo& run) {
-  Json j{{"backend", wireName(run.backend)}, {"device", run.device}, {"scenarios", run.scenarios},
-         {"seed", run.seed}, {"tail_count", run.tailCount}, {"elapsed_ms", run.elapsedMs},
-         {"version", kVersion}, {"precision", wireName(run.precision)},
+  Json j{{"backend", wireName(run.backend)},
+         {"device", run.device},
+         {"scenarios", run.scenarios},
+         {"seed", run.seed},
+         {"tail_count", run.tailCount},
+         {"elapsed_ms", run.elapsedMs},
+         {"version", kVersion},
+         {"precision", wireName(run.precision)},
          {"correlation_repair", wireName(run.correlationRepair)},
-         {"stages_ms", {{"compile", run.compileMs}, {"prepare", run.prepareMs},
-                        {"risk", run.riskMs}, {"margin", run.marginMs}}}};
-  if (run.correlationRepair != CorrelationRepair::None) j["correlation_repair_distance"] = run.correlationRepairDistance;
+         {"stages_ms",
+          {{"compile", run.compileMs},
+           {"prepare", run.prepareMs},
+           {"risk", run.riskMs},
+           {"margin", run.marginMs}}}};
+  if (run.correlationRepair != CorrelationRepair::None)
+    j["correlation_repair_distance"] = run.correlationRepairDistance;
   j["vol_model"] = wireName(run.volModel);
   if (run.volModel == VolModel::Ewma) {
     Json est = Json::object();
@@ -97,34 +107,46 @@ Json runToJson(const RunInfo& run) {
         est[e.asset]["iv_days"] = e.ivDays;
       }
     }
-    j["ewma"] = {{"lambda", run.ewmaLambda}, {"common_days", run.ewmaCommonDays}, {"estimates", est}};
+    j["ewma"] = {
+        {"lambda", run.ewmaLambda}, {"common_days", run.ewmaCommonDays}, {"estimates", est}};
   }
   if (run.antiProcyclicality) {
     Json assets = Json::object();
     for (const auto& a : run.apc) {
-      assets[a.asset] = {{"model_vol", a.modelVol}, {"long_run_vol", a.longRunVol},
-                         {"stressed_vol", a.stressedVol}, {"vol", a.vol}, {"stress_level", a.stressLevel}};
+      assets[a.asset] = {{"model_vol", a.modelVol},
+                         {"long_run_vol", a.longRunVol},
+                         {"stressed_vol", a.stressedVol},
+                         {"vol", a.vol},
+                         {"stress_level", a.stressLevel}};
     }
     const AntiProcyclicality& c = run.apcConfig;
     j["anti_procyclicality"] = {{"lookback_days", c.lookbackDays},
-                                {"stress_window_days", c.stressWindowDays}, {"floor", c.floor},
-                                {"stress_weight", c.stressWeight}, {"buffer", c.buffer},
+                                {"stress_window_days", c.stressWindowDays},
+                                {"floor", c.floor},
+                                {"stress_weight", c.stressWeight},
+                                {"buffer", c.buffer},
                                 {"assets", std::move(assets)}};
   }
   return j;
 }
 
 Json totalsToJson(const MarginTotals& t) {
-  return {{"accounts", t.accounts}, {"equity", t.equity}, {"initial_margin", t.initialMargin},
-          {"maintenance_margin", t.maintenanceMargin}, {"isolated_margin", t.isolatedMargin},
-          {"ok", t.ok}, {"margin_call", t.marginCall}, {"liquidate", t.liquidate}};
+  return {{"accounts", t.accounts},
+          {"equity", t.equity},
+          {"initial_margin", t.initialMargin},
+          {"maintenance_margin", t.maintenanceMargin},
+          {"isolated_margin", t.isolatedMargin},
+          {"ok", t.ok},
+          {"margin_call", t.marginCall},
+          {"liquidate", t.liquidate}};
 }
 
 Json responseToJson(const MarginRequest& request, const MarginResponse& response) {
   Json accounts = Json::array();
   for (size_t i = 0; i < response.accounts.size(); ++i)
     accounts.push_back(accountToJson(request, static_cast<int64_t>(i), response.accounts[i]));
-  return {{"accounts", std::move(accounts)}, {"run", runToJson(response.run)},
+  return {{"accounts", std::move(accounts)},
+          {"run", runToJson(response.run)},
           {"totals", totalsToJson(response.totals)}};
 }
 
@@ -134,20 +156,23 @@ std::string responseToText(const MarginRequest& request, const MarginResponse& r
     if (i) out += ',';
     appendAccountJson(out, request, static_cast<int64_t>(i), response.accounts[i]);
   }
-  out += "],\"run\":" + toText(runToJson(response.run)) + ",\"totals\":" +
-         toText(totalsToJson(response.totals)) + "}";
+  out += "],\"run\":" + toText(runToJson(response.run)) +
+         ",\"totals\":" + toText(totalsToJson(response.totals)) + "}";
   return out;
 }
 
 Json errorToJson(const std::string& code, const std::string& message, const std::string& path) {
   // The message may quote what the caller sent, and the path its keys: whatever their bytes, the
   // envelope itself is always valid UTF-8.
-  return {{"error", {{"code", code}, {"message", sanitizeUtf8(message)}, {"path", sanitizeUtf8(path)}}}};
+  return {{"error",
+           {{"code", code}, {"message", sanitizeUtf8(message)}, {"path", sanitizeUtf8(path)}}}};
 }
 
 Json errorToJson(const InputError& e) { return errorToJson(e.code(), e.what(), e.path()); }
 
-Json errorToJson(const ErrorReport& r) { return errorToJson(errorKindInfo(r.kind).code, r.message, r.path); }
+Json errorToJson(const ErrorReport& r) {
+  return errorToJson(errorKindInfo(r.kind).code, r.message, r.path);
+}
 
 StreamingResponseWriter::StreamingResponseWriter(const MarginRequest& request, std::ostream& out,
                                                  int indent)

@@ -38,7 +38,8 @@ double accountPnl(const MarginRequest& r, const Account& acct, const std::vector
     const Instrument& ins = r.instruments[pos.instrument];
     pnl += realisedPnl(ins, pos, m, later[ins.underlying], laterIv[pos.instrument], horizonDays);
   }
-  for (const Collateral& c : acct.collateral) pnl += c.amount * (later[c.asset] - m.assets[c.asset].price);
+  for (const Collateral& c : acct.collateral)
+    pnl += c.amount * (later[c.asset] - m.assets[c.asset].price);
   return pnl;
 }
 
@@ -88,8 +89,10 @@ BacktestReport runBacktest(const BacktestPortfolio& portfolio, const PriceFolder
   const MarginRequest& base = portfolio.request;
   const MarginConfig& c = base.config;
   if (c.horizonDays != std::floor(c.horizonDays)) {
-    throw InputError("/config/horizon_days", "/config/horizon_days: a backtest needs a whole number "
-                                             "of days (closes are daily), got " + std::to_string(c.horizonDays));
+    throw InputError("/config/horizon_days",
+                     "/config/horizon_days: a backtest needs a whole number "
+                     "of days (closes are daily), got " +
+                         std::to_string(c.horizonDays));
   }
   const int h = static_cast<int>(c.horizonDays);
 
@@ -104,13 +107,17 @@ BacktestReport runBacktest(const BacktestPortfolio& portfolio, const PriceFolder
     if (asset.id == base.market.baseCurrency) continue;
     auto it = loaded.history.find(static_cast<int>(a));
     if (it == loaded.history.end()) {
-      throw InputError("", "--prices: " + prices.label + "/" + asset.id + "-USD_1d.csv is missing; the portfolio holds " + asset.id, ErrorKind::Usage);
+      throw InputError("",
+                       "--prices: " + prices.label + "/" + asset.id +
+                           "-USD_1d.csv is missing; the portfolio holds " + asset.id,
+                       ErrorKind::Usage);
     }
     series[a].closes = it->second;
   }
   if (c.volModel == VolModel::Given && !portfolio.listsAssets) {
-    fail("/market/assets", "vol_model \"given\" needs the vols: list the assets with their vol in "
-                           "the portfolio's market, or use vol_model ewma");
+    fail("/market/assets",
+         "vol_model \"given\" needs the vols: list the assets with their vol in "
+         "the portfolio's market, or use vol_model ewma");
   }
   MarginRequest templ = base;
   templ.market.history = loaded.history;
@@ -125,7 +132,8 @@ BacktestReport runBacktest(const BacktestPortfolio& portfolio, const PriceFolder
     if (!rolls.indexIv[k]) continue;
     ivFromIndex[ins.underlying] = 1;
     if (!impliedVol) {
-      fail("/instruments/" + std::to_string(k) + "/iv", "\"index\" needs --implied-vol DIR (e.g. data/implied_vol)");
+      fail("/instruments/" + std::to_string(k) + "/iv",
+           "\"index\" needs --implied-vol DIR (e.g. data/implied_vol)");
     }
   }
   if (impliedVol) {
@@ -133,17 +141,20 @@ BacktestReport runBacktest(const BacktestPortfolio& portfolio, const PriceFolder
     for (size_t a = 0; a < nAssets; ++a) {
       auto it = templ.market.history.find(static_cast<int>(a));
       const bool has = it != templ.market.history.end() &&
-                       std::any_of(it->second.begin(), it->second.end(), [](const DailyClose& d) { return d.iv > 0; });
+                       std::any_of(it->second.begin(), it->second.end(),
+                                   [](const DailyClose& d) { return d.iv > 0; });
       const std::string& id = base.market.assets[a].id;
       if (!has && ivFromIndex[a]) {
-        throw InputError("", "--implied-vol: no index in " + impliedVol->label + "/" + id +
-                                 "-DVOL_1d.csv; an option on " + id + " takes its iv from it", ErrorKind::Usage);
+        throw InputError("",
+                         "--implied-vol: no index in " + impliedVol->label + "/" + id +
+                             "-DVOL_1d.csv; an option on " + id + " takes its iv from it",
+                         ErrorKind::Usage);
       }
       if (!has || !optionOn[a]) continue;
       series[a].closes = it->second;
       ImpliedVolUse& use = report.impliedVol[id];
       use.indexIv = ivFromIndex[a];
-      use.volOfVol = c.volModel == VolModel::Ewma           ? ImpliedVolUse::VolOfVol::EwmaOfIndex
+      use.volOfVol = c.volModel == VolModel::Ewma         ? ImpliedVolUse::VolOfVol::EwmaOfIndex
                      : base.market.assets[a].volOfVol > 0 ? ImpliedVolUse::VolOfVol::Given
                                                           : ImpliedVolUse::VolOfVol::None;
     }
@@ -162,13 +173,17 @@ BacktestReport runBacktest(const BacktestPortfolio& portfolio, const PriceFolder
       all = series[a].on(t) && series[a].on(t + h);
       if (all && ivFromIndex[a]) all = series[a].on(t)->iv > 0 && series[a].on(t + h)->iv > 0;
     }
-    if (all) testDays.push_back(t);
-    else ++report.skippedDays;
+    if (all)
+      testDays.push_back(t);
+    else
+      ++report.skippedDays;
   }
   if (testDays.empty()) {
-    throw InputError("", "no day from " + formatDate(startDay) + " to " + formatDate(endDay) +
-                             " has every asset's close (and implied-vol index) on it and " +
-                             std::to_string(h) + " day(s) later", ErrorKind::Usage);
+    throw InputError("",
+                     "no day from " + formatDate(startDay) + " to " + formatDate(endDay) +
+                         " has every asset's close (and implied-vol index) on it and " +
+                         std::to_string(h) + " day(s) later",
+                     ErrorKind::Usage);
   }
 
   report.days.resize(testDays.size());
@@ -191,8 +206,10 @@ BacktestReport runBacktest(const BacktestPortfolio& portfolio, const PriceFolder
       std::vector<double> laterIv(r.instruments.size());
       for (size_t k = 0; k < r.instruments.size(); ++k) {
         Instrument& ins = r.instruments[k];
-        if (rolls.tenorDays[k] > 0) ins.expiry = r.market.asOf + rolls.tenorDays[k] * kSecondsPerDay;
-        if (rolls.moneyness[k] > 0) ins.strike = rolls.moneyness[k] * r.market.assets[ins.underlying].price;
+        if (rolls.tenorDays[k] > 0)
+          ins.expiry = r.market.asOf + rolls.tenorDays[k] * kSecondsPerDay;
+        if (rolls.moneyness[k] > 0)
+          ins.strike = rolls.moneyness[k] * r.market.assets[ins.underlying].price;
         laterIv[k] = ins.iv;
         if (rolls.indexIv[k]) {
           ins.iv = series[ins.underlying].on(t)->iv;
@@ -231,7 +248,8 @@ BacktestReport runBacktest(const BacktestPortfolio& portfolio, const PriceFolder
       throw InputError(e.path(), "margining " + formatDate(errorDay) + ": " + e.what(), e.kind());
     }
   }
-  for (size_t a = 0; a < base.accounts.size(); ++a) report.accounts.push_back(summarise(report, a, base.accounts[a].id));
+  for (size_t a = 0; a < base.accounts.size(); ++a)
+    report.accounts.push_back(summarise(report, a, base.accounts[a].id));
   return report;
 }
 

@@ -1,7 +1,7 @@
 #pragma once
-// The backtest (`xmargin backtest`): margins a fixed portfolio on every day of a range of real closes, with only
-// the data up to that day, and compares each day's VaR and initial margin with the loss realised
-// over the next horizon (README, "Backtesting").
+// The backtest (`xmargin backtest`): margins a fixed portfolio on every day of a range of real
+// closes, with only the data up to that day, and compares each day's VaR and initial margin with
+// the loss realised over the next horizon (README, "Backtesting").
 //
 // The portfolio (a JSON file) holds `instruments` and `accounts` as in a request, and optionally
 // `market` without prices, dates or history: `base_currency`, `rate`, `assets` (ids with `vol`,
@@ -35,9 +35,9 @@ namespace xm {
 
 // What the backtest sets every day on top of the portfolio's request.
 struct BacktestRolls {
-  std::vector<int> tenorDays;        // per instrument, 0: fixed expiry
-  std::vector<double> moneyness;     // per instrument, 0: fixed strike
-  std::vector<char> indexIv;         // per instrument: iv is the day's implied-vol index
+  std::vector<int> tenorDays;                // per instrument, 0: fixed expiry
+  std::vector<double> moneyness;             // per instrument, 0: fixed strike
+  std::vector<char> indexIv;                 // per instrument: iv is the day's implied-vol index
   std::vector<std::vector<char>> autoEntry;  // per account, per position: entry = the day's price
 };
 
@@ -81,9 +81,9 @@ struct BacktestReport {
   long long start = 0, end = 0;
   int horizonDays = 1;
   double confidence = 0.99;
-  MarginConfig config;        // the config the days ran with
+  MarginConfig config;                              // the config the days ran with
   std::map<std::string, ImpliedVolUse> impliedVol;  // per asset with an implied-vol index
-  int skippedDays = 0;        // in the range but without every asset's close at t and t + h
+  int skippedDays = 0;  // in the range but without every asset's close at t and t + h
   std::vector<BacktestDay> days;
   std::vector<AccountBacktest> accounts;
 };

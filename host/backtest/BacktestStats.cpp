@@ -34,8 +34,8 @@ LikelihoodRatio christoffersenIndependence(const std::vector<bool>& hits) {
   const double pi01 = n[0][0] + n[0][1] > 0 ? n[0][1] / (n[0][0] + n[0][1]) : 0.0;
   const double pi11 = n[1][0] + n[1][1] > 0 ? n[1][1] / (n[1][0] + n[1][1]) : 0.0;
   const double null = xlogy(n[0][0] + n[1][0], 1.0 - pi) + xlogy(n[0][1] + n[1][1], pi);
-  const double alt = xlogy(n[0][0], 1.0 - pi01) + xlogy(n[0][1], pi01) + xlogy(n[1][0], 1.0 - pi11) +
-                     xlogy(n[1][1], pi11);
+  const double alt = xlogy(n[0][0], 1.0 - pi01) + xlogy(n[0][1], pi01) +
+                     xlogy(n[1][0], 1.0 - pi11) + xlogy(n[1][1], pi11);
   return lr(-2.0 * (null - alt), chiSquare1Sf);
 }
 
@@ -69,9 +69,12 @@ Zone trafficLight(int days, int hits, double p) {
 
 const char* toString(Zone z) {
   switch (z) {
-    case Zone::Green: return "green";
-    case Zone::Yellow: return "yellow";
-    case Zone::Red: return "red";
+    case Zone::Green:
+      return "green";
+    case Zone::Yellow:
+      return "yellow";
+    case Zone::Red:
+      return "red";
   }
   return "?";
 }

@@ -17,7 +17,9 @@
 namespace xm {
 namespace {
 
-[[noreturn]] void ioError(const std::string& message) { throw InputError("", message, ErrorKind::IoError); }
+[[noreturn]] void ioError(const std::string& message) {
+  throw InputError("", message, ErrorKind::IoError);
+}
 
 std::string label(const std::string& path, const std::string& what) {
   return what.empty() ? path : what + " " + path;
@@ -165,7 +167,8 @@ void writeDirect(const std::string& path, const std::function<void(std::ostream&
 }  // namespace
 
 std::string readInputFile(const std::string& path, const std::string& what) {
-  if (path == "-") return readAll(STDIN_FILENO, what.empty() ? "standard input" : what + " (standard input)");
+  if (path == "-")
+    return readAll(STDIN_FILENO, what.empty() ? "standard input" : what + " (standard input)");
   off_t size = 0;
   const int fd = openRegular(path, what, size);
   try {

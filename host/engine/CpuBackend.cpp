@@ -1,15 +1,14 @@
 #include "host/engine/CpuBackend.h"
 
-
 #include <algorithm>
 #include <cmath>
 #include <thread>
 #include <vector>
 
-#include "host/model/Errors.h"
-#include "host/engine/Reduction.h"
 #include "host/base/FaultInjection.h"
 #include "host/base/Parallel.h"
+#include "host/engine/Reduction.h"
+#include "host/model/Errors.h"
 #include "scenarios/ShockCache.h"
 
 namespace xm {

@@ -9,7 +9,8 @@
 //   perpetual          the underlying's spot    qty·cs                 qty·cs·(S − entry)
 //   inverse_perpetual  the underlying's spot    qty·cs ÷ entry         qty·cs·(S ÷ entry − 1)
 //   future             its own (forward)        qty·cs                 qty·cs·(F − entry)
-//   option             its own (Black–Scholes)  qty·cs                 qty·cs·V (qty·cs·(V − entry))
+//   option             its own (Black–Scholes)  qty·cs                 qty·cs·V (qty·cs·(V −
+//   entry))
 //
 // An inverse perpetual is sized in the base currency's face (contract_size, e.g. 100 USD per
 // contract): its P&L per unit of the underlying's move is divided by the entry price.
@@ -23,19 +24,24 @@
 namespace xm {
 
 struct InstrumentTraits {
-  bool spotRow;   // revalued on its underlying's spot row (spot, perpetuals), not a row of its own
-  bool inverse;   // sized in the base currency's face: P&L divided by the entry price
-  bool expires;   // has an expiry (future, option)
+  bool spotRow;  // revalued on its underlying's spot row (spot, perpetuals), not a row of its own
+  bool inverse;  // sized in the base currency's face: P&L divided by the entry price
+  bool expires;  // has an expiry (future, option)
   bool option;
 };
 
 constexpr InstrumentTraits traitsOf(InstrumentType type) {
   switch (type) {
-    case InstrumentType::Spot: return {true, false, false, false};
-    case InstrumentType::Perpetual: return {true, false, false, false};
-    case InstrumentType::InversePerpetual: return {true, true, false, false};
-    case InstrumentType::Future: return {false, false, true, false};
-    case InstrumentType::Option: return {false, false, true, true};
+    case InstrumentType::Spot:
+      return {true, false, false, false};
+    case InstrumentType::Perpetual:
+      return {true, false, false, false};
+    case InstrumentType::InversePerpetual:
+      return {true, true, false, false};
+    case InstrumentType::Future:
+      return {false, false, true, false};
+    case InstrumentType::Option:
+      return {false, false, true, true};
   }
   return {true, false, false, false};
 }
@@ -64,7 +70,8 @@ struct PositionValue {
   double value;
   double equity;
 };
-inline PositionValue positionValue(const Instrument& ins, const Position& pos, double unitValueNow) {
+inline PositionValue positionValue(const Instrument& ins, const Position& pos,
+                                   double unitValueNow) {
   const double size = positionSize(ins, pos);
   switch (ins.type) {
     case InstrumentType::Spot:  // an asset held: worth its market value
@@ -150,9 +157,12 @@ inline double realisedPnl(const Instrument& ins, const Position& pos, const Mark
 inline double entryAtMarket(const Instrument& ins, const Market& m) {
   const double s = m.assets[ins.underlying].price;
   switch (ins.type) {
-    case InstrumentType::Option: return 0.0;
-    case InstrumentType::Future: return forwardPrice(s, m.rate, yearsToExpiry(ins, m));
-    default: return s;
+    case InstrumentType::Option:
+      return 0.0;
+    case InstrumentType::Future:
+      return forwardPrice(s, m.rate, yearsToExpiry(ins, m));
+    default:
+      return s;
   }
 }
 

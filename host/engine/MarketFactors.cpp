@@ -9,25 +9,32 @@ namespace xm {
 FactorInputs factorInputs(const Market& market) {
   FactorInputs in;
   in.assets.reserve(market.assets.size());
-  for (const Asset& a : market.assets) in.assets.push_back({a.risky(), a.hasVolFactor(), a.spotVolCorr});
+  for (const Asset& a : market.assets)
+    in.assets.push_back({a.risky(), a.hasVolFactor(), a.spotVolCorr});
   in.correlation = market.correlation;
   return in;
 }
 
 RepairMethod repairMethod(CorrelationRepair repair) {
   switch (repair) {
-    case CorrelationRepair::None: return RepairMethod::None;
-    case CorrelationRepair::Clip: return RepairMethod::Clip;
-    case CorrelationRepair::Nearest: return RepairMethod::Nearest;
+    case CorrelationRepair::None:
+      return RepairMethod::None;
+    case CorrelationRepair::Clip:
+      return RepairMethod::Clip;
+    case CorrelationRepair::Nearest:
+      return RepairMethod::Nearest;
   }
   return RepairMethod::None;
 }
 
 CorrelationRepair correlationRepairOf(RepairMethod method) {
   switch (method) {
-    case RepairMethod::None: return CorrelationRepair::None;
-    case RepairMethod::Clip: return CorrelationRepair::Clip;
-    case RepairMethod::Nearest: return CorrelationRepair::Nearest;
+    case RepairMethod::None:
+      return CorrelationRepair::None;
+    case RepairMethod::Clip:
+      return CorrelationRepair::Clip;
+    case RepairMethod::Nearest:
+      return CorrelationRepair::Nearest;
   }
   return CorrelationRepair::None;
 }

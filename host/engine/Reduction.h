@@ -26,7 +26,7 @@ XM_HD double nextLegLoss(double loss, double w, double x) { return loss - w * x;
 // The Monte Carlo standard error of ES from its k tail losses (contract §3): sqrt((tail variance
 // + confidence (ES - VaR)^2) / k), with `tailSumSq` = Σ (loss_i - ES)^2 over the tail.
 XM_HD double esStandardError(double tailSumSq, double es, double var, double confidence,
-                                    int64_t k) {
+                             int64_t k) {
   const double kd = static_cast<double>(k);
   const double gap = es - var;
   return sqrt((tailSumSq / kd + confidence * gap * gap) / kd);

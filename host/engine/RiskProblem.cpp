@@ -34,7 +34,9 @@ PnlRow baseRow(const Market& market, const FactorModel& factors, int asset, doub
 
 }  // namespace
 
-RiskProblem compileProblem(const MarginRequest& request) { return compileProblem(request, request.market); }
+RiskProblem compileProblem(const MarginRequest& request) {
+  return compileProblem(request, request.market);
+}
 
 RiskProblem compileProblem(const MarginRequest& request, const Market& market) {
   const MarginConfig& config = request.config;
@@ -130,9 +132,9 @@ RiskProblem compileProblem(const MarginRequest& request, const Market& market) {
 
 AccountBatch compileBatch(const MarginRequest& request, const RiskProblem& problem, int64_t first,
                           int64_t count) {
-  XM_ASSERT(first >= 0 && count >= 0 &&
-                first + count <= static_cast<int64_t>(request.accounts.size()),
-            "batch out of range");
+  XM_ASSERT(
+      first >= 0 && count >= 0 && first + count <= static_cast<int64_t>(request.accounts.size()),
+      "batch out of range");
   AccountBatch batch;
   batch.first = first;
   batch.legBegin.reserve(count + 1);

@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
+#include "host/engine/Pricing.h"
 #include "host/model/Errors.h"
 #include "host/model/MarginRequest.h"
-#include "host/engine/Pricing.h"
 #include "scenarios/FactorModel.h"
 #include "scenarios/ScenarioGenerator.h"
 
@@ -34,9 +34,9 @@ struct RiskProblem {
   double confidence = 0.99;
   Precision precision = Precision::Fp64;  // asked for; a backend may compute in more
   std::vector<PnlRow> rows;
-  std::vector<int> spotRowOf;         // per asset: its spot row, -1 if riskless
-  std::vector<int> instrumentRow;     // per instrument: the row its positions load on
-  std::vector<double> unitValueNow;   // per instrument: S_0, F_0 or the option value now
+  std::vector<int> spotRowOf;          // per asset: its spot row, -1 if riskless
+  std::vector<int> instrumentRow;      // per instrument: the row its positions load on
+  std::vector<double> unitValueNow;    // per instrument: S_0, F_0 or the option value now
   std::vector<std::string> rowSource;  // per row: JSON Pointer of its asset or instrument
 };
 
@@ -44,10 +44,12 @@ struct RiskProblem {
 // asset or instrument. Inline: the CUDA library calls it and links before the host library.
 [[noreturn]] inline void throwImplausibleRow(const RiskProblem& problem, int row) {
   const std::string& path = problem.rowSource.at(static_cast<size_t>(row));
-  throw InputError(path, path + ": its revaluation exceeds 1e100 per unit, or is not a number, in "
-                           "some scenario: a vol (given, estimated or floored) times a shock is far "
-                           "past any price move; check the vols, vol_of_vol, market.history and the "
-                           "shock model");
+  throw InputError(path,
+                   path +
+                       ": its revaluation exceeds 1e100 per unit, or is not a number, in "
+                       "some scenario: a vol (given, estimated or floored) times a shock is far "
+                       "past any price move; check the vols, vol_of_vol, market.history and the "
+                       "shock model");
 }
 
 // Accounts [first, first + count) as legs: positions in request order, then collateral.

@@ -3,9 +3,9 @@
 #include <functional>
 #include <vector>
 
-#include "host/model/Errors.h"
 #include "host/engine/Reduction.h"
 #include "host/engine/RiskBackend.h"
+#include "host/model/Errors.h"
 
 namespace xm {
 namespace {
@@ -18,7 +18,8 @@ double sampledThreshold(const double* x, int64_t n, int64_t k, double* scratch) 
   const int64_t m = n / stride;
   for (int64_t i = 0; i < m; ++i) scratch[i] = x[i * stride];
   const double expect = static_cast<double>(k) / stride;
-  const int64_t r = std::min<int64_t>(m, static_cast<int64_t>(2.0 * expect + 4.0 * std::sqrt(expect) + 8.0));
+  const int64_t r =
+      std::min<int64_t>(m, static_cast<int64_t>(2.0 * expect + 4.0 * std::sqrt(expect) + 8.0));
   std::nth_element(scratch, scratch + (r - 1), scratch + m, std::greater<double>());
   return scratch[r - 1];
 }

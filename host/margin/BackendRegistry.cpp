@@ -11,8 +11,7 @@ std::vector<BackendAvailability> listBackends() {
   auto cpu = makeCpuBackend();
   out.push_back({"cpu", true, true, cpu->device(), ""});
   const CudaStatus cuda = cudaStatus();
-  out.push_back({"cuda", cuda.compiled, cuda.usable(),
-                 cuda.device, cuda.reason});
+  out.push_back({"cuda", cuda.compiled, cuda.usable(), cuda.device, cuda.reason});
   return out;
 }
 

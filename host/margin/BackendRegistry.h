@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "host/model/MarginConfig.h"
 #include "host/engine/RiskBackend.h"
+#include "host/model/MarginConfig.h"
 
 namespace xm {
 

@@ -81,16 +81,17 @@ AccountResult assessAccount(const MarginRequest& request, const RiskProblem& pro
     const Asset& a = market.assets[e.asset];
     if (n == 0.0 || !a.risky()) continue;
     const double dailyVol = a.vol / std::sqrt(kDaysPerYear);
-    r.liquidityAddOn += config.addOns.liquidityCoefficient * dailyVol * n * std::sqrt(n / context.adv[e.asset]);
+    r.liquidityAddOn +=
+        config.addOns.liquidityCoefficient * dailyVol * n * std::sqrt(n / context.adv[e.asset]);
   }
   const double beforeMinimum = riskMargin + r.apcBuffer + r.liquidityAddOn;
   r.minimumAddOn = std::max(0.0, config.addOns.minimumRate * r.grossNotional - beforeMinimum);
   r.initialMargin = beforeMinimum + r.minimumAddOn;
   r.maintenanceMargin = config.mmRatio * r.initialMargin;
   r.excess = r.equity - r.initialMargin;
-  r.status = r.equity >= r.initialMargin        ? MarginStatus::Ok
+  r.status = r.equity >= r.initialMargin       ? MarginStatus::Ok
              : r.equity >= r.maintenanceMargin ? MarginStatus::MarginCall
-                                                : MarginStatus::Liquidate;
+                                               : MarginStatus::Liquidate;
   return r;
 }
 

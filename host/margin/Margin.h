@@ -2,10 +2,10 @@
 // From risk figures to margin (contract §3): current values and equity, isolated margin,
 // diversification benefit, the add-ons, initial and maintenance margin, excess and status.
 
-#include "host/model/MarginRequest.h"
-#include "host/model/MarginResult.h"
 #include "host/engine/Instruments.h"
 #include "host/engine/RiskProblem.h"
+#include "host/model/MarginRequest.h"
+#include "host/model/MarginResult.h"
 
 namespace xm {
 

@@ -4,12 +4,12 @@
 #include <chrono>
 #include <cmath>
 
-#include "host/margin/BackendRegistry.h"
-#include "host/model/Errors.h"
-#include "host/margin/Margin.h"
-#include "host/market/MarketAdjusters.h"
 #include "host/engine/MarketFactors.h"
 #include "host/engine/RiskProblem.h"
+#include "host/margin/BackendRegistry.h"
+#include "host/margin/Margin.h"
+#include "host/market/MarketAdjusters.h"
+#include "host/model/Errors.h"
 #include "host/model/Time.h"
 #include "host/model/Version.h"
 
@@ -41,7 +41,8 @@ RunSummary runMargin(const MarginRequest& request, const EngineOptions& options,
   const Market* market = &request.market;
   if (config.volModel == VolModel::Ewma || config.antiProcyclicality.enabled) {
     estimated = request.market;
-    if (config.volModel == VolModel::Ewma) applyEwma(estimated, request.instruments, config.ewmaLambda, summary.run);
+    if (config.volModel == VolModel::Ewma)
+      applyEwma(estimated, request.instruments, config.ewmaLambda, summary.run);
     market = &estimated;
   }
   MarginContext context;
@@ -50,7 +51,8 @@ RunSummary runMargin(const MarginRequest& request, const EngineOptions& options,
                             ? applyAntiProcyclicality(estimated, config, summary.run)
                             : std::vector<double>(request.market.assets.size(), 0.0);
   context.adv = averageVolumes(request, *market);
-  for (const Instrument& ins : request.instruments) context.unitExposure.push_back(unitExposure(ins, *market));
+  for (const Instrument& ins : request.instruments)
+    context.unitExposure.push_back(unitExposure(ins, *market));
   const RiskProblem problem = compileProblem(request, *market);
   auto backend = makeBackend(request.config.backend);
 
@@ -69,9 +71,8 @@ RunSummary runMargin(const MarginRequest& request, const EngineOptions& options,
   run.precision = session->precision();
   checkDeadline(options);
   const int64_t total = static_cast<int64_t>(request.accounts.size());
-  const int64_t batchSize =
-      std::max<int64_t>(1, options.batchAccounts > 0 ? options.batchAccounts
-                                                     : backend->batchAccounts(problem));
+  const int64_t batchSize = std::max<int64_t>(
+      1, options.batchAccounts > 0 ? options.batchAccounts : backend->batchAccounts(problem));
   BatchRisk risk;
   std::vector<AccountResult> results;
   for (int64_t first = 0; first < total; first += batchSize) {

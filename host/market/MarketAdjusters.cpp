@@ -18,10 +18,12 @@ void applyEwma(Market& m, const std::vector<Instrument>& instruments, double lam
   for (const Instrument& ins : instruments)
     if (ins.type == InstrumentType::Option) optionUnderlying[ins.underlying] = 1;
   const long long asOfDay = dayOf(m.asOf);
-  const EwmaEstimate e = estimateEwma(m.history, asOfDay, lambda, static_cast<int>(m.assets.size()));
+  const EwmaEstimate e =
+      estimateEwma(m.history, asOfDay, lambda, static_cast<int>(m.assets.size()));
   if (e.assets.empty()) {
-    throw InputError("/config/vol_model", "/config/vol_model: \"ewma\" needs market.history (or "
-                                          "xmargin run --prices DIR) for at least one asset");
+    throw InputError("/config/vol_model",
+                     "/config/vol_model: \"ewma\" needs market.history (or "
+                     "xmargin run --prices DIR) for at least one asset");
   }
   run.volModel = VolModel::Ewma;
   run.ewmaLambda = lambda;
@@ -34,9 +36,10 @@ void applyEwma(Market& m, const std::vector<Instrument>& instruments, double lam
       asset.volOfVol = e.volOfVol[i];
       asset.spotVolCorr = e.spotVolCorr[i];
     }
-    run.estimates.push_back({asset.id, e.vol[i], e.days[i], dynamics ? e.ivDays[i] : 0, e.volOfVol[i],
-                             e.spotVolCorr[i]});
-    for (size_t j = 0; j < e.assets.size(); ++j) m.correlation(e.assets[i], e.assets[j]) = e.correlation(i, j);
+    run.estimates.push_back({asset.id, e.vol[i], e.days[i], dynamics ? e.ivDays[i] : 0,
+                             e.volOfVol[i], e.spotVolCorr[i]});
+    for (size_t j = 0; j < e.assets.size(); ++j)
+      m.correlation(e.assets[i], e.assets[j]) = e.correlation(i, j);
   }
   m.correlationPath = "/market/history";
 }
@@ -52,7 +55,8 @@ std::vector<double> applyAntiProcyclicality(Market& m, const MarginConfig& confi
   for (const auto& [a, closes] : m.history) {
     Asset& asset = m.assets[a];
     if (!asset.risky()) continue;  // riskless under this market: nothing to dampen
-    const ReferenceVols ref = referenceVols(closes, asOfDay, apc.lookbackDays, apc.stressWindowDays);
+    const ReferenceVols ref =
+        referenceVols(closes, asOfDay, apc.lookbackDays, apc.stressWindowDays);
     if (ref.days == 0) continue;
     const double modelVol = asset.vol;
     double vol = std::sqrt((1.0 - apc.stressWeight) * modelVol * modelVol +
@@ -82,20 +86,23 @@ std::vector<double> averageVolumes(const MarginRequest& request, const Market& m
   for (size_t a = 0; a < m.assets.size(); ++a) {
     adv[a] = m.assets[a].dailyVolume;
     auto it = m.history.find(static_cast<int>(a));
-    if (adv[a] < 0 && it != m.history.end()) adv[a] = averageDailyVolume(it->second, asOfDay, addOns.advDays);
+    if (adv[a] < 0 && it != m.history.end())
+      adv[a] = averageDailyVolume(it->second, asOfDay, addOns.advDays);
   }
   std::vector<char> exposed(m.assets.size(), 0);
   for (const Account& acct : request.accounts) {
-    for (const Position& p : acct.positions) exposed[request.instruments[p.instrument].underlying] = 1;
+    for (const Position& p : acct.positions)
+      exposed[request.instruments[p.instrument].underlying] = 1;
     for (const Collateral& c : acct.collateral) exposed[c.asset] = 1;
   }
   for (size_t a = 0; a < m.assets.size(); ++a) {
     if (!exposed[a] || !m.assets[a].risky() || adv[a] >= kMinDailyVolume) continue;
     const std::string path = "/market/assets/" + std::to_string(a) + "/daily_volume";
-    throw InputError(path, path + ": the liquidity add-on needs the daily volume of " + m.assets[a].id +
-                               (adv[a] >= 0.0 ? " (its history's volumes average below 1e-6)" : "") +
-                               ": give daily_volume (base currency per day), volumes in "
-                               "market.history, or a Volume column with --prices");
+    throw InputError(path,
+                     path + ": the liquidity add-on needs the daily volume of " + m.assets[a].id +
+                         (adv[a] >= 0.0 ? " (its history's volumes average below 1e-6)" : "") +
+                         ": give daily_volume (base currency per day), volumes in "
+                         "market.history, or a Volume column with --prices");
   }
   return adv;
 }

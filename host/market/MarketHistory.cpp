@@ -14,14 +14,16 @@ namespace xm {
 
 std::vector<double> logReturns(const std::vector<DailyClose>& closes) {
   std::vector<double> r;
-  for (size_t i = 1; i < closes.size(); ++i) r.push_back(std::log(closes[i].close / closes[i - 1].close));
+  for (size_t i = 1; i < closes.size(); ++i)
+    r.push_back(std::log(closes[i].close / closes[i - 1].close));
   return r;
 }
 
 double ewmaVariance(const std::vector<double>& returns, double lambda) {
   if (returns.empty()) return 0.0;
   double v = returns[0] * returns[0];
-  for (size_t t = 1; t < returns.size(); ++t) v = lambda * v + (1.0 - lambda) * returns[t] * returns[t];
+  for (size_t t = 1; t < returns.size(); ++t)
+    v = lambda * v + (1.0 - lambda) * returns[t] * returns[t];
   return v;
 }
 
@@ -76,8 +78,9 @@ EwmaEstimate estimateEwma(const MarketHistory& history, long long asOfDay, doubl
     if (it == history.end()) continue;
     const std::vector<DailyClose> closes = closesUpTo(it->second, asOfDay);
     if (closes.size() < 2) {
-      throw InputError("/market/history", "/market/history: an asset needs at least 2 closes on or "
-                                          "before market.as_of for an EWMA estimate");
+      throw InputError("/market/history",
+                       "/market/history: an asset needs at least 2 closes on or "
+                       "before market.as_of for an EWMA estimate");
     }
     const std::vector<double> r = logReturns(closes);
     e.assets.push_back(a);
@@ -104,7 +107,8 @@ EwmaEstimate estimateEwma(const MarketHistory& history, long long asOfDay, doubl
     byDay.push_back(std::move(m));
   }
   const size_t n = e.assets.size();
-  e.correlation = Eigen::MatrixXd::Identity(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(n));
+  e.correlation =
+      Eigen::MatrixXd::Identity(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(n));
   if (n < 2) return e;
   std::vector<long long> common;
   for (const auto& [day, r] : byDay[0]) {
@@ -113,15 +117,18 @@ EwmaEstimate estimateEwma(const MarketHistory& history, long long asOfDay, doubl
     if (all) common.push_back(day);
   }
   if (common.size() < 2) {
-    throw InputError("/market/history", "/market/history: the assets share fewer than 2 return "
-                                        "days, so no correlation can be estimated");
+    throw InputError("/market/history",
+                     "/market/history: the assets share fewer than 2 return "
+                     "days, so no correlation can be estimated");
   }
   e.commonDays = static_cast<int>(common.size());
-  Eigen::MatrixXd c = Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(n));
+  Eigen::MatrixXd c =
+      Eigen::MatrixXd::Zero(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(n));
   Eigen::VectorXd r(static_cast<Eigen::Index>(n));
   for (size_t t = 0; t < common.size(); ++t) {
     for (size_t i = 0; i < n; ++i) r(static_cast<Eigen::Index>(i)) = byDay[i].at(common[t]);
-    c = t == 0 ? Eigen::MatrixXd(r * r.transpose()) : Eigen::MatrixXd(lambda * c + (1.0 - lambda) * r * r.transpose());
+    c = t == 0 ? Eigen::MatrixXd(r * r.transpose())
+               : Eigen::MatrixXd(lambda * c + (1.0 - lambda) * r * r.transpose());
   }
   for (size_t i = 0; i < n; ++i) {
     for (size_t j = 0; j < n; ++j) {
@@ -137,7 +144,8 @@ namespace {
 // x_t / σ_{t|t-1} keyed by the day of closes[t + 1] (x_t is the change that ends there), the EWMA
 // forecast seeded with x_1²; the first kFhsBurnIn changes only seed it.
 std::map<long long, double> filteredResiduals(const std::vector<double>& x,
-                                              const std::vector<DailyClose>& closes, double lambda) {
+                                              const std::vector<DailyClose>& closes,
+                                              double lambda) {
   std::map<long long, double> z;
   double v = 0.0;
   for (size_t t = 0; t < x.size(); ++t) {
@@ -183,8 +191,9 @@ std::shared_ptr<const FhsTable> buildFhsTable(const Market& market, const Factor
     residuals.push_back(std::move(z));
   }
   if (residuals.empty()) {
-    throw InputError("/config/shocks", "/config/shocks: filtered historical simulation needs "
-                                       "market.history (or --prices) for at least one risky asset");
+    throw InputError("/config/shocks",
+                     "/config/shocks: filtered historical simulation needs "
+                     "market.history (or --prices) for at least one risky asset");
   }
   std::vector<long long> days;
   for (const auto& [day, z] : residuals[0]) {
@@ -192,13 +201,16 @@ std::shared_ptr<const FhsTable> buildFhsTable(const Market& market, const Factor
     for (size_t i = 1; i < residuals.size() && all; ++i) all = residuals[i].count(day) > 0;
     if (all) days.push_back(day);
   }
-  if (days.size() > static_cast<size_t>(lookbackDays)) days.erase(days.begin(), days.end() - lookbackDays);
+  if (days.size() > static_cast<size_t>(lookbackDays))
+    days.erase(days.begin(), days.end() - lookbackDays);
   if (days.size() < 20) {
     throw InputError("/config/shocks", "/config/shocks: only " + std::to_string(days.size()) +
                                            " days have every asset's return after the " +
-                                           std::to_string(kFhsBurnIn) + "-day burn-in; at least 20 are needed");
+                                           std::to_string(kFhsBurnIn) +
+                                           "-day burn-in; at least 20 are needed");
   }
-  table->residuals.resize(static_cast<Eigen::Index>(days.size()), static_cast<Eigen::Index>(residuals.size()));
+  table->residuals.resize(static_cast<Eigen::Index>(days.size()),
+                          static_cast<Eigen::Index>(residuals.size()));
   for (size_t d = 0; d < days.size(); ++d)
     for (size_t i = 0; i < residuals.size(); ++i) table->residuals(d, i) = residuals[i].at(days[d]);
   return table;

@@ -32,13 +32,13 @@ struct FactorModel;
 struct FhsTable;
 
 struct EwmaEstimate {
-  std::vector<int> assets;     // market asset indices estimated, in market order
-  std::vector<double> vol;     // annualised, per estimated asset (its own full series)
-  std::vector<int> days;       // returns used per asset
-  Eigen::MatrixXd correlation; // over `assets`, on the common calendar
-  int commonDays = 0;          // returns on the common calendar
+  std::vector<int> assets;      // market asset indices estimated, in market order
+  std::vector<double> vol;      // annualised, per estimated asset (its own full series)
+  std::vector<int> days;        // returns used per asset
+  Eigen::MatrixXd correlation;  // over `assets`, on the common calendar
+  int commonDays = 0;           // returns on the common calendar
   // Per estimated asset: implied-vol dynamics from its history's iv, when >= 2 days have one.
-  std::vector<int> ivDays;           // 0: none estimated
+  std::vector<int> ivDays;  // 0: none estimated
   std::vector<double> volOfVol, spotVolCorr;
 };
 

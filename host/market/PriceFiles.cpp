@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <optional>
 
-#include "host/model/Errors.h"
 #include "host/base/Files.h"
+#include "host/model/Errors.h"
 #include "host/model/MarginConfig.h"
 #include "host/model/Time.h"
 
@@ -22,7 +22,8 @@ std::vector<std::string_view> splitCsv(std::string_view line) {
   size_t begin = 0;
   for (;;) {
     const size_t comma = line.find(',', begin);
-    out.push_back(line.substr(begin, comma == std::string_view::npos ? std::string_view::npos : comma - begin));
+    out.push_back(line.substr(
+        begin, comma == std::string_view::npos ? std::string_view::npos : comma - begin));
     if (comma == std::string_view::npos) return out;
     begin = comma + 1;
   }
@@ -40,7 +41,8 @@ std::optional<double> number(std::string_view field) {
 
 }  // namespace
 
-std::vector<DailyClose> parsePriceCsv(std::string_view text, const std::string& name, long long lastDay) {
+std::vector<DailyClose> parsePriceCsv(std::string_view text, const std::string& name,
+                                      long long lastDay) {
   auto fail = [&](size_t line, const std::string& what) {
     throw InputError("", name + ":" + std::to_string(line) + ": " + what);
   };
@@ -52,7 +54,8 @@ std::vector<DailyClose> parsePriceCsv(std::string_view text, const std::string& 
     line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
     pos = nl == std::string_view::npos ? text.size() : nl + 1;
     ++lineNo;
-    if (line.size() > kMaxLineBytes) fail(lineNo, "line longer than " + std::to_string(kMaxLineBytes) + " bytes");
+    if (line.size() > kMaxLineBytes)
+      fail(lineNo, "line longer than " + std::to_string(kMaxLineBytes) + " bytes");
     if (line.find('\0') != std::string_view::npos) fail(lineNo, "a NUL byte: not a CSV text file");
     return true;
   };
@@ -76,12 +79,14 @@ std::vector<DailyClose> parsePriceCsv(std::string_view text, const std::string& 
     if (!day) fail(lineNo, "bad date \"" + std::string(f[dateCol]) + "\"");
     const auto close = number(f[closeCol]);
     if (!close || *close < kMinClose || *close > kMaxClose)
-      fail(lineNo, "bad close \"" + std::string(f[closeCol]) + "\": must be a number within [1e-12, 1e12]");
+      fail(lineNo,
+           "bad close \"" + std::string(f[closeCol]) + "\": must be a number within [1e-12, 1e12]");
     double volume = -1.0;  // an empty Volume cell: not known that day
     if (volumeCol >= 0 && volumeCol < static_cast<int>(f.size()) && !f[volumeCol].empty()) {
       const auto v = number(f[volumeCol]);
       if (!v || *v < 0 || *v > kMaxDailyVolume)
-        fail(lineNo, "bad volume \"" + std::string(f[volumeCol]) + "\": must be a number within [0, 1e30]");
+        fail(lineNo,
+             "bad volume \"" + std::string(f[volumeCol]) + "\": must be a number within [0, 1e30]");
       volume = *v;
     }
     if (any && *day <= previous) fail(lineNo, "dates must increase strictly");
@@ -93,7 +98,8 @@ std::vector<DailyClose> parsePriceCsv(std::string_view text, const std::string& 
 }
 
 PriceFolder directoryFolder(const std::string& dir) {
-  if (!std::filesystem::is_directory(dir)) throw InputError("", "price folder " + dir + " is not a directory", ErrorKind::IoError);
+  if (!std::filesystem::is_directory(dir))
+    throw InputError("", "price folder " + dir + " is not a directory", ErrorKind::IoError);
   return {dir, [dir](const std::string& file) -> std::optional<std::string> {
             const std::string path = dir + "/" + file;
             std::error_code ec;
@@ -103,7 +109,8 @@ PriceFolder directoryFolder(const std::string& dir) {
 }
 
 PriceFolder memoryFolder(std::string label, std::map<std::string, std::string> files) {
-  return {std::move(label), [files = std::move(files)](const std::string& file) -> std::optional<std::string> {
+  return {std::move(label),
+          [files = std::move(files)](const std::string& file) -> std::optional<std::string> {
             auto it = files.find(file);
             if (it == files.end()) return std::nullopt;
             return it->second;
@@ -116,12 +123,15 @@ int loadPriceFiles(const PriceFolder& folder, Market& market, const std::string&
   for (size_t a = 0; a < market.assets.size(); ++a) {
     const std::string id = market.assets[a].id;
     if (id == market.baseCurrency) continue;
-    if (id.find('/') != std::string::npos || id.find('\0') != std::string::npos || id == "." || id == "..") {
-      throw InputError("", "asset id \"" + id + "\" cannot name a file in " + folder.label, ErrorKind::Usage);
+    if (id.find('/') != std::string::npos || id.find('\0') != std::string::npos || id == "." ||
+        id == "..") {
+      throw InputError("", "asset id \"" + id + "\" cannot name a file in " + folder.label,
+                       ErrorKind::Usage);
     }
     const std::optional<std::string> text = folder.read(id + suffix);
     if (!text) continue;  // this asset keeps the request's figures
-    market.history[static_cast<int>(a)] = parsePriceCsv(*text, folder.label + "/" + id + suffix, asOfDay);
+    market.history[static_cast<int>(a)] =
+        parsePriceCsv(*text, folder.label + "/" + id + suffix, asOfDay);
     ++loaded;
   }
   return loaded;
@@ -143,8 +153,9 @@ int attachImpliedVol(const MarketHistory& indices, Market& market) {
       if (j < index.size() && index[j].day == c.day) {
         c.iv = index[j].close / 100.0;
         if (c.iv < kMinImpliedVol || c.iv > kMaxImpliedVol) {
-          throw InputError("", "implied-vol index of " + market.assets[a].id + " on " + formatDate(c.day) + ": " +
-                                   std::to_string(index[j].close) + "% is outside [0.01, 2000] percent");
+          throw InputError("", "implied-vol index of " + market.assets[a].id + " on " +
+                                   formatDate(c.day) + ": " + std::to_string(index[j].close) +
+                                   "% is outside [0.01, 2000] percent");
         }
         any = true;
       }

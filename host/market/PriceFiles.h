@@ -18,7 +18,8 @@ namespace xm {
 // `name` labels errors: InputError "NAME:LINE: what is wrong" for a missing Date or Close column,
 // a bad date, a close that is not a finite number > 0, a volume that is not a finite number >= 0,
 // dates that do not increase, a line over 4096 bytes or one with a NUL byte.
-std::vector<DailyClose> parsePriceCsv(std::string_view text, const std::string& name, long long lastDay);
+std::vector<DailyClose> parsePriceCsv(std::string_view text, const std::string& name,
+                                      long long lastDay);
 
 // Where price files come from: a folder on disk (the command line), or files held in memory (the
 // fuzzer). `read` gives a file's text by name, or nullopt when there is no such file.
@@ -35,8 +36,10 @@ PriceFolder memoryFolder(std::string label, std::map<std::string, std::string> f
 // market.history (closes on or before market.as_of). Returns how many assets got a history.
 // Throws InputError naming the file and line for a malformed file. The suffix "-DVOL_1d.csv"
 // reads data/implied_vol/'s implied-vol indices the same way (date, close in percent).
-int loadPriceFiles(const PriceFolder& folder, Market& market, const std::string& suffix = "-USD_1d.csv");
-int loadPriceFiles(const std::string& dir, Market& market, const std::string& suffix = "-USD_1d.csv");
+int loadPriceFiles(const PriceFolder& folder, Market& market,
+                   const std::string& suffix = "-USD_1d.csv");
+int loadPriceFiles(const std::string& dir, Market& market,
+                   const std::string& suffix = "-USD_1d.csv");
 
 // Attaches implied-vol indices, <ASSET>-DVOL_1d.csv (date, close in percent: data/implied_vol/),
 // to the closes already in market.history as their `iv` (close / 100), day by day; index days

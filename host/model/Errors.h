@@ -16,9 +16,26 @@ namespace xm {
 // the envelope, the CLI's exit status, the HTTP status and the Retry-After seconds (0: none).
 // The CLI (api/cli) and the server (api/http) both answer from this table.
 enum class ErrorKind {
-  InvalidRequest, Usage, IoError, LimitExceeded, PayloadTooLarge, UnsupportedMediaType, RequestTimeout,
-  BackendUnavailable, Unauthorized, NotFound, MethodNotAllowed, LengthRequired, UriTooLong,
-  HeadersTooLarge, NotImplemented, Http, Overloaded, DeadlineExceeded, BackendError, OutOfMemory,
+  InvalidRequest,
+  Usage,
+  IoError,
+  LimitExceeded,
+  PayloadTooLarge,
+  UnsupportedMediaType,
+  RequestTimeout,
+  BackendUnavailable,
+  Unauthorized,
+  NotFound,
+  MethodNotAllowed,
+  LengthRequired,
+  UriTooLong,
+  HeadersTooLarge,
+  NotImplemented,
+  Http,
+  Overloaded,
+  DeadlineExceeded,
+  BackendError,
+  OutOfMemory,
   Internal,
 };
 
@@ -63,7 +80,8 @@ constexpr const ErrorKindInfo& errorKindInfo(ErrorKind kind) {
 
 class InputError : public std::runtime_error {
  public:
-  InputError(std::string path, const std::string& message, ErrorKind kind = ErrorKind::InvalidRequest)
+  InputError(std::string path, const std::string& message,
+             ErrorKind kind = ErrorKind::InvalidRequest)
       : std::runtime_error(message), path_(std::move(path)), kind_(kind) {}
   const std::string& path() const { return path_; }
   ErrorKind kind() const { return kind_; }
@@ -92,7 +110,7 @@ class DeadlineError : public std::runtime_error {
 };
 
 [[noreturn]] inline void failAssert(const char* expr, const char* file, int line,
-                                   const std::string& msg) {
+                                    const std::string& msg) {
   throw InternalError(std::string("internal error: ") + msg + " (" + expr + " at " + file + ":" +
                       std::to_string(line) + ")");
 }
@@ -109,7 +127,7 @@ ErrorReport reportCurrentException();
 
 }  // namespace xm
 
-#define XM_ASSERT(cond, msg)                                        \
-  do {                                                              \
+#define XM_ASSERT(cond, msg)                                         \
+  do {                                                               \
     if (!(cond)) ::xm::failAssert(#cond, __FILE__, __LINE__, (msg)); \
   } while (0)

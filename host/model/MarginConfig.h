@@ -21,11 +21,11 @@ enum class VolModel { Given, Ewma };
 // buffer is set.
 struct AntiProcyclicality {
   bool enabled = false;
-  int lookbackDays = 3650;    // the window of the long-run and the stressed vol
-  int stressWindowDays = 365; // the stressed vol: the worst run of this many days in the window
-  bool floor = false;         // vol >= the equal-weight vol over the lookback (Art. 28(1)(c))
-  double stressWeight = 0.0;  // var <- (1-w) var + w stressed var (Art. 28(1)(b))
-  double buffer = 0.0;        // margin buffer, released as stress rises (Art. 28(1)(a))
+  int lookbackDays = 3650;     // the window of the long-run and the stressed vol
+  int stressWindowDays = 365;  // the stressed vol: the worst run of this many days in the window
+  bool floor = false;          // vol >= the equal-weight vol over the lookback (Art. 28(1)(c))
+  double stressWeight = 0.0;   // var <- (1-w) var + w stressed var (Art. 28(1)(b))
+  double buffer = 0.0;         // margin buffer, released as stress rises (Art. 28(1)(a))
 };
 
 // Add-ons to initial margin (README, "Add-ons").
@@ -38,7 +38,6 @@ struct AddOnConfig {
   double minimumRate = 0.0;
 };
 
-
 struct MarginConfig {
   RiskMeasure measure = RiskMeasure::ES;
   double confidence = 0.99;
@@ -46,7 +45,7 @@ struct MarginConfig {
   int64_t scenarios = 10000;
   uint64_t seed = 1;
   ShockModel shocks = ShockModel::Normal;
-  double dof = 0.0;  // Student-t degrees of freedom, > 2
+  double dof = 0.0;            // Student-t degrees of freedom, > 2
   int fhsLookbackDays = 1000;  // filtered historical simulation
   double imMultiplier = 1.0;
   double mmRatio = 0.5;
@@ -66,6 +65,5 @@ struct Limits {
   // accounts × scenarios of one request; the nightly run (1M × 100k) fits.
   double maxWork = 1e11;
 };
-
 
 }  // namespace xm

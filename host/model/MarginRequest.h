@@ -1,8 +1,8 @@
 #pragma once
 #include <vector>
 
-#include "host/model/Market.h"
 #include "host/model/MarginConfig.h"
+#include "host/model/Market.h"
 #include "host/model/Portfolio.h"
 
 namespace xm {

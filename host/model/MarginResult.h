@@ -29,10 +29,10 @@ struct AccountResult {
   double maintenanceMargin = 0.0;
   double excess = 0.0;
   // Initial margin = im_multiplier * es (or var) + the add-ons below (each >= 0).
-  double apcBuffer = 0.0;        // anti-procyclicality buffer, after its release in stress
-  double liquidityAddOn = 0.0;   // concentration / liquidity: square-root impact
-  double minimumAddOn = 0.0;     // what lifts initial margin to the minimum rate of gross notional
-  double grossNotional = 0.0;    // of the positions, base currency
+  double apcBuffer = 0.0;       // anti-procyclicality buffer, after its release in stress
+  double liquidityAddOn = 0.0;  // concentration / liquidity: square-root impact
+  double minimumAddOn = 0.0;    // what lifts initial margin to the minimum rate of gross notional
+  double grossNotional = 0.0;   // of the positions, base currency
   MarginStatus status = MarginStatus::Ok;
   std::vector<LegResult> positions;   // request order
   std::vector<LegResult> collateral;  // request order
@@ -69,8 +69,8 @@ struct RunInfo {
   int ewmaCommonDays = 0;  // return days every estimated asset shares (correlations)
   struct VolEstimate {
     std::string asset;
-    double vol;  // annualised
-    int days;    // returns used
+    double vol;      // annualised
+    int days;        // returns used
     int ivDays = 0;  // > 0: vol_of_vol and spot_vol_corr estimated from the history's iv
     double volOfVol = 0.0, spotVolCorr = 0.0;
   };
@@ -90,6 +90,5 @@ struct RunInfo {
   CorrelationRepair correlationRepair = CorrelationRepair::None;
   double correlationRepairDistance = 0.0;  // Frobenius norm of (repaired - given)
 };
-
 
 }  // namespace xm

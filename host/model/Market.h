@@ -15,11 +15,11 @@ namespace xm {
 
 struct Asset {
   std::string id;
-  double price = 0.0;        // base currency per unit, > 0
-  double vol = 0.0;          // annualised; 0 means riskless (the price never moves)
-  double volOfVol = 0.0;     // annualised vol of the implied vol of options on this asset
-  double spotVolCorr = 0.0;  // correlation of the implied-vol factor with this asset's own shock
-  double dailyVolume = -1.0; // base currency traded per day (liquidity add-on); < 0: not given
+  double price = 0.0;         // base currency per unit, > 0
+  double vol = 0.0;           // annualised; 0 means riskless (the price never moves)
+  double volOfVol = 0.0;      // annualised vol of the implied vol of options on this asset
+  double spotVolCorr = 0.0;   // correlation of the implied-vol factor with this asset's own shock
+  double dailyVolume = -1.0;  // base currency traded per day (liquidity add-on); < 0: not given
 
   bool risky() const { return vol > 0.0; }
   bool hasVolFactor() const { return risky() && volOfVol > 0.0; }
@@ -36,6 +36,5 @@ struct Market {
   std::string correlationPath = "/market/correlations";  // where the user gave it, for errors
   MarketHistory history;  // daily closes per asset index (market.history or --prices)
 };
-
 
 }  // namespace xm

@@ -38,5 +38,4 @@ struct Account {
   std::vector<Position> positions;
 };
 
-
 }  // namespace xm

@@ -15,13 +15,13 @@ constexpr double kSecondsPerYear = kDaysPerYear * kSecondsPerDay;
 constexpr long long kWholeSecondsPerDay = 86400;  // for integer calendar arithmetic
 
 // A request's numbers (contract §2; README, "Additions").
-constexpr double kMaxPrice = 1e12;          // an asset's price
-constexpr double kMaxContractSize = 1e9;    // an instrument's contract_size
-constexpr double kMaxQuantity = 1e15;       // |qty| of a position, |amount| of collateral
-constexpr double kMaxStrike = 1e15;         // an option's strike
-constexpr double kMaxEntryPrice = 1e15;     // a position's entry_price
-constexpr double kMinLinearEntry = 1e-12;   // the entry of a linear contract (it divides)
-constexpr double kMaxHorizonDays = 365.0;   // config.horizon_days
+constexpr double kMaxPrice = 1e12;         // an asset's price
+constexpr double kMaxContractSize = 1e9;   // an instrument's contract_size
+constexpr double kMaxQuantity = 1e15;      // |qty| of a position, |amount| of collateral
+constexpr double kMaxStrike = 1e15;        // an option's strike
+constexpr double kMaxEntryPrice = 1e15;    // a position's entry_price
+constexpr double kMinLinearEntry = 1e-12;  // the entry of a linear contract (it divides)
+constexpr double kMaxHorizonDays = 365.0;  // config.horizon_days
 
 // What a history may hold: bounds under which every ratio of two closes or two implied vols,
 // and its logarithm, stays finite (found by fuzzing: an iv of 2e-323 made iv_t / iv_{t-1}

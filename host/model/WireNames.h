@@ -16,7 +16,8 @@
 namespace xm {
 
 template <typename E>
-struct WireNames;  // specialised below: `static constexpr std::array<std::pair<E, const char*>, N> table`
+struct WireNames;  // specialised below: `static constexpr std::array<std::pair<E, const char*>, N>
+                   // table`
 
 template <>
 struct WireNames<InstrumentType> {

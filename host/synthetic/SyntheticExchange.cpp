@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <cmath>
 
-#include "host/model/Errors.h"
-#include "host/synthetic/MarketData.h"
 #include "host/engine/Instruments.h"
 #include "host/engine/Pricing.h"
+#include "host/model/Errors.h"
 #include "host/model/Time.h"
+#include "host/synthetic/MarketData.h"
 #include "scenarios/Philox.h"
 #include "scenarios/PortableMath.h"
 
@@ -27,9 +27,7 @@ class Rng {
   }
   double normal() { return normalQuantile(uniform()); }
   int below(int n) { return std::min(n - 1, static_cast<int>(uniform() * n)); }
-  double logUniform(double lo, double hi) {
-    return lo * std::exp(uniform() * std::log(hi / lo));
-  }
+  double logUniform(double lo, double hi) { return lo * std::exp(uniform() * std::log(hi / lo)); }
   bool chance(double p) { return uniform() < p; }
 
  private:
@@ -37,7 +35,6 @@ class Rng {
   uint32_t stream_;
   uint64_t i_ = 0;
 };
-
 
 struct Chain {
   int asset;  // index into market.assets
@@ -89,8 +86,8 @@ MarginRequest makeSyntheticExchange(const ExchangeSpec& spec) {
   std::vector<double> beta;  // synthetic alts' loading on BTC
   for (int i = 0; i < nRisky; ++i) {
     if (i < nReal) {
-      m.assets.push_back({real[i].id, real[i].price, real[i].vol, real[i].volOfVol,
-                          real[i].spotVolCorr});
+      m.assets.push_back(
+          {real[i].id, real[i].price, real[i].vol, real[i].volOfVol, real[i].spotVolCorr});
     } else {
       m.assets.push_back({"ALT" + std::to_string(i - nReal + 1), mk.logUniform(0.05, 50.0),
                           0.6 + 0.6 * mk.uniform(), 0.0, 0.0});
@@ -134,8 +131,14 @@ MarginRequest makeSyntheticExchange(const ExchangeSpec& spec) {
   const char* quarterlyName[] = {"29MAR24", "28JUN24", "27SEP24"};
   for (int a : {btc, eth, sol}) {
     for (int q = 0; q < 3; ++q) {
-      ins.push_back({m.assets[a].id + "-" + quarterlyName[q], InstrumentType::Future, a, 1.0,
-                     t0 + (quarterly[q] + 8.0 / 24) * kSecondsPerDay, {}, 0, 0});
+      ins.push_back({m.assets[a].id + "-" + quarterlyName[q],
+                     InstrumentType::Future,
+                     a,
+                     1.0,
+                     t0 + (quarterly[q] + 8.0 / 24) * kSecondsPerDay,
+                     {},
+                     0,
+                     0});
     }
   }
   const int linear = static_cast<int>(ins.size());
@@ -157,13 +160,14 @@ MarginRequest makeSyntheticExchange(const ExchangeSpec& spec) {
       const double tick = std::pow(10.0, std::floor(std::log10(u.price)) - 1);
       const double strike = std::max(tick, std::round(raw / tick) * tick);
       const double lnK = std::log(strike / u.price);
-      const double iv = atm * (1.0 + 0.35 * lnK * lnK / std::max(t, 0.02) * 0.1) +
-                        (lnK < 0 ? -0.08 * lnK : 0.0);
+      const double iv =
+          atm * (1.0 + 0.35 * lnK * lnK / std::max(t, 0.02) * 0.1) + (lnK < 0 ? -0.08 * lnK : 0.0);
       const bool call = z > 0 ? !oc.chance(0.2) : oc.chance(0.2);
       const std::string id = u.id + "-" + std::to_string(static_cast<int>(days)) + "D-" +
                              std::to_string(static_cast<long long>(strike * 1000)) + "m-" +
                              (call ? "C" : "P") + "-" + std::to_string(o);
-      ins.push_back({id, InstrumentType::Option, ch.asset, 1.0, t0 + (days + 8.0 / 24) * kSecondsPerDay,
+      ins.push_back({id, InstrumentType::Option, ch.asset, 1.0,
+                     t0 + (days + 8.0 / 24) * kSecondsPerDay,
                      call ? OptionRight::Call : OptionRight::Put, strike, iv});
     }
   }
@@ -200,7 +204,7 @@ MarginRequest makeSyntheticExchange(const ExchangeSpec& spec) {
       qty = std::round(qty * 1e4) / 1e4;
       if (qty == 0.0) qty = sign * 1e-4;
       double entry = traitsOf(x.type).option ? valueNow[i] * (0.7 + 0.6 * r.uniform())
-                                                      : s * std::exp(0.05 * r.normal());
+                                             : s * std::exp(0.05 * r.normal());
       if (x.type == InstrumentType::Future) entry = s * std::exp(0.01 + 0.03 * r.normal());
       acct.positions.push_back({i, qty, std::max(entry, 1e-8)});
       gross += notional;
@@ -209,8 +213,8 @@ MarginRequest makeSyntheticExchange(const ExchangeSpec& spec) {
     for (int p = 0; p < count; ++p) {
       const double notional = size * r.logUniform(0.3, 3.0);
       if (style < 0.45) {  // directional: perps and futures, mostly one way
-        add(r.chance(0.5) ? r.below(std::min(nRisky, 6)) : r.below(linear),
-            notional, r.chance(0.8) ? bias : -bias);
+        add(r.chance(0.5) ? r.below(std::min(nRisky, 6)) : r.below(linear), notional,
+            r.chance(0.8) ? bias : -bias);
       } else if (style < 0.65) {  // hedger: perp against options on the same underlying
         if (p % 2 == 0) {
           add(r.below(3), notional, bias);
@@ -225,9 +229,9 @@ MarginRequest makeSyntheticExchange(const ExchangeSpec& spec) {
     }
     // Collateral in 1-3 assets worth gross / leverage.
     const double u = r.uniform();
-    const double leverage =
-        u < 0.8 ? r.logUniform(1.5, 10.0) : (u < 0.95 ? r.logUniform(10.0, 20.0)
-                                                        : r.logUniform(20.0, 50.0));
+    const double leverage = u < 0.8
+                                ? r.logUniform(1.5, 10.0)
+                                : (u < 0.95 ? r.logUniform(10.0, 20.0) : r.logUniform(20.0, 50.0));
     const double value = std::max(1000.0, gross / leverage);
     const int holdings = 1 + r.below(3);
     const int pool[] = {0, 1, 2, std::min(13, nRisky)};  // USD, BTC, ETH, USDT

@@ -18,8 +18,8 @@ namespace xm {
 struct ExchangeSpec {
   std::string name;
   int64_t accounts = 2000;
-  int assets = 14;         // risky assets (the first 14 are real, the rest synthetic)
-  int instruments = 120;   // total, options included
+  int assets = 14;        // risky assets (the first 14 are real, the rest synthetic)
+  int instruments = 120;  // total, options included
   int minOptions = 60;
   double positionsPerAccount = 8.0;
   int64_t scenarios = 10000;

@@ -52,8 +52,9 @@ TEST(BacktestStats, ChristoffersenMatchesTheTransitionCountFormula) {
   //   LR = -2 [244 ln(1-π) + 5 ln π - 243 ln(243/244) - ln(1/244) - ln(1/5) - 4 ln(4/5)]
   const std::vector<bool> clustered = hitsAt(250, {100, 101, 102, 103, 104});
   const double pi = 5.0 / 249, pi01 = 1.0 / 244, pi11 = 4.0 / 5;
-  const double byHand = -2 * (244 * std::log(1 - pi) + 5 * std::log(pi) -
-                              (243 * std::log(1 - pi01) + std::log(pi01) + std::log(1 - pi11) + 4 * std::log(pi11)));
+  const double byHand =
+      -2 * (244 * std::log(1 - pi) + 5 * std::log(pi) -
+            (243 * std::log(1 - pi01) + std::log(pi01) + std::log(1 - pi11) + 4 * std::log(pi11)));
   const LikelihoodRatio c = christoffersenIndependence(clustered);
   EXPECT_NEAR(c.statistic, byHand, 1e-10);
   EXPECT_NEAR(c.statistic, 30.98481265704308, 1e-9);    // an independent Python computation
@@ -96,8 +97,8 @@ class SyntheticPrices : public ::testing::Test {
 
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
-           ("xm-backtest-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("xm-backtest-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+            "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::create_directories(dir_);
     std::mt19937_64 rng(20231231);  // fully specified by the standard: the same walk everywhere
     std::vector<double> closes{30000.0};
@@ -122,13 +123,20 @@ class SyntheticPrices : public ::testing::Test {
       out << date(kFirstDay + static_cast<long long>(d)) << ',' << closes[d] << ",0,0,0,1e9\n";
     }
   }
-  static std::string date(long long day) { return formatRfc3339(static_cast<double>(day) * 86400).substr(0, 10); }
+  static std::string date(long long day) {
+    return formatRfc3339(static_cast<double>(day) * 86400).substr(0, 10);
+  }
 
   static Json portfolio(double vol) {
     return {{"market", {{"assets", {{{"id", "SYN"}, {"vol", vol}}}}}},
-            {"instruments", {{{"id", "SYN-PERP"}, {"type", "perpetual"}, {"underlying", "SYN"}, {"contract_size", 1}}}},
-            {"accounts", {{{"id", "long"}, {"positions", {{{"instrument", "SYN-PERP"}, {"qty", 2}}}}},
-                          {{"id", "short"}, {"positions", {{{"instrument", "SYN-PERP"}, {"qty", -2}}}}}}}};
+            {"instruments",
+             {{{"id", "SYN-PERP"},
+               {"type", "perpetual"},
+               {"underlying", "SYN"},
+               {"contract_size", 1}}}},
+            {"accounts",
+             {{{"id", "long"}, {"positions", {{{"instrument", "SYN-PERP"}, {"qty", 2}}}}},
+              {{"id", "short"}, {"positions", {{{"instrument", "SYN-PERP"}, {"qty", -2}}}}}}}};
   }
   static Json config(Json extra = Json::object()) {
     Json c{{"scenarios", 4000}, {"measure", "var"}};
@@ -155,14 +163,16 @@ TEST_F(SyntheticPrices, TheRightModelPassesAndAnUnderestimatedVolIsRed) {
     EXPECT_EQ(a.marginBreaches, a.varExceedances);  // measure var: IM is VaR
   }
   // 60% of the true vol: far too many exceedances.
-  const BacktestReport low = runBacktest(portfolio(0.6 * trueVol), dir_.string(), config(), start, end);
+  const BacktestReport low =
+      runBacktest(portfolio(0.6 * trueVol), dir_.string(), config(), start, end);
   for (const AccountBacktest& a : low.accounts) {
     EXPECT_EQ(a.zone, Zone::Red) << a.id << ": " << a.varExceedances;
     EXPECT_LT(a.kupiec.pValue, 1e-6) << a.id;
   }
   // EWMA finds the constant vol again (within its noise): no red.
-  const BacktestReport ewma = runBacktest(portfolio(0.6 * trueVol), dir_.string(),
-                                          config({{"vol_model", {{"ewma", {{"lambda", 0.97}}}}}}), start, end);
+  const BacktestReport ewma =
+      runBacktest(portfolio(0.6 * trueVol), dir_.string(),
+                  config({{"vol_model", {{"ewma", {{"lambda", 0.97}}}}}}), start, end);
   for (const AccountBacktest& a : ewma.accounts) {
     EXPECT_NE(a.zone, Zone::Red) << a.id << ": " << a.varExceedances;
     EXPECT_GT(a.kupiec.pValue, 0.01) << a.id << ": " << a.varExceedances;
@@ -173,22 +183,34 @@ TEST_F(SyntheticPrices, RealisedLossesAndMarginsByHand) {
   const long long day = kFirstDay + 500;
   Json p = portfolio(0.5);
   p["market"]["assets"].push_back({{"id", "STB"}});  // riskless: listed without a vol
-  p["instruments"].push_back({{"id", "SYN-C"}, {"type", "option"}, {"underlying", "SYN"}, {"right", "call"},
-                              {"tenor_days", 30}, {"moneyness", 1.1}, {"iv", 0.7}, {"contract_size", 1}});
-  p["accounts"].push_back({{"id", "call"}, {"positions", {{{"instrument", "SYN-C"}, {"qty", -3}}}},
-                           {"collateral", {{{"asset", "SYN"}, {"amount", 0.5}}, {{"asset", "STB"}, {"amount", 1000}}}}});
-  const BacktestReport r = runBacktest(p, dir_.string(), config({{"horizon_days", 2}, {"scenarios", 50000}}), day, day);
+  p["instruments"].push_back({{"id", "SYN-C"},
+                              {"type", "option"},
+                              {"underlying", "SYN"},
+                              {"right", "call"},
+                              {"tenor_days", 30},
+                              {"moneyness", 1.1},
+                              {"iv", 0.7},
+                              {"contract_size", 1}});
+  p["accounts"].push_back(
+      {{"id", "call"},
+       {"positions", {{{"instrument", "SYN-C"}, {"qty", -3}}}},
+       {"collateral",
+        {{{"asset", "SYN"}, {"amount", 0.5}}, {{"asset", "STB"}, {"amount", 1000}}}}});
+  const BacktestReport r =
+      runBacktest(p, dir_.string(), config({{"horizon_days", 2}, {"scenarios", 50000}}), day, day);
   ASSERT_EQ(r.days.size(), 1u);
   const double s0 = closes_[500], s2 = closes_[502];
   EXPECT_NEAR(r.days[0].loss[0], -2 * (s2 - s0), 1e-9);
   EXPECT_NEAR(r.days[0].loss[1], 2 * (s2 - s0), 1e-9);
   // The call is struck at 1.1 x the day's close with 30 days left, held 2 days.
   const double k = 1.1 * s0;
-  const double option = blackScholes(true, s2, k, 28 / 365.0, 0.7, 0) - blackScholes(true, s0, k, 30 / 365.0, 0.7, 0);
+  const double option =
+      blackScholes(true, s2, k, 28 / 365.0, 0.7, 0) - blackScholes(true, s0, k, 30 / 365.0, 0.7, 0);
   EXPECT_NEAR(r.days[0].loss[2], -(-3 * option + 0.5 * (s2 - s0)), 1e-9);
   // The margin is the request's on that day: a perpetual's 2-day 99% VaR at vol 0.5.
   const double sd = 0.5 * std::sqrt(2 / 365.0);
-  EXPECT_NEAR(r.days[0].var[0], 2 * s0 * (1 - std::exp(-sd * test::phiInverse(0.99) - 0.5 * sd * sd)),
+  EXPECT_NEAR(r.days[0].var[0],
+              2 * s0 * (1 - std::exp(-sd * test::phiInverse(0.99) - 0.5 * sd * sd)),
               0.04 * r.days[0].var[0]);  // MC error of a 99% quantile at 50,000: ~1.1%
   EXPECT_EQ(r.days[0].initialMargin[0], r.days[0].var[0]);
 }
@@ -208,8 +230,14 @@ TEST_F(SyntheticPrices, OptionsOnTheImpliedVolIndex) {
     }
   }
   Json p = portfolio(0.5);
-  p["instruments"].push_back({{"id", "SYN-P"}, {"type", "option"}, {"underlying", "SYN"}, {"right", "put"},
-                              {"tenor_days", 30}, {"moneyness", 1.0}, {"iv", "index"}, {"contract_size", 1}});
+  p["instruments"].push_back({{"id", "SYN-P"},
+                              {"type", "option"},
+                              {"underlying", "SYN"},
+                              {"right", "put"},
+                              {"tenor_days", 30},
+                              {"moneyness", 1.0},
+                              {"iv", "index"},
+                              {"contract_size", 1}});
   p["accounts"] = {{{"id", "short-put"}, {"positions", {{{"instrument", "SYN-P"}, {"qty", -2}}}}}};
   const long long day = kFirstDay + 600;
   const BacktestReport r = runBacktest(p, dir_.string(), config(), day, day, ivDir.string());
@@ -222,8 +250,10 @@ TEST_F(SyntheticPrices, OptionsOnTheImpliedVolIndex) {
   EXPECT_EQ(backtestToJson(r)["backtest"]["implied_vol"]["SYN"]["iv"], "index");
   // With EWMA the engine estimates the put's vol-of-vol from the index: a different margin.
   const BacktestReport ewma =
-      runBacktest(p, dir_.string(), config({{"vol_model", {{"ewma", Json::object()}}}}), day, day, ivDir.string());
-  EXPECT_EQ(backtestToJson(ewma)["backtest"]["implied_vol"]["SYN"]["vol_of_vol"], "ewma of the index");
+      runBacktest(p, dir_.string(), config({{"vol_model", {{"ewma", Json::object()}}}}), day, day,
+                  ivDir.string());
+  EXPECT_EQ(backtestToJson(ewma)["backtest"]["implied_vol"]["SYN"]["vol_of_vol"],
+            "ewma of the index");
   EXPECT_EQ(ewma.days[0].loss, r.days[0].loss);
   // "index" needs the folder; other strings are refused.
   try {
@@ -238,10 +268,11 @@ TEST_F(SyntheticPrices, OptionsOnTheImpliedVolIndex) {
 
 TEST_F(SyntheticPrices, NoLookAhead) {
   const long long start = kFirstDay + 1100, end = kFirstDay + 1150;
-  const Json c = config({{"vol_model", {{"ewma", {{"lambda", 0.94}}}}},
-                         {"shocks", {{"fhs", {{"lookback_days", 500}}}}},
-                         {"anti_procyclicality", {{"floor", true}, {"buffer", 0.3}, {"stress_weight", 0.2}}},
-                         {"add_ons", {{"liquidity", {{"coefficient", 1.0}}}}}});
+  const Json c =
+      config({{"vol_model", {{"ewma", {{"lambda", 0.94}}}}},
+              {"shocks", {{"fhs", {{"lookback_days", 500}}}}},
+              {"anti_procyclicality", {{"floor", true}, {"buffer", 0.3}, {"stress_weight", 0.2}}},
+              {"add_ons", {{"liquidity", {{"coefficient", 1.0}}}}}});
   const BacktestReport before = runBacktest(portfolio(0.5), dir_.string(), c, start, end);
   // Rewrite everything after end + 1 (the last realised close): ten times the price, wild vol.
   std::vector<double> changed = closes_;
@@ -263,12 +294,15 @@ TEST_F(SyntheticPrices, NoLookAhead) {
 }
 
 TEST_F(SyntheticPrices, TheReportDoesNotDependOnTheThreadCount) {
-  const Json c = config({{"vol_model", {{"ewma", Json::object()}}}, {"shocks", {{"fhs", {{"lookback_days", 300}}}}}});
+  const Json c = config(
+      {{"vol_model", {{"ewma", Json::object()}}}, {"shocks", {{"fhs", {{"lookback_days", 300}}}}}});
   const int threads = omp_get_max_threads();
   omp_set_num_threads(1);
-  const BacktestReport one = runBacktest(portfolio(0.5), dir_.string(), c, kFirstDay + 400, kFirstDay + 440);
+  const BacktestReport one =
+      runBacktest(portfolio(0.5), dir_.string(), c, kFirstDay + 400, kFirstDay + 440);
   omp_set_num_threads(std::max(threads, 4));
-  const BacktestReport many = runBacktest(portfolio(0.5), dir_.string(), c, kFirstDay + 400, kFirstDay + 440);
+  const BacktestReport many =
+      runBacktest(portfolio(0.5), dir_.string(), c, kFirstDay + 400, kFirstDay + 440);
   omp_set_num_threads(threads);
   ASSERT_EQ(one.days.size(), many.days.size());
   for (size_t i = 0; i < one.days.size(); ++i) {
@@ -289,7 +323,8 @@ TEST_F(SyntheticPrices, MarginJumpAndSkippedDays) {
     for (size_t d = 0; d < c.size(); ++d)
       if (d != 300) out << date(kFirstDay + static_cast<long long>(d)) << ',' << c[d] << "\n";
   }
-  const BacktestReport r = runBacktest(portfolio(0.5), dir_.string(), config(), kFirstDay + 290, kFirstDay + 310);
+  const BacktestReport r =
+      runBacktest(portfolio(0.5), dir_.string(), config(), kFirstDay + 290, kFirstDay + 310);
   EXPECT_EQ(r.skippedDays, 2);  // t = 299 (no close at t + 1) and t = 300
   EXPECT_EQ(r.days.size(), 19u);
   // Given vol: margin is proportional to the price, so the largest jump is the largest rise.
@@ -303,8 +338,8 @@ TEST_F(SyntheticPrices, MarginJumpAndSkippedDays) {
   const Json j = backtestToJson(r);
   EXPECT_EQ(j["accounts"][0]["days"], 19);
   EXPECT_EQ(j["backtest"]["skipped_days"], 2);
-  for (const char* key : {"var_exceedances", "margin_breaches", "kupiec_p", "christoffersen_p", "zone",
-                          "mean_margin", "max_margin_jump"}) {
+  for (const char* key : {"var_exceedances", "margin_breaches", "kupiec_p", "christoffersen_p",
+                          "zone", "mean_margin", "max_margin_jump"}) {
     EXPECT_TRUE(j["accounts"][0].contains(key)) << key;
   }
 }
@@ -316,15 +351,25 @@ TEST_F(SyntheticPrices, ErrorsNameTheField) {
     std::function<void(Json&, Json&)> mutate;
     const char* path;
   } cases[] = {
-      {"a price in the portfolio", [](Json& p, Json&) { p["market"]["assets"][0]["price"] = 1; }, "/market/assets/0/price"},
-      {"as_of in the portfolio", [](Json& p, Json&) { p["market"]["as_of"] = "2020-01-01T00:00:00Z"; }, "/market/as_of"},
-      {"tenor on a perpetual", [](Json& p, Json&) { p["instruments"][0]["tenor_days"] = 30; }, "/instruments/0/tenor_days"},
+      {"a price in the portfolio", [](Json& p, Json&) { p["market"]["assets"][0]["price"] = 1; },
+       "/market/assets/0/price"},
+      {"as_of in the portfolio",
+       [](Json& p, Json&) { p["market"]["as_of"] = "2020-01-01T00:00:00Z"; }, "/market/as_of"},
+      {"tenor on a perpetual", [](Json& p, Json&) { p["instruments"][0]["tenor_days"] = 30; },
+       "/instruments/0/tenor_days"},
       {"unknown top-level key", [](Json& p, Json&) { p["vols"] = Json::object(); }, "/vols"},
       {"given without vols", [](Json& p, Json&) { p.erase("market"); }, "/market/assets"},
-      {"fractional horizon", [](Json&, Json& c) { c["horizon_days"] = 1.5; }, "/config/horizon_days"},
+      {"fractional horizon", [](Json&, Json& c) { c["horizon_days"] = 1.5; },
+       "/config/horizon_days"},
       {"bad config", [](Json&, Json& c) { c["confidence"] = 2; }, "/config/confidence"},
-      {"unknown instrument", [](Json& p, Json&) { p["accounts"][0]["positions"][0]["instrument"] = "X"; }, "/accounts/0/positions/0/instrument"},
-      {"no price file", [](Json& p, Json&) { p["market"]["assets"].push_back({{"id", "NOPE"}, {"vol", 1}}); }, ""},
+      {"unknown instrument",
+       [](Json& p, Json&) { p["accounts"][0]["positions"][0]["instrument"] = "X"; },
+       "/accounts/0/positions/0/instrument"},
+      {"no price file",
+       [](Json& p, Json&) {
+         p["market"]["assets"].push_back({{"id", "NOPE"}, {"vol", 1}});
+       },
+       ""},
   };
   for (const Case& c : cases) {
     Json p = portfolio(0.5), cfg = config();
@@ -339,7 +384,8 @@ TEST_F(SyntheticPrices, ErrorsNameTheField) {
   // A range without data, and EWMA on its first day (one close: no return yet), say which day.
   EXPECT_THROW(runBacktest(portfolio(0.5), dir_.string(), config(), 1000, 1010), InputError);
   try {
-    runBacktest(portfolio(0.5), dir_.string(), config({{"vol_model", {{"ewma", Json::object()}}}}), kFirstDay, kFirstDay + 3);
+    runBacktest(portfolio(0.5), dir_.string(), config({{"vol_model", {{"ewma", Json::object()}}}}),
+                kFirstDay, kFirstDay + 3);
     ADD_FAILURE() << "EWMA on one close accepted";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find(date(kFirstDay)), std::string::npos) << e.what();

@@ -8,9 +8,9 @@
 #include <sstream>
 
 #include "api/cli/Cli.h"
-#include "tests/CliSupport.h"
 #include "api/json/JsonCodec.h"
 #include "host/margin/MarginEngine.h"
+#include "tests/CliSupport.h"
 
 namespace xm {
 namespace {
@@ -28,8 +28,9 @@ TEST(Cli, RunPrintsAContractShapedResponse) {
   for (const char* k : {"backend", "device", "scenarios", "seed", "elapsed_ms", "version"})
     EXPECT_TRUE(r["run"].contains(k)) << k;
   const Json& a = r["accounts"][0];
-  for (const char* k : {"id", "equity", "var", "es", "es_stderr", "isolated_margin", "diversification_benefit",
-                        "initial_margin", "maintenance_margin", "excess", "status", "positions", "collateral"})
+  for (const char* k :
+       {"id", "equity", "var", "es", "es_stderr", "isolated_margin", "diversification_benefit",
+        "initial_margin", "maintenance_margin", "excess", "status", "positions", "collateral"})
     EXPECT_TRUE(a.contains(k)) << k;
   EXPECT_EQ(a["id"], "acct-1");
   ASSERT_EQ(a["positions"].size(), 2u);
@@ -39,7 +40,8 @@ TEST(Cli, RunPrintsAContractShapedResponse) {
   EXPECT_EQ(a["collateral"][1]["asset"], "BTC");
   EXPECT_DOUBLE_EQ(a["collateral"][1]["value"].get<double>(), 1.5 * 91000);
   EXPECT_DOUBLE_EQ(a["positions"][0]["value"].get<double>(), -2.0 * (91000 - 90000));
-  for (const char* k : {"accounts", "equity", "initial_margin", "isolated_margin", "margin_call", "liquidate"})
+  for (const char* k :
+       {"accounts", "equity", "initial_margin", "isolated_margin", "margin_call", "liquidate"})
     EXPECT_TRUE(r["totals"].contains(k)) << k;
   // The hedge works: short perp against long calls and BTC collateral diversifies strongly.
   EXPECT_GT(a["diversification_benefit"].get<double>(), 0.5);
@@ -92,9 +94,11 @@ TEST(Cli, OutToADeviceWritesThroughIt) {
 }
 
 TEST(Cli, HelpEverywhere) {
-  for (auto args : std::vector<std::vector<std::string>>{
-           {"--help"}, {"run", "--help"}, {"demo", "--help"}, {"generate", "--help"},
-           {"backtest", "--help"}}) {
+  for (auto args : std::vector<std::vector<std::string>>{{"--help"},
+                                                         {"run", "--help"},
+                                                         {"demo", "--help"},
+                                                         {"generate", "--help"},
+                                                         {"backtest", "--help"}}) {
     const Captured c = cli(args);
     EXPECT_EQ(c.status, 0);
     EXPECT_NE(c.out.find("xmargin"), std::string::npos);
@@ -104,7 +108,8 @@ TEST(Cli, HelpEverywhere) {
 TEST(Cli, DemoPrintsASummary) {
   const Captured c = cli({"demo", "--accounts", "300", "--scenarios", "2000", "--top", "3"});
   ASSERT_EQ(c.status, 0) << c.err;
-  for (const char* s : {"Accounts by status", "saved by cross-margining", "Riskiest accounts", "liquidate"})
+  for (const char* s :
+       {"Accounts by status", "saved by cross-margining", "Riskiest accounts", "liquidate"})
     EXPECT_NE(c.out.find(s), std::string::npos) << s;
 }
 
@@ -134,7 +139,8 @@ TEST(Cli, IdsNeedingEscapesSurviveTheResponseWriter) {
   const MarginRequest req = parseRequest(body);
   const MarginResponse mem = computeMargin(req);
   EXPECT_EQ(r["accounts"][0]["es"].get<double>(), mem.accounts[0].es);
-  EXPECT_EQ(r["accounts"][0]["positions"][1]["value"].get<double>(), mem.accounts[0].positions[1].value);
+  EXPECT_EQ(r["accounts"][0]["positions"][1]["value"].get<double>(),
+            mem.accounts[0].positions[1].value);
 }
 
 TEST(Cli, BacktestOnTheRepositorysPricesAndExamplePortfolios) {
@@ -142,8 +148,8 @@ TEST(Cli, BacktestOnTheRepositorysPricesAndExamplePortfolios) {
   const std::string portfolio = std::string(XM_SOURCE_DIR) + "/examples/backtest/portfolios.json";
   const std::string config = temp("backtest-config.json"), series = temp("backtest-series.csv");
   std::ofstream(config) << R"({"scenarios": 2000, "vol_model": {"ewma": {"lambda": 0.94}}})";
-  Captured c = cli({"backtest", "--prices", prices, "--portfolio", portfolio, "--start", "2022-11-01",
-                    "--end", "2022-11-30", "--config", config, "--series", series});
+  Captured c = cli({"backtest", "--prices", prices, "--portfolio", portfolio, "--start",
+                    "2022-11-01", "--end", "2022-11-30", "--config", config, "--series", series});
   ASSERT_EQ(c.status, 0) << c.err;
   const Json r = Json::parse(c.out);
   EXPECT_EQ(r["backtest"]["test_days"], 30);
@@ -171,12 +177,17 @@ TEST(Cli, BacktestOnTheRepositorysPricesAndExamplePortfolios) {
 
   // Usage errors exit 2 with the error object.
   for (auto args : std::vector<std::vector<std::string>>{
-           {"backtest", "--prices", prices, "--portfolio", portfolio, "--start", "2022-11-31", "--end", "2022-12-01"},
+           {"backtest", "--prices", prices, "--portfolio", portfolio, "--start", "2022-11-31",
+            "--end", "2022-12-01"},
            {"backtest", "--prices", prices, "--portfolio", portfolio, "--end", "2022-12-01"},
-           {"backtest", "--prices", prices, "--portfolio", portfolio, "--start", "2022-12-02", "--end", "2022-12-01"},
-           {"backtest", "--prices", prices, "--portfolio", portfolio, "--start", "2022-11-01", "--end", "2022-11-02", "--format", "xml"},
-           {"backtest", "--prices", "/nonexistent", "--portfolio", portfolio, "--start", "2022-11-01", "--end", "2022-11-02"},
-           {"backtest", "--prices", prices, "--portfolio", "/nonexistent.json", "--start", "2022-11-01", "--end", "2022-11-02"}}) {
+           {"backtest", "--prices", prices, "--portfolio", portfolio, "--start", "2022-12-02",
+            "--end", "2022-12-01"},
+           {"backtest", "--prices", prices, "--portfolio", portfolio, "--start", "2022-11-01",
+            "--end", "2022-11-02", "--format", "xml"},
+           {"backtest", "--prices", "/nonexistent", "--portfolio", portfolio, "--start",
+            "2022-11-01", "--end", "2022-11-02"},
+           {"backtest", "--prices", prices, "--portfolio", "/nonexistent.json", "--start",
+            "2022-11-01", "--end", "2022-11-02"}}) {
     c = cli(args);
     EXPECT_EQ(c.status, 2) << args[5];
     EXPECT_TRUE(Json::parse(c.err).contains("error")) << c.err;

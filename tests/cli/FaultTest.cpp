@@ -28,7 +28,8 @@ using test::runXmargin;
 // A fresh directory per test: leftovers (temporary files) would show in its listing.
 class ScratchDir {
  public:
-  explicit ScratchDir(const std::string& name) : path_(fs::temp_directory_path() / ("xm-fault-" + name)) {
+  explicit ScratchDir(const std::string& name)
+      : path_(fs::temp_directory_path() / ("xm-fault-" + name)) {
     fs::remove_all(path_);
     fs::create_directories(path_);
   }
@@ -40,7 +41,8 @@ class ScratchDir {
   std::string str() const { return path_.string(); }
   std::vector<std::string> entries() const {
     std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(path_)) names.push_back(e.path().filename().string());
+    for (const auto& e : fs::directory_iterator(path_))
+      names.push_back(e.path().filename().string());
     std::sort(names.begin(), names.end());
     return names;
   }
@@ -54,7 +56,8 @@ std::string slurp(const std::string& path) {
   return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
 
-void expectEnvelope(const ProcessResult& r, int exitCode, const std::string& code, const std::string& words) {
+void expectEnvelope(const ProcessResult& r, int exitCode, const std::string& code,
+                    const std::string& words) {
   EXPECT_EQ(r.signal, 0) << "killed by signal " << r.signal << ": " << r.err;
   EXPECT_EQ(r.exitCode, exitCode) << r.err;
   EXPECT_TRUE(r.out.empty()) << r.out.substr(0, 200);
@@ -68,7 +71,8 @@ void expectEnvelope(const ProcessResult& r, int exitCode, const std::string& cod
 const std::string& heavyRequest() {
   static const std::string path = [] {
     const std::string p = (fs::temp_directory_path() / "xm-fault-heavy.json").string();
-    const ProcessResult g = runXmargin({"generate", "exchange-S", "--out", p, "--scenarios", "30000"});
+    const ProcessResult g =
+        runXmargin({"generate", "exchange-S", "--out", p, "--scenarios", "30000"});
     EXPECT_EQ(g.exitCode, 0) << g.err;
     return p;
   }();
@@ -80,16 +84,19 @@ TEST(Faults, SigkillDuringOutLeavesThePreviousFileAndNothingElse) {
   const std::string target = dir / "response.json";
   const std::string previous = "{\"previous\": true}\n";
   std::ofstream(target) << previous;
-  const std::vector<std::string> args = {"run", heavyRequest(), "--out", target, "--batch-accounts", "256"};
+  const std::vector<std::string> args = {"run",  heavyRequest(),     "--out",
+                                         target, "--batch-accounts", "256"};
   // How long a whole run takes here, then kills spread over it: during scenario generation,
   // while batches stream into the unnamed file, and close to the end.
   const auto t0 = std::chrono::steady_clock::now();
   {
     ScratchDir probe("sigkill-probe");
-    const ProcessResult whole = runXmargin({"run", heavyRequest(), "--out", probe / "r.json", "--batch-accounts", "256"});
+    const ProcessResult whole =
+        runXmargin({"run", heavyRequest(), "--out", probe / "r.json", "--batch-accounts", "256"});
     ASSERT_EQ(whole.exitCode, 0) << whole.err;
   }
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   int killedMidRun = 0;
   for (double fraction : {0.1, 0.3, 0.5, 0.7, 0.85, 0.95}) {
     int outFd, errFd;
@@ -133,7 +140,8 @@ TEST(Faults, AFileSizeLimitIsAnIoErrorAndTheTargetIsUntouched) {
 TEST(Faults, AFullDiskIsAnIoErrorAndTheTargetIsUntouched) {
   ScratchDir dir("tmpfs");
   if (mount("tmpfs", dir.str().c_str(), "tmpfs", 0, "size=256k") != 0) {
-    GTEST_SKIP() << "cannot mount a tmpfs here (" << std::strerror(errno) << "); RLIMIT_FSIZE covers the path";
+    GTEST_SKIP() << "cannot mount a tmpfs here (" << std::strerror(errno)
+                 << "); RLIMIT_FSIZE covers the path";
   }
   struct Unmount {
     std::string p;
@@ -159,8 +167,9 @@ TEST(Faults, InputsThatAreNotReadableFilesAreIoErrorsNamingThePath) {
   struct Case {
     std::string path, words;
   };
-  for (const Case& c : {Case{missing, "No such file or directory"}, Case{dir.str(), "is a directory"},
-                        Case{fifo, "is a FIFO"}, Case{secret, "Permission denied"}}) {
+  for (const Case& c :
+       {Case{missing, "No such file or directory"}, Case{dir.str(), "is a directory"},
+        Case{fifo, "is a FIFO"}, Case{secret, "Permission denied"}}) {
     SCOPED_TRACE(c.path);
     ProcessOptions o;
     o.dropPrivileges = true;  // root reads a mode-000 file: run as nobody
@@ -172,8 +181,10 @@ TEST(Faults, InputsThatAreNotReadableFilesAreIoErrorsNamingThePath) {
   const std::string prices = std::string(XM_SOURCE_DIR) + "/data/prices";
   const std::string portfolio = std::string(XM_SOURCE_DIR) + "/examples/backtest/portfolios.json";
   const std::vector<std::vector<std::string>> others = {
-      {"backtest", "--prices", prices, "--portfolio", dir.str(), "--start", "2022-11-01", "--end", "2022-11-02"},
-      {"backtest", "--prices", prices, "--portfolio", portfolio, "--config", fifo, "--start", "2022-11-01", "--end", "2022-11-02"},
+      {"backtest", "--prices", prices, "--portfolio", dir.str(), "--start", "2022-11-01", "--end",
+       "2022-11-02"},
+      {"backtest", "--prices", prices, "--portfolio", portfolio, "--config", fifo, "--start",
+       "2022-11-01", "--end", "2022-11-02"},
       {"run", test::kExample, "--prices", missing}};
   for (const auto& args : others) {
     const ProcessResult r = runXmargin(args);
@@ -185,7 +196,10 @@ TEST(Faults, OutOfMemoryIsAnEnvelopeNotAnAbort) {
   // 300 accounts on 1,000,000 scenarios of exchange-S: ~300 MB of shocks and a 1.6 GB cube, under
   // a 1 GiB address-space limit.
   const std::string request = (fs::temp_directory_path() / "xm-fault-oom.json").string();
-  ASSERT_EQ(runXmargin({"generate", "exchange-S", "--out", request, "--accounts", "300", "--scenarios", "1000000"}).exitCode, 0);
+  ASSERT_EQ(runXmargin({"generate", "exchange-S", "--out", request, "--accounts", "300",
+                        "--scenarios", "1000000"})
+                .exitCode,
+            0);
   ProcessOptions o;
   o.limits = {{RLIMIT_AS, rlim_t{1} << 30}};
   const ProcessResult r = runXmargin({"run", request, "--threads", "2", "--backend", "cpu"}, o);
@@ -200,12 +214,14 @@ TEST(Faults, AnExceptionOnAnyWorkerThreadReachesTheCaller) {
     SCOPED_TRACE(site);
     const std::vector<std::string> args =
         std::string(site).rfind("backtest", 0) == 0
-            ? std::vector<std::string>{"backtest", "--prices", prices, "--portfolio", portfolio, "--start",
-                                       "2022-11-01", "--end", "2022-11-04", "--threads", "2"}
+            ? std::vector<std::string>{"backtest",   "--prices",  prices,       "--portfolio",
+                                       portfolio,    "--start",   "2022-11-01", "--end",
+                                       "2022-11-04", "--threads", "2"}
             : std::vector<std::string>{"run", test::kExample, "--threads", "2"};
     ProcessOptions o;
     o.env = {std::string("XM_FAULT=") + site};
-    expectEnvelope(runXmargin(args, o), 1, "internal_error", std::string("injected fault at ") + site);
+    expectEnvelope(runXmargin(args, o), 1, "internal_error",
+                   std::string("injected fault at ") + site);
     o.env = {std::string("XM_FAULT=") + site + ":bad_alloc"};
     expectEnvelope(runXmargin(args, o), 1, "out_of_memory", "not enough memory");
   }

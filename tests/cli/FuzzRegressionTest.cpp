@@ -29,12 +29,14 @@ void replay(const std::string& target, fuzz::Outcome (*run)(std::string_view), s
             size_t answeredSeeds) {
   size_t files = 0, answered = 0;
   for (const char* kind : {"regressions", "corpus"}) {
-    const std::filesystem::path dir = std::filesystem::path(XM_SOURCE_DIR) / "tests/fuzz" / target / kind;
+    const std::filesystem::path dir =
+        std::filesystem::path(XM_SOURCE_DIR) / "tests/fuzz" / target / kind;
     if (!std::filesystem::exists(dir)) continue;
     for (const auto& entry : std::filesystem::directory_iterator(dir)) {
       SCOPED_TRACE(entry.path().string());
       try {
-        answered += std::string(kind) == "corpus" && run(slurp(entry.path())) == fuzz::Outcome::Answered;
+        answered +=
+            std::string(kind) == "corpus" && run(slurp(entry.path())) == fuzz::Outcome::Answered;
       } catch (const std::exception& e) {
         ADD_FAILURE() << "escaped as " << typeid(e).name() << ": " << e.what();
       }
@@ -42,7 +44,8 @@ void replay(const std::string& target, fuzz::Outcome (*run)(std::string_view), s
     }
   }
   EXPECT_GE(files, atLeast);
-  EXPECT_GE(answered, answeredSeeds) << target << ": seeds answered in full, of " << files << " files";
+  EXPECT_GE(answered, answeredSeeds)
+      << target << ": seeds answered in full, of " << files << " files";
 }
 
 TEST(FuzzRegressions, RequestInputs) { replay("request", fuzz::request, 10, 7); }
@@ -58,7 +61,8 @@ TEST(FuzzRegressions, AnOverflowingScenarioIsRefusedNamingTheAsset) {
   // and anti-procyclicality, scenario prices of e^hundreds: the P&L was infinite, and infinity
   // minus infinity took the tail selection down (an exception inside OpenMP: abort). (The first
   // such input, history-overflow.json, held a subnormal close, now refused when parsed.)
-  const std::string text = slurp(std::string(XM_SOURCE_DIR) + "/tests/fuzz/request/regressions/flat-history-jump.json");
+  const std::string text =
+      slurp(std::string(XM_SOURCE_DIR) + "/tests/fuzz/request/regressions/flat-history-jump.json");
   try {
     computeMargin(parseRequestText(text));
     FAIL() << "margined";
@@ -91,8 +95,9 @@ TEST(FuzzRegressions, ADailyVolumeTooSmallToTradeIsRefused) {
   EXPECT_TRUE(std::isfinite(m.accounts[0].liquidityAddOn) && m.accounts[0].liquidityAddOn > 0);
   // A history whose volumes average below the floor counts as no volume: named, not margined.
   r["market"]["assets"][1].erase("daily_volume");
-  r["market"]["history"] = {{"BTC", {{{"date", "2025-12-30"}, {"close", 50000}, {"volume", 1e-300}},
-                                     {{"date", "2025-12-31"}, {"close", 50100}, {"volume", 0}}}}};
+  r["market"]["history"] = {{"BTC",
+                             {{{"date", "2025-12-30"}, {"close", 50000}, {"volume", 1e-300}},
+                              {{"date", "2025-12-31"}, {"close", 50100}, {"volume", 0}}}}};
   try {
     computeMargin(parseRequest(r));
     FAIL() << "margined";
@@ -107,9 +112,10 @@ TEST(FuzzRegressions, HistoryClosesAndImpliedVolsKeepEveryRatioFinite) {
   // the EWMA vol_of_vol and spot_vol_corr estimates NaN. Closes and implied vols are bounded.
   Json r = test::validRequest();
   r["config"]["vol_model"] = {{"ewma", {{"lambda", 0.9}}}};
-  r["market"]["history"] = {{"BTC", {{{"date", "2025-12-29"}, {"close", 50000}, {"iv", 0.5}},
-                                     {{"date", "2025-12-30"}, {"close", 50500}, {"iv", 2e-323}},
-                                     {{"date", "2025-12-31"}, {"close", 50100}, {"iv", 0.55}}}}};
+  r["market"]["history"] = {{"BTC",
+                             {{{"date", "2025-12-29"}, {"close", 50000}, {"iv", 0.5}},
+                              {{"date", "2025-12-30"}, {"close", 50500}, {"iv", 2e-323}},
+                              {{"date", "2025-12-31"}, {"close", 50100}, {"iv", 0.55}}}}};
   auto refusedAt = [&](const std::string& path) {
     try {
       parseRequest(r);
@@ -124,7 +130,8 @@ TEST(FuzzRegressions, HistoryClosesAndImpliedVolsKeepEveryRatioFinite) {
   r["accounts"][0]["positions"].push_back(test::position("BTC-C", 1, 100));
   const MarginResponse m = computeMargin(parseRequest(r));
   ASSERT_EQ(m.run.estimates.size(), 1u);
-  EXPECT_TRUE(std::isfinite(m.run.estimates[0].volOfVol) && std::isfinite(m.run.estimates[0].spotVolCorr));
+  EXPECT_TRUE(std::isfinite(m.run.estimates[0].volOfVol) &&
+              std::isfinite(m.run.estimates[0].spotVolCorr));
   EXPECT_TRUE(std::isfinite(m.accounts[0].es));
   r["market"]["history"]["BTC"][1]["close"] = 1e-13;
   refusedAt("/market/history/BTC/1/close");
@@ -137,7 +144,8 @@ TEST(FuzzRegressions, HistoryClosesAndImpliedVolsKeepEveryRatioFinite) {
 
 TEST(FuzzRegressions, NumberBeyondDoubleIsA400) {
   try {
-    parseRequestText(R"({"market": {"as_of": "2026-01-01T00:00:00Z", "assets": [{"id": "A", "price": 1e999999}]}})");
+    parseRequestText(
+        R"({"market": {"as_of": "2026-01-01T00:00:00Z", "assets": [{"id": "A", "price": 1e999999}]}})");
     FAIL();
   } catch (const InputError& e) {
     EXPECT_EQ(e.code(), "invalid_request");

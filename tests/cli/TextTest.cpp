@@ -25,18 +25,18 @@ TEST(Utf8, KnownWellFormedAndIllFormedSequences) {
   const std::vector<std::pair<std::string, size_t>> bad = {
       {"\xFF", 0},
       {"ab\xFE", 2},
-      {"\xC0\xAF", 0},              // overlong '/'
-      {"\xC1\xBF", 0},              // overlong
-      {"\xE0\x80\xAF", 0},          // overlong, 3 bytes
-      {"\xF0\x80\x80\xAF", 0},      // overlong, 4 bytes
-      {"\xED\xA0\x80", 0},          // surrogate U+D800
-      {"\xED\xBF\xBF", 0},          // surrogate U+DFFF
-      {"\xF4\x90\x80\x80", 0},      // U+110000
-      {"\xF5\x80\x80\x80", 0},      // beyond the table
-      {"x\xE2\x82", 1},             // truncated
-      {"\x80", 0},                  // lone continuation
-      {"12345678\xC3", 8},          // after the 8-byte ASCII fast path
-      {"12345678\xC3\xA9\x80", 10}, // a stray continuation after a good pair
+      {"\xC0\xAF", 0},               // overlong '/'
+      {"\xC1\xBF", 0},               // overlong
+      {"\xE0\x80\xAF", 0},           // overlong, 3 bytes
+      {"\xF0\x80\x80\xAF", 0},       // overlong, 4 bytes
+      {"\xED\xA0\x80", 0},           // surrogate U+D800
+      {"\xED\xBF\xBF", 0},           // surrogate U+DFFF
+      {"\xF4\x90\x80\x80", 0},       // U+110000
+      {"\xF5\x80\x80\x80", 0},       // beyond the table
+      {"x\xE2\x82", 1},              // truncated
+      {"\x80", 0},                   // lone continuation
+      {"12345678\xC3", 8},           // after the 8-byte ASCII fast path
+      {"12345678\xC3\xA9\x80", 10},  // a stray continuation after a good pair
   };
   for (const auto& [s, at] : bad) {
     const auto got = firstInvalidUtf8(s);
@@ -47,7 +47,10 @@ TEST(Utf8, KnownWellFormedAndIllFormedSequences) {
 
 TEST(Utf8, SanitizeReplacesEachBadByteAndKeepsGoodText) {
   EXPECT_EQ(sanitizeUtf8("caf\xC3\xA9"), "caf\xC3\xA9");
-  EXPECT_EQ(sanitizeUtf8("a\xFF\xFE" "b"), "a\xEF\xBF\xBD\xEF\xBF\xBD" "b");
+  EXPECT_EQ(sanitizeUtf8("a\xFF\xFE"
+                         "b"),
+            "a\xEF\xBF\xBD\xEF\xBF\xBD"
+            "b");
   EXPECT_EQ(sanitizeUtf8("\xE2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");
   std::mt19937 rng(5);
   for (int i = 0; i < 2000; ++i) {
@@ -91,7 +94,8 @@ std::string requestText(const std::string& accountId) {
   return text;
 }
 
-void expectRefusal(const std::function<void()>& parse, const std::string& path, const std::string& words) {
+void expectRefusal(const std::function<void()>& parse, const std::string& path,
+                   const std::string& words) {
   try {
     parse();
     FAIL() << "accepted";
@@ -105,7 +109,13 @@ void expectRefusal(const std::function<void()>& parse, const std::string& path, 
 
 TEST(Text, InvalidUtf8InAStringIsRefusedNamingTheString) {
   // The report: an account id holding FF FE aborted the CLI while it wrote the response.
-  expectRefusal([] { parseRequestText(requestText("a\xFF\xFE" "b")); }, "/accounts/0/id", "not valid UTF-8");
+  expectRefusal(
+      [] {
+        parseRequestText(
+            requestText("a\xFF\xFE"
+                        "b"));
+      },
+      "/accounts/0/id", "not valid UTF-8");
   Json r = test::validRequest();
   std::string text = r.dump();
   text.replace(text.find("\"BTC-PERP\",\"type\""), 10, "\"BTC-\xC3(\"");
@@ -140,13 +150,15 @@ TEST(Text, MessagePackStringsAndKeysAreCheckedToo) {
   Json withBinary = r;
   withBinary["accounts"][0]["id"] = Json::binary({1, 2, 3});
   packed = Json::to_msgpack(withBinary);
-  expectRefusal([&] { parseRequestMsgpack(std::string(packed.begin(), packed.end())); }, "/accounts/0/id",
-                "must be a string, got binary data");
+  expectRefusal([&] { parseRequestMsgpack(std::string(packed.begin(), packed.end())); },
+                "/accounts/0/id", "must be a string, got binary data");
 }
 
 TEST(Text, NestingBombsAreRefusedBeforeTheyCostStack) {
   // 200,000 nested arrays: MessagePack's reader recurses once per level.
-  std::string msgpack = "\x81\xA6" "config";
+  std::string msgpack =
+      "\x81\xA6"
+      "config";
   msgpack += std::string(200000, '\x91');
   msgpack += '\xC0';
   expectRefusal([&] { parseRequestMsgpack(msgpack); }, "", "nesting deeper than 32");
@@ -168,7 +180,8 @@ TEST(Text, IdsRoundTripExactlyThroughEveryWriter) {
   Json r = test::validRequest();
   r["accounts"] = Json::array();
   for (size_t i = 0; i < ids.size(); ++i) {
-    r["accounts"].push_back(test::account(ids[i], Json::array({test::position("BTC-PERP", 1.0 + i, 50000)})));
+    r["accounts"].push_back(
+        test::account(ids[i], Json::array({test::position("BTC-PERP", 1.0 + i, 50000)})));
   }
   const std::string text = r.dump();
   const MarginRequest fromText = parseRequestText(text);
@@ -209,7 +222,8 @@ TEST(Text, ErrorEnvelopesAreValidJsonWhateverTheyQuote) {
 // an answer or an error envelope, never an abort (the test process would die with it).
 TEST(Text, FourHundredByteMutationsOfTheExampleNeverAbort) {
   std::ifstream in(test::kExample, std::ios::binary);
-  const std::string original((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string original((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
   std::mt19937 rng(20261124);
   const std::string path = test::temp("mutant.json");
   int answered = 0, refused = 0;
@@ -219,9 +233,14 @@ TEST(Text, FourHundredByteMutationsOfTheExampleNeverAbort) {
     for (int k = 0; k < edits; ++k) {
       const size_t at = rng() % m.size();
       switch (rng() % 3) {
-        case 0: m[at] = static_cast<char>(rng()); break;
-        case 1: m.insert(m.begin() + static_cast<std::ptrdiff_t>(at), static_cast<char>(rng())); break;
-        default: m.erase(at, 1);
+        case 0:
+          m[at] = static_cast<char>(rng());
+          break;
+        case 1:
+          m.insert(m.begin() + static_cast<std::ptrdiff_t>(at), static_cast<char>(rng()));
+          break;
+        default:
+          m.erase(at, 1);
       }
     }
     std::ofstream(path, std::ios::binary) << m;

@@ -9,8 +9,8 @@
 #include "api/json/JsonCodec.h"
 #include "cuda/CudaBackend.h"
 #include "host/engine/MarketFactors.h"
-#include "host/model/WireNames.h"
 #include "host/margin/MarginEngine.h"
+#include "host/model/WireNames.h"
 #include "host/synthetic/SyntheticExchange.h"
 #include "scenarios/ScenarioGenerator.h"
 #include "tests/TestSupport.h"
@@ -34,9 +34,9 @@ bool cudaUsable(std::string* why) {
   return s.usable();
 }
 
-#define SKIP_WITHOUT_GPU()                                              \
-  do {                                                                  \
-    std::string why;                                                    \
+#define SKIP_WITHOUT_GPU()                                                   \
+  do {                                                                       \
+    std::string why;                                                         \
     if (!cudaUsable(&why)) GTEST_SKIP() << "no usable CUDA device: " << why; \
   } while (0)
 
@@ -55,10 +55,12 @@ TEST(CudaBackend, DrawsAreBitwiseTheCpus) {
     const int64_t first = 123457, count = 1000 + 7;
     const std::vector<double> gpu = cudaIndependentDraws(99, first, count, factors);
     ShockMatrix cpu;
-    ScenarioGenerator(identityModel(factors), {99, false, 0, nullptr}).independentDraws(first, count, cpu);
+    ScenarioGenerator(identityModel(factors), {99, false, 0, nullptr})
+        .independentDraws(first, count, cpu);
     for (int j = 0; j < factors; ++j)
       for (int64_t s = 0; s < count; ++s)
-        ASSERT_TRUE(sameBits(gpu[j * count + s], cpu(j, s))) << "factors " << factors << " j " << j << " s " << s;
+        ASSERT_TRUE(sameBits(gpu[j * count + s], cpu(j, s)))
+            << "factors " << factors << " j " << j << " s " << s;
   }
 }
 
@@ -105,19 +107,22 @@ void expectAgree(MarginRequest req, Precision precision, const std::string& what
     const AccountResult& g = gpu.accounts[i];
     const double scale = std::max({1.0, std::abs(c.es), c.isolatedMargin});
     SCOPED_TRACE(what + ", account " + std::to_string(i) + " (" + req.accounts[i].id + "), seed " +
-                 std::to_string(req.config.seed) + ", scenarios " + std::to_string(req.config.scenarios) +
-                 ", precision " + wireName(precision));
+                 std::to_string(req.config.seed) + ", scenarios " +
+                 std::to_string(req.config.scenarios) + ", precision " + wireName(precision));
     EXPECT_NEAR(g.var, c.var, tol * scale);
     EXPECT_NEAR(g.es, c.es, tol * scale);
     EXPECT_NEAR(g.esStderr, c.esStderr, tol * scale + 1e-3 * c.esStderr);
     EXPECT_NEAR(g.isolatedMargin, c.isolatedMargin, tol * scale);
     EXPECT_EQ(g.status, c.status);
     for (size_t l = 0; l < c.positions.size(); ++l) {
-      EXPECT_NEAR(g.positions[l].esContribution, c.positions[l].esContribution, tol * scale) << "position " << l;
-      EXPECT_NEAR(g.positions[l].standaloneEs, c.positions[l].standaloneEs, tol * scale) << "position " << l;
+      EXPECT_NEAR(g.positions[l].esContribution, c.positions[l].esContribution, tol * scale)
+          << "position " << l;
+      EXPECT_NEAR(g.positions[l].standaloneEs, c.positions[l].standaloneEs, tol * scale)
+          << "position " << l;
     }
     for (size_t l = 0; l < c.collateral.size(); ++l) {
-      EXPECT_NEAR(g.collateral[l].esContribution, c.collateral[l].esContribution, tol * scale) << "collateral " << l;
+      EXPECT_NEAR(g.collateral[l].esContribution, c.collateral[l].esContribution, tol * scale)
+          << "collateral " << l;
     }
   }
 }

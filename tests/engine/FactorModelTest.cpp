@@ -2,8 +2,8 @@
 // semidefinite matrices are accepted, indefinite ones refused with the path, and the repairs.
 #include <gtest/gtest.h>
 
-#include "host/model/Errors.h"
 #include "host/engine/MarketFactors.h"
+#include "host/model/Errors.h"
 #include "scenarios/FactorModel.h"
 
 namespace xm {
@@ -37,7 +37,8 @@ TEST(FactorModel, LoadingReproducesFullFactorCorrelation) {
   EXPECT_NEAR(full(3, 4), -0.4 * 0.6 * 0.3, 1e-15);
   EXPECT_LT((f.loading * f.loading.transpose() - full).cwiseAbs().maxCoeff(), 1e-14);
   // Lower triangular: a Cholesky factor.
-  EXPECT_LT(f.loading.triangularView<Eigen::StrictlyUpper>().toDenseMatrix().cwiseAbs().maxCoeff(), 1e-300);
+  EXPECT_LT(f.loading.triangularView<Eigen::StrictlyUpper>().toDenseMatrix().cwiseAbs().maxCoeff(),
+            1e-300);
 }
 
 TEST(FactorModel, SemidefiniteMatrixIsAccepted) {
@@ -65,7 +66,8 @@ TEST(FactorModel, RepairsGiveValidCorrelationMatrices) {
   for (CorrelationRepair r : {CorrelationRepair::Clip, CorrelationRepair::Nearest}) {
     const FactorModel f = buildFactorModel(m, r);
     EXPECT_GT(f.repairDistance, 0.0);
-    const Eigen::MatrixXd c = f.loading.topLeftCorner(3, 3) * f.loading.topLeftCorner(3, 3).transpose();
+    const Eigen::MatrixXd c =
+        f.loading.topLeftCorner(3, 3) * f.loading.topLeftCorner(3, 3).transpose();
     for (int i = 0; i < 3; ++i) EXPECT_NEAR(c(i, i), 1.0, 1e-12);
     Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(c);
     EXPECT_GT(eig.eigenvalues().minCoeff(), -1e-12);

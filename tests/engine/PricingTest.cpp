@@ -40,9 +40,10 @@ TEST(BlackScholes, Delta) {
     const double c = blackScholesDelta(true, 50000, k, 0.3, 0.7, 0.05);
     const double p = blackScholesDelta(false, 50000, k, 0.3, 0.7, 0.05);
     EXPECT_NEAR(c - p, 1.0, 1e-12);  // parity
-    const double h = 1e-3;            // central difference of the price
+    const double h = 1e-3;           // central difference of the price
     const double fd = (blackScholes(true, 50000 + h, k, 0.3, 0.7, 0.05) -
-                       blackScholes(true, 50000 - h, k, 0.3, 0.7, 0.05)) / (2 * h);
+                       blackScholes(true, 50000 - h, k, 0.3, 0.7, 0.05)) /
+                      (2 * h);
     EXPECT_NEAR(c, fd, 1e-6);
   }
   EXPECT_EQ(blackScholesDelta(true, 120, 100, 0.0, 0.5, 0.0), 1.0);  // expired, in the money
@@ -70,7 +71,8 @@ TEST(Revaluation, RowsFollowTheContract) {
   option.valueNow = blackScholes(true, 100, 100, 0.1 + 1.0 / 365, 0.5, 0);
   const double sh = 100 * std::exp(0.1 * -0.7 - 0.005);
   const double ivh = 0.5 * std::exp(0.2 * 0.9 - 0.02);
-  EXPECT_NEAR(rowPnl(option, -0.7, 0.9), blackScholes(true, sh, 100, 0.1, ivh, 0) - option.valueNow, 1e-12);
+  EXPECT_NEAR(rowPnl(option, -0.7, 0.9), blackScholes(true, sh, 100, 0.1, ivh, 0) - option.valueNow,
+              1e-12);
 }
 
 }  // namespace

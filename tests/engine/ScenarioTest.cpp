@@ -53,7 +53,8 @@ TEST(PortableMath, NormalQuantileMatchesTextbookValues) {
   EXPECT_NEAR(normalQuantile(1e-10), -6.361340902404056, 1e-12);
   // And against bisection on erfc across the range, tails included.
   for (double p : {1e-300, 1e-100, 1e-20, 1e-6, 0.01, 0.2, 0.5, 0.7, 0.93, 0.999999, 1 - 1e-15}) {
-    EXPECT_NEAR(normalQuantile(p), test::phiInverse(p), 1e-12 * std::max(1.0, std::abs(test::phiInverse(p))))
+    EXPECT_NEAR(normalQuantile(p), test::phiInverse(p),
+                1e-12 * std::max(1.0, std::abs(test::phiInverse(p))))
         << "p=" << p;
   }
 }
@@ -154,7 +155,7 @@ TEST(ShockCache, ReturnsTheGeneratorsBitsAndKeysOnEverything) {
   const auto first = cachedShocks(model, spec, 3000);
   const auto again = cachedShocks(model, spec, 3000);
   EXPECT_EQ(first.get(), again.get());  // served from the cache
-  EXPECT_TRUE(*first == fresh);          // bit for bit
+  EXPECT_TRUE(*first == fresh);         // bit for bit
   EXPECT_NE(cachedShocks(model, {43, true, 5.0, nullptr}, 3000).get(), first.get());
   EXPECT_NE(cachedShocks(model, {42, true, 6.0, nullptr}, 3000).get(), first.get());
   EXPECT_NE(cachedShocks(model, {42, false, 0.0, nullptr}, 3000).get(), first.get());

@@ -12,8 +12,8 @@
 #include "host/market/PriceFiles.h"
 #include "host/model/Time.h"
 #ifdef XM_HAVE_SERVER
-#include "api/http/HttpServer.h"
 #include <httplib.h>  // last: its <resolv.h> defines a macro that breaks Eigen
+#include "api/http/HttpServer.h"
 #endif
 
 namespace xm::fuzz {
@@ -67,7 +67,8 @@ Outcome respondAndCheck(const MarginRequest& req) {
   return Outcome::Answered;
 }
 
-Outcome parseAndRespond(MarginRequest (*parse)(std::string_view, const Limits&), std::string_view bytes) {
+Outcome parseAndRespond(MarginRequest (*parse)(std::string_view, const Limits&),
+                        std::string_view bytes) {
   MarginRequest req;
   try {
     req = parse(bytes, smallLimits());
@@ -143,7 +144,8 @@ Outcome checkAnswers(std::string_view out, bool bodiesKnown) {
     const size_t head = out.find("\r\n\r\n");
     require(head != std::string_view::npos, "an answer's head does not end");
     const int status = std::stoi(std::string(out.substr(9, 3)));
-    require(status != 500, "an internal error: " + std::string(out.substr(0, std::min<size_t>(out.size(), 400))));
+    require(status != 500,
+            "an internal error: " + std::string(out.substr(0, std::min<size_t>(out.size(), 400))));
     const std::string headers(out.substr(0, head));
     out.remove_prefix(head + 4);
     if (status == 100) continue;
@@ -161,7 +163,8 @@ Outcome checkAnswers(std::string_view out, bool bodiesKnown) {
     if (packed) doc = Json::from_msgpack(body);
     const bool readiness = status == 503 && doc.contains("status");  // /readyz while not ready
     if (status >= 400 && (json || packed) && !readiness) {
-      require(doc.contains("error") && doc["error"]["code"].is_string() && doc["error"]["path"].is_string(),
+      require(doc.contains("error") && doc["error"]["code"].is_string() &&
+                  doc["error"]["path"].is_string(),
               "an error answer without the envelope");
     }
     if (status == 200 && doc.contains("accounts")) outcome = Outcome::Answered;
@@ -192,7 +195,8 @@ Outcome backtest(std::string_view bytes) {
     (index ? indices : prices)[name] = text;
   }
   const std::string dates(parts[0]);
-  const auto start = parseDate(dates.substr(0, 10)), end = parseDate(dates.size() > 11 ? dates.substr(11, 10) : "");
+  const auto start = parseDate(dates.substr(0, 10)),
+             end = parseDate(dates.size() > 11 ? dates.substr(11, 10) : "");
   if (!start || !end) return Outcome::Refused;
   Json portfolio, config;
   try {
@@ -201,7 +205,8 @@ Outcome backtest(std::string_view bytes) {
   } catch (const Json::exception&) {
     return Outcome::Refused;  // the command line reports these as invalid_request
   }
-  const PriceFolder priceFolder = memoryFolder("prices", prices), indexFolder = memoryFolder("indices", indices);
+  const PriceFolder priceFolder = memoryFolder("prices", prices),
+                    indexFolder = memoryFolder("indices", indices);
   BacktestReport report;
   try {
     report = runBacktest(portfolio, priceFolder, config, *start, std::min(*end, *start + 40),

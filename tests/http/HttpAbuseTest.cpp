@@ -17,8 +17,8 @@
 #include "host/base/FaultInjection.h"
 #include "host/margin/MarginEngine.h"
 #include "tests/BadRequests.h"
-#include "tests/ProcessSupport.h"
 #include "tests/HttpSupport.h"  // last: httplib's <resolv.h> defines a macro that breaks Eigen
+#include "tests/ProcessSupport.h"
 
 namespace xm {
 namespace {
@@ -27,16 +27,19 @@ using test::RawClient;
 using test::Served;
 using Clock = std::chrono::steady_clock;
 
-double msSince(Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); }
+double msSince(Clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+}
 
 std::string post(const std::string& body, const std::string& type = "application/json") {
-  return "POST /v1/margin HTTP/1.1\r\nHost: t\r\nContent-Type: " + type + "\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\n\r\n" + body;
+  return "POST /v1/margin HTTP/1.1\r\nHost: t\r\nContent-Type: " + type +
+         "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
 std::string chunked(const std::string& body, size_t chunk) {
-  std::string out = "POST /v1/margin HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
-                    "Transfer-Encoding: chunked\r\n\r\n";
+  std::string out =
+      "POST /v1/margin HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n";
   for (size_t i = 0; i < body.size(); i += chunk) {
     const std::string part = body.substr(i, chunk);
     std::ostringstream size;
@@ -98,7 +101,8 @@ TEST(HttpAbuse, HundredsOfSlowHeadsStarveNeitherHealthNorOtherClients) {
   const double marginMs = msSince(t);
   ASSERT_TRUE(m);
   EXPECT_EQ(m->status, 200);
-  EXPECT_EQ(Json::parse(m->body)["accounts"][0]["es"].get<double>(), computeMargin(parsed).accounts[0].es);
+  EXPECT_EQ(Json::parse(m->body)["accounts"][0]["es"].get<double>(),
+            computeMargin(parsed).accounts[0].es);
   std::sort(health.begin(), health.end());
   std::cout << "[ figures  ] /healthz beside " << slow << " slow heads: median " << health[10]
             << " ms, max " << health.back() << " ms; a margin request " << marginMs << " ms\n";
@@ -110,7 +114,8 @@ TEST(HttpAbuse, HundredsOfSlowHeadsStarveNeitherHealthNorOtherClients) {
   feeder.join();
   EXPECT_EQ(timedOut, slow);
   tricklers.clear();
-  EXPECT_TRUE(waitFor([&] { return s.server().openConnections() == 0; }, 7000)) << s.server().openConnections();
+  EXPECT_TRUE(waitFor([&] { return s.server().openConnections() == 0; }, 7000))
+      << s.server().openConnections();
 }
 
 TEST(HttpAbuse, PastMaxConnectionsANewConnectionGets503) {
@@ -119,7 +124,8 @@ TEST(HttpAbuse, PastMaxConnectionsANewConnectionGets503) {
   Served s(o);
   std::vector<RawClient> idle;
   for (int i = 0; i < 40; ++i) idle.emplace_back(s.port());
-  ASSERT_TRUE(waitFor([&] { return s.server().openConnections() == 40; }, 3000)) << s.server().openConnections();
+  ASSERT_TRUE(waitFor([&] { return s.server().openConnections() == 40; }, 3000))
+      << s.server().openConnections();
   RawClient extra(s.port());
   const std::string r = extra.readResponse(3000);
   EXPECT_EQ(test::statusOf(r), 503) << r;
@@ -178,7 +184,9 @@ TEST(HttpAbuse, ContentLengthLiesAndBadFramingEndInAnEnvelope) {
   }
   {  // Promises 10, sends more: the rest is read as the next request, which is malformed.
     RawClient c(s.port());
-    c.send("POST /v1/margin HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n0123456789GARBAGE\r\n\r\n");
+    c.send(
+        "POST /v1/margin HTTP/1.1\r\nHost: t\r\nContent-Length: "
+        "10\r\n\r\n0123456789GARBAGE\r\n\r\n");
     const std::string all = c.readAll(5000);
     const size_t second = all.find("HTTP/1.1 ", 1);
     ASSERT_NE(second, std::string::npos) << all;
@@ -194,18 +202,30 @@ TEST(HttpAbuse, ContentLengthLiesAndBadFramingEndInAnEnvelope) {
   };
   const std::string body = test::validRequest().dump();
   for (const Case& k : std::vector<Case>{
-           {"POST /v1/margin HTTP/1.1\r\nHost: t\r\nContent-Length: 12abc\r\n\r\n", 400, "invalid_request"},
-           {"POST /v1/margin HTTP/1.1\r\nHost: t\r\nContent-Length: -1\r\n\r\n", 400, "invalid_request"},
-           {"POST /v1/margin HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nabcdef", 400, "invalid_request"},
-           {"POST /v1/margin HTTP/1.1\r\nHost: t\r\nContent-Length: 99999999999999999999\r\n\r\n", 400, "invalid_request"},
-           {"POST /v1/margin HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n", 400, "invalid_request"},
-           {"POST /v1/margin HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n", 501, "not_implemented"},
+           {"POST /v1/margin HTTP/1.1\r\nHost: t\r\nContent-Length: 12abc\r\n\r\n", 400,
+            "invalid_request"},
+           {"POST /v1/margin HTTP/1.1\r\nHost: t\r\nContent-Length: -1\r\n\r\n", 400,
+            "invalid_request"},
+           {"POST /v1/margin HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nContent-Length: "
+            "6\r\n\r\nabcdef",
+            400, "invalid_request"},
+           {"POST /v1/margin HTTP/1.1\r\nHost: t\r\nContent-Length: 99999999999999999999\r\n\r\n",
+            400, "invalid_request"},
+           {"POST /v1/margin HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nContent-Length: "
+            "3\r\n\r\n0\r\n\r\n",
+            400, "invalid_request"},
+           {"POST /v1/margin HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n", 501,
+            "not_implemented"},
            {"POST /v1/margin HTTP/1.1\r\nHost: t\r\n\r\n", 411, "length_required"},
-           {"POST /v1/margin HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n", 400, "invalid_request"},
+           {"POST /v1/margin HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: "
+            "chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n",
+            400, "invalid_request"},
            {"PUT /v1/margin HTTP/1.1\r\nHost: t\r\n\r\n", 405, "method_not_allowed"},
            {"BREW /v1/margin HTTP/1.1\r\nHost: t\r\n\r\n", 400, "invalid_request"},
            {"GET /nowhere HTTP/1.1\r\nHost: t\r\n\r\n", 404, "not_found"},
-           {std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11) + " a TLS hello\r\n\r\n", 400, "invalid_request"},
+           {std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11) +
+                " a TLS hello\r\n\r\n",
+            400, "invalid_request"},
            {post(body, "text/csv"), 415, "unsupported_media_type"}}) {
     SCOPED_TRACE(testing::PrintToString(k.bytes.substr(0, 80)));
     RawClient c(s.port());
@@ -248,8 +268,11 @@ TEST(HttpAbuse, RangeHeadersNeverCutAnAnswer) {
   Served s;
   const std::string body = test::validRequest().dump();
   RawClient c(s.port());
-  c.send("POST /v1/margin HTTP/1.1\r\nHost: t\r\nRange: bytes=0-10\r\nContent-Type: application/json\r\n"
-         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+  c.send(
+      "POST /v1/margin HTTP/1.1\r\nHost: t\r\nRange: bytes=0-10\r\nContent-Type: "
+      "application/json\r\n"
+      "Content-Length: " +
+      std::to_string(body.size()) + "\r\n\r\n" + body);
   const std::string whole = c.readResponse();
   EXPECT_EQ(test::statusOf(whole), 200) << whole.substr(0, 300);
   EXPECT_EQ(Json::parse(test::bodyOf(whole))["totals"]["accounts"], 1);
@@ -271,7 +294,8 @@ ProcessFigures selfFigures() {
   while (std::getline(status, line)) {
     if (line.rfind("VmRSS:", 0) == 0) f.rssKb = std::stoll(line.substr(6));
   }
-  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) ++f.fds;
+  for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator("/proc/self/fd"))
+    ++f.fds;
   return f;
 }
 
@@ -298,13 +322,16 @@ TEST(HttpAbuse, TenThousandSequentialRequestsLeakNeitherDescriptorsNorMemory) {
     const auto t = Clock::now();
     EXPECT_EQ(run(keepAlive, 10000), 10000);
     const double seconds = msSince(t) / 1000;
-    ASSERT_TRUE(waitFor([&] { return s.server().openConnections() == 0; }, 8000)) << s.server().openConnections();
+    ASSERT_TRUE(waitFor([&] { return s.server().openConnections() == 0; }, 8000))
+        << s.server().openConnections();
     const ProcessFigures after = selfFigures();
-    std::cout << "[ figures  ] 10,000 requests " << (keepAlive ? "on one keep-alive connection" : "on new connections")
-              << " in " << seconds << " s; RSS " << before.rssKb << " -> " << after.rssKb << " kB, fds "
+    std::cout << "[ figures  ] 10,000 requests "
+              << (keepAlive ? "on one keep-alive connection" : "on new connections") << " in "
+              << seconds << " s; RSS " << before.rssKb << " -> " << after.rssKb << " kB, fds "
               << before.fds << " -> " << after.fds << "\n";
     EXPECT_EQ(after.fds, before.fds);
-    EXPECT_LT(after.rssKb - before.rssKb, 8 * 1024);  // no growth per request (8 MiB: allocator noise)
+    EXPECT_LT(after.rssKb - before.rssKb,
+              8 * 1024);  // no growth per request (8 MiB: allocator noise)
   }
 }
 
@@ -317,21 +344,22 @@ TEST(HttpAbuse, BearerTokenEdgeCases) {
     const char* header;  // nullptr: no Authorization header
     int status;
   };
-  for (const Case& k : std::vector<Case>{{nullptr, 401},
-                                         {"", 401},
-                                         {"Bearer", 401},
-                                         {"Bearer ", 401},
-                                         {"Bearer wrong-token!", 401},
-                                         {"Bearer s3cr3t", 401},               // a prefix of the token
-                                         {"Bearer s3cr3t-token-and-more", 401},  // the token as a prefix
-                                         {"Bearer s3cr3t-token ", 200},  // trailing OWS is not the value (RFC 9110 §5.5)
-                                         {"Basic s3cr3t-token", 401},
-                                         {"s3cr3t-token", 401},
-                                         {"Bearers3cr3t-token", 401},
-                                         {"Bearer s3cr3t-token", 200},
-                                         {"bearer s3cr3t-token", 200},  // the scheme is case-insensitive
-                                         {"BEARER s3cr3t-token", 200},
-                                         {"Bearer   s3cr3t-token", 200}}) {
+  for (const Case& k : std::vector<Case>{
+           {nullptr, 401},
+           {"", 401},
+           {"Bearer", 401},
+           {"Bearer ", 401},
+           {"Bearer wrong-token!", 401},
+           {"Bearer s3cr3t", 401},                 // a prefix of the token
+           {"Bearer s3cr3t-token-and-more", 401},  // the token as a prefix
+           {"Bearer s3cr3t-token ", 200},          // trailing OWS is not the value (RFC 9110 §5.5)
+           {"Basic s3cr3t-token", 401},
+           {"s3cr3t-token", 401},
+           {"Bearers3cr3t-token", 401},
+           {"Bearer s3cr3t-token", 200},
+           {"bearer s3cr3t-token", 200},  // the scheme is case-insensitive
+           {"BEARER s3cr3t-token", 200},
+           {"Bearer   s3cr3t-token", 200}}) {
     SCOPED_TRACE(k.header ? k.header : "(none)");
     auto c = s.client();
     httplib::Headers h;
@@ -348,26 +376,34 @@ TEST(HttpAbuse, BearerTokenEdgeCases) {
 TEST(HttpAbuse, ATokenFileOthersCanReadIsRefusedAndNoTokenIsEverLogged) {
   const std::string file = (std::filesystem::temp_directory_path() / "xm-token-test").string();
   std::ofstream(file) << "do-not-log-this-token\n";
-  for (const auto& [mode, refused] : std::vector<std::pair<mode_t, bool>>{
-           {0644, true}, {0604, true}, {0620, true}, {0602, true}, {0640, false}, {0600, false}, {0400, false}}) {
+  for (const auto& [mode, refused] : std::vector<std::pair<mode_t, bool>>{{0644, true},
+                                                                          {0604, true},
+                                                                          {0620, true},
+                                                                          {0602, true},
+                                                                          {0640, false},
+                                                                          {0600, false},
+                                                                          {0400, false}}) {
     SCOPED_TRACE(mode);
     ASSERT_EQ(chmod(file.c_str(), mode), 0);
     if (refused) {
-      const test::ProcessResult r = test::runXmargin({"serve", "--port", "0", "--token-file", file});
+      const test::ProcessResult r =
+          test::runXmargin({"serve", "--port", "0", "--token-file", file});
       EXPECT_EQ(r.exitCode, 2) << r.err;
       EXPECT_NE(r.err.find("are too open"), std::string::npos) << r.err;
       EXPECT_NE(r.err.find("chmod 600"), std::string::npos) << r.err;
       continue;
     }
     int outFd, errFd;
-    const pid_t pid = test::startXmargin({"serve", "--port", "0", "--token-file", file, "--access-log"}, {}, outFd, errFd);
+    const pid_t pid = test::startXmargin(
+        {"serve", "--port", "0", "--token-file", file, "--access-log"}, {}, outFd, errFd);
     std::string line;
     char ch;
     while (read(outFd, &ch, 1) == 1 && ch != '\n') line += ch;
     const int port = std::stoi(line.substr(line.rfind(':') + 1));
     httplib::Client c("127.0.0.1", port);
     const std::string body = test::validRequest().dump();
-    for (const char* auth : {"Bearer do-not-log-this-token", "Bearer do-not-log-this-tokeX", "Basic do-not-log-this-token"}) {
+    for (const char* auth : {"Bearer do-not-log-this-token", "Bearer do-not-log-this-tokeX",
+                             "Basic do-not-log-this-token"}) {
       auto r = c.Post("/v1/margin", {{"Authorization", auth}}, body, "application/json");
       ASSERT_TRUE(r);
     }

@@ -137,7 +137,8 @@ TEST(Http, BearerTokenGuardsV1RoutesOnly) {
   EXPECT_EQ(none->status, 401);
   EXPECT_EQ(none->get_header_value("WWW-Authenticate"), "Bearer");
   expectEnvelope(Json::parse(none->body), "unauthorized", "");
-  for (const char* wrong : {"Bearer s3cr3t-tokeN", "Bearer s3cr3t", "Bearer s3cr3t-token2", "s3cr3t-token", "Basic s3cr3t-token"}) {
+  for (const char* wrong : {"Bearer s3cr3t-tokeN", "Bearer s3cr3t", "Bearer s3cr3t-token2",
+                            "s3cr3t-token", "Basic s3cr3t-token"}) {
     auto r = c.Post("/v1/margin", {{"Authorization", wrong}}, body, "application/json");
     ASSERT_TRUE(r);
     EXPECT_EQ(r->status, 401) << wrong;
@@ -212,7 +213,9 @@ TEST(Http, SixtyFourConcurrentClientsEachGetTheirOwnAnswer) {
   EXPECT_EQ(withoutTimings(postJson(c, clientRequest(5).dump(), 200)), expected[5]);
   auto m = c.Get("/metrics");
   ASSERT_TRUE(m);
-  EXPECT_NE(m->body.find("xmargin_http_requests_total{route=\"/v1/margin\",status=\"200\"} 65"), std::string::npos) << m->body;
+  EXPECT_NE(m->body.find("xmargin_http_requests_total{route=\"/v1/margin\",status=\"200\"} 65"),
+            std::string::npos)
+      << m->body;
   EXPECT_NE(m->body.find("xmargin_accounts_computed_total 65"), std::string::npos);
 }
 
@@ -240,7 +243,8 @@ TEST(Http, MessagePackInAndOut) {
 std::string heavyRequest() {
   Json r = test::baseRequest();
   for (int i = 0; i < 1500; ++i) {
-    r["accounts"].push_back(test::account(std::string("h").append(std::to_string(i)),
+    r["accounts"].push_back(test::account(
+        std::string("h").append(std::to_string(i)),
         Json::array({test::position("BTC-C", 1 + i % 7, 2000), test::position("ETH-P", -2, 100),
                      test::position("BTC-PERP", -1, 50000)})));
   }

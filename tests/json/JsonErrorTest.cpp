@@ -4,8 +4,8 @@
 #include <functional>
 
 #include "api/json/JsonCodec.h"
-#include "host/model/WireNames.h"
 #include "host/margin/MarginEngine.h"
+#include "host/model/WireNames.h"
 #include "tests/BadRequests.h"
 #include "tests/TestSupport.h"
 
@@ -34,7 +34,8 @@ TEST(JsonErrors, ContractSection5InputsAreRefusedWithTheirPath) {
     EXPECT_EQ(err->code(), c.code) << c.name;
     EXPECT_EQ(err->httpStatus(), 400) << c.name;
     // The message names the field too, for humans reading a log line.
-    EXPECT_NE(std::string(err->what()).find(c.path), std::string::npos) << c.name << ": " << err->what();
+    EXPECT_NE(std::string(err->what()).find(c.path), std::string::npos)
+        << c.name << ": " << err->what();
   }
 }
 

@@ -27,7 +27,8 @@ std::vector<double> regimes(double a, int calm, double b, int stressed) {
 std::vector<DailyClose> closesOf(const std::vector<double>& returns, long long firstDay = 19000,
                                  double volume = -1.0) {
   std::vector<DailyClose> out{{firstDay, 50000.0, volume}};
-  for (double r : returns) out.push_back({out.back().day + 1, out.back().close * std::exp(r), volume});
+  for (double r : returns)
+    out.push_back({out.back().day + 1, out.back().close * std::exp(r), volume});
   return out;
 }
 
@@ -56,9 +57,9 @@ TEST(ReferenceVols, MatchAHandComputation) {
 TEST(ReferenceVols, AverageDailyVolumeTakesTheLastDaysUpToAsOf) {
   std::vector<DailyClose> c = closesOf(regimes(0.01, 6, 0.01, 0));
   for (size_t i = 0; i < c.size(); ++i) c[i].volume = 100.0 * static_cast<double>(i);  // 0..600
-  EXPECT_NEAR(averageDailyVolume(c, 20000, 3), 500.0, 1e-12);     // 400, 500, 600
-  EXPECT_NEAR(averageDailyVolume(c, 19004, 2), 350.0, 1e-12);     // 300, 400
-  c[5].volume = -1;                                               // not known that day
+  EXPECT_NEAR(averageDailyVolume(c, 20000, 3), 500.0, 1e-12);  // 400, 500, 600
+  EXPECT_NEAR(averageDailyVolume(c, 19004, 2), 350.0, 1e-12);  // 300, 400
+  c[5].volume = -1;                                            // not known that day
   EXPECT_NEAR(averageDailyVolume(c, 20000, 3), (600.0 + 400 + 300) / 3, 1e-12);
   EXPECT_EQ(averageDailyVolume(closesOf({}), 20000, 3), -1.0);
 }
@@ -72,7 +73,8 @@ Json apcRequest(double calmDaily, double stressedDaily) {
   Json history = Json::array();
   for (const DailyClose& c : closes) {
     history.push_back({{"date", formatRfc3339(static_cast<double>(c.day) * 86400).substr(0, 10)},
-                       {"close", c.close}, {"volume", 2e9}});
+                       {"close", c.close},
+                       {"volume", 2e9}});
   }
   r["market"]["history"] = {{"BTC", history}};
   r["market"]["as_of"] = formatRfc3339((static_cast<double>(closes.back().day) + 1) * 86400);
@@ -147,7 +149,9 @@ TEST(AddOns, LiquidityIsTheSquareRootImpactOfTheNetDelta) {
   r["config"]["add_ons"] = {{"liquidity", {{"coefficient", 0.7}}}};
   r["accounts"][0]["positions"] = {test::position("BTC-PERP", 40, 50000)};  // $2M, 2% of ADV
   const double dailyVol = 0.8 / std::sqrt(365.0);
-  auto impact = [&](double n, double adv, double vol) { return 0.7 * vol * n * std::sqrt(n / adv); };
+  auto impact = [&](double n, double adv, double vol) {
+    return 0.7 * vol * n * std::sqrt(n / adv);
+  };
   MarginResponse m = computeMargin(parseRequest(r));
   EXPECT_NEAR(m.accounts[0].liquidityAddOn, impact(2e6, 1e8, dailyVol), 1e-9);
   EXPECT_NEAR(m.accounts[0].initialMargin, m.accounts[0].es + m.accounts[0].liquidityAddOn, 1e-6);
@@ -160,15 +164,19 @@ TEST(AddOns, LiquidityIsTheSquareRootImpactOfTheNetDelta) {
                                    test::position("BTC-C", 10, 3000)};
   r["accounts"][0]["collateral"] = {{{"asset", "BTC"}, {"amount", 2}}};
   const double years = (parseRfc3339("2026-02-27T08:00:00Z").value() -
-                        parseRfc3339("2026-01-01T00:00:00Z").value()) / kSecondsPerYear;
-  const double d1 = (std::log(50000.0 / 55000) + 0.5 * 0.75 * 0.75 * years) / (0.75 * std::sqrt(years));
+                        parseRfc3339("2026-01-01T00:00:00Z").value()) /
+                       kSecondsPerYear;
+  const double d1 =
+      (std::log(50000.0 / 55000) + 0.5 * 0.75 * 0.75 * years) / (0.75 * std::sqrt(years));
   const double net = 2e6 - 5000 * 100 * 50000.0 / 40000 + 10 * test::phi(d1) * 50000 + 2 * 50000;
   m = computeMargin(parseRequest(r));
-  EXPECT_NEAR(m.accounts[0].liquidityAddOn, impact(net, 1e8, dailyVol), 1e-9 * impact(net, 1e8, dailyVol));
+  EXPECT_NEAR(m.accounts[0].liquidityAddOn, impact(net, 1e8, dailyVol),
+              1e-9 * impact(net, 1e8, dailyVol));
   EXPECT_NEAR(m.accounts[0].grossNotional, 2e6 + 5000 * 100 + 10 * 50000, 1e-6);
 
   // Perfectly offsetting deltas need no liquidation: no add-on.
-  r["accounts"][0]["positions"] = {test::position("BTC-PERP", 40, 50000), {{"instrument", "BTC-SPOT"}, {"qty", -40}}};
+  r["accounts"][0]["positions"] = {test::position("BTC-PERP", 40, 50000),
+                                   {{"instrument", "BTC-SPOT"}, {"qty", -40}}};
   r["accounts"][0]["collateral"] = Json::array();
   EXPECT_EQ(computeMargin(parseRequest(r)).accounts[0].liquidityAddOn, 0.0);
 }
@@ -197,7 +205,8 @@ TEST(AddOns, MinimumMarginIsAFractionOfGrossNotional) {
   Json r = test::validRequest();
   // Long 10 BTC linear, short the same in inverse contracts (face $500,000 at entry 50,000): the
   // P&L cancels in every scenario, ES 0, gross notional 2 x $500,000.
-  r["accounts"][0]["positions"] = {test::position("BTC-PERP", 10, 50000), test::position("BTC-INV", -5000, 50000)};
+  r["accounts"][0]["positions"] = {test::position("BTC-PERP", 10, 50000),
+                                   test::position("BTC-INV", -5000, 50000)};
   r["config"]["add_ons"] = {{"minimum_rate", 0.01}};
   MarginResponse m = computeMargin(parseRequest(r));
   const AccountResult& a = m.accounts[0];
@@ -242,18 +251,60 @@ TEST(AddOns, ErrorsNameTheField) {
     std::function<void(Json&)> mutate;
     const char* path;
   } cases[] = {
-      {"apc with no measure", [](Json& r) { r["config"]["anti_procyclicality"] = Json::object(); }, "/config/anti_procyclicality"},
-      {"apc weight above 1", [](Json& r) { r["config"]["anti_procyclicality"] = {{"stress_weight", 1.5}}; }, "/config/anti_procyclicality/stress_weight"},
-      {"apc floor not boolean", [](Json& r) { r["config"]["anti_procyclicality"] = {{"floor", 1}}; }, "/config/anti_procyclicality/floor"},
-      {"apc window above lookback", [](Json& r) { r["config"]["anti_procyclicality"] = {{"floor", true}, {"lookback_days", 100}, {"stress_window_days", 200}}; }, "/config/anti_procyclicality/stress_window_days"},
-      {"apc unknown key", [](Json& r) { r["config"]["anti_procyclicality"] = {{"floor", true}, {"cap", 1}}; }, "/config/anti_procyclicality/cap"},
-      {"apc without history", [](Json& r) { r["config"]["anti_procyclicality"] = {{"floor", true}}; r["market"].erase("history"); }, "/config/anti_procyclicality"},
-      {"liquidity without coefficient", [](Json& r) { r["config"]["add_ons"] = {{"liquidity", Json::object()}}; }, "/config/add_ons/liquidity/coefficient"},
-      {"liquidity coefficient 0", [](Json& r) { r["config"]["add_ons"] = {{"liquidity", {{"coefficient", 0}}}}; }, "/config/add_ons/liquidity/coefficient"},
-      {"liquidity without volume", [](Json& r) { r["config"]["add_ons"] = {{"liquidity", {{"coefficient", 1}}}}; r["market"].erase("history"); }, "/market/assets/1/daily_volume"},
-      {"negative daily volume", [](Json& r) { r["market"]["assets"][1]["daily_volume"] = -5; }, "/market/assets/1/daily_volume"},
-      {"negative history volume", [](Json& r) { r["market"]["history"]["BTC"][3]["volume"] = -1; }, "/market/history/BTC/3/volume"},
-      {"minimum rate above 1", [](Json& r) { r["config"]["add_ons"] = {{"minimum_rate", 2}}; }, "/config/add_ons/minimum_rate"},
+      {"apc with no measure", [](Json& r) { r["config"]["anti_procyclicality"] = Json::object(); },
+       "/config/anti_procyclicality"},
+      {"apc weight above 1",
+       [](Json& r) {
+         r["config"]["anti_procyclicality"] = {{"stress_weight", 1.5}};
+       },
+       "/config/anti_procyclicality/stress_weight"},
+      {"apc floor not boolean",
+       [](Json& r) {
+         r["config"]["anti_procyclicality"] = {{"floor", 1}};
+       },
+       "/config/anti_procyclicality/floor"},
+      {"apc window above lookback",
+       [](Json& r) {
+         r["config"]["anti_procyclicality"] = {
+             {"floor", true}, {"lookback_days", 100}, {"stress_window_days", 200}};
+       },
+       "/config/anti_procyclicality/stress_window_days"},
+      {"apc unknown key",
+       [](Json& r) {
+         r["config"]["anti_procyclicality"] = {{"floor", true}, {"cap", 1}};
+       },
+       "/config/anti_procyclicality/cap"},
+      {"apc without history",
+       [](Json& r) {
+         r["config"]["anti_procyclicality"] = {{"floor", true}};
+         r["market"].erase("history");
+       },
+       "/config/anti_procyclicality"},
+      {"liquidity without coefficient",
+       [](Json& r) {
+         r["config"]["add_ons"] = {{"liquidity", Json::object()}};
+       },
+       "/config/add_ons/liquidity/coefficient"},
+      {"liquidity coefficient 0",
+       [](Json& r) {
+         r["config"]["add_ons"] = {{"liquidity", {{"coefficient", 0}}}};
+       },
+       "/config/add_ons/liquidity/coefficient"},
+      {"liquidity without volume",
+       [](Json& r) {
+         r["config"]["add_ons"] = {{"liquidity", {{"coefficient", 1}}}};
+         r["market"].erase("history");
+       },
+       "/market/assets/1/daily_volume"},
+      {"negative daily volume", [](Json& r) { r["market"]["assets"][1]["daily_volume"] = -5; },
+       "/market/assets/1/daily_volume"},
+      {"negative history volume", [](Json& r) { r["market"]["history"]["BTC"][3]["volume"] = -1; },
+       "/market/history/BTC/3/volume"},
+      {"minimum rate above 1",
+       [](Json& r) {
+         r["config"]["add_ons"] = {{"minimum_rate", 2}};
+       },
+       "/config/add_ons/minimum_rate"},
   };
   for (const Case& c : cases) {
     Json body = apcRequest(0.02, 0.04);

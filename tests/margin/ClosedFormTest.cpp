@@ -23,7 +23,8 @@ struct Exact {
   double var, es;
 };
 
-Exact linearExact(double notional, bool longPosition, double vol, double horizonDays, double confidence) {
+Exact linearExact(double notional, bool longPosition, double vol, double horizonDays,
+                  double confidence) {
   const double a = vol * std::sqrt(horizonDays / 365.0);
   const double z = test::phiInverse(confidence);
   const double alpha = 1 - confidence;
@@ -98,7 +99,8 @@ TEST(ClosedForm, ReportedErrorMatchesSpreadAcrossSeeds) {
   double sum = 0, sum2 = 0, reported = 0;
   for (int seed = 1; seed <= seeds; ++seed) {
     Json req = test::baseRequest();
-    req["accounts"].push_back(test::account("a", Json::array({test::position("BTC-PERP", 1, 50000)})));
+    req["accounts"].push_back(
+        test::account("a", Json::array({test::position("BTC-PERP", 1, 50000)})));
     req["config"]["scenarios"] = 5000;
     req["config"]["seed"] = seed;
     const AccountResult r = runOne(req);

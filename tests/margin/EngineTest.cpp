@@ -6,8 +6,8 @@
 
 #include "api/json/JsonCodec.h"
 #include "host/margin/MarginEngine.h"
-#include "host/synthetic/SyntheticExchange.h"
 #include "host/model/Time.h"
+#include "host/synthetic/SyntheticExchange.h"
 #include "tests/ReferenceRisk.h"
 #include "tests/TestSupport.h"
 
@@ -57,7 +57,8 @@ TEST(Engine, MatchesSlowReferencePath) {
       const size_t np = a.positions.size();
       for (size_t l = 0; l < r.standalone.size(); ++l) {
         const LegResult& leg = l < np ? a.positions[l] : a.collateral[l - np];
-        EXPECT_NEAR(leg.standaloneEs, r.standalone[l], 1e-9 * std::max(1.0, std::abs(r.standalone[l])));
+        EXPECT_NEAR(leg.standaloneEs, r.standalone[l],
+                    1e-9 * std::max(1.0, std::abs(r.standalone[l])));
         EXPECT_NEAR(leg.esContribution, r.contribution[l], scale);
       }
     }
@@ -70,8 +71,10 @@ TEST(Engine, EsBelowIsolatedAndContributionsSumToEs) {
   int diversified = 0;
   for (const AccountResult& a : res.accounts) {
     double sum = 0, standalone = 0;
-    for (const auto& l : a.positions) sum += l.esContribution, standalone += std::max(0.0, l.standaloneEs);
-    for (const auto& l : a.collateral) sum += l.esContribution, standalone += std::max(0.0, l.standaloneEs);
+    for (const auto& l : a.positions)
+      sum += l.esContribution, standalone += std::max(0.0, l.standaloneEs);
+    for (const auto& l : a.collateral)
+      sum += l.esContribution, standalone += std::max(0.0, l.standaloneEs);
     EXPECT_NEAR(sum, a.es, 1e-9 * std::max(1.0, std::abs(a.es)));
     EXPECT_NEAR(standalone, a.isolatedMargin, 1e-9 * std::max(1.0, standalone));
     // Subadditivity of empirical ES on one scenario set (up to rounding of the two sums).
@@ -98,22 +101,26 @@ TEST(Engine, AccountResultIndependentOfBatchOrderAndRun) {
   std::reverse(reversed.accounts.begin(), reversed.accounts.end());
   const MarginResponse rev = computeMargin(reversed);
   const size_t n = req.accounts.size();
-  for (size_t i = 0; i < n; ++i) expectIdentical(whole.accounts[i], rev.accounts[n - 1 - i], "reversed");
+  for (size_t i = 0; i < n; ++i)
+    expectIdentical(whole.accounts[i], rev.accounts[n - 1 - i], "reversed");
   // Each account alone.
   for (size_t i = 0; i < n; i += 17) {
     MarginRequest alone = req;
     alone.accounts = {req.accounts[i]};
-    expectIdentical(whole.accounts[i], computeMargin(alone).accounts[0], "alone " + std::to_string(i));
+    expectIdentical(whole.accounts[i], computeMargin(alone).accounts[0],
+                    "alone " + std::to_string(i));
   }
 }
 
 TEST(Engine, RisklessAccountsHaveZeroRisk) {
   Json req = test::baseRequest();
-  req["accounts"].push_back(test::account("cash", Json::array(), Json::array({{{"asset", "USD"}, {"amount", 1e6}}})));
+  req["accounts"].push_back(
+      test::account("cash", Json::array(), Json::array({{{"asset", "USD"}, {"amount", 1e6}}})));
   req["accounts"].push_back(test::account("empty", Json::array()));
   // Equal and opposite positions: riskless book, although each leg alone is risky.
   req["accounts"].push_back(test::account(
-      "flat", Json::array({test::position("BTC-PERP", 2, 50000), test::position("BTC-PERP", -2, 50000)})));
+      "flat",
+      Json::array({test::position("BTC-PERP", 2, 50000), test::position("BTC-PERP", -2, 50000)})));
   const MarginResponse res = computeMargin(parseRequest(req));
   for (const AccountResult& a : res.accounts) {
     EXPECT_EQ(a.es, 0.0);
@@ -145,7 +152,8 @@ TEST(Engine, MarginAndStatusFollowTheContract) {
   const double im = res.accounts[0].initialMargin;
   ASSERT_GT(im, 4000 / 0.4 * 0.4);  // sanity: IM is between the 2nd and 1st collateral levels
   EXPECT_EQ(res.accounts[0].status, MarginStatus::Ok);
-  EXPECT_EQ(res.accounts[1].status, im * 0.4 <= 4000 ? MarginStatus::MarginCall : MarginStatus::Liquidate);
+  EXPECT_EQ(res.accounts[1].status,
+            im * 0.4 <= 4000 ? MarginStatus::MarginCall : MarginStatus::Liquidate);
   EXPECT_EQ(res.accounts[2].status, MarginStatus::Liquidate);
   EXPECT_EQ(res.totals.accounts, 3);
   EXPECT_EQ(res.totals.ok + res.totals.marginCall + res.totals.liquidate, 3);
@@ -167,7 +175,9 @@ TEST(Engine, ValuesAndEquityFollowTheContract) {
   const AccountResult a = computeMargin(parsed).accounts[0];
   EXPECT_DOUBLE_EQ(a.positions[0].value, 2 * (50000.0 - 48000));
   EXPECT_DOUBLE_EQ(a.positions[1].value, -1000 * 100 * (50000.0 / 40000 - 1));
-  const double t = (parseRfc3339("2026-02-27T08:00:00Z").value() - parseRfc3339("2026-01-01T00:00:00Z").value()) / kSecondsPerYear;
+  const double t = (parseRfc3339("2026-02-27T08:00:00Z").value() -
+                    parseRfc3339("2026-01-01T00:00:00Z").value()) /
+                   kSecondsPerYear;
   const double c = blackScholes(true, 50000, 55000, t, 0.75, 0.0);
   EXPECT_NEAR(a.positions[2].value, 3 * c, 1e-9);
   EXPECT_DOUBLE_EQ(a.collateral[0].value, 25000.0);

@@ -5,8 +5,8 @@
 #include <cmath>
 
 #include "api/json/JsonCodec.h"
-#include "host/margin/MarginEngine.h"
 #include "host/engine/MarketFactors.h"
+#include "host/margin/MarginEngine.h"
 #include "host/market/MarketHistory.h"
 #include "host/market/PriceFiles.h"
 #include "host/model/Time.h"
@@ -47,8 +47,8 @@ TEST(Ewma, CorrelationOfScaledAndMirroredSeries) {
   up.push_back({19000, u});
   down.push_back({19000, d});
   for (size_t i = 0; i < r.size(); ++i) {
-    u *= std::exp(2 * r[i]);   // returns twice A's: correlation +1, vol twice A's
-    d *= std::exp(-r[i]);      // returns minus A's: correlation -1
+    u *= std::exp(2 * r[i]);  // returns twice A's: correlation +1, vol twice A's
+    d *= std::exp(-r[i]);     // returns minus A's: correlation -1
     up.push_back({19001 + static_cast<long long>(i), u});
     down.push_back({19001 + static_cast<long long>(i), d});
   }
@@ -65,12 +65,12 @@ TEST(Ewma, CorrelationOfScaledAndMirroredSeries) {
 TEST(Ewma, OnlyClosesUpToAsOfAndTheCommonCalendar) {
   MarketHistory h;
   h[0] = series({100, 101, 102, 103, 500});  // days 19000..19004; the jump is after as_of
-  h[1] = series({10, 11, 12, 13}, 19001);     // days 19001..19004
+  h[1] = series({10, 11, 12, 13}, 19001);    // days 19001..19004
   const EwmaEstimate e = estimateEwma(h, 19003, 0.94, 2);
-  EXPECT_EQ(e.days[0], 3);      // returns ending 19001, 19002, 19003
-  EXPECT_EQ(e.days[1], 2);      // returns ending 19002, 19003
-  EXPECT_EQ(e.commonDays, 2);   // 19002 and 19003
-  EXPECT_LT(e.vol[0], 0.5);     // the 100 -> 500 jump is not seen
+  EXPECT_EQ(e.days[0], 3);     // returns ending 19001, 19002, 19003
+  EXPECT_EQ(e.days[1], 2);     // returns ending 19002, 19003
+  EXPECT_EQ(e.commonDays, 2);  // 19002 and 19003
+  EXPECT_LT(e.vol[0], 0.5);    // the 100 -> 500 jump is not seen
   // One common return day is not enough for a correlation; a series after as_of is none.
   EXPECT_THROW(estimateEwma(h, 19002, 0.94, 2), InputError);
   h[1] = series({10, 11}, 19100);
@@ -117,13 +117,20 @@ TEST(Ewma, HistoryErrorsNameTheField) {
     std::function<void(Json&)> mutate;
     const char* path;
   } cases[] = {
-      {"unknown asset", [](Json& r) { r["market"]["history"]["DOGE"] = Json::array(); }, "/market/history/DOGE"},
-      {"base currency", [](Json& r) { r["market"]["history"]["USD"] = Json::array(); }, "/market/history/USD"},
-      {"decreasing dates", [](Json& r) { r["market"]["history"]["BTC"][5]["date"] = "2019-01-01"; }, "/market/history/BTC/5/date"},
-      {"bad date", [](Json& r) { r["market"]["history"]["BTC"][2]["date"] = "2022-02-30"; }, "/market/history/BTC/2/date"},
-      {"zero close", [](Json& r) { r["market"]["history"]["BTC"][3]["close"] = 0; }, "/market/history/BTC/3/close"},
-      {"unknown key", [](Json& r) { r["market"]["history"]["BTC"][3]["open"] = 1; }, "/market/history/BTC/3/open"},
-      {"lambda 1", [](Json& r) { r["config"]["vol_model"]["ewma"]["lambda"] = 1; }, "/config/vol_model/ewma/lambda"},
+      {"unknown asset", [](Json& r) { r["market"]["history"]["DOGE"] = Json::array(); },
+       "/market/history/DOGE"},
+      {"base currency", [](Json& r) { r["market"]["history"]["USD"] = Json::array(); },
+       "/market/history/USD"},
+      {"decreasing dates", [](Json& r) { r["market"]["history"]["BTC"][5]["date"] = "2019-01-01"; },
+       "/market/history/BTC/5/date"},
+      {"bad date", [](Json& r) { r["market"]["history"]["BTC"][2]["date"] = "2022-02-30"; },
+       "/market/history/BTC/2/date"},
+      {"zero close", [](Json& r) { r["market"]["history"]["BTC"][3]["close"] = 0; },
+       "/market/history/BTC/3/close"},
+      {"unknown key", [](Json& r) { r["market"]["history"]["BTC"][3]["open"] = 1; },
+       "/market/history/BTC/3/open"},
+      {"lambda 1", [](Json& r) { r["config"]["vol_model"]["ewma"]["lambda"] = 1; },
+       "/config/vol_model/ewma/lambda"},
       {"unknown model", [](Json& r) { r["config"]["vol_model"] = "garch"; }, "/config/vol_model"},
       {"ewma without history", [](Json& r) { r["market"].erase("history"); }, "/config/vol_model"},
   };
@@ -150,7 +157,8 @@ TEST(PriceFiles, LoadsTheRepositorysRealCloses) {
   EXPECT_NEAR(btc.front().close, 457.334, 1e-3);
   // SOURCES.md's checks: BTC 4,970.79 on 2020-03-12 and 15,880.78 on 2022-11-09.
   auto closeOn = [&](long long day) {
-    for (const DailyClose& c : btc) if (c.day == day) return c.close;
+    for (const DailyClose& c : btc)
+      if (c.day == day) return c.close;
     return -1.0;
   };
   EXPECT_NEAR(closeOn(daysFromCivil(2020, 3, 12)), 4970.79, 0.01);
@@ -197,7 +205,8 @@ Market fatTailedMarket(double dailySd, int days) {
   m.correlation = Eigen::MatrixXd::Identity(2, 2);
   std::vector<DailyClose> closes{{19000, 100.0}};
   for (int t = 1; t <= days; ++t) {
-    const double w = normalDraw(77, static_cast<uint64_t>(t), 0) * studentTScale(77, static_cast<uint64_t>(t), 4.0);
+    const double w = normalDraw(77, static_cast<uint64_t>(t), 0) *
+                     studentTScale(77, static_cast<uint64_t>(t), 4.0);
     closes.push_back({19000 + t, closes.back().close * std::exp(dailySd * w)});
   }
   m.history[1] = closes;
@@ -225,7 +234,8 @@ TEST(Fhs, ReproducesTheHistorysQuantilesWhenTodaysVolIsTheHistoricalVol) {
   const std::vector<double> window(r.end() - lookback, r.end());
   for (double p : {0.005, 0.01, 0.05, 0.95, 0.99, 0.995}) {
     // EWMA's forecast wanders around the true scale (fat tails move it): 15% of the quantile.
-    EXPECT_NEAR(quantile(simulated, p), quantile(window, p), 0.15 * std::abs(quantile(window, p))) << "p=" << p;
+    EXPECT_NEAR(quantile(simulated, p), quantile(window, p), 0.15 * std::abs(quantile(window, p)))
+        << "p=" << p;
   }
   // And the tails are the history's, not a normal's: the 0.5% quantile beyond 2.576 sd.
   EXPECT_LT(quantile(simulated, 0.005), -2.576 * sd * 1.05);
@@ -302,7 +312,8 @@ TEST(ImpliedVol, EngineEstimatesTheDynamicsOfOptionUnderlyingsOnly) {
   EXPECT_NEAR(m.run.estimates[0].volOfVol, 0.04 * std::sqrt(365.0), 1e-12);
   EXPECT_NEAR(m.run.estimates[0].spotVolCorr, -1.0, 1e-12);
   const Json j = runToJson(m.run);
-  EXPECT_NEAR(j["ewma"]["estimates"]["BTC"]["vol_of_vol"].get<double>(), 0.04 * std::sqrt(365.0), 1e-12);
+  EXPECT_NEAR(j["ewma"]["estimates"]["BTC"]["vol_of_vol"].get<double>(), 0.04 * std::sqrt(365.0),
+              1e-12);
   EXPECT_EQ(j["ewma"]["estimates"]["BTC"]["iv_days"], 60);
   // A long call's implied vol now rises exactly when the price falls (correlation -1): its vega
   // gain cushions the delta loss of the tail scenarios, so ES falls.
@@ -328,8 +339,9 @@ TEST(ImpliedVol, EngineEstimatesTheDynamicsOfOptionUnderlyingsOnly) {
   } catch (const InputError& e) {
     EXPECT_EQ(e.path(), "/market/history/BTC/3/iv");
   }
-  EXPECT_DOUBLE_EQ(requestToJson(parseRequest(r))["market"]["history"]["BTC"][5]["iv"].get<double>(),
-                   closes[5]["iv"].get<double>());
+  EXPECT_DOUBLE_EQ(
+      requestToJson(parseRequest(r))["market"]["history"]["BTC"][5]["iv"].get<double>(),
+      closes[5]["iv"].get<double>());
 }
 
 TEST(ImpliedVol, FhsReplaysTheDaysImpliedVolResidual) {
@@ -378,4 +390,3 @@ TEST(ImpliedVol, IndexFilesAttachToTheHistorysCloses) {
 
 }  // namespace
 }  // namespace xm
-

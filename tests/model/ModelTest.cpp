@@ -21,7 +21,8 @@ TEST(ErrorTable, EveryKindOnceWithAStatusOfItsTier) {
     // The caller's mistakes exit 2 and answer 4xx (or 501/503 for what this server cannot do);
     // the service's own failures exit 1 and answer 5xx.
     if (k.exitStatus == 2) {
-      EXPECT_TRUE(k.httpStatus < 500 || k.httpStatus == 501 || k.kind == ErrorKind::BackendUnavailable);
+      EXPECT_TRUE(k.httpStatus < 500 || k.httpStatus == 501 ||
+                  k.kind == ErrorKind::BackendUnavailable);
     } else {
       EXPECT_GE(k.httpStatus, 500);
     }
@@ -54,7 +55,8 @@ TEST(ErrorTable, TheExceptionInFlightIsClassified) {
     }
     return ErrorReport{};
   };
-  EXPECT_EQ(classify([] { throw InputError("/p", "m", ErrorKind::IoError); }).kind, ErrorKind::IoError);
+  EXPECT_EQ(classify([] { throw InputError("/p", "m", ErrorKind::IoError); }).kind,
+            ErrorKind::IoError);
   EXPECT_EQ(classify([] { throw InputError("/p", "m"); }).path, "/p");
   EXPECT_EQ(classify([] { throw DeadlineError("late"); }).kind, ErrorKind::DeadlineExceeded);
   EXPECT_EQ(classify([] { throw BackendError("lost"); }).kind, ErrorKind::BackendError);
