@@ -83,7 +83,9 @@ struct BlockTail {
 
 // The k largest of sign * x[0..n): their mean, the k-th largest, and (tail != nullptr) their
 // indices ascending with the Monte Carlo error of the mean. One block; every thread returns the
-// same figures.
+// same figures. Long (~90 lines) on purpose: the radix passes, the tie rule and the reductions
+// share one block's shared memory and barriers, which helper functions would have to pass around
+// and re-synchronise.
 template <typename Real>
 __device__ BlockTail selectBlock(const Real* __restrict__ x, int64_t n, int64_t k, Real sign,
                                  double confidence, int32_t* __restrict__ tail,

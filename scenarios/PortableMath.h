@@ -60,7 +60,8 @@ XM_HD double portableLog(double x) {
 }
 
 // Inverse of the standard normal CDF for p in (0, 1): Wichura's AS 241 (PPND16), about 1e-16
-// relative accuracy, with portableLog in the tails.
+// relative accuracy, with portableLog in the tails. Long because its three rational
+// approximations' coefficients are written out as in the paper, for checking against it.
 XM_HD double normalQuantile(double p) {
   const double q = p - 0.5;
   if (q <= 0.425 && q >= -0.425) {

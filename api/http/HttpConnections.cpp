@@ -1,3 +1,7 @@
+// The connection front (HttpConnections.h). About 600 lines on purpose: one connection's life —
+// the gate's epoll loop, the stream a worker reads it through, the worker pools and the hand-back
+// for keep-alive — shares the Connection, its deadlines and two thread-locals, and is easier to
+// audit for a leaked descriptor or a thread left waiting on a client when read in one file.
 #include "api/http/HttpConnections.h"
 
 #include <arpa/inet.h>

@@ -1,3 +1,6 @@
+// The routes of `xmargin serve` (HttpServer.h). A little over 500 lines on purpose: admission
+// from the head, the one exception boundary, the body reader and the routes share the options
+// and the per-thread request clock, and read best in the order a request meets them.
 #include "api/http/HttpServer.h"
 
 #include <arpa/inet.h>
@@ -283,6 +286,9 @@ struct MarginServer::Impl {
     return true;
   }
 
+  // Every httplib hook in one place (limits, pre-routing admission, routes, error, exception and
+  // post-routing handlers, the access log), in the order a request meets them: longer than
+  // ~80 lines on purpose, so the path of a request reads top to bottom.
   void configure() {
     http->set_payload_max_length(static_cast<size_t>(options.maxBodyBytes));
 

@@ -21,77 +21,51 @@ namespace {
   throw InputError(path, (path.empty() ? "portfolio" : path) + ": " + message);
 }
 
-// The portfolio as a request: checks what a backtest takes, swaps the backtest-only fields for
-// placeholders (recorded in `rolls`) and adds the prices (placeholders, set every day).
-Json portfolioRequest(const Json& portfolio, const Json& config, BacktestRolls& rolls) {
-  if (!portfolio.is_object()) fail("", "must be a JSON object with instruments and accounts");
-  for (auto it = portfolio.begin(); it != portfolio.end(); ++it) {
-    if (it.key() != "market" && it.key() != "instruments" && it.key() != "accounts") {
-      fail("/" + it.key(), "unknown field; expected one of: market, instruments, accounts");
-    }
+// One instrument of the portfolio: its backtest-only fields (tenor_days, moneyness, iv "index")
+// checked, recorded in `rolls` and swapped for placeholders the request parser accepts.
+void rollInstrument(Json& ins, size_t i, BacktestRolls& rolls) {
+  const std::string path = "/instruments/" + std::to_string(i);
+  if (!ins.is_object()) return;  // the request parser says what is wrong
+  const std::string type =
+      ins.value("type", Json()).is_string() ? ins["type"].get<std::string>() : "";
+  if (ins.contains("tenor_days")) {
+    if (type != "future" && type != "option")
+      fail(path + "/tenor_days", "only a future or an option rolls");
+    if (ins.contains("expiry")) fail(path + "/expiry", "give expiry or tenor_days, not both");
+    const Json& t = ins["tenor_days"];
+    if (!t.is_number_integer() || t.get<int64_t>() < 1 || t.get<int64_t>() > 3650)
+      fail(path + "/tenor_days", "must be an integer within [1, 3650]");
+    rolls.tenorDays[i] = static_cast<int>(t.get<int64_t>());
+    ins.erase("tenor_days");
+    ins["expiry"] = "2000-01-01T00:00:00Z";
   }
-  Json req = portfolio;
-  if (!req.contains("instruments")) fail("/instruments", "required field is missing");
-  if (!req.contains("accounts")) fail("/accounts", "required field is missing");
-  Json& instruments = req["instruments"];
-  if (instruments.is_array()) {
-    rolls.tenorDays.assign(instruments.size(), 0);
-    rolls.moneyness.assign(instruments.size(), 0.0);
-    rolls.indexIv.assign(instruments.size(), 0);
-    for (size_t i = 0; i < instruments.size(); ++i) {
-      Json& ins = instruments[i];
-      const std::string path = "/instruments/" + std::to_string(i);
-      if (!ins.is_object()) continue;  // the request parser says what is wrong
-      const std::string type =
-          ins.value("type", Json()).is_string() ? ins["type"].get<std::string>() : "";
-      if (ins.contains("tenor_days")) {
-        if (type != "future" && type != "option")
-          fail(path + "/tenor_days", "only a future or an option rolls");
-        if (ins.contains("expiry")) fail(path + "/expiry", "give expiry or tenor_days, not both");
-        const Json& t = ins["tenor_days"];
-        if (!t.is_number_integer() || t.get<int64_t>() < 1 || t.get<int64_t>() > 3650)
-          fail(path + "/tenor_days", "must be an integer within [1, 3650]");
-        rolls.tenorDays[i] = static_cast<int>(t.get<int64_t>());
-        ins.erase("tenor_days");
-        ins["expiry"] = "2000-01-01T00:00:00Z";
-      }
-      if (ins.contains("moneyness")) {
-        if (type != "option") fail(path + "/moneyness", "only an option has a moneyness");
-        if (ins.contains("strike")) fail(path + "/strike", "give strike or moneyness, not both");
-        const Json& m = ins["moneyness"];
-        if (!m.is_number() || !(m.get<double>() > 0.0) || !(m.get<double>() <= 10.0))
-          fail(path + "/moneyness", "must be a number within (0, 10]");
-        rolls.moneyness[i] = m.get<double>();
-        ins.erase("moneyness");
-        ins["strike"] = 1.0;
-      }
-      if (ins.contains("iv") && ins["iv"].is_string()) {
-        if (ins["iv"] != "index")
-          fail(path + "/iv",
-               "must be a number, or \"index\" for the underlying's implied-vol index "
-               "(--implied-vol)");
-        if (type != "option") fail(path + "/iv", "only an option has an implied vol");
-        rolls.indexIv[i] = 1;
-        ins["iv"] = 0.5;
-      }
-    }
+  if (ins.contains("moneyness")) {
+    if (type != "option") fail(path + "/moneyness", "only an option has a moneyness");
+    if (ins.contains("strike")) fail(path + "/strike", "give strike or moneyness, not both");
+    const Json& m = ins["moneyness"];
+    if (!m.is_number() || !(m.get<double>() > 0.0) || !(m.get<double>() <= 10.0))
+      fail(path + "/moneyness", "must be a number within (0, 10]");
+    rolls.moneyness[i] = m.get<double>();
+    ins.erase("moneyness");
+    ins["strike"] = 1.0;
   }
-  Json& accounts = req["accounts"];
-  if (accounts.is_array()) {
-    for (Json& acct : accounts) {
-      rolls.autoEntry.emplace_back();
-      if (!acct.is_object() || !acct.contains("positions") || !acct["positions"].is_array())
-        continue;
-      for (Json& pos : acct["positions"]) {
-        const bool missing = pos.is_object() && !pos.contains("entry_price");
-        rolls.autoEntry.back().push_back(missing);
-        if (missing) pos["entry_price"] = 1.0;
-      }
-    }
+  if (ins.contains("iv") && ins["iv"].is_string()) {
+    if (ins["iv"] != "index")
+      fail(path + "/iv",
+           "must be a number, or \"index\" for the underlying's implied-vol index "
+           "(--implied-vol)");
+    if (type != "option") fail(path + "/iv", "only an option has an implied vol");
+    rolls.indexIv[i] = 1;
+    ins["iv"] = 0.5;
   }
+}
 
-  // The market: the portfolio's (without prices) or every asset the portfolio refers to.
+// The market of the request: the portfolio's (without prices, as_of or history), or every asset
+// the portfolio refers to; the base currency always among them; prices are placeholders.
+Json portfolioMarket(const Json& req) {
   Json market = req.contains("market") ? req["market"] : Json::object();
+  const Json& instruments = req["instruments"];
+  const Json& accounts = req["accounts"];
   if (!market.is_object()) fail("/market", "must be an object");
   for (const char* key : {"as_of", "history"}) {
     if (market.contains(key))
@@ -132,7 +106,43 @@ Json portfolioRequest(const Json& portfolio, const Json& config, BacktestRolls& 
     if (!haveBase) market["assets"].push_back({{"id", base}, {"price", 1.0}});
   }
   market["as_of"] = "2000-01-01T00:00:00Z";
-  req["market"] = std::move(market);
+  return market;
+}
+
+// The portfolio as a request: checks what a backtest takes, swaps the backtest-only fields for
+// placeholders (recorded in `rolls`) and adds the prices (placeholders, set every day).
+Json portfolioRequest(const Json& portfolio, const Json& config, BacktestRolls& rolls) {
+  if (!portfolio.is_object()) fail("", "must be a JSON object with instruments and accounts");
+  for (auto it = portfolio.begin(); it != portfolio.end(); ++it) {
+    if (it.key() != "market" && it.key() != "instruments" && it.key() != "accounts") {
+      fail("/" + it.key(), "unknown field; expected one of: market, instruments, accounts");
+    }
+  }
+  Json req = portfolio;
+  if (!req.contains("instruments")) fail("/instruments", "required field is missing");
+  if (!req.contains("accounts")) fail("/accounts", "required field is missing");
+  Json& instruments = req["instruments"];
+  if (instruments.is_array()) {
+    rolls.tenorDays.assign(instruments.size(), 0);
+    rolls.moneyness.assign(instruments.size(), 0.0);
+    rolls.indexIv.assign(instruments.size(), 0);
+    for (size_t i = 0; i < instruments.size(); ++i) rollInstrument(instruments[i], i, rolls);
+  }
+  // A position without entry_price enters at the day's price.
+  Json& accounts = req["accounts"];
+  if (accounts.is_array()) {
+    for (Json& acct : accounts) {
+      rolls.autoEntry.emplace_back();
+      if (!acct.is_object() || !acct.contains("positions") || !acct["positions"].is_array())
+        continue;
+      for (Json& pos : acct["positions"]) {
+        const bool missing = pos.is_object() && !pos.contains("entry_price");
+        rolls.autoEntry.back().push_back(missing);
+        if (missing) pos["entry_price"] = 1.0;
+      }
+    }
+  }
+  req["market"] = portfolioMarket(req);
   if (!config.is_null()) req["config"] = config;
   return req;
 }

@@ -278,6 +278,97 @@ Account parseAccount(const Node& n, const std::unordered_map<std::string, int>& 
   return acct;
 }
 
+namespace {
+
+// config.shocks: "normal", {"student_t": {"dof"}} or {"fhs": {"lookback_days"}}.
+void parseShocks(const Node& s, MarginConfig& c) {
+  if (s.raw().is_string()) {
+    const std::string v = s.string();
+    if (v != "normal") {
+      s.fail("unknown value \"" + v +
+             "\"; expected \"normal\", {\"student_t\": {\"dof\": 4}} or {\"fhs\": "
+             "{\"lookback_days\": 1000}}");
+    }
+  } else if (s.raw().is_object() && s.has("fhs")) {
+    s.object({"fhs"});
+    const Node f = s.at("fhs");
+    f.object({"lookback_days"});
+    c.shocks = ShockModel::Fhs;
+    if (f.has("lookback_days")) {
+      const uint64_t days = f.child("lookback_days").unsignedInteger();
+      if (days < 20 || days > 100000) f.child("lookback_days").fail("must be within [20, 100000]");
+      c.fhsLookbackDays = static_cast<int>(days);
+    }
+  } else {
+    s.object({"student_t", "fhs"});
+    const Node t = s.at("student_t");
+    t.object({"dof"});
+    c.shocks = ShockModel::StudentT;
+    c.dof = t.at("dof").number(2, 1e6, true, false, "> 2 (the variance must be finite)");
+  }
+}
+
+// config.vol_model: "given" or {"ewma": {"lambda"}}.
+void parseVolModel(const Node& v, MarginConfig& c) {
+  if (v.raw().is_string()) {
+    if (v.string() != "given")
+      v.fail("unknown value \"" + v.string() +
+             "\"; expected \"given\" or {\"ewma\": {\"lambda\": 0.94}}");
+  } else {
+    v.object({"ewma"});
+    const Node e = v.at("ewma");
+    e.object({"lambda"});
+    c.volModel = VolModel::Ewma;
+    if (e.has("lambda")) c.ewmaLambda = e.child("lambda").number(0, 1, true, true, "within (0, 1)");
+  }
+}
+
+// config.anti_procyclicality (MarginConfig.h): at least one of its three tools.
+void parseAntiProcyclicality(const Node& a, MarginConfig& c) {
+  a.object({"lookback_days", "stress_window_days", "floor", "stress_weight", "buffer"});
+  AntiProcyclicality& apc = c.antiProcyclicality;
+  if (a.has("lookback_days")) {
+    const uint64_t days = a.child("lookback_days").unsignedInteger();
+    if (days < 30 || days > 100000) a.child("lookback_days").fail("must be within [30, 100000]");
+    apc.lookbackDays = static_cast<int>(days);
+  }
+  if (a.has("stress_window_days")) {
+    const uint64_t days = a.child("stress_window_days").unsignedInteger();
+    if (days < 5 || days > static_cast<uint64_t>(apc.lookbackDays))
+      a.child("stress_window_days").fail("must be within [5, lookback_days]");
+    apc.stressWindowDays = static_cast<int>(days);
+  }
+  if (a.has("floor")) {
+    if (!a.child("floor").raw().is_boolean()) a.child("floor").fail("must be a boolean");
+    apc.floor = a.child("floor").raw().get<bool>();
+  }
+  if (a.has("stress_weight"))
+    apc.stressWeight = a.child("stress_weight").number(0, 1, false, false, "within [0, 1]");
+  if (a.has("buffer")) apc.buffer = a.child("buffer").number(0, 10, false, false, "within [0, 10]");
+  apc.enabled = apc.floor || apc.stressWeight > 0 || apc.buffer > 0;
+  if (!apc.enabled) a.fail("names no measure: set floor, stress_weight or buffer");
+}
+
+// config.add_ons: the liquidity add-on and the minimum rate.
+void parseAddOns(const Node& a, MarginConfig& c) {
+  a.object({"liquidity", "minimum_rate"});
+  if (a.has("liquidity")) {
+    const Node l = a.child("liquidity");
+    l.object({"coefficient", "adv_days"});
+    c.addOns.liquidityCoefficient =
+        l.at("coefficient").number(0, 100, true, false, "within (0, 100]");
+    if (l.has("adv_days")) {
+      const uint64_t days = l.child("adv_days").unsignedInteger();
+      if (days < 1 || days > 3650) l.child("adv_days").fail("must be within [1, 3650]");
+      c.addOns.advDays = static_cast<int>(days);
+    }
+  }
+  if (a.has("minimum_rate"))
+    c.addOns.minimumRate = a.child("minimum_rate").number(0, 1, false, false, "within [0, 1]");
+}
+
+}  // namespace
+
 MarginConfig parseConfig(const Node& n, const Limits& limits) {
   MarginConfig c;
   if (n.raw().is_null()) return c;
@@ -301,34 +392,7 @@ MarginConfig parseConfig(const Node& n, const Limits& limits) {
     c.scenarios = static_cast<int64_t>(v);
   }
   if (n.has("seed")) c.seed = n.child("seed").unsignedInteger();
-  if (n.has("shocks")) {
-    const Node s = n.child("shocks");
-    if (s.raw().is_string()) {
-      const std::string v = s.string();
-      if (v != "normal") {
-        s.fail("unknown value \"" + v +
-               "\"; expected \"normal\", {\"student_t\": {\"dof\": 4}} or {\"fhs\": "
-               "{\"lookback_days\": 1000}}");
-      }
-    } else if (s.raw().is_object() && s.has("fhs")) {
-      s.object({"fhs"});
-      const Node f = s.at("fhs");
-      f.object({"lookback_days"});
-      c.shocks = ShockModel::Fhs;
-      if (f.has("lookback_days")) {
-        const uint64_t days = f.child("lookback_days").unsignedInteger();
-        if (days < 20 || days > 100000)
-          f.child("lookback_days").fail("must be within [20, 100000]");
-        c.fhsLookbackDays = static_cast<int>(days);
-      }
-    } else {
-      s.object({"student_t", "fhs"});
-      const Node t = s.at("student_t");
-      t.object({"dof"});
-      c.shocks = ShockModel::StudentT;
-      c.dof = t.at("dof").number(2, 1e6, true, false, "> 2 (the variance must be finite)");
-    }
-  }
+  if (n.has("shocks")) parseShocks(n.child("shocks"), c);
   if (n.has("im_multiplier"))
     c.imMultiplier = n.child("im_multiplier").number(0, 1e3, true, false, "within (0, 1000]");
   if (n.has("mm_ratio")) c.mmRatio = n.child("mm_ratio").number(0, 1, true, false, "within (0, 1]");
@@ -341,64 +405,9 @@ MarginConfig parseConfig(const Node& n, const Limits& limits) {
   if (n.has("precision")) {
     c.precision = n.child("precision").choice<Precision>();
   }
-  if (n.has("vol_model")) {
-    const Node v = n.child("vol_model");
-    if (v.raw().is_string()) {
-      if (v.string() != "given")
-        v.fail("unknown value \"" + v.string() +
-               "\"; expected \"given\" or {\"ewma\": {\"lambda\": 0.94}}");
-    } else {
-      v.object({"ewma"});
-      const Node e = v.at("ewma");
-      e.object({"lambda"});
-      c.volModel = VolModel::Ewma;
-      if (e.has("lambda"))
-        c.ewmaLambda = e.child("lambda").number(0, 1, true, true, "within (0, 1)");
-    }
-  }
-  if (n.has("anti_procyclicality")) {
-    const Node a = n.child("anti_procyclicality");
-    a.object({"lookback_days", "stress_window_days", "floor", "stress_weight", "buffer"});
-    AntiProcyclicality& apc = c.antiProcyclicality;
-    if (a.has("lookback_days")) {
-      const uint64_t days = a.child("lookback_days").unsignedInteger();
-      if (days < 30 || days > 100000) a.child("lookback_days").fail("must be within [30, 100000]");
-      apc.lookbackDays = static_cast<int>(days);
-    }
-    if (a.has("stress_window_days")) {
-      const uint64_t days = a.child("stress_window_days").unsignedInteger();
-      if (days < 5 || days > static_cast<uint64_t>(apc.lookbackDays))
-        a.child("stress_window_days").fail("must be within [5, lookback_days]");
-      apc.stressWindowDays = static_cast<int>(days);
-    }
-    if (a.has("floor")) {
-      if (!a.child("floor").raw().is_boolean()) a.child("floor").fail("must be a boolean");
-      apc.floor = a.child("floor").raw().get<bool>();
-    }
-    if (a.has("stress_weight"))
-      apc.stressWeight = a.child("stress_weight").number(0, 1, false, false, "within [0, 1]");
-    if (a.has("buffer"))
-      apc.buffer = a.child("buffer").number(0, 10, false, false, "within [0, 10]");
-    apc.enabled = apc.floor || apc.stressWeight > 0 || apc.buffer > 0;
-    if (!apc.enabled) a.fail("names no measure: set floor, stress_weight or buffer");
-  }
-  if (n.has("add_ons")) {
-    const Node a = n.child("add_ons");
-    a.object({"liquidity", "minimum_rate"});
-    if (a.has("liquidity")) {
-      const Node l = a.child("liquidity");
-      l.object({"coefficient", "adv_days"});
-      c.addOns.liquidityCoefficient =
-          l.at("coefficient").number(0, 100, true, false, "within (0, 100]");
-      if (l.has("adv_days")) {
-        const uint64_t days = l.child("adv_days").unsignedInteger();
-        if (days < 1 || days > 3650) l.child("adv_days").fail("must be within [1, 3650]");
-        c.addOns.advDays = static_cast<int>(days);
-      }
-    }
-    if (a.has("minimum_rate"))
-      c.addOns.minimumRate = a.child("minimum_rate").number(0, 1, false, false, "within [0, 1]");
-  }
+  if (n.has("vol_model")) parseVolModel(n.child("vol_model"), c);
+  if (n.has("anti_procyclicality")) parseAntiProcyclicality(n.child("anti_procyclicality"), c);
+  if (n.has("add_ons")) parseAddOns(n.child("add_ons"), c);
   return c;
 }
 

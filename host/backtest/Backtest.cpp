@@ -80,28 +80,28 @@ AccountBacktest summarise(const BacktestReport& report, size_t a, const std::str
   return s;
 }
 
-}  // namespace
+// What every day of a backtest starts from: the request with the whole history (each day's
+// estimators cut it at that day's as_of), every asset's closes by day, and which assets' options
+// take their iv from the implied-vol index.
+struct BacktestData {
+  MarginRequest templ;
+  std::vector<Series> series;
+  std::vector<char> ivFromIndex;
+};
 
-BacktestReport runBacktest(const BacktestPortfolio& portfolio, const PriceFolder& prices,
-                           long long startDay, long long endDay, const PriceFolder* impliedVol) {
-  if (endDay < startDay) throw InputError("", "--end must not be before --start", ErrorKind::Usage);
+// Loads the closes of every asset but the base currency (a missing file is a usage error naming
+// it) and, with `impliedVol`, the indices; records in `report` what each index drives.
+BacktestData loadBacktestData(const BacktestPortfolio& portfolio, const PriceFolder& prices,
+                              const PriceFolder* impliedVol, BacktestReport& report) {
   const BacktestRolls& rolls = portfolio.rolls;
   const MarginRequest& base = portfolio.request;
   const MarginConfig& c = base.config;
-  if (c.horizonDays != std::floor(c.horizonDays)) {
-    throw InputError("/config/horizon_days",
-                     "/config/horizon_days: a backtest needs a whole number "
-                     "of days (closes are daily), got " +
-                         std::to_string(c.horizonDays));
-  }
-  const int h = static_cast<int>(c.horizonDays);
-
+  BacktestData data;
   // Every asset but the base currency needs its closes; a "given" model needs its vols.
   Market loaded = base.market;
   loaded.asOf = 1e12;  // every close: each day's estimators cut at that day's as_of
   loadPriceFiles(prices, loaded);
-  std::vector<Series> series(base.market.assets.size());
-  BacktestReport report;
+  data.series.resize(base.market.assets.size());
   for (size_t a = 0; a < base.market.assets.size(); ++a) {
     const Asset& asset = base.market.assets[a];
     if (asset.id == base.market.baseCurrency) continue;
@@ -112,66 +112,70 @@ BacktestReport runBacktest(const BacktestPortfolio& portfolio, const PriceFolder
                            "-USD_1d.csv is missing; the portfolio holds " + asset.id,
                        ErrorKind::Usage);
     }
-    series[a].closes = it->second;
+    data.series[a].closes = it->second;
   }
   if (c.volModel == VolModel::Given && !portfolio.listsAssets) {
     fail("/market/assets",
          "vol_model \"given\" needs the vols: list the assets with their vol in "
          "the portfolio's market, or use vol_model ewma");
   }
-  MarginRequest templ = base;
-  templ.market.history = loaded.history;
+  data.templ = base;
+  data.templ.market.history = loaded.history;
 
   // Implied-vol indices: the iv of "index" options, and (vol_model ewma) the implied-vol dynamics
   // of option underlyings, estimated by the engine from the history's iv.
   const size_t nAssets = base.market.assets.size();
-  std::vector<char> ivFromIndex(nAssets, 0), optionOn(nAssets, 0);
+  data.ivFromIndex.assign(nAssets, 0);
+  std::vector<char> optionOn(nAssets, 0);
   for (size_t k = 0; k < base.instruments.size(); ++k) {
     const Instrument& ins = base.instruments[k];
-    if (ins.type == InstrumentType::Option) optionOn[ins.underlying] = 1;
+    if (traitsOf(ins.type).option) optionOn[ins.underlying] = 1;
     if (!rolls.indexIv[k]) continue;
-    ivFromIndex[ins.underlying] = 1;
+    data.ivFromIndex[ins.underlying] = 1;
     if (!impliedVol) {
       fail("/instruments/" + std::to_string(k) + "/iv",
            "\"index\" needs --implied-vol DIR (e.g. data/implied_vol)");
     }
   }
-  if (impliedVol) {
-    loadImpliedVolFiles(*impliedVol, templ.market);
-    for (size_t a = 0; a < nAssets; ++a) {
-      auto it = templ.market.history.find(static_cast<int>(a));
-      const bool has = it != templ.market.history.end() &&
-                       std::any_of(it->second.begin(), it->second.end(),
-                                   [](const DailyClose& d) { return d.iv > 0; });
-      const std::string& id = base.market.assets[a].id;
-      if (!has && ivFromIndex[a]) {
-        throw InputError("",
-                         "--implied-vol: no index in " + impliedVol->label + "/" + id +
-                             "-DVOL_1d.csv; an option on " + id + " takes its iv from it",
-                         ErrorKind::Usage);
-      }
-      if (!has || !optionOn[a]) continue;
-      series[a].closes = it->second;
-      ImpliedVolUse& use = report.impliedVol[id];
-      use.indexIv = ivFromIndex[a];
-      use.volOfVol = c.volModel == VolModel::Ewma         ? ImpliedVolUse::VolOfVol::EwmaOfIndex
-                     : base.market.assets[a].volOfVol > 0 ? ImpliedVolUse::VolOfVol::Given
-                                                          : ImpliedVolUse::VolOfVol::None;
+  if (!impliedVol) return data;
+  MarketHistory& history = data.templ.market.history;
+  loadImpliedVolFiles(*impliedVol, data.templ.market);
+  for (size_t a = 0; a < nAssets; ++a) {
+    auto it = history.find(static_cast<int>(a));
+    const bool has =
+        it != history.end() && std::any_of(it->second.begin(), it->second.end(),
+                                           [](const DailyClose& d) { return d.iv > 0; });
+    const std::string& id = base.market.assets[a].id;
+    if (!has && data.ivFromIndex[a]) {
+      throw InputError("",
+                       "--implied-vol: no index in " + impliedVol->label + "/" + id +
+                           "-DVOL_1d.csv; an option on " + id + " takes its iv from it",
+                       ErrorKind::Usage);
     }
+    if (!has || !optionOn[a]) continue;
+    data.series[a].closes = it->second;
+    ImpliedVolUse& use = report.impliedVol[id];
+    use.indexIv = data.ivFromIndex[a];
+    use.volOfVol = c.volModel == VolModel::Ewma         ? ImpliedVolUse::VolOfVol::EwmaOfIndex
+                   : base.market.assets[a].volOfVol > 0 ? ImpliedVolUse::VolOfVol::Given
+                                                        : ImpliedVolUse::VolOfVol::None;
   }
+  return data;
+}
 
-  report.start = startDay;
-  report.end = endDay;
-  report.horizonDays = h;
-  report.confidence = c.confidence;
-  report.config = c;
+// The days of [start, end] with every asset's close (and index, where one drives an iv) on the
+// day and h days later; the others are counted in report.skippedDays.
+std::vector<long long> testDaysOf(const BacktestData& data, long long startDay, long long endDay,
+                                  int h, BacktestReport& report) {
+  const Market& m = data.templ.market;
   std::vector<long long> testDays;
   for (long long t = startDay; t <= endDay; ++t) {
     bool all = true;
-    for (size_t a = 0; a < series.size() && all; ++a) {
-      if (base.market.assets[a].id == base.market.baseCurrency) continue;
-      all = series[a].on(t) && series[a].on(t + h);
-      if (all && ivFromIndex[a]) all = series[a].on(t)->iv > 0 && series[a].on(t + h)->iv > 0;
+    for (size_t a = 0; a < data.series.size() && all; ++a) {
+      if (m.assets[a].id == m.baseCurrency) continue;
+      const Series& s = data.series[a];
+      all = s.on(t) && s.on(t + h);
+      if (all && data.ivFromIndex[a]) all = s.on(t)->iv > 0 && s.on(t + h)->iv > 0;
     }
     if (all)
       testDays.push_back(t);
@@ -185,7 +189,76 @@ BacktestReport runBacktest(const BacktestPortfolio& portfolio, const PriceFolder
                          std::to_string(h) + " day(s) later",
                      ErrorKind::Usage);
   }
+  return testDays;
+}
 
+// Day t: the request as of t's close (prices, rolled expiries and strikes, index ivs, entries at
+// the market), margined alone, and each account's loss realised h days later.
+BacktestDay marginDay(const BacktestData& data, const BacktestRolls& rolls, long long t, int h) {
+  const std::vector<Series>& series = data.series;
+  MarginRequest r = data.templ;
+  r.market.asOf = static_cast<double>(t) * kSecondsPerDay;
+  r.market.asOfText = formatRfc3339(r.market.asOf);
+  std::vector<double> later(r.market.assets.size(), 1.0);
+  for (size_t a = 0; a < series.size(); ++a) {
+    if (r.market.assets[a].id == r.market.baseCurrency) continue;
+    r.market.assets[a].price = series[a].on(t)->close;
+    later[a] = series[a].on(t + h)->close;
+  }
+  std::vector<double> laterIv(r.instruments.size());
+  for (size_t k = 0; k < r.instruments.size(); ++k) {
+    Instrument& ins = r.instruments[k];
+    if (rolls.tenorDays[k] > 0) ins.expiry = r.market.asOf + rolls.tenorDays[k] * kSecondsPerDay;
+    if (rolls.moneyness[k] > 0)
+      ins.strike = rolls.moneyness[k] * r.market.assets[ins.underlying].price;
+    laterIv[k] = ins.iv;
+    if (rolls.indexIv[k]) {
+      ins.iv = series[ins.underlying].on(t)->iv;
+      laterIv[k] = series[ins.underlying].on(t + h)->iv;
+    }
+  }
+  for (size_t a = 0; a < r.accounts.size(); ++a) {
+    for (size_t p = 0; p < r.accounts[a].positions.size(); ++p) {
+      if (!rolls.autoEntry[a][p]) continue;
+      Position& pos = r.accounts[a].positions[p];
+      pos.entryPrice = entryAtMarket(r.instruments[pos.instrument], r.market);
+    }
+  }
+  const MarginResponse m = computeMargin(r);
+  BacktestDay d;
+  d.day = t;
+  for (size_t a = 0; a < r.accounts.size(); ++a) {
+    d.var.push_back(m.accounts[a].var);
+    d.es.push_back(m.accounts[a].es);
+    d.initialMargin.push_back(m.accounts[a].initialMargin);
+    d.loss.push_back(-accountPnl(r, r.accounts[a], later, laterIv, h));
+  }
+  return d;
+}
+
+}  // namespace
+
+BacktestReport runBacktest(const BacktestPortfolio& portfolio, const PriceFolder& prices,
+                           long long startDay, long long endDay, const PriceFolder* impliedVol) {
+  if (endDay < startDay) throw InputError("", "--end must not be before --start", ErrorKind::Usage);
+  const MarginConfig& c = portfolio.request.config;
+  if (c.horizonDays != std::floor(c.horizonDays)) {
+    throw InputError("/config/horizon_days",
+                     "/config/horizon_days: a backtest needs a whole number "
+                     "of days (closes are daily), got " +
+                         std::to_string(c.horizonDays));
+  }
+  const int h = static_cast<int>(c.horizonDays);
+  BacktestReport report;
+  const BacktestData data = loadBacktestData(portfolio, prices, impliedVol, report);
+  report.start = startDay;
+  report.end = endDay;
+  report.horizonDays = h;
+  report.confidence = c.confidence;
+  report.config = c;
+  const std::vector<long long> testDays = testDaysOf(data, startDay, endDay, h, report);
+
+  // Days in parallel; the first failing day (by date, whatever the schedule) is reported.
   report.days.resize(testDays.size());
   std::exception_ptr error;
   long long errorDay = 0;
@@ -194,45 +267,7 @@ BacktestReport runBacktest(const BacktestPortfolio& portfolio, const PriceFolder
     const long long t = testDays[i];
     try {
       faultPoint("backtest.days");
-      MarginRequest r = templ;
-      r.market.asOf = static_cast<double>(t) * kSecondsPerDay;
-      r.market.asOfText = formatRfc3339(r.market.asOf);
-      std::vector<double> later(r.market.assets.size(), 1.0);
-      for (size_t a = 0; a < series.size(); ++a) {
-        if (r.market.assets[a].id == r.market.baseCurrency) continue;
-        r.market.assets[a].price = series[a].on(t)->close;
-        later[a] = series[a].on(t + h)->close;
-      }
-      std::vector<double> laterIv(r.instruments.size());
-      for (size_t k = 0; k < r.instruments.size(); ++k) {
-        Instrument& ins = r.instruments[k];
-        if (rolls.tenorDays[k] > 0)
-          ins.expiry = r.market.asOf + rolls.tenorDays[k] * kSecondsPerDay;
-        if (rolls.moneyness[k] > 0)
-          ins.strike = rolls.moneyness[k] * r.market.assets[ins.underlying].price;
-        laterIv[k] = ins.iv;
-        if (rolls.indexIv[k]) {
-          ins.iv = series[ins.underlying].on(t)->iv;
-          laterIv[k] = series[ins.underlying].on(t + h)->iv;
-        }
-      }
-      for (size_t a = 0; a < r.accounts.size(); ++a) {
-        for (size_t p = 0; p < r.accounts[a].positions.size(); ++p) {
-          if (!rolls.autoEntry[a][p]) continue;
-          Position& pos = r.accounts[a].positions[p];
-          const Instrument& ins = r.instruments[pos.instrument];
-          pos.entryPrice = entryAtMarket(ins, r.market);
-        }
-      }
-      const MarginResponse m = computeMargin(r);
-      BacktestDay& d = report.days[i];
-      d.day = t;
-      for (size_t a = 0; a < r.accounts.size(); ++a) {
-        d.var.push_back(m.accounts[a].var);
-        d.es.push_back(m.accounts[a].es);
-        d.initialMargin.push_back(m.accounts[a].initialMargin);
-        d.loss.push_back(-accountPnl(r, r.accounts[a], later, laterIv, h));
-      }
+      report.days[i] = marginDay(data, portfolio.rolls, t, h);
     } catch (...) {
 #pragma omp critical(xm_backtest_error)
       if (!error || t < errorDay) {
@@ -248,8 +283,9 @@ BacktestReport runBacktest(const BacktestPortfolio& portfolio, const PriceFolder
       throw InputError(e.path(), "margining " + formatDate(errorDay) + ": " + e.what(), e.kind());
     }
   }
-  for (size_t a = 0; a < base.accounts.size(); ++a)
-    report.accounts.push_back(summarise(report, a, base.accounts[a].id));
+  const std::vector<Account>& accounts = portfolio.request.accounts;
+  for (size_t a = 0; a < accounts.size(); ++a)
+    report.accounts.push_back(summarise(report, a, accounts[a].id));
   return report;
 }
 

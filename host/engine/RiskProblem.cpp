@@ -32,6 +32,27 @@ PnlRow baseRow(const Market& market, const FactorModel& factors, int asset, doub
   return row;
 }
 
+// What some account holds: instruments with a position, and assets held as collateral or
+// through a position revalued on their spot row.
+struct Held {
+  std::vector<char> asset, instrument;
+};
+Held heldBy(const MarginRequest& request) {
+  const auto& instruments = request.instruments;
+  Held held{std::vector<char>(request.market.assets.size(), 0),
+            std::vector<char>(instruments.size(), 0)};
+  for (const Account& a : request.accounts) {
+    for (const Position& pos : a.positions) held.instrument[pos.instrument] = 1;
+    for (const Collateral& c : a.collateral) held.asset[c.asset] = 1;
+  }
+  for (size_t i = 0; i < instruments.size(); ++i) {
+    if (held.instrument[i] && traitsOf(instruments[i].type).spotRow) {
+      held.asset[instruments[i].underlying] = 1;
+    }
+  }
+  return held;
+}
+
 }  // namespace
 
 RiskProblem compileProblem(const MarginRequest& request) {
@@ -60,16 +81,9 @@ RiskProblem compileProblem(const MarginRequest& request, const Market& market) {
   // risky asset, so the draws do not change either).
   const int n = static_cast<int>(market.assets.size());
   const auto& instruments = request.instruments;
-  std::vector<char> heldAsset(n, 0), heldInstrument(instruments.size(), 0);
-  for (const Account& a : request.accounts) {
-    for (const Position& pos : a.positions) heldInstrument[pos.instrument] = 1;
-    for (const Collateral& c : a.collateral) heldAsset[c.asset] = 1;
-  }
-  for (size_t i = 0; i < instruments.size(); ++i) {
-    if (heldInstrument[i] && traitsOf(instruments[i].type).spotRow) {
-      heldAsset[instruments[i].underlying] = 1;
-    }
-  }
+  const Held held = heldBy(request);
+  const std::vector<char>& heldAsset = held.asset;
+  const std::vector<char>& heldInstrument = held.instrument;
 
   p.spotRowOf.assign(n, -1);
   for (int a = 0; a < n; ++a) {

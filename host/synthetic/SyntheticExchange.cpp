@@ -67,11 +67,11 @@ ExchangeSpec exchangePreset(const std::string& name) {
                                   "\"; expected demo, exchange-S, exchange-M or exchange-L");
 }
 
-MarginRequest makeSyntheticExchange(const ExchangeSpec& spec) {
-  XM_ASSERT(spec.assets >= 2 && spec.instruments >= spec.assets && spec.accounts >= 0,
-            "exchange spec out of range");
-  MarginRequest req;
-  Market& m = req.market;
+namespace {
+
+// The market of the exchange: USD (riskless), the real assets of 2023-12-31, then synthetic alts
+// loading on BTC, with the real correlations (and beta-implied ones for the alts).
+void buildMarket(const ExchangeSpec& spec, Market& m) {
   m.asOfText = kRealMarketAsOf;
   m.asOf = *parseRfc3339(m.asOfText);
   m.baseCurrency = "USD";
@@ -114,10 +114,13 @@ MarginRequest makeSyntheticExchange(const ExchangeSpec& spec) {
       m.correlation(i + 1, j + 1) = rho;
     }
   }
-  auto price = [&](int a) { return m.assets[a].price; };
+}
 
-  // Instruments.
-  auto& ins = req.instruments;
+// Perpetuals on every asset, two inverse perpetuals, two spot pairs, quarterly futures on BTC,
+// ETH and SOL, then option chains on them. Returns how many instruments come before the options.
+int buildInstruments(const ExchangeSpec& spec, const Market& m, std::vector<Instrument>& ins) {
+  const auto& real = realAssets();
+  const int nRisky = spec.assets;
   const double t0 = m.asOf;
   for (int a = 1; a <= nRisky; ++a) {
     ins.push_back({m.assets[a].id + "-PERP", InstrumentType::Perpetual, a, 1.0, 0, {}, 0, 0});
@@ -171,77 +174,97 @@ MarginRequest makeSyntheticExchange(const ExchangeSpec& spec) {
                      call ? OptionRight::Call : OptionRight::Put, strike, iv});
     }
   }
-  std::vector<double> valueNow(ins.size());
-  for (size_t i = 0; i < ins.size(); ++i) {
+  return linear;
+}
+
+// Account k: a trading style (directional, hedger, option seller, market maker), its positions
+// and collateral worth its gross notional over a leverage; its own random stream.
+Account buildAccount(const ExchangeSpec& spec, int64_t k, const Market& m,
+                     const std::vector<Instrument>& ins, int linear,
+                     const std::vector<double>& valueNow) {
+  const int nRisky = spec.assets;
+  const int nIns = static_cast<int>(ins.size());
+  const int nOptions = nIns - linear;
+  auto price = [&](int a) { return m.assets[a].price; };
+  Account acct;
+  Rng r(spec.seed ^ 0x5EED5EEDull, static_cast<uint32_t>(k + 16));
+  acct.id = "acct-" + std::to_string(k + 1);
+  const int count = 1 + r.below(static_cast<int>(2 * spec.positionsPerAccount - 1));
+  const double style = r.uniform();
+  const double bias = r.chance(0.6) ? 1.0 : -1.0;  // net long or net short
+  const double size = r.logUniform(2e3, 2e6);      // typical notional per position
+  double gross = 0.0;
+  auto add = [&](int i, double notional, double sign) {
     const Instrument& x = ins[i];
+    if (x.type == InstrumentType::Spot) sign = 1.0;  // spot is bought, not shorted
     const double s = price(x.underlying);
-    const double t = (x.expiry - t0) / kSecondsPerYear;
+    double qty = sign * notional / (s * x.contractSize);
+    if (traitsOf(x.type).inverse) qty = sign * notional / x.contractSize;  // sized in face
+    qty = std::round(qty * 1e4) / 1e4;
+    if (qty == 0.0) qty = sign * 1e-4;
+    double entry = traitsOf(x.type).option ? valueNow[i] * (0.7 + 0.6 * r.uniform())
+                                           : s * std::exp(0.05 * r.normal());
+    if (x.type == InstrumentType::Future) entry = s * std::exp(0.01 + 0.03 * r.normal());
+    acct.positions.push_back({i, qty, std::max(entry, 1e-8)});
+    gross += notional;
+  };
+  auto option = [&]() { return linear + r.below(nOptions); };
+  for (int p = 0; p < count; ++p) {
+    const double notional = size * r.logUniform(0.3, 3.0);
+    if (style < 0.45) {  // directional: perps and futures, mostly one way
+      add(r.chance(0.5) ? r.below(std::min(nRisky, 6)) : r.below(linear), notional,
+          r.chance(0.8) ? bias : -bias);
+    } else if (style < 0.65) {  // hedger: perp against options on the same underlying
+      if (p % 2 == 0) {
+        add(r.below(3), notional, bias);
+      } else {
+        add(option(), notional * 0.5, -bias);
+      }
+    } else if (style < 0.8) {  // option seller
+      add(option(), notional * 0.3, -1.0);
+    } else {  // market maker: both sides of everything
+      add(r.below(nIns), notional * 0.5, r.chance(0.5) ? 1.0 : -1.0);
+    }
+  }
+  // Collateral in 1-3 assets worth gross / leverage.
+  const double u = r.uniform();
+  const double leverage = u < 0.8
+                              ? r.logUniform(1.5, 10.0)
+                              : (u < 0.95 ? r.logUniform(10.0, 20.0) : r.logUniform(20.0, 50.0));
+  const double value = std::max(1000.0, gross / leverage);
+  const int holdings = 1 + r.below(3);
+  const int pool[] = {0, 1, 2, std::min(13, nRisky)};  // USD, BTC, ETH, USDT
+  for (int h = 0; h < holdings; ++h) {
+    const int a = pool[(h + r.below(4)) % 4];
+    bool seen = false;
+    for (const Collateral& c2 : acct.collateral) seen = seen || c2.asset == a;
+    if (seen) continue;
+    acct.collateral.push_back({a, std::round(value / holdings / price(a) * 1e6) / 1e6});
+  }
+  return acct;
+}
+
+}  // namespace
+
+MarginRequest makeSyntheticExchange(const ExchangeSpec& spec) {
+  XM_ASSERT(spec.assets >= 2 && spec.instruments >= spec.assets && spec.accounts >= 0,
+            "exchange spec out of range");
+  MarginRequest req;
+  buildMarket(spec, req.market);
+  const Market& m = req.market;
+  const int linear = buildInstruments(spec, m, req.instruments);
+  std::vector<double> valueNow(req.instruments.size());
+  for (size_t i = 0; i < req.instruments.size(); ++i) {
+    const Instrument& x = req.instruments[i];
+    const double s = m.assets[x.underlying].price;
+    const double t = yearsToExpiry(x, m);
     valueNow[i] = traitsOf(x.type).option
                       ? blackScholes(x.right == OptionRight::Call, s, x.strike, t, x.iv, m.rate)
                       : s;
   }
-
-  // Accounts.
-  const int nIns = static_cast<int>(ins.size());
-  const int nOptions = nIns - linear;
-  auto& accounts = req.accounts;
-  accounts.resize(spec.accounts);
+  req.accounts.resize(spec.accounts);
   for (int64_t k = 0; k < spec.accounts; ++k) {
-    Rng r(spec.seed ^ 0x5EED5EEDull, static_cast<uint32_t>(k + 16));
-    Account& acct = accounts[k];
-    acct.id = "acct-" + std::to_string(k + 1);
-    const int count = 1 + r.below(static_cast<int>(2 * spec.positionsPerAccount - 1));
-    const double style = r.uniform();
-    const double bias = r.chance(0.6) ? 1.0 : -1.0;  // net long or net short
-    const double size = r.logUniform(2e3, 2e6);      // typical notional per position
-    double gross = 0.0;
-    auto add = [&](int i, double notional, double sign) {
-      const Instrument& x = ins[i];
-      if (x.type == InstrumentType::Spot) sign = 1.0;  // spot is bought, not shorted
-      const double s = price(x.underlying);
-      double qty = sign * notional / (s * x.contractSize);
-      if (traitsOf(x.type).inverse) qty = sign * notional / x.contractSize;  // sized in face
-      qty = std::round(qty * 1e4) / 1e4;
-      if (qty == 0.0) qty = sign * 1e-4;
-      double entry = traitsOf(x.type).option ? valueNow[i] * (0.7 + 0.6 * r.uniform())
-                                             : s * std::exp(0.05 * r.normal());
-      if (x.type == InstrumentType::Future) entry = s * std::exp(0.01 + 0.03 * r.normal());
-      acct.positions.push_back({i, qty, std::max(entry, 1e-8)});
-      gross += notional;
-    };
-    auto option = [&]() { return linear + r.below(nOptions); };
-    for (int p = 0; p < count; ++p) {
-      const double notional = size * r.logUniform(0.3, 3.0);
-      if (style < 0.45) {  // directional: perps and futures, mostly one way
-        add(r.chance(0.5) ? r.below(std::min(nRisky, 6)) : r.below(linear), notional,
-            r.chance(0.8) ? bias : -bias);
-      } else if (style < 0.65) {  // hedger: perp against options on the same underlying
-        if (p % 2 == 0) {
-          add(r.below(3), notional, bias);
-        } else {
-          add(option(), notional * 0.5, -bias);
-        }
-      } else if (style < 0.8) {  // option seller
-        add(option(), notional * 0.3, -1.0);
-      } else {  // market maker: both sides of everything
-        add(r.below(nIns), notional * 0.5, r.chance(0.5) ? 1.0 : -1.0);
-      }
-    }
-    // Collateral in 1-3 assets worth gross / leverage.
-    const double u = r.uniform();
-    const double leverage = u < 0.8
-                                ? r.logUniform(1.5, 10.0)
-                                : (u < 0.95 ? r.logUniform(10.0, 20.0) : r.logUniform(20.0, 50.0));
-    const double value = std::max(1000.0, gross / leverage);
-    const int holdings = 1 + r.below(3);
-    const int pool[] = {0, 1, 2, std::min(13, nRisky)};  // USD, BTC, ETH, USDT
-    for (int h = 0; h < holdings; ++h) {
-      const int a = pool[(h + r.below(4)) % 4];
-      bool seen = false;
-      for (const Collateral& c2 : acct.collateral) seen = seen || c2.asset == a;
-      if (seen) continue;
-      acct.collateral.push_back({a, std::round(value / holdings / price(a) * 1e6) / 1e6});
-    }
+    req.accounts[k] = buildAccount(spec, k, m, req.instruments, linear, valueNow);
   }
 
   MarginConfig& cfg = req.config;
