@@ -1,5 +1,5 @@
 // The CUDA backend: scenarios, revaluation, aggregation, selection and Euler contributions on
-// one device, behind the engine interface (host/RiskBackend.h).
+// one device, behind the engine interface (host/engine/RiskBackend.h).
 //
 //   prepare   shocks Z (factors × S) -> P&L cube (rows × S, Real) -> per-row long/short ES
 //   compute   accounts in device chunks: legs H2D (copy stream) -> losses (chunk × S) ->

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Estimates the built-in example market from the real daily prices in data/.
 
-Prints the C++ table used by host/MarketData.cpp: each asset's close on the as-of date, its
+Prints the C++ table used by host/synthetic/MarketData.cpp: each asset's close on the as-of date, its
 annualised volatility (sqrt(365) x the standard deviation of daily log returns over the
 trailing window) and the correlation matrix of those returns over days where every asset
 traded; for BTC and ETH also vol-of-vol and spot-vol correlation from Deribit's DVOL index
