@@ -22,11 +22,12 @@ FLOORS = {
     "host/margin": ["cuda", "host/engine", "host/market", "host/model", "host/base", "scenarios"],
     "host/backtest": ["host/margin", "host/engine", "host/market", "host/model", "host/base", "scenarios"],
     "host/synthetic": ["host/engine", "host/market", "host/model", "host/base", "scenarios"],
-    "api/json": ["host/backtest", "host/margin", "host/engine", "host/market", "host/model", "host/base",
+    "host/clearing": ["host/margin", "host/engine", "host/market", "host/model", "host/base", "scenarios"],
+    "api/json": ["host/clearing", "host/backtest", "host/margin", "host/engine", "host/market", "host/model", "host/base",
                  "scenarios"],
-    "api/http": ["api/json", "host/margin", "host/engine", "host/market", "host/model", "host/base",
+    "api/http": ["api/json", "host/clearing", "host/margin", "host/engine", "host/market", "host/model", "host/base",
                  "scenarios"],
-    "api/cli": ["api/http", "api/json", "host/synthetic", "host/backtest", "host/margin", "host/engine",
+    "api/cli": ["api/http", "api/json", "host/clearing", "host/synthetic", "host/backtest", "host/margin", "host/engine",
                 "host/market", "host/model", "host/base", "scenarios"],
     "api": ["api/cli"],  # main.cpp
 }

@@ -10,6 +10,7 @@
 
 #include "api/json/RequestParser.h"
 #include "host/base/Files.h"
+#include "host/market/PriceFiles.h"
 #include "host/model/Errors.h"
 #include "host/model/Time.h"
 
@@ -95,6 +96,31 @@ Json readJsonFile(const std::string& path, const std::string& what) {
   } catch (const Json::exception& e) {
     throw InputError(
         "", what + " " + path + ": malformed JSON: " + e.what());  // sanitised by the envelope
+  }
+}
+
+void loadMarketFiles(const Args& a, MarginRequest& request) {
+  if (a.has("--prices")) {
+    if (!request.market.history.empty()) {
+      throw InputError("/market/history",
+                       "give daily closes either in market.history or with --prices, not both",
+                       ErrorKind::Usage);
+    }
+    if (loadPriceFiles(a.options.at("--prices"), request.market) == 0) {
+      throw InputError("",
+                       "--prices: no <ASSET>-USD_1d.csv file in " + a.options.at("--prices") +
+                           " matches an asset of the request",
+                       ErrorKind::Usage);
+    }
+  }
+  if (a.has("--implied-vol")) {
+    if (loadImpliedVolFiles(a.options.at("--implied-vol"), request.market) == 0) {
+      throw InputError("",
+                       "--implied-vol: no <ASSET>-DVOL_1d.csv file in " +
+                           a.options.at("--implied-vol") +
+                           " matches an asset with history (market.history or --prices)",
+                       ErrorKind::Usage);
+    }
   }
 }
 

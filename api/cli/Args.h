@@ -32,6 +32,8 @@ void applyThreads(const Args& a);
 long long dateOption(const Args& a, const std::string& key);
 
 MarginRequest readRequest(const std::string& path, const Limits& limits);
+// --prices DIR and --implied-vol DIR into the request's market.history.
+void loadMarketFiles(const Args& a, MarginRequest& request);
 Json readJsonFile(const std::string& path, const std::string& what);
 
 // The answer to --out FILE (complete or untouched), or to standard output once it is whole: a

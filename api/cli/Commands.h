@@ -24,6 +24,7 @@ int demoCommand(const Args& a);      // DemoCommand.cpp
 int generateCommand(const Args& a);  // GenerateCommand.cpp
 int backtestCommand(const Args& a);  // BacktestCommand.cpp
 int infoCommand(const Args& a);      // InfoCommand.cpp
+int simulateCommand(const Args& a);  // SimulateCommand.cpp
 int serveCommand(const Args& a);     // ServeCommand.cpp (builds with the HTTP service only)
 
 }  // namespace xm

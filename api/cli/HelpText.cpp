@@ -11,6 +11,7 @@ Usage:
   xmargin demo [--accounts N] [--scenarios N] [--top N]
   xmargin generate PRESET --out FILE [--accounts N] [--scenarios N] [--seed N]
   xmargin backtest --prices DIR --portfolio FILE --start DATE --end DATE [--config FILE]
+  xmargin simulate REQUEST.json [--out FILE] [--format json|table]
   xmargin serve [--host 127.0.0.1] [--port 8080] [--token-file FILE] [options]
   xmargin info
   xmargin --version
@@ -21,6 +22,8 @@ Commands:
   generate  Write a synthetic exchange request: demo, exchange-S, exchange-M or exchange-L.
   backtest  Margin a fixed portfolio every day on real closes; VaR exceedances, Kupiec and
             Christoffersen tests, the Basel zone, margin breaches and margin jumps.
+  simulate  After t0: liquidations, the insurance fund, auto-deleveraging or socialized loss,
+            circuit breakers and Cover-2 along Monte Carlo, stress and replayed paths.
   serve     Serve the HTTP API (POST /v1/margin, /v1/info, /healthz, /readyz, /metrics).
   info      The version and the backends this binary has, as JSON.
 
@@ -152,6 +155,25 @@ extern const char* const kInfoHelp = R"(xmargin info
 
 Prints, as JSON, the version, the backends this binary has (compiled, usable, the device, and why
 one cannot be used) and the request limits.
+)";
+
+extern const char* const kSimulateHelp = R"(xmargin simulate REQUEST.json [options]
+
+What happens after t0 (contract §9): margins every account of a request (as `run`), then follows
+the exchange along paths — Monte Carlo paths of `clearing.steps` steps, named stress paths, a
+historical replay — marking every account each step, liquidating those below maintenance margin
+with a square-root price impact that cascades, and carrying their deficits through the waterfall:
+the insurance fund, then auto-deleveraging ("adl"), socialized loss ("socialized") or nothing
+("none"). REQUEST.json is a margin request with a `clearing` object. Prints JSON {"t0": the
+margin response, "simulation": the figures}, or with --format table a report.
+
+Options:
+  --out FILE         write the answer to FILE (complete or untouched)
+  --format F         json (default) or table
+  --pretty           indent the JSON
+  --prices DIR       daily closes into market.history (as for run; a replay needs them)
+  --implied-vol DIR  implied-vol indices into market.history (as for run)
+  --threads N        OpenMP threads
 )";
 
 }  // namespace xm

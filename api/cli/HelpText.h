@@ -10,5 +10,6 @@ extern const char* const kGenerateHelp;
 extern const char* const kBacktestHelp;
 extern const char* const kServeHelp;
 extern const char* const kInfoHelp;
+extern const char* const kSimulateHelp;
 
 }  // namespace xm

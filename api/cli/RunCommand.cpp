@@ -7,7 +7,6 @@
 #include "api/cli/Args.h"
 #include "api/json/JsonCodec.h"
 #include "host/margin/MarginEngine.h"
-#include "host/market/PriceFiles.h"
 #include "host/model/Errors.h"
 #include "host/model/WireNames.h"
 #include "scenarios/ShockCache.h"
@@ -23,28 +22,7 @@ int runCommand(const Args& a) {
   EngineOptions options;
   options.batchAccounts = intOption(a, "--batch-accounts", 0, 1, int64_t{1} << 40);
   MarginRequest request = readRequest(a.positional[0], limits);
-  if (a.has("--prices")) {
-    if (!request.market.history.empty()) {
-      throw InputError("/market/history",
-                       "give daily closes either in market.history or with --prices, not both",
-                       ErrorKind::Usage);
-    }
-    if (loadPriceFiles(a.options.at("--prices"), request.market) == 0) {
-      throw InputError("",
-                       "--prices: no <ASSET>-USD_1d.csv file in " + a.options.at("--prices") +
-                           " matches an asset of the request",
-                       ErrorKind::Usage);
-    }
-  }
-  if (a.has("--implied-vol")) {
-    if (loadImpliedVolFiles(a.options.at("--implied-vol"), request.market) == 0) {
-      throw InputError("",
-                       "--implied-vol: no <ASSET>-DVOL_1d.csv file in " +
-                           a.options.at("--implied-vol") +
-                           " matches an asset with history (market.history or --prices)",
-                       ErrorKind::Usage);
-    }
-  }
+  loadMarketFiles(a, request);
   if (a.has("--backend")) {
     const std::string& b = a.options.at("--backend");
     const auto choice = fromWireName<BackendChoice>(b);

@@ -99,26 +99,43 @@ struct Exposure {
   double delta = 0.0;
   double gross = 0.0;
 };
-inline Exposure unitExposure(const Instrument& ins, const Market& market) {
-  const double s = market.assets[ins.underlying].price;
-  const double years = yearsToExpiry(ins, market);
+inline Exposure unitExposureAt(const Instrument& ins, double s, double iv, double rate,
+                               double years) {
   switch (ins.type) {
     case InstrumentType::Spot:
     case InstrumentType::Perpetual:
       return {s, s};
     case InstrumentType::Future: {
-      const double f = forwardPrice(s, market.rate, years);
+      const double f = forwardPrice(s, rate, years);
       return {f, f};
     }
     case InstrumentType::InversePerpetual:
       return {s, 1.0};
     case InstrumentType::Option: {
-      const double delta = blackScholesDelta(ins.right == OptionRight::Call, s, ins.strike, years,
-                                             ins.iv, market.rate);
+      const double delta =
+          blackScholesDelta(ins.right == OptionRight::Call, s, ins.strike, years, iv, rate);
       return {delta * s, s};
     }
   }
   return {};
+}
+inline Exposure unitExposure(const Instrument& ins, const Market& market) {
+  return unitExposureAt(ins, market.assets[ins.underlying].price, ins.iv, market.rate,
+                        yearsToExpiry(ins, market));
+}
+
+// The value of one unit of the instrument when its underlying is at `s`, its implied vol `iv`
+// and `years` remain to its expiry: the spot, the forward, the option's Black–Scholes value.
+inline double unitValueAt(const Instrument& ins, double s, double iv, double rate, double years) {
+  switch (ins.type) {
+    case InstrumentType::Future:
+      return forwardPrice(s, rate, years);
+    case InstrumentType::Option:
+      return blackScholes(ins.right == OptionRight::Call, s, ins.strike, std::max(years, 0.0), iv,
+                          rate);
+    default:
+      return s;
+  }
 }
 
 // The position's base-currency delta exposure to its underlying.

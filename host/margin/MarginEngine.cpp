@@ -31,25 +31,28 @@ double msSince(std::chrono::steady_clock::time_point& mark) {
 
 }  // namespace
 
+ModelMarket::ModelMarket(const MarginRequest& request, RunInfo& run) : request_(request) {
+  const MarginConfig& config = request.config;
+  adjusted_ = config.volModel == VolModel::Ewma || config.antiProcyclicality.enabled;
+  if (adjusted_) {
+    estimated_ = request.market;
+    if (config.volModel == VolModel::Ewma)
+      applyEwma(estimated_, request.instruments, config.ewmaLambda, run);
+  }
+  stressLevel_ = config.antiProcyclicality.enabled
+                     ? applyAntiProcyclicality(estimated_, config, run)
+                     : std::vector<double>(request.market.assets.size(), 0.0);
+}
+
 RunSummary runMargin(const MarginRequest& request, const EngineOptions& options, ResultSink& sink) {
   const auto start = std::chrono::steady_clock::now();
   auto mark = start;
   RunSummary summary;
-  // The market the model runs on: the request's, or with EWMA vols and correlations.
-  Market estimated;
-  const MarginConfig& config = request.config;
-  const Market* market = &request.market;
-  if (config.volModel == VolModel::Ewma || config.antiProcyclicality.enabled) {
-    estimated = request.market;
-    if (config.volModel == VolModel::Ewma)
-      applyEwma(estimated, request.instruments, config.ewmaLambda, summary.run);
-    market = &estimated;
-  }
+  const ModelMarket model(request, summary.run);
+  const Market* market = &model.market();
   MarginContext context;
   context.market = market;
-  context.stressLevel = config.antiProcyclicality.enabled
-                            ? applyAntiProcyclicality(estimated, config, summary.run)
-                            : std::vector<double>(request.market.assets.size(), 0.0);
+  context.stressLevel = model.stressLevel();
   context.adv = averageVolumes(request, *market);
   for (const Instrument& ins : request.instruments)
     context.unitExposure.push_back(unitExposure(ins, *market));

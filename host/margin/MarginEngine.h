@@ -31,6 +31,23 @@ struct RunSummary {
   MarginTotals totals;
 };
 
+// The market the model runs on: the request's, or with its EWMA estimates and anti-procyclicality
+// applied as configured (recorded in `run`), and each asset's stress level (0 without APC).
+class ModelMarket {
+ public:
+  ModelMarket(const MarginRequest& request, RunInfo& run);
+  ModelMarket(const ModelMarket&) = delete;
+  ModelMarket& operator=(const ModelMarket&) = delete;
+  const Market& market() const { return adjusted_ ? estimated_ : request_.market; }
+  const std::vector<double>& stressLevel() const { return stressLevel_; }
+
+ private:
+  const MarginRequest& request_;
+  bool adjusted_ = false;
+  Market estimated_;
+  std::vector<double> stressLevel_;
+};
+
 RunSummary runMargin(const MarginRequest& request, const EngineOptions& options, ResultSink& sink);
 
 // The whole response in memory (the HTTP service and tests).
