@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "api/http/Metrics.h"
+#include "api/json/ClearingJson.h"
 #include "api/json/JsonCodec.h"
 #include "api/json/Utf8.h"
 #include "host/margin/BackendRegistry.h"
@@ -116,11 +117,9 @@ void sendError(const httplib::Request& req, httplib::Response& res, ErrorKind ki
   send(req, res, k.httpStatus, errorToJson(k.code, message, path));
 }
 
-const char* const kRoutes[][2] = {{"/v1/margin", "POST"},
-                                  {"/v1/info", "GET"},
-                                  {"/healthz", "GET"},
-                                  {"/readyz", "GET"},
-                                  {"/metrics", "GET"}};
+const char* const kRoutes[][2] = {{"/v1/margin", "POST"}, {"/v1/simulate", "POST"},
+                                  {"/v1/info", "GET"},    {"/healthz", "GET"},
+                                  {"/readyz", "GET"},     {"/metrics", "GET"}};
 
 // cpp-httplib 0.11 listens with a backlog of 5: a burst of new connections while the accept
 // thread is busy overflows it and the kernel resets them. Find our listening socket by its port
@@ -307,6 +306,10 @@ struct MarginServer::Impl {
                                     const httplib::ContentReader& reader) {
       boundary(req, res, [&] { margin(req, res, reader); });
     });
+    http->Post("/v1/simulate", [this](const httplib::Request& req, httplib::Response& res,
+                                      const httplib::ContentReader& reader) {
+      boundary(req, res, [&] { simulate(req, res, reader); });
+    });
     http->Get("/v1/info", [this](const httplib::Request& req, httplib::Response& res) {
       boundary(req, res, [&] { send(req, res, 200, info()); });
     });
@@ -453,6 +456,63 @@ struct MarginServer::Impl {
         "Content-Encoding) is malformed");
   }
 
+  // A place among the computing requests, or an answer (503) when there is none; holds it until
+  // the request is done, and shares the cores among the requests computing now.
+  struct Admitted {
+    Admission* admission = nullptr;
+    explicit operator bool() const { return admission != nullptr; }
+    Admitted() = default;
+    explicit Admitted(Admission* a) : admission(a) {}
+    Admitted(const Admitted&) = delete;
+    Admitted(Admitted&& o) noexcept : admission(o.admission) { o.admission = nullptr; }
+    ~Admitted() {
+      if (admission) admission->leave();
+    }
+  };
+  Admitted admit(const httplib::Request& req, httplib::Response& res,
+                 std::chrono::steady_clock::time_point deadline) {
+    switch (admission->enter(deadline)) {
+      case Admission::Outcome::Saturated:
+        sendError(req, res, ErrorKind::Overloaded,
+                  "all " + std::to_string(options.workers) + " workers are busy and " +
+                      std::to_string(options.queue) + " requests are waiting; retry later");
+        return Admitted();
+      case Admission::Outcome::TimedOut:
+        throw DeadlineError("the request waited for a worker past its time limit");
+      case Admission::Outcome::Admitted:
+        break;
+    }
+    Admitted admitted(admission.get());
+    // Share the cores among the requests computing now: OpenMP teams of every request at full
+    // width would oversubscribe them, and idle OpenMP threads spin.
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    omp_set_num_threads(
+        std::max(1, cores / static_cast<int>(std::max<int64_t>(1, admission->load().first))));
+    return admitted;
+  }
+
+  // POST /v1/simulate (contract §9): JSON only; the t0 margin and the clearing simulation.
+  void simulate(const httplib::Request& req, httplib::Response& res,
+                const httplib::ContentReader& reader) {
+    const auto deadline = tRequestStart + std::chrono::milliseconds(options.timeoutMs);
+    if (bodyFormat(req) != Format::Json) {
+      throw InputError("", "/v1/simulate takes application/json", ErrorKind::UnsupportedMediaType);
+    }
+    SimulateRequest sim;
+    {
+      const std::string body = readBody(req, reader);
+      sim = parseSimulateText(body, options.limits);
+    }
+    const Admitted admitted = admit(req, res, deadline);
+    if (!admitted) return;
+    EngineOptions engine;
+    engine.deadline = deadline;
+    const ClearingResult result = simulateClearing(sim.request, sim.clearing, engine);
+    metrics->addWork(static_cast<int64_t>(sim.request.accounts.size()),
+                     sim.request.config.scenarios);
+    send(req, res, 200, clearingToJson(sim, result));
+  }
+
   void margin(const httplib::Request& req, httplib::Response& res,
               const httplib::ContentReader& reader) {
     const auto deadline = tRequestStart + std::chrono::milliseconds(options.timeoutMs);
@@ -463,26 +523,8 @@ struct MarginServer::Impl {
       request = format == Format::Msgpack ? parseRequestMsgpack(body, options.limits)
                                           : parseRequestText(body, options.limits);
     }
-    switch (admission->enter(deadline)) {
-      case Admission::Outcome::Saturated:
-        sendError(req, res, ErrorKind::Overloaded,
-                  "all " + std::to_string(options.workers) + " workers are busy and " +
-                      std::to_string(options.queue) + " requests are waiting; retry later");
-        return;
-      case Admission::Outcome::TimedOut:
-        throw DeadlineError("the request waited for a worker past its time limit");
-      case Admission::Outcome::Admitted:
-        break;
-    }
-    struct Leave {
-      Admission* a;
-      ~Leave() { a->leave(); }
-    } leave{admission.get()};
-    // Share the cores among the requests computing now: OpenMP teams of every request at full
-    // width would oversubscribe them, and idle OpenMP threads spin.
-    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    omp_set_num_threads(
-        std::max(1, cores / static_cast<int>(std::max<int64_t>(1, admission->load().first))));
+    const Admitted admitted = admit(req, res, deadline);
+    if (!admitted) return;
     EngineOptions engine;
     engine.deadline = deadline;
     engine.batchAccounts = 4096;  // frequent deadline checks

@@ -29,20 +29,25 @@ long long parseDay(const Node& n) {
 
 void parseLiquidation(const Node& n, ClearingConfig& c) {
   n.object({"fee_rate", "impact", "surplus"});
-  if (n.has("fee_rate")) c.feeRate = n.child("fee_rate").number(0, 1, false, false, "within [0, 1]");
+  if (n.has("fee_rate"))
+    c.feeRate = n.child("fee_rate").number(0, 1, false, false, "within [0, 1]");
   if (n.has("surplus")) {
     const Node s = n.child("surplus");
     const std::string v = s.string();
-    if (v == "fund") c.surplus = LiquidationSurplus::Fund;
-    else if (v == "account") c.surplus = LiquidationSurplus::Account;
-    else s.fail("unknown value \"" + v + "\"; expected one of \"fund\", \"account\"");
+    if (v == "fund")
+      c.surplus = LiquidationSurplus::Fund;
+    else if (v == "account")
+      c.surplus = LiquidationSurplus::Account;
+    else
+      s.fail("unknown value \"" + v + "\"; expected one of \"fund\", \"account\"");
   }
   if (n.has("impact")) {
     const Node i = n.child("impact");
     i.object({"coefficient", "decay"});
     if (i.has("coefficient"))
       c.impactCoefficient = i.child("coefficient").number(0, 100, false, false, "within [0, 100]");
-    if (i.has("decay")) c.impactDecay = i.child("decay").number(0, 1, false, false, "within [0, 1]");
+    if (i.has("decay"))
+      c.impactDecay = i.child("decay").number(0, 1, false, false, "within [0, 1]");
   }
 }
 
@@ -53,7 +58,8 @@ void parseBreaker(const Node& n, ClearingConfig& c) {
   auto steps = [&](const char* key, int fallback) {
     if (!n.has(key)) return fallback;
     const uint64_t v = n.child(key).unsignedInteger();
-    if (v < 1 || v > static_cast<uint64_t>(kMaxSteps)) n.child(key).fail("must be within [1, 10000]");
+    if (v < 1 || v > static_cast<uint64_t>(kMaxSteps))
+      n.child(key).fail("must be within [1, 10000]");
     return static_cast<int>(v);
   };
   c.breakerWindowSteps = steps("window_steps", 1);
@@ -69,15 +75,18 @@ StressPath parseStressPath(const Node& n, const MarginRequest& r) {
   if (!ret.raw().is_object()) ret.fail("must be an object of per-asset return lists");
   p.returns.assign(r.market.assets.size(), {});
   std::unordered_map<std::string, int> index;
-  for (size_t a = 0; a < r.market.assets.size(); ++a) index[r.market.assets[a].id] = static_cast<int>(a);
+  for (size_t a = 0; a < r.market.assets.size(); ++a)
+    index[r.market.assets[a].id] = static_cast<int>(a);
   for (auto it = ret.raw().begin(); it != ret.raw().end(); ++it) {
     const Node list = ret.child(it.key());
     const auto found = index.find(it.key());
     if (found == index.end()) list.fail("not an asset of market.assets");
     const size_t steps = list.array();
-    if (steps == 0 || steps > static_cast<size_t>(kMaxSteps)) list.fail("must hold 1 to 10000 returns");
+    if (steps == 0 || steps > static_cast<size_t>(kMaxSteps))
+      list.fail("must hold 1 to 10000 returns");
     for (size_t t = 0; t < steps; ++t) {
-      p.returns[found->second].push_back(list[t].number(-1, 100, true, false, "a simple return within (-1, 100]"));
+      p.returns[found->second].push_back(
+          list[t].number(-1, 100, true, false, "a simple return within (-1, 100]"));
     }
     p.steps = std::max(p.steps, static_cast<int>(steps));
   }
@@ -96,22 +105,28 @@ ClearingConfig parseClearing(const Node& n, const MarginRequest& r) {
   }
   if (n.has("steps")) {
     const uint64_t v = n.child("steps").unsignedInteger();
-    if (v < 1 || v > static_cast<uint64_t>(kMaxSteps)) n.child("steps").fail("must be within [1, 10000]");
+    if (v < 1 || v > static_cast<uint64_t>(kMaxSteps))
+      n.child("steps").fail("must be within [1, 10000]");
     c.steps = static_cast<int>(v);
   }
   if (static_cast<double>(c.paths) * c.steps > kMaxPathSteps) {
     n.child(n.has("paths") ? "paths" : "steps").fail("paths × steps must be at most 1e8");
   }
-  if (n.has("step_hours")) c.stepHours = n.child("step_hours").number(0, 24 * 365, true, false, "within (0, 8760]");
+  if (n.has("step_hours"))
+    c.stepHours = n.child("step_hours").number(0, 24 * 365, true, false, "within (0, 8760]");
   if (n.has("insurance_fund"))
     c.insuranceFund = n.child("insurance_fund").number(0, 1e15, false, false, "within [0, 1e15]");
   if (n.has("loss_allocation")) {
     const Node a = n.child("loss_allocation");
     const std::string v = a.string();
-    if (v == "adl") c.lossAllocation = LossAllocation::Adl;
-    else if (v == "socialized") c.lossAllocation = LossAllocation::Socialized;
-    else if (v == "none") c.lossAllocation = LossAllocation::None;
-    else a.fail("unknown value \"" + v + "\"; expected one of \"adl\", \"socialized\", \"none\"");
+    if (v == "adl")
+      c.lossAllocation = LossAllocation::Adl;
+    else if (v == "socialized")
+      c.lossAllocation = LossAllocation::Socialized;
+    else if (v == "none")
+      c.lossAllocation = LossAllocation::None;
+    else
+      a.fail("unknown value \"" + v + "\"; expected one of \"adl\", \"socialized\", \"none\"");
   }
   if (n.has("liquidation")) parseLiquidation(n.child("liquidation"), c);
   if (n.has("circuit_breaker")) parseBreaker(n.child("circuit_breaker"), c);
@@ -153,13 +168,15 @@ Json summaryToJson(const MarginRequest& r, const ClearingSummary& s, double fund
                         {"expected_socialized", s.expectedSocialized[i]}});
   }
   return {{"paths", s.paths},
-          {"insurance_fund", {{"start", fund0},
-                              {"end", distributionToJson(s.fundEnd)},
-                              {"drawdown", distributionToJson(s.fundDrawdown)},
-                              {"prob_exhausted", s.probExhausted}}},
-          {"liquidations", {{"count", distributionToJson(s.liquidations)},
-                            {"notional", distributionToJson(s.liquidatedNotional)},
-                            {"impact_cost", distributionToJson(s.impactCost)}}},
+          {"insurance_fund",
+           {{"start", fund0},
+            {"end", distributionToJson(s.fundEnd)},
+            {"drawdown", distributionToJson(s.fundDrawdown)},
+            {"prob_exhausted", s.probExhausted}}},
+          {"liquidations",
+           {{"count", distributionToJson(s.liquidations)},
+            {"notional", distributionToJson(s.liquidatedNotional)},
+            {"impact_cost", distributionToJson(s.impactCost)}}},
           {"adl", {{"probability", s.probAdl}, {"mean", s.meanAdl}}},
           {"socialized", {{"probability", s.probSocialized}, {"mean", s.meanSocialized}}},
           {"uncovered", {{"probability", s.probUncovered}, {"mean", s.meanUncovered}}},
@@ -179,9 +196,14 @@ Json pathToJson(const MarginRequest& r, const NamedOutcome& n, double fund0) {
                            {"bankruptcy_price", finite(l.bankruptcyPrice[p])},
                            {"close_price", l.closePrice[p]}});
     }
-    liquidations.push_back({{"account", acct.id}, {"step", l.step}, {"equity_before", l.equityBefore},
-                            {"notional", l.notional}, {"impact_cost", l.impactCost}, {"fee", l.fee},
-                            {"surplus_to_fund", l.surplusToFund}, {"deficit", l.deficit},
+    liquidations.push_back({{"account", acct.id},
+                            {"step", l.step},
+                            {"equity_before", l.equityBefore},
+                            {"notional", l.notional},
+                            {"impact_cost", l.impactCost},
+                            {"fee", l.fee},
+                            {"surplus_to_fund", l.surplusToFund},
+                            {"deficit", l.deficit},
                             {"positions", std::move(positions)}});
   }
   Json accounts = Json::array();
@@ -189,19 +211,31 @@ Json pathToJson(const MarginRequest& r, const NamedOutcome& n, double fund0) {
     if (o.deficit[i] == 0 && o.deleveragedQty[i] == 0 && o.socializedCharge[i] == 0 &&
         o.uncollateralised[i] == 0)
       continue;
-    accounts.push_back({{"id", r.accounts[i].id}, {"deficit", o.deficit[i]},
-                        {"deleveraged_qty", o.deleveragedQty[i]}, {"adl_loss", o.adlLoss[i]},
+    accounts.push_back({{"id", r.accounts[i].id},
+                        {"deficit", o.deficit[i]},
+                        {"deleveraged_qty", o.deleveragedQty[i]},
+                        {"adl_loss", o.adlLoss[i]},
                         {"socialized_charge", o.socializedCharge[i]},
                         {"uncollateralised_loss", o.uncollateralised[i]}});
   }
   return {{"name", n.name},
-          {"insurance_fund", {{"start", fund0}, {"end", o.fundEnd}, {"lowest", o.fundMin},
-                              {"draw", o.fundDraw}, {"income", o.fundIncome}}},
-          {"deficits", o.deficits}, {"adl", o.adl}, {"socialized", o.socialized},
-          {"uncovered", o.uncovered}, {"circuit_breaker_firings", o.breakerFirings},
-          {"cover1", o.cover1}, {"cover2", o.cover2},
-          {"covers_cover2", fund0 >= o.cover2}, {"cover2_margin", fund0 - o.cover2},
-          {"liquidations", std::move(liquidations)}, {"accounts", std::move(accounts)}};
+          {"insurance_fund",
+           {{"start", fund0},
+            {"end", o.fundEnd},
+            {"lowest", o.fundMin},
+            {"draw", o.fundDraw},
+            {"income", o.fundIncome}}},
+          {"deficits", o.deficits},
+          {"adl", o.adl},
+          {"socialized", o.socialized},
+          {"uncovered", o.uncovered},
+          {"circuit_breaker_firings", o.breakerFirings},
+          {"cover1", o.cover1},
+          {"cover2", o.cover2},
+          {"covers_cover2", fund0 >= o.cover2},
+          {"cover2_margin", fund0 - o.cover2},
+          {"liquidations", std::move(liquidations)},
+          {"accounts", std::move(accounts)}};
 }
 
 }  // namespace
@@ -233,7 +267,8 @@ Json clearingToJson(const SimulateRequest& sim, const ClearingResult& result) {
   const MarginRequest& r = sim.request;
   Json named = Json::array(), without = Json::array();
   for (const NamedOutcome& n : result.named) named.push_back(pathToJson(r, n, c.insuranceFund));
-  for (const NamedOutcome& n : result.namedWithoutBreaker) without.push_back(pathToJson(r, n, c.insuranceFund));
+  for (const NamedOutcome& n : result.namedWithoutBreaker)
+    without.push_back(pathToJson(r, n, c.insuranceFund));
   Json sim0 = {{"loss_allocation", name(c.lossAllocation)},
                {"steps", c.steps},
                {"step_hours", c.stepHours},
@@ -255,10 +290,14 @@ std::string clearingTable(const SimulateRequest& sim, const ClearingResult& resu
   auto money = [](double x) {
     char b[32];
     const double a = std::abs(x);
-    if (a >= 1e9) std::snprintf(b, sizeof b, "%.2fB", x / 1e9);
-    else if (a >= 1e6) std::snprintf(b, sizeof b, "%.2fM", x / 1e6);
-    else if (a >= 1e3) std::snprintf(b, sizeof b, "%.1fk", x / 1e3);
-    else std::snprintf(b, sizeof b, "%.0f", x);
+    if (a >= 1e9)
+      std::snprintf(b, sizeof b, "%.2fB", x / 1e9);
+    else if (a >= 1e6)
+      std::snprintf(b, sizeof b, "%.2fM", x / 1e6);
+    else if (a >= 1e3)
+      std::snprintf(b, sizeof b, "%.1fk", x / 1e3);
+    else
+      std::snprintf(b, sizeof b, "%.0f", x);
     return std::string(b);
   };
   out << "Clearing simulation: " << sim.request.accounts.size() << " accounts, loss allocation "
@@ -271,8 +310,7 @@ std::string clearingTable(const SimulateRequest& sim, const ClearingResult& resu
     std::snprintf(line, sizeof line,
                   "    fund end      mean %s  median %s  1%%-worst %s;  P(exhausted) %.2f%%\n",
                   money(s.fundEnd.mean).c_str(), money(s.fundEnd.median).c_str(),
-                  money(s.fundEnd.q99).c_str(),
-                  100 * s.probExhausted);
+                  money(s.fundEnd.q99).c_str(), 100 * s.probExhausted);
     out << line;
     std::snprintf(line, sizeof line, "    fund drawdown mean %s  99%% %s  ES99 %s\n",
                   money(s.fundDrawdown.mean).c_str(), money(s.fundDrawdown.q99).c_str(),
@@ -284,7 +322,8 @@ std::string clearingTable(const SimulateRequest& sim, const ClearingResult& resu
                   money(s.impactCost.mean).c_str());
     out << line;
     std::snprintf(line, sizeof line,
-                  "    P(ADL) %.2f%% (mean %s)  P(socialized) %.2f%% (mean %s)  P(uncovered) %.2f%% (mean %s)\n",
+                  "    P(ADL) %.2f%% (mean %s)  P(socialized) %.2f%% (mean %s)  P(uncovered) "
+                  "%.2f%% (mean %s)\n",
                   100 * s.probAdl, money(s.meanAdl).c_str(), 100 * s.probSocialized,
                   money(s.meanSocialized).c_str(), 100 * s.probUncovered,
                   money(s.meanUncovered).c_str());
@@ -296,12 +335,13 @@ std::string clearingTable(const SimulateRequest& sim, const ClearingResult& resu
   }
   for (const NamedOutcome& n : result.named) {
     const PathOutcome& o = n.outcome;
-    std::snprintf(line, sizeof line,
-                  "  %-24s liquidations %zu, deficits %s: fund %s, ADL %s, socialized %s, uncovered %s; "
-                  "fund end %s\n",
-                  n.name.substr(0, 24).c_str(), o.liquidations.size(), money(o.deficits).c_str(),
-                  money(o.fundDraw).c_str(), money(o.adl).c_str(), money(o.socialized).c_str(),
-                  money(o.uncovered).c_str(), money(o.fundEnd).c_str());
+    std::snprintf(
+        line, sizeof line,
+        "  %-24s liquidations %zu, deficits %s: fund %s, ADL %s, socialized %s, uncovered %s; "
+        "fund end %s\n",
+        n.name.substr(0, 24).c_str(), o.liquidations.size(), money(o.deficits).c_str(),
+        money(o.fundDraw).c_str(), money(o.adl).c_str(), money(o.socialized).c_str(),
+        money(o.uncovered).c_str(), money(o.fundEnd).c_str());
     out << line;
     std::snprintf(line, sizeof line, "  %-24s Cover-1 %s, Cover-2 %s: %s by %s\n", "",
                   money(o.cover1).c_str(), money(o.cover2).c_str(),
@@ -311,11 +351,12 @@ std::string clearingTable(const SimulateRequest& sim, const ClearingResult& resu
   }
   if (result.compared) {
     const ClearingSummary& w = result.monteCarloWithoutBreaker;
-    std::snprintf(line, sizeof line,
-                  "  Circuit breaker: %.2f firings per path; without it the fund ends at %s (mean), "
-                  "liquidations %.1f, uncovered %s\n",
-                  s.meanBreakerFirings, money(w.fundEnd.mean).c_str(), w.liquidations.mean,
-                  money(w.meanUncovered).c_str());
+    std::snprintf(
+        line, sizeof line,
+        "  Circuit breaker: %.2f firings per path; without it the fund ends at %s (mean), "
+        "liquidations %.1f, uncovered %s\n",
+        s.meanBreakerFirings, money(w.fundEnd.mean).c_str(), w.liquidations.mean,
+        money(w.meanUncovered).c_str());
     out << line;
   }
   return out.str();

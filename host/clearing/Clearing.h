@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "host/model/MarginRequest.h"
 #include "host/margin/MarginEngine.h"
+#include "host/model/MarginRequest.h"
 #include "host/model/MarginResult.h"
 
 namespace xm {
@@ -60,7 +60,7 @@ struct Liquidation {
   double impactCost = 0.0;    // what the impact took from the closing prices
   double fee = 0.0;           // paid to the fund
   double surplusToFund = 0.0;
-  double deficit = 0.0;       // equity below zero after closing
+  double deficit = 0.0;  // equity below zero after closing
   // Per position of the account (request order): its underlying's bankruptcy price (NaN when
   // the account's equity does not depend on it) and the price it was closed at.
   std::vector<double> bankruptcyPrice, closePrice;
@@ -69,12 +69,12 @@ struct Liquidation {
 // What one path did.
 struct PathOutcome {
   double fundEnd = 0.0;
-  double fundMin = 0.0;       // the lowest balance along the path
-  double fundDraw = 0.0;      // deficits the fund paid
-  double fundIncome = 0.0;    // fees and surpluses it received
+  double fundMin = 0.0;     // the lowest balance along the path
+  double fundDraw = 0.0;    // deficits the fund paid
+  double fundIncome = 0.0;  // fees and surpluses it received
   double deficits = 0.0;
-  double adl = 0.0;           // deficits carried by deleveraged counterparties
-  double socialized = 0.0;    // charged pro rata to profitable accounts
+  double adl = 0.0;         // deficits carried by deleveraged counterparties
+  double socialized = 0.0;  // charged pro rata to profitable accounts
   double uncovered = 0.0;
   int breakerFirings = 0;
   std::vector<Liquidation> liquidations;
@@ -126,7 +126,9 @@ struct ClearingResult {
 // Runs the simulation: margin at t0 (runMargin), then every path. Throws InputError naming the
 // field (/clearing/...) when the request cannot be simulated (a replay without history, the
 // impact without a daily volume).
-ClearingResult simulateClearing(const MarginRequest& request, const ClearingConfig& config);
+// options.deadline is checked before each path (DeadlineError past it).
+ClearingResult simulateClearing(const MarginRequest& request, const ClearingConfig& config,
+                                const EngineOptions& options = {});
 
 // The pieces, exposed for tests ------------------------------------------------------------------
 

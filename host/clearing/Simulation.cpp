@@ -1,6 +1,7 @@
 // The clearing simulation (Clearing.h): paths of moves, each run step by step — mark, circuit
 // breakers, liquidation with cascading impact, the waterfall — then the figures over paths.
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -31,10 +32,10 @@ struct Setup {
   const MarginRequest& request;
   const ClearingConfig& config;
   std::vector<double> mm, im, equity0;
-  std::vector<double> adv;             // per asset, < 0 unknown
-  std::vector<double> vol;             // per asset, annualised (the model market's)
+  std::vector<double> adv;  // per asset, < 0 unknown
+  std::vector<double> vol;  // per asset, annualised (the model market's)
   std::vector<std::vector<std::pair<int, int>>> holders;  // per instrument: (account, position)
-  std::vector<std::string> ids;        // account ids, for the canonical order
+  std::vector<std::string> ids;                           // account ids, for the canonical order
 };
 
 double positionMarkValue(const Instrument& ins, const Position& pos, double unit) {
@@ -42,8 +43,8 @@ double positionMarkValue(const Instrument& ins, const Position& pos, double unit
 }
 
 struct PathState {
-  std::vector<double> price, ivMult, impact;  // per asset
-  std::vector<int> haltUntil;                // per asset: halted while step < haltUntil
+  std::vector<double> price, ivMult, impact;       // per asset
+  std::vector<int> haltUntil;                      // per asset: halted while step < haltUntil
   std::vector<std::vector<double>> marketHistory;  // per step: market prices (breaker window)
   std::vector<char> alive;
   std::vector<double> cash;
@@ -177,9 +178,9 @@ class PathRun {
         Position pos = acct.positions[p];
         pos.qty = st_.qty[accounts[j]][p];
         const Instrument& ins = r.instruments[pos.instrument];
-        const Exposure e = unitExposureAt(ins, st_.price[ins.underlying],
-                                          ins.iv * st_.ivMult[ins.underlying], r.market.rate,
-                                          yearsToExpiry(ins, r.market) - years(t));
+        const Exposure e =
+            unitExposureAt(ins, st_.price[ins.underlying], ins.iv * st_.ivMult[ins.underlying],
+                           r.market.rate, yearsToExpiry(ins, r.market) - years(t));
         const double d = pos.qty == 0.0 ? 0.0 : deltaExposure(ins, pos, e);
         deltas[j].push_back(d);
         net[ins.underlying] += d;
@@ -189,7 +190,8 @@ class PathRun {
     for (size_t a = 0; a < nA; ++a) {
       if (net[a] == 0.0 || c.impactCoefficient <= 0.0 || !(s_.adv[a] > 0.0)) continue;
       const double stepVol = s_.vol[a] * std::sqrt(m_.stepYears);
-      impact[a] = std::min(0.99, c.impactCoefficient * stepVol * std::sqrt(std::abs(net[a]) / s_.adv[a]));
+      impact[a] =
+          std::min(0.99, c.impactCoefficient * stepVol * std::sqrt(std::abs(net[a]) / s_.adv[a]));
     }
     std::vector<double> shortfall(accounts.size(), 0.0);
     double deficits = 0.0;
@@ -211,7 +213,8 @@ class PathRun {
         pos.qty = st_.qty[i][p];
         const Instrument& ins = r.instruments[pos.instrument];
         const int a = ins.underlying;
-        l.bankruptcyPrice.push_back(bankruptcyPrice(r, acct, st_.cash[i], st_.price, ivs, years(t), a));
+        l.bankruptcyPrice.push_back(
+            bankruptcyPrice(r, acct, st_.cash[i], st_.price, ivs, years(t), a));
         // Closed at the price moved against it by the step's impact.
         const double against = deltas[j][p] > 0 ? -impact[a] : deltas[j][p] < 0 ? impact[a] : 0.0;
         const double s = st_.price[a] * (1.0 + against);
@@ -257,7 +260,8 @@ class PathRun {
     for (size_t j = 0; j < accounts.size(); ++j) {
       if (shortfall[j] <= 0.0) continue;
       double left = shortfall[j];
-      if (c.lossAllocation == LossAllocation::Adl) left = deleverage(t, accounts[j], done[j], left, units);
+      if (c.lossAllocation == LossAllocation::Adl)
+        left = deleverage(t, accounts[j], done[j], left, units);
       if (left > 0.0 && c.lossAllocation == LossAllocation::Socialized) left = socialize(left);
       out_.uncovered += left;
     }
@@ -289,12 +293,14 @@ class PathRun {
         Position pos = r.accounts[k].positions[q];
         pos.qty = qk;
         const double pnl = positionMarkValue(ins, pos, units[bp.instrument]);
-        const double entryValue = std::abs(positionSize(ins, pos)) *
-                                  (traitsOf(ins.type).inverse ? 1.0 : std::max(pos.entryPrice, 1e-12));
-        const double markValue =
-            std::abs(positionSize(ins, pos)) * (traitsOf(ins.type).inverse ? 1.0 : units[bp.instrument]);
+        const double entryValue =
+            std::abs(positionSize(ins, pos)) *
+            (traitsOf(ins.type).inverse ? 1.0 : std::max(pos.entryPrice, 1e-12));
+        const double markValue = std::abs(positionSize(ins, pos)) *
+                                 (traitsOf(ins.type).inverse ? 1.0 : units[bp.instrument]);
         const double leverage = markValue / std::max(st_.equity[k], 1e-9);
-        cands.push_back({adlScore(pnl / entryValue, st_.equity[k] > 0 ? leverage : 1e12), std::abs(qk)});
+        cands.push_back(
+            {adlScore(pnl / entryValue, st_.equity[k] > 0 ? leverage : 1e12), std::abs(qk)});
         who.emplace_back(k, q);
       }
       const std::vector<double> fills = adlFills(cands, need);
@@ -353,9 +359,11 @@ Distribution distribution(std::vector<double> x, bool lowIsBad = false) {
   const size_t n = x.size();
   d.mean = std::accumulate(x.begin(), x.end(), 0.0) / static_cast<double>(n);
   d.median = n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);  // symmetric under reversal
-  const size_t k = std::max<size_t>(1, static_cast<size_t>(std::ceil(0.01 * static_cast<double>(n))));
+  const size_t k =
+      std::max<size_t>(1, static_cast<size_t>(std::ceil(0.01 * static_cast<double>(n))));
   d.q99 = x[n - k];
-  d.es99 = std::accumulate(x.end() - static_cast<std::ptrdiff_t>(k), x.end(), 0.0) / static_cast<double>(k);
+  d.es99 = std::accumulate(x.end() - static_cast<std::ptrdiff_t>(k), x.end(), 0.0) /
+           static_cast<double>(k);
   return d;
 }
 
@@ -436,11 +444,12 @@ std::vector<PathMoves> monteCarloMoves(const MarginRequest& request, const Marke
           const Asset& asset = market.assets[a];
           const int pf = problem.factors.priceFactorOf[a], vf = problem.factors.volFactorOf[a];
           if (pf >= 0) {
-            m.logPrice[t * nA + a] = asset.vol * std::sqrt(h) * z(pf, t) - 0.5 * asset.vol * asset.vol * h;
+            m.logPrice[t * nA + a] =
+                asset.vol * std::sqrt(h) * z(pf, t) - 0.5 * asset.vol * asset.vol * h;
           }
           if (vf >= 0) {
-            m.logIv[t * nA + a] =
-                asset.volOfVol * std::sqrt(h) * z(vf, t) - 0.5 * asset.volOfVol * asset.volOfVol * h;
+            m.logIv[t * nA + a] = asset.volOfVol * std::sqrt(h) * z(vf, t) -
+                                  0.5 * asset.volOfVol * asset.volOfVol * h;
           }
         }
       }
@@ -496,19 +505,25 @@ PathMoves replayMoves(const Market& market, const ClearingConfig& c) {
     ++withHistory;
   }
   if (withHistory == 0) {
-    throw InputError("/clearing/replay",
-                     "/clearing/replay: needs market.history (or --prices DIR) for the risky assets");
+    throw InputError(
+        "/clearing/replay",
+        "/clearing/replay: needs market.history (or --prices DIR) for the risky assets");
   }
   return m;
 }
 
 std::vector<PathOutcome> runPaths(const Setup& setup, const std::vector<PathMoves>& moves,
-                                  bool breaker) {
+                                  bool breaker, const EngineOptions& options) {
   std::vector<PathOutcome> out(moves.size());
   ParallelErrors errors;
 #pragma omp parallel for schedule(dynamic)
   for (int64_t p = 0; p < static_cast<int64_t>(moves.size()); ++p) {
-    errors.capture([&] { out[p] = PathRun(setup, moves[p], breaker).run(); });
+    errors.capture([&] {
+      if (std::chrono::steady_clock::now() > options.deadline) {
+        throw DeadlineError("the simulation exceeded its time limit");
+      }
+      out[p] = PathRun(setup, moves[p], breaker).run();
+    });
   }
   errors.rethrow();
   return out;
@@ -516,9 +531,10 @@ std::vector<PathOutcome> runPaths(const Setup& setup, const std::vector<PathMove
 
 }  // namespace
 
-ClearingResult simulateClearing(const MarginRequest& request, const ClearingConfig& config) {
+ClearingResult simulateClearing(const MarginRequest& request, const ClearingConfig& config,
+                                const EngineOptions& options) {
   ClearingResult result;
-  result.t0 = computeMargin(request);
+  result.t0 = computeMargin(request, options);
   RunInfo scratch;
   const ModelMarket model(request, scratch);
   const Market& market = model.market();
@@ -538,15 +554,23 @@ ClearingResult simulateClearing(const MarginRequest& request, const ClearingConf
     try {
       setup.adv = averageVolumes(withImpact, market);
     } catch (const InputError& e) {
-      throw InputError(e.path(), std::string(e.what()) +
-                                     " (the liquidation impact of /clearing/liquidation/impact needs "
-                                     "it; or set its coefficient to 0)");
+      throw InputError(e.path(),
+                       std::string(e.what()) +
+                           " (the liquidation impact of /clearing/liquidation/impact needs "
+                           "it; or set its coefficient to 0)");
     }
   } else {
     setup.adv.assign(market.assets.size(), -1.0);
   }
+  // Holders per instrument in a canonical order (account id, then position), so that the ADL
+  // queue's ties, like every other figure, do not depend on the request's account order.
   setup.holders.resize(request.instruments.size());
-  for (size_t i = 0; i < request.accounts.size(); ++i) {
+  std::vector<size_t> byId(request.accounts.size());
+  std::iota(byId.begin(), byId.end(), 0);
+  std::stable_sort(byId.begin(), byId.end(), [&](size_t a, size_t b) {
+    return request.accounts[a].id < request.accounts[b].id;
+  });
+  for (size_t i : byId) {
     const auto& ps = request.accounts[i].positions;
     for (size_t p = 0; p < ps.size(); ++p) {
       setup.holders[ps[p].instrument].emplace_back(static_cast<int>(i), static_cast<int>(p));
@@ -567,15 +591,17 @@ ClearingResult simulateClearing(const MarginRequest& request, const ClearingConf
   result.steps = config.steps;
   result.stepHours = config.stepHours;
   const bool breaker = config.circuitBreaker;
-  result.monteCarlo = summarise(runPaths(setup, mc, breaker), config.insuranceFund, request.accounts.size());
-  const std::vector<PathOutcome> namedOut = runPaths(setup, named, breaker);
+  result.monteCarlo = summarise(runPaths(setup, mc, breaker, options), config.insuranceFund,
+                                request.accounts.size());
+  const std::vector<PathOutcome> namedOut = runPaths(setup, named, breaker, options);
   for (size_t i = 0; i < namedOut.size(); ++i) result.named.push_back({names[i], namedOut[i]});
   if (breaker) {
     result.compared = true;
-    result.monteCarloWithoutBreaker =
-        summarise(runPaths(setup, mc, false), config.insuranceFund, request.accounts.size());
-    const std::vector<PathOutcome> without = runPaths(setup, named, false);
-    for (size_t i = 0; i < without.size(); ++i) result.namedWithoutBreaker.push_back({names[i], without[i]});
+    result.monteCarloWithoutBreaker = summarise(runPaths(setup, mc, false, options),
+                                                config.insuranceFund, request.accounts.size());
+    const std::vector<PathOutcome> without = runPaths(setup, named, false, options);
+    for (size_t i = 0; i < without.size(); ++i)
+      result.namedWithoutBreaker.push_back({names[i], without[i]});
   }
   return result;
 }

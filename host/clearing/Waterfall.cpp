@@ -13,9 +13,8 @@ namespace xm {
 std::vector<double> adlFills(const std::vector<AdlCandidate>& candidates, double quantity) {
   std::vector<size_t> order(candidates.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    return candidates[a].score > candidates[b].score;
-  });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](size_t a, size_t b) { return candidates[a].score > candidates[b].score; });
   std::vector<double> fills(candidates.size(), 0.0);
   double left = quantity;
   for (size_t i : order) {

@@ -15,6 +15,7 @@
 
 #include "api/cli/Cli.h"
 #include "api/http/HttpServer.h"
+#include "api/json/ClearingJson.h"
 #include "api/json/JsonCodec.h"
 #include "host/margin/MarginEngine.h"
 #include "tests/BadRequests.h"
@@ -78,6 +79,35 @@ TEST(Http, AnswersExactlyAsXmarginRun) {
   auto c = s.client();
   const Json http = postJson(c, readFile(kExample), 200);
   EXPECT_EQ(withoutTimings(http), withoutTimings(cli));
+}
+
+TEST(Http, SimulateAnswersAsTheEngineAndNamesBadClearingFields) {
+  Json body = test::validRequest();
+  for (Json& a : body["market"]["assets"]) a["daily_volume"] = 1e9;
+  body["clearing"] = {{"paths", 20},
+                      {"steps", 4},
+                      {"insurance_fund", 1e4},
+                      {"stress_paths", {{{"name", "crash"}, {"returns", {{"BTC", {-0.3}}}}}}}};
+  const SimulateRequest sim = parseSimulateRequest(body);
+  Json expected = clearingToJson(sim, simulateClearing(sim.request, sim.clearing));
+  Served s;
+  auto c = s.client();
+  auto res = c.Post("/v1/simulate", body.dump(), "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  Json got = Json::parse(res->body);
+  got["t0"] = withoutTimings(got["t0"]);
+  expected["t0"] = withoutTimings(expected["t0"]);
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(got["simulation"]["stress_paths"][0]["name"], "crash");
+  body["clearing"]["loss_allocation"] = "bail-in";
+  auto bad = c.Post("/v1/simulate", body.dump(), "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(Json::parse(bad->body)["error"]["path"], "/clearing/loss_allocation");
+  auto msgpack = c.Post("/v1/simulate", body.dump(), "application/msgpack");
+  ASSERT_TRUE(msgpack);
+  EXPECT_EQ(msgpack->status, 415);
 }
 
 TEST(Http, ContractSection5InputsOverHttp) {
