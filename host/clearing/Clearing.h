@@ -63,7 +63,7 @@ struct Liquidation {
   double deficit = 0.0;  // equity below zero after closing
   // Per position of the account (request order): its underlying's bankruptcy price (NaN when
   // the account's equity does not depend on it) and the price it was closed at.
-  std::vector<double> bankruptcyPrice, closePrice;
+  std::vector<double> bankruptcyPrice, closePrice, closedQty;
 };
 
 // What one path did.

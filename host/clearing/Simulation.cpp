@@ -29,6 +29,7 @@ struct PathMoves {
 
 // What every path shares.
 struct Setup {
+  Setup(const MarginRequest& r, const ClearingConfig& c) : request(r), config(c) {}
   const MarginRequest& request;
   const ClearingConfig& config;
   std::vector<double> mm, im, equity0;
@@ -36,7 +37,42 @@ struct Setup {
   std::vector<double> vol;  // per asset, annualised (the model market's)
   std::vector<std::vector<std::pair<int, int>>> holders;  // per instrument: (account, position)
   std::vector<std::string> ids;                           // account ids, for the canonical order
+  // Every position as a leg, CSR by account: its equity is qty · (bPerQty · unit + aPerQty)
+  // (positionValue's equity, linear in the unit value), so marking an account is a sparse dot
+  // product over the step's unit values.
+  std::vector<int64_t> legBegin;  // accounts + 1
+  std::vector<int> legInstrument;
+  std::vector<double> legQty, bPerQty, aPerQty;
+  // Collateral, CSR by account.
+  std::vector<int64_t> collBegin;
+  std::vector<int> collAsset;
+  std::vector<double> collAmount;
 };
+
+void compileLegs(const MarginRequest& r, Setup& s) {
+  s.legBegin.push_back(0);
+  s.collBegin.push_back(0);
+  for (const Account& acct : r.accounts) {
+    for (const Position& pos : acct.positions) {
+      const Instrument& ins = r.instruments[pos.instrument];
+      Position one = pos;
+      one.qty = 1.0;
+      // positionValue's equity is linear in the unit value: read off its slope and intercept.
+      const double a = positionValue(ins, one, 0.0).equity;
+      const double b = positionValue(ins, one, 1.0).equity - a;
+      s.legInstrument.push_back(pos.instrument);
+      s.legQty.push_back(pos.qty);
+      s.bPerQty.push_back(b);
+      s.aPerQty.push_back(a);
+    }
+    for (const Collateral& c : acct.collateral) {
+      s.collAsset.push_back(c.asset);
+      s.collAmount.push_back(c.amount);
+    }
+    s.legBegin.push_back(static_cast<int64_t>(s.legInstrument.size()));
+    s.collBegin.push_back(static_cast<int64_t>(s.collAsset.size()));
+  }
+}
 
 double positionMarkValue(const Instrument& ins, const Position& pos, double unit) {
   return positionValue(ins, pos, unit).equity;
@@ -48,14 +84,17 @@ struct PathState {
   std::vector<std::vector<double>> marketHistory;  // per step: market prices (breaker window)
   std::vector<char> alive;
   std::vector<double> cash;
-  std::vector<std::vector<double>> qty;  // per account, per position
+  std::vector<double> qty;  // per leg (Setup's CSR)
   std::vector<double> equity, worstLoss;
   double fund = 0.0;
 };
 
 class PathRun {
  public:
-  PathRun(const Setup& s, const PathMoves& m, bool breaker) : s_(s), m_(m), breaker_(breaker) {}
+  // `detail`: report every liquidation's bankruptcy prices (named paths); otherwise they are found
+  // only where the waterfall needs them (a deficit under ADL).
+  PathRun(const Setup& s, const PathMoves& m, bool breaker, bool detail)
+      : s_(s), m_(m), breaker_(breaker), detail_(detail) {}
 
   PathOutcome run() {
     const MarginRequest& r = s_.request;
@@ -69,10 +108,7 @@ class PathRun {
     st_.marketHistory.push_back(st_.price);
     st_.alive.assign(nAcc, 1);
     st_.cash.assign(nAcc, 0.0);
-    st_.qty.resize(nAcc);
-    for (size_t i = 0; i < nAcc; ++i) {
-      for (const Position& p : r.accounts[i].positions) st_.qty[i].push_back(p.qty);
-    }
+    st_.qty = s_.legQty;
     st_.equity = s_.equity0;
     st_.worstLoss.assign(nAcc, 0.0);
     st_.fund = s_.config.insuranceFund;
@@ -104,15 +140,15 @@ class PathRun {
                        yearsToExpiry(ins, s_.request.market) - years(t));
   }
 
+  double& qty(size_t account, size_t position) { return st_.qty[s_.legBegin[account] + position]; }
+
   double markAccount(size_t i, const std::vector<double>& units) const {
-    const Account& acct = s_.request.accounts[i];
     double e = st_.cash[i];
-    for (const Collateral& c : acct.collateral) e += c.amount * st_.price[c.asset];
-    for (size_t p = 0; p < acct.positions.size(); ++p) {
-      Position pos = acct.positions[p];
-      pos.qty = st_.qty[i][p];
-      if (pos.qty == 0.0) continue;
-      e += positionMarkValue(s_.request.instruments[pos.instrument], pos, units[pos.instrument]);
+    for (int64_t c = s_.collBegin[i]; c < s_.collBegin[i + 1]; ++c) {
+      e += s_.collAmount[c] * st_.price[s_.collAsset[c]];
+    }
+    for (int64_t l = s_.legBegin[i]; l < s_.legBegin[i + 1]; ++l) {
+      e += st_.qty[l] * (s_.bPerQty[l] * units[s_.legInstrument[l]] + s_.aPerQty[l]);
     }
     return e;
   }
@@ -176,7 +212,7 @@ class PathRun {
       const Account& acct = r.accounts[accounts[j]];
       for (size_t p = 0; p < acct.positions.size(); ++p) {
         Position pos = acct.positions[p];
-        pos.qty = st_.qty[accounts[j]][p];
+        pos.qty = qty(accounts[j], p);
         const Instrument& ins = r.instruments[pos.instrument];
         const Exposure e =
             unitExposureAt(ins, st_.price[ins.underlying], ins.iv * st_.ivMult[ins.underlying],
@@ -208,17 +244,17 @@ class PathRun {
         ivs[k] = r.instruments[k].iv * st_.ivMult[r.instruments[k].underlying];
       double equity = st_.cash[i];
       for (const Collateral& col : acct.collateral) equity += col.amount * st_.price[col.asset];
+      Account now = acct;  // its positions as they stand (ADL may have reduced some)
+      for (size_t p = 0; p < now.positions.size(); ++p) now.positions[p].qty = qty(i, p);
       for (size_t p = 0; p < acct.positions.size(); ++p) {
-        Position pos = acct.positions[p];
-        pos.qty = st_.qty[i][p];
+        const Position& pos = now.positions[p];
         const Instrument& ins = r.instruments[pos.instrument];
         const int a = ins.underlying;
-        l.bankruptcyPrice.push_back(
-            bankruptcyPrice(r, acct, st_.cash[i], st_.price, ivs, years(t), a));
         // Closed at the price moved against it by the step's impact.
         const double against = deltas[j][p] > 0 ? -impact[a] : deltas[j][p] < 0 ? impact[a] : 0.0;
         const double s = st_.price[a] * (1.0 + against);
         l.closePrice.push_back(s);
+        l.closedQty.push_back(pos.qty);
         const double closed = positionMarkValue(ins, pos, unit(pos.instrument, t, s));
         const double marked = positionMarkValue(ins, pos, units[pos.instrument]);
         l.impactCost += marked - closed;
@@ -226,7 +262,7 @@ class PathRun {
         const Exposure e = unitExposureAt(ins, s, ivs[pos.instrument], r.market.rate,
                                           yearsToExpiry(ins, r.market) - years(t));
         l.notional += std::abs(positionSize(ins, pos)) * e.gross;
-        st_.qty[i][p] = 0.0;
+        qty(i, p) = 0.0;
       }
       st_.worstLoss[i] = std::max(st_.worstLoss[i], s_.equity0[i] - equity);
       l.fee = std::min(c.feeRate * l.notional, std::max(0.0, equity));
@@ -240,6 +276,13 @@ class PathRun {
         equity = 0.0;
       }
       l.deficit = std::max(0.0, -equity);
+      l.bankruptcyPrice.assign(now.positions.size(), std::numeric_limits<double>::quiet_NaN());
+      if (detail_ || (l.deficit > 0.0 && c.lossAllocation == LossAllocation::Adl)) {
+        for (size_t p = 0; p < now.positions.size(); ++p) {
+          const int a = r.instruments[now.positions[p].instrument].underlying;
+          l.bankruptcyPrice[p] = bankruptcyPrice(r, now, st_.cash[i], st_.price, ivs, years(t), a);
+        }
+      }
       st_.alive[i] = 0;  // closed out: no longer marked on this path
       out_.deficit[i] += l.deficit;
       deficits += l.deficit;
@@ -274,7 +317,8 @@ class PathRun {
     const MarginRequest& r = s_.request;
     const Account& acct = r.accounts[bankrupt];
     for (size_t p = 0; p < acct.positions.size() && left > 0.0; ++p) {
-      const Position& bp = acct.positions[p];
+      Position bp = acct.positions[p];
+      bp.qty = l.closedQty[p];
       const double b = l.bankruptcyPrice[p];
       if (!std::isfinite(b) || bp.qty == 0.0) continue;
       const Instrument& ins = r.instruments[bp.instrument];
@@ -288,7 +332,7 @@ class PathRun {
       std::vector<AdlCandidate> cands;
       std::vector<std::pair<int, int>> who;
       for (const auto& [k, q] : s_.holders[bp.instrument]) {
-        const double qk = st_.qty[k][q];
+        const double qk = qty(k, q);
         if (!st_.alive[k] || qk == 0.0 || (qk > 0) == (bp.qty > 0)) continue;
         Position pos = r.accounts[k].positions[q];
         pos.qty = qk;
@@ -307,13 +351,13 @@ class PathRun {
       for (size_t n = 0; n < fills.size(); ++n) {
         if (fills[n] <= 0.0) continue;
         const auto [k, q] = who[n];
-        const double sign = st_.qty[k][q] > 0 ? 1.0 : -1.0;
+        const double sign = qty(k, q) > 0 ? 1.0 : -1.0;
         Position closed = r.accounts[k].positions[q];
         closed.qty = sign * fills[n];
         // The counterparty banks its closed contracts at the mark, less the gap it gives up.
         const double loss = fills[n] * gap;
         st_.cash[k] += positionMarkValue(ins, closed, units[bp.instrument]) - loss;
-        st_.qty[k][q] -= sign * fills[n];
+        qty(k, q) -= sign * fills[n];
         out_.deleveragedQty[k] += fills[n];
         out_.adlLoss[k] += loss;
         out_.adl += loss;
@@ -344,6 +388,7 @@ class PathRun {
   const Setup& s_;
   const PathMoves& m_;
   bool breaker_;
+  bool detail_;
   PathState st_;
   std::vector<double> base_;
   PathOutcome out_;
@@ -367,54 +412,66 @@ Distribution distribution(std::vector<double> x, bool lowIsBad = false) {
   return d;
 }
 
-ClearingSummary summarise(const std::vector<PathOutcome>& paths, double fund0, size_t accounts) {
-  ClearingSummary s;
-  s.paths = static_cast<int64_t>(paths.size());
-  s.probLiquidated.assign(accounts, 0.0);
-  s.expectedDeficit.assign(accounts, 0.0);
-  s.probDeleveraged.assign(accounts, 0.0);
-  s.expectedSocialized.assign(accounts, 0.0);
-  if (paths.empty()) return s;
-  std::vector<double> end, drawdown, count, notional, impact;
-  const double n = static_cast<double>(paths.size());
-  for (size_t p = 0; p < paths.size(); ++p) {
-    const PathOutcome& o = paths[p];
-    end.push_back(o.fundEnd);
-    drawdown.push_back(fund0 - o.fundMin);
-    count.push_back(static_cast<double>(o.liquidations.size()));
+// The figures over Monte Carlo paths, added in path order (so they do not depend on threads).
+class SummaryBuilder {
+ public:
+  SummaryBuilder(int64_t paths, double fund0, size_t accounts)
+      : n_(static_cast<double>(paths)), fund0_(fund0) {
+    s_.paths = paths;
+    s_.probLiquidated.assign(accounts, 0.0);
+    s_.expectedDeficit.assign(accounts, 0.0);
+    s_.probDeleveraged.assign(accounts, 0.0);
+    s_.expectedSocialized.assign(accounts, 0.0);
+  }
+
+  void add(const PathOutcome& o) {
+    const double n = n_;
+    end_.push_back(o.fundEnd);
+    drawdown_.push_back(fund0_ - o.fundMin);
+    count_.push_back(static_cast<double>(o.liquidations.size()));
     double nl = 0.0, ic = 0.0;
     for (const Liquidation& l : o.liquidations) {
       nl += l.notional;
       ic += l.impactCost;
-      s.probLiquidated[l.account] += 1.0 / n;
+      s_.probLiquidated[l.account] += 1.0 / n;
     }
-    notional.push_back(nl);
-    impact.push_back(ic);
-    s.probExhausted += (o.fundMin <= 0.0 && o.deficits > o.fundDraw) / n;
-    s.probAdl += (o.adl > 0.0) / n;
-    s.meanAdl += o.adl / n;
-    s.probSocialized += (o.socialized > 0.0) / n;
-    s.meanSocialized += o.socialized / n;
-    s.probUncovered += (o.uncovered > 0.0) / n;
-    s.meanUncovered += o.uncovered / n;
-    s.meanBreakerFirings += o.breakerFirings / n;
-    if (o.cover2 > s.worstCover2 || s.worstCover2Path < 0) {
-      s.worstCover2 = o.cover2;
-      s.worstCover2Path = static_cast<int64_t>(p);
+    notional_.push_back(nl);
+    impact_.push_back(ic);
+    s_.probExhausted += (o.fundMin <= 0.0 && o.deficits > o.fundDraw) / n;
+    s_.probAdl += (o.adl > 0.0) / n;
+    s_.meanAdl += o.adl / n;
+    s_.probSocialized += (o.socialized > 0.0) / n;
+    s_.meanSocialized += o.socialized / n;
+    s_.probUncovered += (o.uncovered > 0.0) / n;
+    s_.meanUncovered += o.uncovered / n;
+    s_.meanBreakerFirings += o.breakerFirings / n;
+    if (o.cover2 > s_.worstCover2 || s_.worstCover2Path < 0) {
+      s_.worstCover2 = o.cover2;
+      s_.worstCover2Path = added_;
     }
-    for (size_t i = 0; i < accounts; ++i) {
-      s.expectedDeficit[i] += o.deficit[i] / n;
-      s.probDeleveraged[i] += (o.deleveragedQty[i] > 0.0) / n;
-      s.expectedSocialized[i] += o.socializedCharge[i] / n;
+    for (size_t i = 0; i < s_.expectedDeficit.size(); ++i) {
+      if (o.deficit[i] != 0.0) s_.expectedDeficit[i] += o.deficit[i] / n;
+      if (o.deleveragedQty[i] > 0.0) s_.probDeleveraged[i] += 1.0 / n;
+      if (o.socializedCharge[i] != 0.0) s_.expectedSocialized[i] += o.socializedCharge[i] / n;
     }
+    ++added_;
   }
-  s.fundEnd = distribution(end, true);
-  s.fundDrawdown = distribution(drawdown);
-  s.liquidations = distribution(count);
-  s.liquidatedNotional = distribution(notional);
-  s.impactCost = distribution(impact);
-  return s;
-}
+
+  ClearingSummary finish() {
+    s_.fundEnd = distribution(end_, true);
+    s_.fundDrawdown = distribution(drawdown_);
+    s_.liquidations = distribution(count_);
+    s_.liquidatedNotional = distribution(notional_);
+    s_.impactCost = distribution(impact_);
+    return std::move(s_);
+  }
+
+ private:
+  double n_, fund0_;
+  int64_t added_ = 0;
+  ClearingSummary s_;
+  std::vector<double> end_, drawdown_, count_, notional_, impact_;
+};
 
 // Monte Carlo moves: step shocks from the margin model's factors (draws a pure function of seed,
 // path · steps + step and factor), each asset's log price moving by σ√h z - σ²h/2 and its
@@ -512,21 +569,50 @@ PathMoves replayMoves(const Market& market, const ClearingConfig& c) {
   return m;
 }
 
-std::vector<PathOutcome> runPaths(const Setup& setup, const std::vector<PathMoves>& moves,
+void checkDeadline(const EngineOptions& options) {
+  if (std::chrono::steady_clock::now() > options.deadline) {
+    throw DeadlineError("the simulation exceeded its time limit");
+  }
+}
+
+// Named paths: every figure of every path kept.
+std::vector<PathOutcome> runNamed(const Setup& setup, const std::vector<PathMoves>& moves,
                                   bool breaker, const EngineOptions& options) {
   std::vector<PathOutcome> out(moves.size());
   ParallelErrors errors;
 #pragma omp parallel for schedule(dynamic)
   for (int64_t p = 0; p < static_cast<int64_t>(moves.size()); ++p) {
     errors.capture([&] {
-      if (std::chrono::steady_clock::now() > options.deadline) {
-        throw DeadlineError("the simulation exceeded its time limit");
-      }
-      out[p] = PathRun(setup, moves[p], breaker).run();
+      checkDeadline(options);
+      out[p] = PathRun(setup, moves[p], breaker, true).run();
     });
   }
   errors.rethrow();
   return out;
+}
+
+// Monte Carlo paths in chunks: a chunk's paths run in parallel, then join the summary in path
+// order and are dropped, so memory holds one chunk's per-account figures, not every path's.
+ClearingSummary runMonteCarlo(const Setup& setup, const std::vector<PathMoves>& moves, bool breaker,
+                              const EngineOptions& options) {
+  SummaryBuilder summary(static_cast<int64_t>(moves.size()), setup.config.insuranceFund,
+                         setup.request.accounts.size());
+  constexpr int64_t kChunk = 64;
+  const int64_t total = static_cast<int64_t>(moves.size());
+  std::vector<PathOutcome> chunk;
+  for (int64_t first = 0; first < total; first += kChunk) {
+    const int64_t count = std::min(kChunk, total - first);
+    chunk.assign(static_cast<size_t>(count), PathOutcome{});
+    ParallelErrors errors;
+#pragma omp parallel for schedule(dynamic)
+    for (int64_t p = 0; p < count; ++p) {
+      errors.capture([&] { chunk[p] = PathRun(setup, moves[first + p], breaker, false).run(); });
+    }
+    errors.rethrow();
+    for (const PathOutcome& o : chunk) summary.add(o);
+    checkDeadline(options);
+  }
+  return summary.finish();
 }
 
 }  // namespace
@@ -538,7 +624,7 @@ ClearingResult simulateClearing(const MarginRequest& request, const ClearingConf
   RunInfo scratch;
   const ModelMarket model(request, scratch);
   const Market& market = model.market();
-  Setup setup{request, config, {}, {}, {}, {}, {}, {}, {}};
+  Setup setup{request, config};
   for (size_t i = 0; i < request.accounts.size(); ++i) {
     const AccountResult& a = result.t0.accounts[i];
     setup.mm.push_back(a.maintenanceMargin);
@@ -547,6 +633,7 @@ ClearingResult simulateClearing(const MarginRequest& request, const ClearingConf
     setup.ids.push_back(request.accounts[i].id);
   }
   for (const Asset& a : market.assets) setup.vol.push_back(a.vol);
+  compileLegs(request, setup);
   // Impact needs each traded asset's daily volume, as the liquidity add-on does.
   if (config.impactCoefficient > 0.0) {
     MarginRequest withImpact = request;
@@ -591,15 +678,13 @@ ClearingResult simulateClearing(const MarginRequest& request, const ClearingConf
   result.steps = config.steps;
   result.stepHours = config.stepHours;
   const bool breaker = config.circuitBreaker;
-  result.monteCarlo = summarise(runPaths(setup, mc, breaker, options), config.insuranceFund,
-                                request.accounts.size());
-  const std::vector<PathOutcome> namedOut = runPaths(setup, named, breaker, options);
+  result.monteCarlo = runMonteCarlo(setup, mc, breaker, options);
+  const std::vector<PathOutcome> namedOut = runNamed(setup, named, breaker, options);
   for (size_t i = 0; i < namedOut.size(); ++i) result.named.push_back({names[i], namedOut[i]});
   if (breaker) {
     result.compared = true;
-    result.monteCarloWithoutBreaker = summarise(runPaths(setup, mc, false, options),
-                                                config.insuranceFund, request.accounts.size());
-    const std::vector<PathOutcome> without = runPaths(setup, named, false, options);
+    result.monteCarloWithoutBreaker = runMonteCarlo(setup, mc, false, options);
+    const std::vector<PathOutcome> without = runNamed(setup, named, false, options);
     for (size_t i = 0; i < without.size(); ++i)
       result.namedWithoutBreaker.push_back({names[i], without[i]});
   }

@@ -29,7 +29,7 @@ TEST(Adl, BitmexQueueExample) {
 }
 
 TEST(Adl, ScoreRanksProfitByLeverageAndLossesBelow) {
-  EXPECT_DOUBLE_EQ(adlScore(0.5, 4.0), 2.0);   // PnL% × leverage
+  EXPECT_DOUBLE_EQ(adlScore(0.5, 4.0), 2.0);      // PnL% × leverage
   EXPECT_DOUBLE_EQ(adlScore(-0.5, 4.0), -0.125);  // a losing position: PnL% / leverage
   EXPECT_GT(adlScore(0.1, 10.0), adlScore(0.5, 1.0));
   EXPECT_GT(adlScore(0.0, 5.0), adlScore(-0.01, 5.0));
@@ -198,12 +198,14 @@ TEST(Simulation, MoneyIsConservedAndOrderAndThreadsDoNotMatter) {
   c.paths = 64;
   c.steps = 6;
   c.insuranceFund = 2e5;
-  c.stressPaths = {{"crash", std::vector<std::vector<double>>(r.market.assets.size(), {-0.25, -0.1}), 2}};
+  c.stressPaths = {
+      {"crash", std::vector<std::vector<double>>(r.market.assets.size(), {-0.25, -0.1}), 2}};
   const ClearingResult base = simulateClearing(r, c);
   const PathOutcome& crash = base.named[0].outcome;
   EXPECT_GT(crash.liquidations.size(), 10u);
   EXPECT_GT(crash.deficits, 0.0);
-  EXPECT_NEAR(crash.deficits, crash.fundDraw + crash.adl + crash.socialized + crash.uncovered, 0.005);
+  EXPECT_NEAR(crash.deficits, crash.fundDraw + crash.adl + crash.socialized + crash.uncovered,
+              0.005);
   // Reversed accounts: every per-account figure follows its account.
   MarginRequest reversed = r;
   std::reverse(reversed.accounts.begin(), reversed.accounts.end());
