@@ -172,6 +172,19 @@ try:
     big["config"]["scenarios"] = 60000  # 1 account x 60,000 > --max-work 50,000
     _, raw = expect("work over the limit", "POST", "/v1/margin", 413, big)
     check("work limit named", "50000" in json.loads(raw)["error"]["message"], raw)
+    sim = json.loads(json.dumps(example))
+    for a in sim["market"]["assets"]:
+        a["daily_volume"] = 1e9
+    sim["clearing"] = {"paths": 20, "steps": 4, "insurance_fund": 1e4,
+                       "circuit_breaker": {"move": 0.1},
+                       "stress_paths": [{"name": "crash", "returns": {"BTC": [-0.3], "ETH": [-0.35]}}]}
+    expect("simulate", "POST", "/v1/simulate", 200, sim)
+    bad_sim = json.loads(json.dumps(sim))
+    bad_sim["clearing"]["loss_allocation"] = "bail-in"
+    _, raw = expect("simulate, bad clearing", "POST", "/v1/simulate", 400, bad_sim)
+    check("simulate error names the field", json.loads(raw)["error"]["path"] == "/clearing/loss_allocation", raw)
+    expect("simulate, msgpack", "POST", "/v1/simulate", 415, b"\x80", {"Content-Type": "application/msgpack"})
+    expect("simulate, wrong method", "GET", "/v1/simulate", 405)
     expect("info", "GET", "/v1/info", 200)
     expect("info, wrong method", "POST", "/v1/info", 405, b"{}")
     expect("healthz", "GET", "/healthz", 200)
@@ -202,6 +215,11 @@ try:
     slow = json.loads(json.dumps(example))
     slow["config"]["scenarios"] = 1000000  # seconds of work against a 100 ms limit
     expect("past the time limit", "POST", "/v1/margin", 503, slow, auth)
+    slow_sim = json.loads(json.dumps(slow))
+    slow_sim["config"]["scenarios"] = 10000
+    slow_sim["clearing"] = {"paths": 200000, "steps": 100, "liquidation": {"impact": {"coefficient": 0}}}
+    expect("simulate without token", "POST", "/v1/simulate", 401, slow_sim)
+    expect("simulate past the time limit", "POST", "/v1/simulate", 503, slow_sim, auth)
     expect_raw("body never arrives", "POST", "/v1/margin", 408,
                b"POST /v1/margin HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer conformance-token\r\n"
                b"Content-Length: 100\r\n\r\n{")
@@ -211,7 +229,7 @@ finally:
 
 # Every documented (path, method, status) except those no test can provoke on demand, and a
 # wrong method on every path.
-unreachable = {("/v1/margin", "post", "500"), ("/readyz", "get", "503")}
+unreachable = {("/v1/margin", "post", "500"), ("/v1/simulate", "post", "500"), ("/readyz", "get", "503")}
 for path, ops in spec["paths"].items():
     check(f"exercised a wrong method on {path}", (path, "405") in exercised)
     for method, op in ops.items():

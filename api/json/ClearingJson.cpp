@@ -274,6 +274,7 @@ Json clearingToJson(const SimulateRequest& sim, const ClearingResult& result) {
                {"step_hours", c.stepHours},
                {"monte_carlo", summaryToJson(r, result.monteCarlo, c.insuranceFund)},
                {"stress_paths", std::move(named)}};
+  if (c.replay) sim0["replay_held"] = result.replayHeld;
   if (result.compared) {
     sim0["without_circuit_breaker"] = {
         {"monte_carlo", summaryToJson(r, result.monteCarloWithoutBreaker, c.insuranceFund)},
@@ -337,27 +338,43 @@ std::string clearingTable(const SimulateRequest& sim, const ClearingResult& resu
     const PathOutcome& o = n.outcome;
     std::snprintf(
         line, sizeof line,
-        "  %-24s liquidations %zu, deficits %s: fund %s, ADL %s, socialized %s, uncovered %s; "
+        "  %-30s liquidations %zu, deficits %s: fund %s, ADL %s, socialized %s, uncovered %s; "
         "fund end %s\n",
-        n.name.substr(0, 24).c_str(), o.liquidations.size(), money(o.deficits).c_str(),
+        n.name.substr(0, 30).c_str(), o.liquidations.size(), money(o.deficits).c_str(),
         money(o.fundDraw).c_str(), money(o.adl).c_str(), money(o.socialized).c_str(),
         money(o.uncovered).c_str(), money(o.fundEnd).c_str());
     out << line;
-    std::snprintf(line, sizeof line, "  %-24s Cover-1 %s, Cover-2 %s: %s by %s\n", "",
+    std::snprintf(line, sizeof line, "  %-30s Cover-1 %s, Cover-2 %s: %s by %s\n", "",
                   money(o.cover1).c_str(), money(o.cover2).c_str(),
                   c.insuranceFund >= o.cover2 ? "covered" : "NOT covered",
                   money(std::abs(c.insuranceFund - o.cover2)).c_str());
     out << line;
   }
-  if (result.compared) {
+  if (result.compared && s.paths > 0) {
     const ClearingSummary& w = result.monteCarloWithoutBreaker;
     std::snprintf(
         line, sizeof line,
-        "  Circuit breaker: %.2f firings per path; without it the fund ends at %s (mean), "
-        "liquidations %.1f, uncovered %s\n",
+        "  Circuit breaker: %.2f firings per Monte Carlo path; without it the fund ends at "
+        "%s (mean), liquidations %.1f, uncovered %s\n",
         s.meanBreakerFirings, money(w.fundEnd.mean).c_str(), w.liquidations.mean,
         money(w.meanUncovered).c_str());
     out << line;
+  }
+  for (size_t i = 0; result.compared && i < result.namedWithoutBreaker.size(); ++i) {
+    const PathOutcome& with = result.named[i].outcome;
+    const PathOutcome& o = result.namedWithoutBreaker[i].outcome;
+    std::snprintf(
+        line, sizeof line,
+        "  %-30s circuit breaker fired %d time(s); without it: liquidations %zu, deficits "
+        "%s, fund end %s, uncovered %s\n",
+        result.named[i].name.substr(0, 30).c_str(), with.breakerFirings, o.liquidations.size(),
+        money(o.deficits).c_str(), money(o.fundEnd).c_str(), money(o.uncovered).c_str());
+    out << line;
+  }
+  if (c.replay && !result.replayHeld.empty()) {
+    out << "  the replay holds still (no close in its window):";
+    for (const std::string& id : result.replayHeld) out << " " << id;
+    out << "\n";
   }
   return out.str();
 }

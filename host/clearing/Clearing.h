@@ -121,6 +121,7 @@ struct ClearingResult {
   std::vector<NamedOutcome> namedWithoutBreaker;
   double stepHours = 1.0;
   int steps = 0;
+  std::vector<std::string> replayHeld;  // risky assets the replay's window has no close of
 };
 
 // Runs the simulation: margin at t0 (runMargin), then every path. Throws InputError naming the

@@ -476,45 +476,51 @@ class SummaryBuilder {
 // Monte Carlo moves: step shocks from the margin model's factors (draws a pure function of seed,
 // path · steps + step and factor), each asset's log price moving by σ√h z - σ²h/2 and its
 // implied vol by ν√h z_v - ν²h/2.
-std::vector<PathMoves> monteCarloMoves(const MarginRequest& request, const Market& market,
-                                       const ClearingConfig& c) {
-  std::vector<PathMoves> out;
-  if (c.paths == 0) return out;
-  const RiskProblem problem = compileProblem(request, market);
-  const ScenarioGenerator gen(problem.factors, problem.shocks);
-  const double h = c.stepHours / 24.0 / kDaysPerYear;
-  const size_t nA = market.assets.size();
-  out.resize(static_cast<size_t>(c.paths));
-  ParallelErrors errors;
-#pragma omp parallel for schedule(dynamic)
-  for (int64_t p = 0; p < c.paths; ++p) {
-    errors.capture([&] {
-      ShockMatrix z;
-      gen.generate(p * c.steps, c.steps, z);
-      PathMoves& m = out[p];
-      m.steps = c.steps;
-      m.stepYears = h;
-      m.logPrice.assign(static_cast<size_t>(c.steps) * nA, 0.0);
-      m.logIv.assign(static_cast<size_t>(c.steps) * nA, 0.0);
-      for (int t = 0; t < c.steps; ++t) {
-        for (size_t a = 0; a < nA; ++a) {
-          const Asset& asset = market.assets[a];
-          const int pf = problem.factors.priceFactorOf[a], vf = problem.factors.volFactorOf[a];
-          if (pf >= 0) {
-            m.logPrice[t * nA + a] =
-                asset.vol * std::sqrt(h) * z(pf, t) - 0.5 * asset.vol * asset.vol * h;
-          }
-          if (vf >= 0) {
-            m.logIv[t * nA + a] = asset.volOfVol * std::sqrt(h) * z(vf, t) -
-                                  0.5 * asset.volOfVol * asset.volOfVol * h;
-          }
+class MonteCarloPaths {
+ public:
+  MonteCarloPaths(const MarginRequest& request, const Market& market, const ClearingConfig& c)
+      : market_(market),
+        c_(c),
+        problem_(compileProblem(request, market)),
+        gen_(problem_.factors, problem_.shocks) {}
+
+  // Path p's moves (a pure function of the seed and p): generated when its chunk runs, so
+  // memory holds a chunk's moves, never every path's.
+  PathMoves path(int64_t p) const {
+    const ClearingConfig& c = c_;
+    const Market& market = market_;
+    const double h = c.stepHours / 24.0 / kDaysPerYear;
+    const size_t nA = market.assets.size();
+    PathMoves m;
+    ShockMatrix z;
+    gen_.generate(p * c.steps, c.steps, z);
+    m.steps = c.steps;
+    m.stepYears = h;
+    m.logPrice.assign(static_cast<size_t>(c.steps) * nA, 0.0);
+    m.logIv.assign(static_cast<size_t>(c.steps) * nA, 0.0);
+    for (int t = 0; t < c.steps; ++t) {
+      for (size_t a = 0; a < nA; ++a) {
+        const Asset& asset = market.assets[a];
+        const int pf = problem_.factors.priceFactorOf[a], vf = problem_.factors.volFactorOf[a];
+        if (pf >= 0) {
+          m.logPrice[t * nA + a] =
+              asset.vol * std::sqrt(h) * z(pf, t) - 0.5 * asset.vol * asset.vol * h;
+        }
+        if (vf >= 0) {
+          m.logIv[t * nA + a] =
+              asset.volOfVol * std::sqrt(h) * z(vf, t) - 0.5 * asset.volOfVol * asset.volOfVol * h;
         }
       }
-    });
+    }
+    return m;
   }
-  errors.rethrow();
-  return out;
-}
+
+ private:
+  const Market& market_;
+  const ClearingConfig& c_;
+  const RiskProblem problem_;
+  const ScenarioGenerator gen_;
+};
 
 PathMoves stressMoves(const StressPath& path, size_t assets, double stepHours) {
   PathMoves m;
@@ -531,8 +537,11 @@ PathMoves stressMoves(const StressPath& path, size_t assets, double stepHours) {
 }
 
 // Consecutive days of market.history from `from` to `to`: step t moves each asset with history
-// by its close on day from + t over the day before (and its iv likewise); daily steps.
-PathMoves replayMoves(const Market& market, const ClearingConfig& c) {
+// by its close on day from + t over the day before (and its iv likewise); daily steps. A risky
+// asset without any close in the window does not move (listed in `held`); one with some but
+// not all of the days is an error naming the missing day.
+PathMoves replayMoves(const Market& market, const ClearingConfig& c,
+                      std::vector<std::string>* held) {
   PathMoves m;
   const size_t nA = market.assets.size();
   m.steps = static_cast<int>(c.replayTo - c.replayFrom);
@@ -547,6 +556,12 @@ PathMoves replayMoves(const Market& market, const ClearingConfig& c) {
       return it != closes.end() && it->day == day ? &*it : nullptr;
     };
     if (!market.assets[a].risky()) continue;
+    bool any = false;
+    for (int t = 0; t <= m.steps && !any; ++t) any = on(c.replayFrom + t) != nullptr;
+    if (!any) {  // no close in the window (not yet listed, say): it does not move
+      if (held) held->push_back(market.assets[a].id);
+      continue;
+    }
     for (int t = 0; t < m.steps; ++t) {
       const DailyClose* d0 = on(c.replayFrom + t);
       const DailyClose* d1 = on(c.replayFrom + t + 1);
@@ -593,12 +608,11 @@ std::vector<PathOutcome> runNamed(const Setup& setup, const std::vector<PathMove
 
 // Monte Carlo paths in chunks: a chunk's paths run in parallel, then join the summary in path
 // order and are dropped, so memory holds one chunk's per-account figures, not every path's.
-ClearingSummary runMonteCarlo(const Setup& setup, const std::vector<PathMoves>& moves, bool breaker,
+ClearingSummary runMonteCarlo(const Setup& setup, const MonteCarloPaths& moves, bool breaker,
                               const EngineOptions& options) {
-  SummaryBuilder summary(static_cast<int64_t>(moves.size()), setup.config.insuranceFund,
-                         setup.request.accounts.size());
+  const int64_t total = setup.config.paths;
+  SummaryBuilder summary(total, setup.config.insuranceFund, setup.request.accounts.size());
   constexpr int64_t kChunk = 64;
-  const int64_t total = static_cast<int64_t>(moves.size());
   std::vector<PathOutcome> chunk;
   for (int64_t first = 0; first < total; first += kChunk) {
     const int64_t count = std::min(kChunk, total - first);
@@ -606,7 +620,10 @@ ClearingSummary runMonteCarlo(const Setup& setup, const std::vector<PathMoves>& 
     ParallelErrors errors;
 #pragma omp parallel for schedule(dynamic)
     for (int64_t p = 0; p < count; ++p) {
-      errors.capture([&] { chunk[p] = PathRun(setup, moves[first + p], breaker, false).run(); });
+      errors.capture([&] {
+        const PathMoves m = moves.path(first + p);
+        chunk[p] = PathRun(setup, m, breaker, false).run();
+      });
     }
     errors.rethrow();
     for (const PathOutcome& o : chunk) summary.add(o);
@@ -664,7 +681,7 @@ ClearingResult simulateClearing(const MarginRequest& request, const ClearingConf
     }
   }
 
-  const std::vector<PathMoves> mc = monteCarloMoves(request, market, config);
+  const MonteCarloPaths mc(request, market, config);
   std::vector<PathMoves> named;
   std::vector<std::string> names;
   for (const StressPath& s : config.stressPaths) {
@@ -672,7 +689,7 @@ ClearingResult simulateClearing(const MarginRequest& request, const ClearingConf
     names.push_back(s.name);
   }
   if (config.replay) {
-    named.push_back(replayMoves(market, config));
+    named.push_back(replayMoves(market, config, &result.replayHeld));
     names.push_back("replay " + formatDate(config.replayFrom) + ".." + formatDate(config.replayTo));
   }
   result.steps = config.steps;
