@@ -20,6 +20,11 @@ def closes(asset):
     with open(os.path.join(ROOT, "prices", f"{asset}-USD_1d.csv")) as f:
         return {r["Date"]: float(r["Close"]) for r in csv.DictReader(f)}
 
+def adv30(asset):
+    with open(os.path.join(ROOT, "prices", f"{asset}-USD_1d.csv")) as f:
+        v = [float(r["Volume"]) for r in csv.DictReader(f) if r["Date"] <= AS_OF and r.get("Volume")]
+    return sum(v[-30:]) / len(v[-30:])
+
 def dvol(asset):
     with open(os.path.join(ROOT, "implied_vol", f"{asset}-DVOL_1d.csv")) as f:
         return {r["date"]: float(r["close"]) for r in csv.DictReader(f)}
@@ -51,7 +56,7 @@ for a in ASSETS:
         extra = f", {std(ivr) * math.sqrt(365):.4f}, {corr(sr, ivr):.4f}, {iv[d2[-1]] / 100:.4f}"
     else:
         extra = ", 0.0, 0.0, 0.0"
-    print(f'    {{"{a}", {data[a][AS_OF]:.6g}, {std(rets[a]) * math.sqrt(365):.4f}{extra}}},')
+    print(f'    {{"{a}", {data[a][AS_OF]:.6g}, {std(rets[a]) * math.sqrt(365):.4f}{extra}, {adv30(a):.4g}}},')
 print("// correlations")
 for a in ASSETS:
     print("    {" + ", ".join(f"{corr(rets[a], rets[b]):.4f}" for b in ASSETS) + "},")

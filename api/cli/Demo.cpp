@@ -6,6 +6,8 @@
 #include <numeric>
 #include <string>
 
+#include "api/json/ClearingJson.h"
+#include "host/clearing/Clearing.h"
 #include "host/margin/MarginEngine.h"
 #include "host/model/WireNames.h"
 
@@ -24,6 +26,26 @@ std::string money(double x) {
   else
     std::snprintf(buf, sizeof buf, "%.0f", x);
   return buf;
+}
+
+// What happens next (contract §9): 200 Monte Carlo paths of 24 hourly steps and a one-step crash
+// (BTC -30%, ETH -35%, every other coin -40%), the fund at 10% of the exchange's initial margin,
+// losses past it deleveraged.
+void clearingSummary(const MarginRequest& req, const MarginTotals& t, std::ostream& out) {
+  SimulateRequest sim{req, ClearingConfig{}};
+  ClearingConfig& c = sim.clearing;
+  c.paths = 200;
+  c.steps = 24;
+  c.insuranceFund = 0.1 * t.initialMargin;
+  StressPath crash{"crash", std::vector<std::vector<double>>(req.market.assets.size()), 1};
+  for (size_t a = 0; a < req.market.assets.size(); ++a) {
+    const Asset& asset = req.market.assets[a];
+    if (!asset.risky() || asset.id == "USDT" || asset.id == "USDC") continue;
+    crash.returns[a] = {asset.id == "BTC" ? -0.3 : asset.id == "ETH" ? -0.35 : -0.4};
+  }
+  c.stressPaths = {crash};
+  out << "\nWhat happens next\n";
+  out << clearingTable(sim, simulateClearing(sim.request, c));
 }
 
 }  // namespace
@@ -111,6 +133,7 @@ void runDemo(const ExchangeSpec& spec, int top, std::ostream& out) {
       out << line;
     }
   }
+  clearingSummary(req, t, out);
 }
 
 }  // namespace xm

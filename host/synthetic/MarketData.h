@@ -14,6 +14,7 @@ struct RealAsset {
   double volOfVol;     // annualised vol of DVOL's daily log changes (BTC, ETH), else 0
   double spotVolCorr;  // correlation of daily log returns with DVOL log changes
   double atmIv;        // DVOL on 2023-12-31 (BTC, ETH), else 0
+  double adv30;        // mean daily volume, USD, over the 30 days to 2023-12-31
 };
 
 constexpr const char* kRealMarketAsOf = "2023-12-31T00:00:00Z";

@@ -14,6 +14,9 @@
 namespace xm {
 namespace {
 
+// The synthetic alts trade like a small real coin (DOT, LTC): 50M USD a day.
+constexpr double kAltDailyVolume = 5e7;
+
 // Counter-based stream for the generator: draw i of the stream is Philox(i, stream, seed).
 class Rng {
  public:
@@ -88,9 +91,11 @@ void buildMarket(const ExchangeSpec& spec, Market& m) {
     if (i < nReal) {
       m.assets.push_back(
           {real[i].id, real[i].price, real[i].vol, real[i].volOfVol, real[i].spotVolCorr});
+      m.assets.back().dailyVolume = real[i].adv30;
     } else {
       m.assets.push_back({"ALT" + std::to_string(i - nReal + 1), mk.logUniform(0.05, 50.0),
                           0.6 + 0.6 * mk.uniform(), 0.0, 0.0});
+      m.assets.back().dailyVolume = kAltDailyVolume;
       beta.push_back(0.35 + 0.4 * mk.uniform());
     }
   }
