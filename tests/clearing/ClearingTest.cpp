@@ -12,6 +12,8 @@
 #include "api/json/JsonCodec.h"
 #include "host/clearing/Clearing.h"
 #include "host/engine/Instruments.h"
+#include "host/market/PriceFiles.h"
+#include "host/model/Time.h"
 #include "host/synthetic/SyntheticExchange.h"
 
 namespace xm {
@@ -257,6 +259,40 @@ TEST(Simulation, ReplayHasNoLookAheadAndNeedsItsDays) {
     ADD_FAILURE() << "a replay past the history was accepted";
   } catch (const InputError& e) {
     EXPECT_EQ(e.path(), "/clearing/replay");
+  }
+}
+
+// docs/clearing.md's replays on the demo exchange: the figures it quotes, and money conserved.
+TEST(Simulation, DemoExchangeThroughFtxWeekAndMarch2020AsDocumented) {
+  const MarginRequest demo = makeSyntheticExchange(exchangePreset("demo"));
+  MarginRequest r = demo;
+  ASSERT_GT(loadPriceFiles(std::string(XM_SOURCE_DIR) + "/data/prices", r.market), 0);
+  ClearingConfig c;
+  c.paths = 0;
+  c.insuranceFund = 1.63e7;
+  c.circuitBreaker = true;
+  c.breakerMove = 0.15;
+  c.replay = true;
+  struct Expected {
+    const char* from;
+    const char* to;
+    size_t liquidations;
+    double deficits, adl;
+  };
+  for (const Expected& e : {Expected{"2022-11-07", "2022-11-11", 312, 38.28e6, 20.55e6},
+                            Expected{"2020-03-11", "2020-03-13", 454, 79.09e6, 61.29e6}}) {
+    SCOPED_TRACE(e.from);
+    c.replayFrom = *parseDate(e.from);
+    c.replayTo = *parseDate(e.to);
+    const ClearingResult res = simulateClearing(r, c);
+    const PathOutcome& o = res.named.at(0).outcome;
+    EXPECT_EQ(o.liquidations.size(), e.liquidations);
+    EXPECT_NEAR(o.deficits, e.deficits, 0.005e6);
+    EXPECT_NEAR(o.adl, e.adl, 0.005e6);
+    EXPECT_NEAR(o.fundEnd, 0.0, 1e-6);  // both weeks exhaust the fund
+    EXPECT_NEAR(o.deficits, o.fundDraw + o.adl + o.socialized + o.uncovered, 0.005);
+    EXPECT_GT(o.breakerFirings, 0);
+    ASSERT_EQ(res.namedWithoutBreaker.size(), 1u);
   }
 }
 

@@ -98,7 +98,9 @@ TEST(Cli, HelpEverywhere) {
                                                          {"run", "--help"},
                                                          {"demo", "--help"},
                                                          {"generate", "--help"},
-                                                         {"backtest", "--help"}}) {
+                                                         {"backtest", "--help"},
+                                                         {"simulate", "--help"},
+                                                         {"info", "--help"}}) {
     const Captured c = cli(args);
     EXPECT_EQ(c.status, 0);
     EXPECT_NE(c.out.find("xmargin"), std::string::npos);
@@ -109,8 +111,33 @@ TEST(Cli, DemoPrintsASummary) {
   const Captured c = cli({"demo", "--accounts", "300", "--scenarios", "2000", "--top", "3"});
   ASSERT_EQ(c.status, 0) << c.err;
   for (const char* s :
-       {"Accounts by status", "saved by cross-margining", "Riskiest accounts", "liquidate"})
+       {"Accounts by status", "saved by cross-margining", "Riskiest accounts", "liquidate",
+        "What happens next", "Monte Carlo: 200 paths x 24 steps", "crash", "Cover-2"})
     EXPECT_NE(c.out.find(s), std::string::npos) << s;
+}
+
+TEST(Cli, SimulatePrintsJsonOrATableAndNamesBadFields) {
+  const std::string path = temp("simulate.json");
+  Json body = Json::parse(std::ifstream(kExample));
+  for (Json& a : body["market"]["assets"]) a["daily_volume"] = 1e9;
+  body["clearing"] = {{"paths", 10},
+                      {"steps", 3},
+                      {"stress_paths", {{{"name", "crash"}, {"returns", {{"BTC", {-0.5}}}}}}}};
+  std::ofstream(path) << body.dump();
+  const Captured json = cli({"simulate", path});
+  ASSERT_EQ(json.status, 0) << json.err;
+  const Json answer = Json::parse(json.out);
+  EXPECT_EQ(answer["simulation"]["monte_carlo"]["paths"], 10);
+  EXPECT_EQ(answer["t0"]["accounts"].size(), body["accounts"].size());
+  const Captured table = cli({"simulate", path, "--format", "table"});
+  ASSERT_EQ(table.status, 0) << table.err;
+  EXPECT_NE(table.out.find("crash"), std::string::npos) << table.out;
+  body["clearing"]["steps"] = 0;
+  std::ofstream(path) << body.dump();
+  const Captured bad = cli({"simulate", path});
+  EXPECT_EQ(bad.status, 2);
+  EXPECT_EQ(Json::parse(bad.err)["error"]["path"], "/clearing/steps");
+  EXPECT_EQ(cli({"simulate", path, "--format", "xml"}).status, 2);
 }
 
 }  // namespace
