@@ -549,7 +549,9 @@ PathMoves replayMoves(const Market& market, const ClearingConfig& c,
   m.logPrice.assign(static_cast<size_t>(m.steps) * nA, 0.0);
   m.logIv.assign(static_cast<size_t>(m.steps) * nA, 0.0);
   int withHistory = 0;
-  for (const auto& [a, closes] : market.history) {
+  for (const auto& entry : market.history) {
+    const int a = entry.first;
+    const std::vector<DailyClose>& closes = entry.second;  // a lambda captures it (clang 14)
     auto on = [&](long long day) -> const DailyClose* {
       auto it = std::lower_bound(closes.begin(), closes.end(), day,
                                  [](const DailyClose& d, long long x) { return d.day < x; });
