@@ -11,6 +11,8 @@
 namespace xm {
 
 class RiskBackend;
+class AccountMarker;
+struct MarkingBook;
 struct FactorModel;
 struct ShockSpec;
 
@@ -29,6 +31,10 @@ CudaStatus cudaStatus();
 
 // Throws BackendError when the backend cannot be used (CudaStatus::reason).
 std::unique_ptr<RiskBackend> makeCudaBackend();
+
+// The clearing simulation's per-step marking on the device (host/engine/Marking.h); throws
+// BackendError when the backend cannot be used. `book` must outlive the marker.
+std::unique_ptr<AccountMarker> makeCudaMarker(const MarkingBook& book);
 
 // Test hooks: the device's draws eps and correlated shocks Z of scenarios [first, first+count),
 // (factors × count) row-major, for bitwise comparison with scenarios/ScenarioGenerator.

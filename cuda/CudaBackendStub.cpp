@@ -1,6 +1,7 @@
 // Built when nvcc is absent: the CUDA backend reports itself missing.
 #include "cuda/CudaBackend.h"
 
+#include "host/engine/Marking.h"
 #include "host/engine/RiskBackend.h"
 #include "host/model/Errors.h"
 
@@ -13,6 +14,10 @@ CudaStatus cudaStatus() {
 }
 
 std::unique_ptr<RiskBackend> makeCudaBackend() { throw BackendError(cudaStatus().reason); }
+
+std::unique_ptr<AccountMarker> makeCudaMarker(const MarkingBook&) {
+  throw BackendError(cudaStatus().reason);
+}
 
 std::vector<double> cudaIndependentDraws(uint64_t, int64_t, int64_t, int) {
   throw BackendError(cudaStatus().reason);

@@ -9,6 +9,7 @@
 #include "api/json/RequestParser.h"
 #include "api/json/ResponseWriter.h"
 #include "host/model/Time.h"
+#include "host/model/WireNames.h"
 
 namespace xm {
 namespace {
@@ -269,7 +270,8 @@ Json clearingToJson(const SimulateRequest& sim, const ClearingResult& result) {
   for (const NamedOutcome& n : result.named) named.push_back(pathToJson(r, n, c.insuranceFund));
   for (const NamedOutcome& n : result.namedWithoutBreaker)
     without.push_back(pathToJson(r, n, c.insuranceFund));
-  Json sim0 = {{"loss_allocation", name(c.lossAllocation)},
+  Json sim0 = {{"backend", wireName(result.backend)},
+               {"loss_allocation", name(c.lossAllocation)},
                {"steps", c.steps},
                {"step_hours", c.stepHours},
                {"monte_carlo", summaryToJson(r, result.monteCarlo, c.insuranceFund)},

@@ -9,9 +9,12 @@
 // figure is a pure function of the request and the path, whatever the thread count.
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "host/engine/Marking.h"
 #include "host/margin/MarginEngine.h"
 #include "host/model/MarginRequest.h"
 #include "host/model/MarginResult.h"
@@ -121,15 +124,19 @@ struct ClearingResult {
   std::vector<NamedOutcome> namedWithoutBreaker;
   double stepHours = 1.0;
   int steps = 0;
-  std::vector<std::string> replayHeld;  // risky assets the replay's window has no close of
+  std::vector<std::string> replayHeld;         // risky assets the replay's window has no close of
+  BackendChoice backend = BackendChoice::Cpu;  // where every step's marking ran
 };
 
 // Runs the simulation: margin at t0 (runMargin), then every path. Throws InputError naming the
 // field (/clearing/...) when the request cannot be simulated (a replay without history, the
 // impact without a daily volume).
-// options.deadline is checked before each path (DeadlineError past it).
+// options.deadline is checked every step. `marker` (tests) replaces the marker that
+// request.config.backend picks (BackendRegistry.h).
+using MarkerFactory = std::function<std::unique_ptr<AccountMarker>(const MarkingBook&)>;
 ClearingResult simulateClearing(const MarginRequest& request, const ClearingConfig& config,
-                                const EngineOptions& options = {});
+                                const EngineOptions& options = {},
+                                const MarkerFactory& marker = {});
 
 // The pieces, exposed for tests ------------------------------------------------------------------
 

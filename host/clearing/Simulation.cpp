@@ -10,7 +10,9 @@
 #include "host/clearing/Clearing.h"
 #include "host/engine/Instruments.h"
 #include "host/engine/MarketFactors.h"
+#include "host/engine/Marking.h"
 #include "host/engine/RiskProblem.h"
+#include "host/margin/BackendRegistry.h"
 #include "host/margin/MarginEngine.h"
 #include "host/market/MarketAdjusters.h"
 #include "host/model/Errors.h"
@@ -37,40 +39,35 @@ struct Setup {
   std::vector<double> vol;  // per asset, annualised (the model market's)
   std::vector<std::vector<std::pair<int, int>>> holders;  // per instrument: (account, position)
   std::vector<std::string> ids;                           // account ids, for the canonical order
-  // Every position as a leg, CSR by account: its equity is qty · (bPerQty · unit + aPerQty)
-  // (positionValue's equity, linear in the unit value), so marking an account is a sparse dot
-  // product over the step's unit values.
-  std::vector<int64_t> legBegin;  // accounts + 1
-  std::vector<int> legInstrument;
-  std::vector<double> legQty, bPerQty, aPerQty;
-  // Collateral, CSR by account.
-  std::vector<int64_t> collBegin;
-  std::vector<int> collAsset;
-  std::vector<double> collAmount;
+  MarkingBook book;  // every position as a leg, collateral: what the marker marks
 };
 
-void compileLegs(const MarginRequest& r, Setup& s) {
-  s.legBegin.push_back(0);
-  s.collBegin.push_back(0);
+// The book the marker marks: each position as qty · (b · unit + a), positionValue's equity read
+// off as a line in the unit value, and the collateral.
+void compileBook(const MarginRequest& r, MarkingBook& book) {
+  book.accounts = static_cast<int>(r.accounts.size());
+  book.instruments = static_cast<int>(r.instruments.size());
+  book.assets = static_cast<int>(r.market.assets.size());
+  book.legBegin.push_back(0);
+  book.collBegin.push_back(0);
   for (const Account& acct : r.accounts) {
     for (const Position& pos : acct.positions) {
       const Instrument& ins = r.instruments[pos.instrument];
       Position one = pos;
       one.qty = 1.0;
-      // positionValue's equity is linear in the unit value: read off its slope and intercept.
       const double a = positionValue(ins, one, 0.0).equity;
       const double b = positionValue(ins, one, 1.0).equity - a;
-      s.legInstrument.push_back(pos.instrument);
-      s.legQty.push_back(pos.qty);
-      s.bPerQty.push_back(b);
-      s.aPerQty.push_back(a);
+      book.legInstrument.push_back(pos.instrument);
+      book.legQty.push_back(pos.qty);
+      book.bPerQty.push_back(b);
+      book.aPerQty.push_back(a);
     }
     for (const Collateral& c : acct.collateral) {
-      s.collAsset.push_back(c.asset);
-      s.collAmount.push_back(c.amount);
+      book.collAsset.push_back(c.asset);
+      book.collAmount.push_back(c.amount);
     }
-    s.legBegin.push_back(static_cast<int64_t>(s.legInstrument.size()));
-    s.collBegin.push_back(static_cast<int64_t>(s.collAsset.size()));
+    book.legBegin.push_back(static_cast<int64_t>(book.legInstrument.size()));
+    book.collBegin.push_back(static_cast<int64_t>(book.collAsset.size()));
   }
 }
 
@@ -84,7 +81,8 @@ struct PathState {
   std::vector<std::vector<double>> marketHistory;  // per step: market prices (breaker window)
   std::vector<char> alive;
   std::vector<double> cash;
-  std::vector<double> qty;  // per leg (Setup's CSR)
+  std::vector<double> qty;     // per leg (the book's CSR)
+  std::vector<char> modified;  // per account: ADL changed its positions
   std::vector<double> equity, worstLoss;
   double fund = 0.0;
 };
@@ -94,9 +92,9 @@ class PathRun {
   // `detail`: report every liquidation's bankruptcy prices (named paths); otherwise they are found
   // only where the waterfall needs them (a deficit under ADL).
   PathRun(const Setup& s, const PathMoves& m, bool breaker, bool detail)
-      : s_(s), m_(m), breaker_(breaker), detail_(detail) {}
+      : s_(s), m_(m), breaker_(breaker), detail_(detail), book_(viewOf(s.book)) {}
 
-  PathOutcome run() {
+  void begin() {
     const MarginRequest& r = s_.request;
     const size_t nA = r.market.assets.size(), nAcc = r.accounts.size();
     st_.price.resize(nA);
@@ -108,17 +106,77 @@ class PathRun {
     st_.marketHistory.push_back(st_.price);
     st_.alive.assign(nAcc, 1);
     st_.cash.assign(nAcc, 0.0);
-    st_.qty = s_.legQty;
+    st_.qty = s_.book.legQty;
+    st_.modified.assign(nAcc, 0);
     st_.equity = s_.equity0;
     st_.worstLoss.assign(nAcc, 0.0);
     st_.fund = s_.config.insuranceFund;
+    units_.resize(r.instruments.size());
     out_.deficit.assign(nAcc, 0.0);
     out_.deleveragedQty.assign(nAcc, 0.0);
     out_.adlLoss.assign(nAcc, 0.0);
     out_.socializedCharge.assign(nAcc, 0.0);
     out_.uncollateralised.assign(nAcc, 0.0);
     out_.fundMin = st_.fund;
-    for (int t = 1; t <= m_.steps; ++t) step(t);
+  }
+
+  int steps() const { return m_.steps; }
+
+  // Step t's market: the path's move, the decaying impact, circuit breakers, every instrument's
+  // unit value; copied to `units` and `prices` for the marker.
+  void advance(int t, double* units, double* prices) {
+    const MarginRequest& r = s_.request;
+    const ClearingConfig& c = s_.config;
+    const size_t nA = r.market.assets.size();
+    for (size_t a = 0; a < nA; ++a) {
+      base_[a] *= std::exp(m_.logPrice[(t - 1) * nA + a]);
+      st_.ivMult[a] *= std::exp(m_.logIv[(t - 1) * nA + a]);
+      st_.impact[a] *= c.impactDecay;
+      st_.price[a] = base_[a] * std::max(0.01, 1.0 + st_.impact[a]);
+    }
+    st_.marketHistory.push_back(st_.price);
+    if (breaker_) {
+      const int ref = std::max(0, t - c.breakerWindowSteps);
+      for (size_t a = 0; a < nA; ++a) {
+        const double p0 = st_.marketHistory[ref][a];
+        if (p0 > 0 && std::abs(st_.price[a] / p0 - 1.0) > c.breakerMove && t >= st_.haltUntil[a]) {
+          st_.haltUntil[a] = t + c.breakerHaltSteps;
+          ++out_.breakerFirings;
+        }
+      }
+    }
+    for (size_t k = 0; k < units_.size(); ++k) {
+      units_[k] = unit(static_cast<int>(k), t, st_.price[r.instruments[k].underlying]);
+    }
+    std::copy(units_.begin(), units_.end(), units);
+    std::copy(st_.price.begin(), st_.price.end(), prices);
+  }
+
+  // Step t given every account's marked book equity (the marker's, at the positions of t0):
+  // equity is that plus the account's cash, or marked here (an account ADL has changed, or every
+  // account when `bookEquity` is null: the CPU marker's work, done in place);
+  // those below maintenance margin (and not held by a halt) are liquidated.
+  void settle(int t, const double* bookEquity) {
+    const MarginRequest& r = s_.request;
+    std::vector<size_t> liquidated;
+    for (size_t i = 0; i < r.accounts.size(); ++i) {
+      if (!st_.alive[i]) continue;
+      st_.equity[i] = st_.modified[i] || !bookEquity ? markAccount(i) : bookEquity[i] + st_.cash[i];
+      st_.worstLoss[i] = std::max(st_.worstLoss[i], s_.equity0[i] - st_.equity[i]);
+      if (!(st_.equity[i] < s_.mm[i])) continue;
+      bool halted = false;
+      for (const Position& p : r.accounts[i].positions) {
+        halted = halted || t < st_.haltUntil[r.instruments[p.instrument].underlying];
+      }
+      if (halted && t < m_.steps) continue;  // the first price after the halt (or the path's end)
+      liquidated.push_back(i);
+    }
+    if (!liquidated.empty()) liquidate(t, liquidated, units_);
+    out_.fundMin = std::min(out_.fundMin, st_.fund);
+  }
+
+  PathOutcome finish() {
+    const size_t nAcc = s_.request.accounts.size();
     out_.fundEnd = st_.fund;
     for (size_t i = 0; i < nAcc; ++i) {
       out_.uncollateralised[i] = std::max(0.0, st_.worstLoss[i] - s_.im[i]);
@@ -140,61 +198,16 @@ class PathRun {
                        yearsToExpiry(ins, s_.request.market) - years(t));
   }
 
-  double& qty(size_t account, size_t position) { return st_.qty[s_.legBegin[account] + position]; }
-
-  double markAccount(size_t i, const std::vector<double>& units) const {
-    double e = st_.cash[i];
-    for (int64_t c = s_.collBegin[i]; c < s_.collBegin[i + 1]; ++c) {
-      e += s_.collAmount[c] * st_.price[s_.collAsset[c]];
-    }
-    for (int64_t l = s_.legBegin[i]; l < s_.legBegin[i + 1]; ++l) {
-      e += st_.qty[l] * (s_.bPerQty[l] * units[s_.legInstrument[l]] + s_.aPerQty[l]);
-    }
-    return e;
+  double& qty(size_t account, size_t position) {
+    return st_.qty[s_.book.legBegin[account] + position];
   }
 
-  void step(int t) {
-    const MarginRequest& r = s_.request;
-    const ClearingConfig& c = s_.config;
-    const size_t nA = r.market.assets.size();
-    // The market moves; what liquidations pushed it by decays.
-    for (size_t a = 0; a < nA; ++a) {
-      base_[a] *= std::exp(m_.logPrice[(t - 1) * nA + a]);
-      st_.ivMult[a] *= std::exp(m_.logIv[(t - 1) * nA + a]);
-      st_.impact[a] *= c.impactDecay;
-      st_.price[a] = base_[a] * std::max(0.01, 1.0 + st_.impact[a]);
-    }
-    st_.marketHistory.push_back(st_.price);
-    if (breaker_) {
-      const int ref = std::max(0, t - c.breakerWindowSteps);
-      for (size_t a = 0; a < nA; ++a) {
-        const double p0 = st_.marketHistory[ref][a];
-        if (p0 > 0 && std::abs(st_.price[a] / p0 - 1.0) > c.breakerMove && t >= st_.haltUntil[a]) {
-          st_.haltUntil[a] = t + c.breakerHaltSteps;
-          ++out_.breakerFirings;
-        }
-      }
-    }
-    std::vector<double> units(r.instruments.size());
-    for (size_t k = 0; k < units.size(); ++k) {
-      units[k] = unit(static_cast<int>(k), t, st_.price[r.instruments[k].underlying]);
-    }
-    // Mark every account; those below maintenance margin (and not held by a halt) go.
-    std::vector<size_t> liquidated;
-    for (size_t i = 0; i < r.accounts.size(); ++i) {
-      if (!st_.alive[i]) continue;
-      st_.equity[i] = markAccount(i, units);
-      st_.worstLoss[i] = std::max(st_.worstLoss[i], s_.equity0[i] - st_.equity[i]);
-      if (!(st_.equity[i] < s_.mm[i])) continue;
-      bool halted = false;
-      for (const Position& p : r.accounts[i].positions) {
-        halted = halted || t < st_.haltUntil[r.instruments[p.instrument].underlying];
-      }
-      if (halted && t < m_.steps) continue;  // the first price after the halt (or the path's end)
-      liquidated.push_back(i);
-    }
-    if (!liquidated.empty()) liquidate(t, liquidated, units);
-    out_.fundMin = std::min(out_.fundMin, st_.fund);
+  // An account marked here: the marker's sum at its current positions (the book's, shared by
+  // every path, unless ADL has changed them on this one), plus cash.
+  double markAccount(size_t i) const {
+    MarkingView v = book_;
+    if (st_.modified[i]) v.legQty = st_.qty.data();
+    return markedEquity(v, static_cast<int64_t>(i), units_.data(), st_.price.data()) + st_.cash[i];
   }
 
   void liquidate(int t, std::vector<size_t>& accounts, const std::vector<double>& units) {
@@ -358,6 +371,7 @@ class PathRun {
         const double loss = fills[n] * gap;
         st_.cash[k] += positionMarkValue(ins, closed, units[bp.instrument]) - loss;
         qty(k, q) -= sign * fills[n];
+        st_.modified[k] = 1;
         out_.deleveragedQty[k] += fills[n];
         out_.adlLoss[k] += loss;
         out_.adl += loss;
@@ -389,8 +403,9 @@ class PathRun {
   const PathMoves& m_;
   bool breaker_;
   bool detail_;
+  MarkingView book_;
   PathState st_;
-  std::vector<double> base_;
+  std::vector<double> base_, units_;
   PathOutcome out_;
 };
 
@@ -592,44 +607,78 @@ void checkDeadline(const EngineOptions& options) {
   }
 }
 
+// Runs paths in lockstep: each step advances every path still running, marks every account in
+// all of them at once (the marker: CPU threads or the GPU), then settles each path (liquidation
+// and the waterfall, path by path in parallel). Figures do not depend on the marker or threads.
+void runLockstep(std::vector<PathRun>& runs, const Setup& s, AccountMarker& marker,
+                 const EngineOptions& options) {
+  const size_t nI = s.request.instruments.size(), nA = s.request.market.assets.size(),
+               nN = s.request.accounts.size();
+  int maxSteps = 0;
+  for (PathRun& r : runs) {
+    r.begin();
+    maxSteps = std::max(maxSteps, r.steps());
+  }
+  std::vector<size_t> active;
+  std::vector<double> units, prices, equity;
+  for (int t = 1; t <= maxSteps; ++t) {
+    checkDeadline(options);
+    active.clear();
+    for (size_t p = 0; p < runs.size(); ++p)
+      if (runs[p].steps() >= t) active.push_back(p);
+    const int64_t n = static_cast<int64_t>(active.size());
+    const bool host = marker.onHost();
+    units.resize(active.size() * nI);
+    prices.resize(active.size() * nA);
+    equity.resize(host ? 0 : active.size() * nN);
+    ParallelErrors errors;
+#pragma omp parallel for schedule(dynamic)
+    for (int64_t j = 0; j < n; ++j) {
+      errors.capture(
+          [&] { runs[active[j]].advance(t, units.data() + j * nI, prices.data() + j * nA); });
+    }
+    errors.rethrow();
+    if (!host) marker.mark(static_cast<int>(n), units.data(), prices.data(), equity.data());
+#pragma omp parallel for schedule(dynamic)
+    for (int64_t j = 0; j < n; ++j) {
+      errors.capture([&] { runs[active[j]].settle(t, host ? nullptr : equity.data() + j * nN); });
+    }
+    errors.rethrow();
+  }
+}
+
 // Named paths: every figure of every path kept.
 std::vector<PathOutcome> runNamed(const Setup& setup, const std::vector<PathMoves>& moves,
-                                  bool breaker, const EngineOptions& options) {
-  std::vector<PathOutcome> out(moves.size());
-  ParallelErrors errors;
-#pragma omp parallel for schedule(dynamic)
-  for (int64_t p = 0; p < static_cast<int64_t>(moves.size()); ++p) {
-    errors.capture([&] {
-      checkDeadline(options);
-      out[p] = PathRun(setup, moves[p], breaker, true).run();
-    });
-  }
-  errors.rethrow();
+                                  bool breaker, AccountMarker& marker,
+                                  const EngineOptions& options) {
+  std::vector<PathRun> runs;
+  for (const PathMoves& m : moves) runs.emplace_back(setup, m, breaker, true);
+  runLockstep(runs, setup, marker, options);
+  std::vector<PathOutcome> out;
+  for (PathRun& r : runs) out.push_back(r.finish());
   return out;
 }
 
-// Monte Carlo paths in chunks: a chunk's paths run in parallel, then join the summary in path
-// order and are dropped, so memory holds one chunk's per-account figures, not every path's.
-ClearingSummary runMonteCarlo(const Setup& setup, const MonteCarloPaths& moves, bool breaker,
-                              const EngineOptions& options) {
+// Monte Carlo paths in chunks: a chunk's moves are generated, its paths run in lockstep, then
+// join the summary in path order and are dropped, so memory holds one chunk, not every path.
+ClearingSummary runMonteCarlo(const Setup& setup, const MonteCarloPaths& paths, bool breaker,
+                              AccountMarker& marker, const EngineOptions& options) {
   const int64_t total = setup.config.paths;
   SummaryBuilder summary(total, setup.config.insuranceFund, setup.request.accounts.size());
   constexpr int64_t kChunk = 64;
-  std::vector<PathOutcome> chunk;
   for (int64_t first = 0; first < total; first += kChunk) {
     const int64_t count = std::min(kChunk, total - first);
-    chunk.assign(static_cast<size_t>(count), PathOutcome{});
+    std::vector<PathMoves> moves(static_cast<size_t>(count));
     ParallelErrors errors;
 #pragma omp parallel for schedule(dynamic)
     for (int64_t p = 0; p < count; ++p) {
-      errors.capture([&] {
-        const PathMoves m = moves.path(first + p);
-        chunk[p] = PathRun(setup, m, breaker, false).run();
-      });
+      errors.capture([&] { moves[p] = paths.path(first + p); });
     }
     errors.rethrow();
-    for (const PathOutcome& o : chunk) summary.add(o);
-    checkDeadline(options);
+    std::vector<PathRun> runs;
+    for (const PathMoves& m : moves) runs.emplace_back(setup, m, breaker, false);
+    runLockstep(runs, setup, marker, options);
+    for (PathRun& r : runs) summary.add(r.finish());
   }
   return summary.finish();
 }
@@ -637,7 +686,7 @@ ClearingSummary runMonteCarlo(const Setup& setup, const MonteCarloPaths& moves, 
 }  // namespace
 
 ClearingResult simulateClearing(const MarginRequest& request, const ClearingConfig& config,
-                                const EngineOptions& options) {
+                                const EngineOptions& options, const MarkerFactory& makeTestMarker) {
   ClearingResult result;
   result.t0 = computeMargin(request, options);
   RunInfo scratch;
@@ -652,7 +701,7 @@ ClearingResult simulateClearing(const MarginRequest& request, const ClearingConf
     setup.ids.push_back(request.accounts[i].id);
   }
   for (const Asset& a : market.assets) setup.vol.push_back(a.vol);
-  compileLegs(request, setup);
+  compileBook(request, setup.book);
   // Impact needs each traded asset's daily volume, as the liquidity add-on does.
   if (config.impactCoefficient > 0.0) {
     MarginRequest withImpact = request;
@@ -697,13 +746,16 @@ ClearingResult simulateClearing(const MarginRequest& request, const ClearingConf
   result.steps = config.steps;
   result.stepHours = config.stepHours;
   const bool breaker = config.circuitBreaker;
-  result.monteCarlo = runMonteCarlo(setup, mc, breaker, options);
-  const std::vector<PathOutcome> namedOut = runNamed(setup, named, breaker, options);
+  const std::unique_ptr<AccountMarker> marker =
+      makeTestMarker ? makeTestMarker(setup.book)
+                     : makeMarker(request.config.backend, setup.book, &result.backend);
+  result.monteCarlo = runMonteCarlo(setup, mc, breaker, *marker, options);
+  const std::vector<PathOutcome> namedOut = runNamed(setup, named, breaker, *marker, options);
   for (size_t i = 0; i < namedOut.size(); ++i) result.named.push_back({names[i], namedOut[i]});
   if (breaker) {
     result.compared = true;
-    result.monteCarloWithoutBreaker = runMonteCarlo(setup, mc, false, options);
-    const std::vector<PathOutcome> without = runNamed(setup, named, false, options);
+    result.monteCarloWithoutBreaker = runMonteCarlo(setup, mc, false, *marker, options);
+    const std::vector<PathOutcome> without = runNamed(setup, named, false, *marker, options);
     for (size_t i = 0; i < without.size(); ++i)
       result.namedWithoutBreaker.push_back({names[i], without[i]});
   }

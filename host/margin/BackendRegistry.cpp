@@ -15,16 +15,32 @@ std::vector<BackendAvailability> listBackends() {
   return out;
 }
 
-std::unique_ptr<RiskBackend> makeBackend(BackendChoice choice) {
-  if (choice == BackendChoice::Cpu) return makeCpuBackend();
+namespace {
+
+// Auto: a usable GPU, else the CPU; Cuda without one is an error.
+BackendChoice resolve(BackendChoice choice) {
+  if (choice == BackendChoice::Cpu) return BackendChoice::Cpu;
   const CudaStatus cuda = cudaStatus();
-  const bool usable = cuda.usable();
-  if (choice == BackendChoice::Auto) return usable ? makeCudaBackend() : makeCpuBackend();
-  if (!usable) {
+  if (choice == BackendChoice::Auto)
+    return cuda.usable() ? BackendChoice::Cuda : BackendChoice::Cpu;
+  if (!cuda.usable()) {
     throw InputError("/config/backend", "backend \"cuda\" is not available: " + cuda.reason,
                      ErrorKind::BackendUnavailable);
   }
-  return makeCudaBackend();
+  return BackendChoice::Cuda;
+}
+
+}  // namespace
+
+std::unique_ptr<RiskBackend> makeBackend(BackendChoice choice) {
+  return resolve(choice) == BackendChoice::Cuda ? makeCudaBackend() : makeCpuBackend();
+}
+
+std::unique_ptr<AccountMarker> makeMarker(BackendChoice choice, const MarkingBook& book,
+                                          BackendChoice* chosen) {
+  const BackendChoice c = resolve(choice);
+  if (chosen) *chosen = c;
+  return c == BackendChoice::Cuda ? makeCudaMarker(book) : makeCpuMarker(book);
 }
 
 }  // namespace xm

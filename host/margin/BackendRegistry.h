@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "host/engine/Marking.h"
 #include "host/engine/RiskBackend.h"
 #include "host/model/MarginConfig.h"
 
@@ -24,5 +25,10 @@ std::vector<BackendAvailability> listBackends();
 // Throws InputError (path /config/backend, code backend_unavailable, HTTP 503) when `choice`
 // names a backend that cannot run here.
 std::unique_ptr<RiskBackend> makeBackend(BackendChoice choice);
+
+// The clearing simulation's marker on the same choice (`book` must outlive it); `chosen` says
+// which backend it runs on.
+std::unique_ptr<AccountMarker> makeMarker(BackendChoice choice, const MarkingBook& book,
+                                          BackendChoice* chosen = nullptr);
 
 }  // namespace xm

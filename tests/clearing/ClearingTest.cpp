@@ -12,6 +12,7 @@
 #include "api/json/JsonCodec.h"
 #include "host/clearing/Clearing.h"
 #include "host/engine/Instruments.h"
+#include "host/engine/Marking.h"
 #include "host/market/PriceFiles.h"
 #include "host/model/Time.h"
 #include "host/synthetic/SyntheticExchange.h"
@@ -230,6 +231,53 @@ TEST(Simulation, MoneyIsConservedAndOrderAndThreadsDoNotMatter) {
   EXPECT_EQ(one.monteCarlo.fundEnd.mean, two.monteCarlo.fundEnd.mean);
   EXPECT_EQ(one.monteCarlo.probLiquidated, two.monteCarlo.probLiquidated);
   EXPECT_EQ(one.named[0].outcome.deficit, two.named[0].outcome.deficit);
+}
+
+// The device's flow on the CPU: a marker that hands every equity back through the array (as the
+// CUDA marker does) gives the figures of the CPU's in-place marking, bit for bit.
+class ArrayMarker final : public AccountMarker {
+ public:
+  explicit ArrayMarker(const MarkingBook& book) : cpu_(makeCpuMarker(book)) {}
+  void mark(int states, const double* units, const double* prices, double* equity) override {
+    ++calls;
+    cpu_->mark(states, units, prices, equity);
+  }
+  static inline int calls = 0;
+
+ private:
+  std::unique_ptr<AccountMarker> cpu_;
+};
+
+TEST(Simulation, MarkingThroughAnArrayIsBitwiseTheInPlaceMarking) {
+  ExchangeSpec spec = exchangePreset("demo");
+  spec.accounts = 400;
+  MarginRequest r = makeSyntheticExchange(spec);
+  r.config.scenarios = 2000;
+  ClearingConfig c;
+  c.paths = 70;  // two chunks
+  c.steps = 5;
+  c.insuranceFund = 1e5;
+  c.circuitBreaker = true;
+  c.breakerMove = 0.1;
+  c.stressPaths = {
+      {"crash", std::vector<std::vector<double>>(r.market.assets.size(), {-0.2, -0.15}), 2},
+      {"one", std::vector<std::vector<double>>(r.market.assets.size(), {-0.3}), 1}};
+  const ClearingResult inPlace = simulateClearing(r, c);
+  ArrayMarker::calls = 0;
+  const ClearingResult viaArray = simulateClearing(
+      r, c, {}, [](const MarkingBook& b) { return std::make_unique<ArrayMarker>(b); });
+  EXPECT_GT(ArrayMarker::calls, 0);
+  EXPECT_EQ(inPlace.monteCarlo.fundEnd.mean, viaArray.monteCarlo.fundEnd.mean);
+  EXPECT_EQ(inPlace.monteCarlo.probLiquidated, viaArray.monteCarlo.probLiquidated);
+  EXPECT_EQ(inPlace.monteCarlo.expectedDeficit, viaArray.monteCarlo.expectedDeficit);
+  ASSERT_EQ(inPlace.named.size(), viaArray.named.size());
+  for (size_t i = 0; i < inPlace.named.size(); ++i) {
+    EXPECT_EQ(inPlace.named[i].outcome.deficit, viaArray.named[i].outcome.deficit);
+    EXPECT_EQ(inPlace.named[i].outcome.liquidations.size(),
+              viaArray.named[i].outcome.liquidations.size());
+    EXPECT_EQ(inPlace.named[i].outcome.fundEnd, viaArray.named[i].outcome.fundEnd);
+  }
+  EXPECT_GT(inPlace.named[0].outcome.liquidations.size(), 0u);
 }
 
 TEST(Simulation, ReplayHasNoLookAheadAndNeedsItsDays) {

@@ -3,12 +3,16 @@
 // CUDA device (CI has none). Built with g++ alone: it sees only cuda/CudaBackend.h.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include <cmath>
 #include <cstring>
 
 #include "api/json/JsonCodec.h"
 #include "cuda/CudaBackend.h"
+#include "host/clearing/Clearing.h"
 #include "host/engine/MarketFactors.h"
+#include "host/engine/Marking.h"
 #include "host/margin/MarginEngine.h"
 #include "host/model/WireNames.h"
 #include "host/synthetic/SyntheticExchange.h"
@@ -176,6 +180,67 @@ TEST(CudaBackend, ManyAccountsAcrossChunksAndBatches) {
     ASSERT_TRUE(sameBits(whole.accounts[i].var, split.accounts[i].var)) << "account " << i;
   }
   expectAgree(req, Precision::Fp64, "5000 accounts");
+}
+
+// The clearing simulation's per-step marking: the device's every account in every state equals
+// the CPU's bit for bit (the same XM_HD function, no FMA), and a whole simulation on the GPU
+// gives the CPU's figures.
+TEST(CudaBackend, ClearingMarkerIsBitwiseTheCpus) {
+  SKIP_WITHOUT_GPU();
+  ExchangeSpec spec = exchangePreset("demo");
+  spec.accounts = 3000;
+  const MarginRequest r = makeSyntheticExchange(spec);
+  MarkingBook book;
+  book.accounts = static_cast<int>(r.accounts.size());
+  book.instruments = static_cast<int>(r.instruments.size());
+  book.assets = static_cast<int>(r.market.assets.size());
+  book.legBegin.push_back(0);
+  book.collBegin.push_back(0);
+  for (const Account& a : r.accounts) {
+    for (const Position& p : a.positions) {
+      book.legInstrument.push_back(p.instrument);
+      book.legQty.push_back(p.qty);
+      book.bPerQty.push_back(0.5 + 0.001 * p.instrument);
+      book.aPerQty.push_back(-p.entryPrice);
+    }
+    for (const Collateral& c : a.collateral) {
+      book.collAsset.push_back(c.asset);
+      book.collAmount.push_back(c.amount);
+    }
+    book.legBegin.push_back(static_cast<int64_t>(book.legInstrument.size()));
+    book.collBegin.push_back(static_cast<int64_t>(book.collAsset.size()));
+  }
+  const int states = 37;  // not a multiple of anything
+  std::mt19937_64 rng(7);
+  std::uniform_real_distribution<double> u(0.5, 2.0);
+  std::vector<double> units(static_cast<size_t>(states) * book.instruments),
+      prices(static_cast<size_t>(states) * book.assets);
+  for (double& x : units) x = 1000 * u(rng);
+  for (double& x : prices) x = 100 * u(rng);
+  std::vector<double> cpu(static_cast<size_t>(states) * book.accounts), gpu(cpu.size());
+  makeCpuMarker(book)->mark(states, units.data(), prices.data(), cpu.data());
+  makeCudaMarker(book)->mark(states, units.data(), prices.data(), gpu.data());
+  for (size_t k = 0; k < cpu.size(); ++k)
+    ASSERT_TRUE(sameBits(cpu[k], gpu[k])) << k << ": " << cpu[k] << " vs " << gpu[k];
+
+  MarginRequest small = r;
+  small.accounts.resize(500);
+  small.config.scenarios = 2000;
+  ClearingConfig c;
+  c.paths = 40;
+  c.steps = 6;
+  c.insuranceFund = 1e5;
+  c.stressPaths = {
+      {"crash", std::vector<std::vector<double>>(small.market.assets.size(), {-0.3}), 1}};
+  small.config.backend = BackendChoice::Cpu;
+  const ClearingResult onCpu = simulateClearing(small, c);
+  small.config.backend = BackendChoice::Cuda;
+  const ClearingResult onGpu = simulateClearing(small, c);
+  EXPECT_EQ(onGpu.backend, BackendChoice::Cuda);
+  EXPECT_EQ(onCpu.named[0].outcome.deficit, onGpu.named[0].outcome.deficit);
+  EXPECT_EQ(onCpu.named[0].outcome.liquidations.size(), onGpu.named[0].outcome.liquidations.size());
+  EXPECT_EQ(onCpu.monteCarlo.probLiquidated, onGpu.monteCarlo.probLiquidated);
+  EXPECT_EQ(onCpu.monteCarlo.fundEnd.mean, onGpu.monteCarlo.fundEnd.mean);
 }
 
 TEST(CudaBackend, AutoPicksTheGpu) {
