@@ -54,5 +54,29 @@ PY
   bench exchange-M cuda fp64
   bench exchange-M cuda fp32
 } | tee "$out/table.md"
+
+log "clearing simulation: exchange-S, 1,000 paths x 24 steps, marking on each backend"
+python3 - <<'PY'
+import json
+r = json.load(open("bench/out/exchange-S.json"))
+for a in r["market"]["assets"]:
+    if a["id"] != "USD" and "daily_volume" not in a:
+        a["daily_volume"] = 1e9
+r["clearing"] = {"paths": 1000, "steps": 24, "insurance_fund": 5e7}
+for backend in ("cpu", "cuda"):
+    r["config"]["backend"] = backend
+    json.dump(r, open(f"bench/out/simulate-{backend}.json", "w"))
+PY
+for backend in cpu cuda; do
+  t0=$(date +%s.%N)
+  build-gpu/xmargin simulate "bench/out/simulate-$backend.json" --out "bench/out/simulate-$backend.out.json" || echo "simulate $backend failed"
+  t1=$(date +%s.%N)
+  echo "| simulate | $backend | $(python3 -c "print(round($t1 - $t0, 2))") s |" | tee -a "$out/table.md"
+done
+python3 -c "
+import json
+a = json.load(open('bench/out/simulate-cpu.out.json'))['simulation']['monte_carlo']
+b = json.load(open('bench/out/simulate-cuda.out.json'))['simulation']['monte_carlo']
+print('simulate: cuda figures identical to cpu:', a == b)" | tee -a "$out/table.md"
 echo "gpu tests rc=$tests_rc, all tests rc=$all_rc"
 [ "$tests_rc" -eq 0 ] && [ "$all_rc" -eq 0 ]
