@@ -77,6 +77,6 @@ python3 -c "
 import json
 a = json.load(open('bench/out/simulate-cpu.out.json'))['simulation']['monte_carlo']
 b = json.load(open('bench/out/simulate-cuda.out.json'))['simulation']['monte_carlo']
-print('simulate: cuda figures identical to cpu:', a == b)" | tee -a "$out/table.md"
+print('simulate: cuda liquidation probabilities identical to cpu:', a['accounts'] == b['accounts'], '; fund end mean', a['insurance_fund']['end']['mean'], 'vs', b['insurance_fund']['end']['mean'])" | tee -a "$out/table.md"
 echo "gpu tests rc=$tests_rc, all tests rc=$all_rc"
 [ "$tests_rc" -eq 0 ] && [ "$all_rc" -eq 0 ]

@@ -48,6 +48,17 @@ void compileBook(const MarginRequest& r, MarkingBook& book) {
   book.accounts = static_cast<int>(r.accounts.size());
   book.instruments = static_cast<int>(r.instruments.size());
   book.assets = static_cast<int>(r.market.assets.size());
+  book.rate = r.market.rate;
+  for (const Instrument& ins : r.instruments) {
+    MarkingInstrument k;
+    k.kind = traitsOf(ins.type).option ? 2 : ins.type == InstrumentType::Future ? 1 : 0;
+    k.underlying = ins.underlying;
+    k.call = ins.right == OptionRight::Call;
+    k.strike = ins.strike;
+    k.iv = ins.iv;
+    k.years = yearsToExpiry(ins, r.market);
+    book.instrument.push_back(k);
+  }
   book.legBegin.push_back(0);
   book.collBegin.push_back(0);
   for (const Account& acct : r.accounts) {
@@ -122,9 +133,10 @@ class PathRun {
 
   int steps() const { return m_.steps; }
 
-  // Step t's market: the path's move, the decaying impact, circuit breakers, every instrument's
-  // unit value; copied to `units` and `prices` for the marker.
-  void advance(int t, double* units, double* prices) {
+  // Step t's market: the path's move, the decaying impact, circuit breakers; copied to `prices`,
+  // `ivMult` and `elapsed` for the marker. With `revalue` (the marker works on the host) every
+  // instrument's unit value is found here; otherwise the marker's come to settle().
+  void advance(int t, bool revalue, double* prices, double* ivMult, double* elapsed) {
     const MarginRequest& r = s_.request;
     const ClearingConfig& c = s_.config;
     const size_t nA = r.market.assets.size();
@@ -145,19 +157,23 @@ class PathRun {
         }
       }
     }
-    for (size_t k = 0; k < units_.size(); ++k) {
-      units_[k] = unit(static_cast<int>(k), t, st_.price[r.instruments[k].underlying]);
+    if (revalue) {
+      for (size_t k = 0; k < units_.size(); ++k) {
+        units_[k] = unit(static_cast<int>(k), t, st_.price[r.instruments[k].underlying]);
+      }
     }
-    std::copy(units_.begin(), units_.end(), units);
     std::copy(st_.price.begin(), st_.price.end(), prices);
+    std::copy(st_.ivMult.begin(), st_.ivMult.end(), ivMult);
+    *elapsed = years(t);
   }
 
   // Step t given every account's marked book equity (the marker's, at the positions of t0):
   // equity is that plus the account's cash, or marked here (an account ADL has changed, or every
   // account when `bookEquity` is null: the CPU marker's work, done in place);
   // those below maintenance margin (and not held by a halt) are liquidated.
-  void settle(int t, const double* bookEquity) {
+  void settle(int t, const double* bookEquity, const double* units) {
     const MarginRequest& r = s_.request;
+    if (units) std::copy(units, units + units_.size(), units_.begin());
     std::vector<size_t> liquidated;
     for (size_t i = 0; i < r.accounts.size(); ++i) {
       if (!st_.alive[i]) continue;
@@ -191,11 +207,11 @@ class PathRun {
  private:
   double years(int t) const { return t * m_.stepYears; }
 
-  // The value of one unit of instrument k at the step's prices (or `s` for its underlying).
+  // The value of one unit of instrument k at step t with its underlying at `s` (the marker's
+  // function: Marking.h).
   double unit(int k, int t, double s) const {
-    const Instrument& ins = s_.request.instruments[k];
-    return unitValueAt(ins, s, ins.iv * st_.ivMult[ins.underlying], s_.request.market.rate,
-                       yearsToExpiry(ins, s_.request.market) - years(t));
+    const MarkingInstrument& ins = s_.book.instrument[k];
+    return markingUnitValue(ins, s_.book.rate, s, st_.ivMult[ins.underlying], years(t));
   }
 
   double& qty(size_t account, size_t position) {
@@ -620,7 +636,7 @@ void runLockstep(std::vector<PathRun>& runs, const Setup& s, AccountMarker& mark
     maxSteps = std::max(maxSteps, r.steps());
   }
   std::vector<size_t> active;
-  std::vector<double> units, prices, equity;
+  std::vector<double> units, prices, ivMult, elapsed, equity;
   for (int t = 1; t <= maxSteps; ++t) {
     checkDeadline(options);
     active.clear();
@@ -628,20 +644,30 @@ void runLockstep(std::vector<PathRun>& runs, const Setup& s, AccountMarker& mark
       if (runs[p].steps() >= t) active.push_back(p);
     const int64_t n = static_cast<int64_t>(active.size());
     const bool host = marker.onHost();
-    units.resize(active.size() * nI);
     prices.resize(active.size() * nA);
+    ivMult.resize(active.size() * nA);
+    elapsed.resize(active.size());
+    units.resize(host ? 0 : active.size() * nI);
     equity.resize(host ? 0 : active.size() * nN);
     ParallelErrors errors;
 #pragma omp parallel for schedule(dynamic)
     for (int64_t j = 0; j < n; ++j) {
-      errors.capture(
-          [&] { runs[active[j]].advance(t, units.data() + j * nI, prices.data() + j * nA); });
+      errors.capture([&] {
+        runs[active[j]].advance(t, host, prices.data() + j * nA, ivMult.data() + j * nA,
+                                elapsed.data() + j);
+      });
     }
     errors.rethrow();
-    if (!host) marker.mark(static_cast<int>(n), units.data(), prices.data(), equity.data());
+    if (!host) {
+      marker.mark(static_cast<int>(n), prices.data(), ivMult.data(), elapsed.data(), units.data(),
+                  equity.data());
+    }
 #pragma omp parallel for schedule(dynamic)
     for (int64_t j = 0; j < n; ++j) {
-      errors.capture([&] { runs[active[j]].settle(t, host ? nullptr : equity.data() + j * nN); });
+      errors.capture([&] {
+        runs[active[j]].settle(t, host ? nullptr : equity.data() + j * nN,
+                               host ? nullptr : units.data() + j * nI);
+      });
     }
     errors.rethrow();
   }

@@ -233,14 +233,16 @@ TEST(Simulation, MoneyIsConservedAndOrderAndThreadsDoNotMatter) {
   EXPECT_EQ(one.named[0].outcome.deficit, two.named[0].outcome.deficit);
 }
 
-// The device's flow on the CPU: a marker that hands every equity back through the array (as the
-// CUDA marker does) gives the figures of the CPU's in-place marking, bit for bit.
+// The device's flow on the CPU: a marker that revalues and marks every state at once and hands the
+// unit values and equities back through arrays (as the CUDA marker does) gives the figures of the
+// CPU's in-place marking, bit for bit.
 class ArrayMarker final : public AccountMarker {
  public:
   explicit ArrayMarker(const MarkingBook& book) : cpu_(makeCpuMarker(book)) {}
-  void mark(int states, const double* units, const double* prices, double* equity) override {
+  void mark(int states, const double* prices, const double* ivMult, const double* elapsed,
+            double* units, double* equity) override {
     ++calls;
-    cpu_->mark(states, units, prices, equity);
+    cpu_->mark(states, prices, ivMult, elapsed, units, equity);
   }
   static inline int calls = 0;
 
