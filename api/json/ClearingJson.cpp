@@ -286,26 +286,26 @@ Json clearingToJson(const SimulateRequest& sim, const ClearingResult& result) {
   return {{"t0", std::move(margin)}, {"simulation", std::move(sim0)}};
 }
 
-std::string clearingTable(const SimulateRequest& sim, const ClearingResult& result) {
-  const ClearingConfig& c = sim.clearing;
-  std::ostringstream out;
+namespace {
+
+// Money for a reader: 1.23B, 4.56M, 7.8k.
+std::string money(double x) {
+  char b[32];
+  const double a = std::abs(x);
+  if (a >= 1e9)
+    std::snprintf(b, sizeof b, "%.2fB", x / 1e9);
+  else if (a >= 1e6)
+    std::snprintf(b, sizeof b, "%.2fM", x / 1e6);
+  else if (a >= 1e3)
+    std::snprintf(b, sizeof b, "%.1fk", x / 1e3);
+  else
+    std::snprintf(b, sizeof b, "%.0f", x);
+  return std::string(b);
+}
+
+// The Monte Carlo summary's lines of the table.
+void monteCarloLines(const ClearingConfig& c, const ClearingSummary& s, std::ostream& out) {
   char line[256];
-  auto money = [](double x) {
-    char b[32];
-    const double a = std::abs(x);
-    if (a >= 1e9)
-      std::snprintf(b, sizeof b, "%.2fB", x / 1e9);
-    else if (a >= 1e6)
-      std::snprintf(b, sizeof b, "%.2fM", x / 1e6);
-    else if (a >= 1e3)
-      std::snprintf(b, sizeof b, "%.1fk", x / 1e3);
-    else
-      std::snprintf(b, sizeof b, "%.0f", x);
-    return std::string(b);
-  };
-  out << "Clearing simulation: " << sim.request.accounts.size() << " accounts, loss allocation "
-      << name(c.lossAllocation) << ", insurance fund " << money(c.insuranceFund) << "\n";
-  const ClearingSummary& s = result.monteCarlo;
   if (s.paths > 0) {
     std::snprintf(line, sizeof line, "  Monte Carlo: %lld paths x %d steps of %g h\n",
                   static_cast<long long>(s.paths), c.steps, c.stepHours);
@@ -336,6 +336,18 @@ std::string clearingTable(const SimulateRequest& sim, const ClearingResult& resu
                   c.insuranceFund >= s.worstCover2 ? "covers" : "does NOT cover");
     out << line;
   }
+}
+
+}  // namespace
+
+std::string clearingTable(const SimulateRequest& sim, const ClearingResult& result) {
+  const ClearingConfig& c = sim.clearing;
+  std::ostringstream out;
+  char line[256];
+  out << "Clearing simulation: " << sim.request.accounts.size() << " accounts, loss allocation "
+      << name(c.lossAllocation) << ", insurance fund " << money(c.insuranceFund) << "\n";
+  monteCarloLines(c, result.monteCarlo, out);
+  const ClearingSummary& s = result.monteCarlo;
   for (const NamedOutcome& n : result.named) {
     const PathOutcome& o = n.outcome;
     std::snprintf(
