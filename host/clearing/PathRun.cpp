@@ -273,7 +273,7 @@ void PathRun::liquidate(int t, std::vector<size_t>& accounts, const std::vector<
 // Closes opposing positions in the bankrupt account's instruments at its bankruptcy prices,
 // highest ADL score first, until `left` is covered; returns what remains.
 double PathRun::deleverage(int t, size_t bankrupt, const Liquidation& l, double left,
-                  const std::vector<double>& units) {
+                           const std::vector<double>& units) {
   const MarginRequest& r = s_.request;
   const Account& acct = r.accounts[bankrupt];
   for (size_t p = 0; p < acct.positions.size() && left > 0.0; ++p) {
