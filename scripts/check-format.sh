@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 clang_format=${1:-clang-format}
-mapfile -t files < <(git ls-files '*.h' '*.cpp' '*.cu' '*.cuh' 2>/dev/null || find host api cuda scenarios tests bench -name '*.h' -o -name '*.cpp' -o -name '*.cu' -o -name '*.cuh')
+mapfile -t files < <(git ls-files --cached --others --exclude-standard '*.h' '*.cpp' '*.cu' '*.cuh' 2>/dev/null || find host api cuda scenarios tests bench -name '*.h' -o -name '*.cpp' -o -name '*.cu' -o -name '*.cuh')
 if [ "${2:-}" = "--fix" ]; then
   "$clang_format" -i "${files[@]}"
   exit 0
