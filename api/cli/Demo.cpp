@@ -7,26 +7,13 @@
 #include <string>
 
 #include "api/json/ClearingJson.h"
+#include "api/json/ReportText.h"
 #include "host/clearing/Clearing.h"
 #include "host/margin/MarginEngine.h"
 #include "host/model/WireNames.h"
 
 namespace xm {
 namespace {
-
-std::string money(double x) {
-  char buf[64];
-  const double a = std::abs(x);
-  if (a >= 1e9)
-    std::snprintf(buf, sizeof buf, "%.2fB", x / 1e9);
-  else if (a >= 1e6)
-    std::snprintf(buf, sizeof buf, "%.2fM", x / 1e6);
-  else if (a >= 1e3)
-    std::snprintf(buf, sizeof buf, "%.1fk", x / 1e3);
-  else
-    std::snprintf(buf, sizeof buf, "%.0f", x);
-  return buf;
-}
 
 // What happens next (contract §9): 200 Monte Carlo paths of 24 hourly steps and a one-step crash
 // (BTC -30%, ETH -35%, every other coin -40%), the fund at 10% of the exchange's initial margin,
@@ -87,8 +74,8 @@ void runDemo(const ExchangeSpec& spec, int top, std::ostream& out) {
                 "  initial margin, cross      %12s\n"
                 "  isolated margin, summed    %12s\n"
                 "  saved by cross-margining   %12s  (%.1f%% of isolated)\n\n",
-                money(t.equity).c_str(), money(t.initialMargin).c_str(),
-                money(t.isolatedMargin).c_str(), money(saved).c_str(),
+                shortMoney(t.equity).c_str(), shortMoney(t.initialMargin).c_str(),
+                shortMoney(t.isolatedMargin).c_str(), shortMoney(saved).c_str(),
                 t.isolatedMargin > 0 ? 100.0 * saved / t.isolatedMargin : 0.0);
   out << line;
 
@@ -127,7 +114,7 @@ void runDemo(const ExchangeSpec& spec, int top, std::ostream& out) {
         }
       }
       std::snprintf(line, sizeof line, "  %-12s %10s %10s %8.2fx %8.1f%% %7zu  %-12s %s\n",
-                    a.id.c_str(), money(r.equity).c_str(), money(r.initialMargin).c_str(),
+                    a.id.c_str(), shortMoney(r.equity).c_str(), shortMoney(r.initialMargin).c_str(),
                     coverage(i), 100 * r.diversificationBenefit,
                     a.positions.size() + a.collateral.size(), wireName(r.status), largest.c_str());
       out << line;

@@ -17,10 +17,6 @@
 namespace xm {
 namespace {
 
-[[noreturn]] void fail(const std::string& path, const std::string& message) {
-  throw InputError(path, (path.empty() ? "portfolio" : path) + ": " + message);
-}
-
 // One instrument of the portfolio: its backtest-only fields (tenor_days, moneyness, iv "index")
 // checked, recorded in `rolls` and swapped for placeholders the request parser accepts.
 void rollInstrument(Json& ins, size_t i, BacktestRolls& rolls) {
@@ -30,31 +26,33 @@ void rollInstrument(Json& ins, size_t i, BacktestRolls& rolls) {
       ins.value("type", Json()).is_string() ? ins["type"].get<std::string>() : "";
   if (ins.contains("tenor_days")) {
     if (type != "future" && type != "option")
-      fail(path + "/tenor_days", "only a future or an option rolls");
-    if (ins.contains("expiry")) fail(path + "/expiry", "give expiry or tenor_days, not both");
+      portfolioError(path + "/tenor_days", "only a future or an option rolls");
+    if (ins.contains("expiry"))
+      portfolioError(path + "/expiry", "give expiry or tenor_days, not both");
     const Json& t = ins["tenor_days"];
     if (!t.is_number_integer() || t.get<int64_t>() < 1 || t.get<int64_t>() > 3650)
-      fail(path + "/tenor_days", "must be an integer within [1, 3650]");
+      portfolioError(path + "/tenor_days", "must be an integer within [1, 3650]");
     rolls.tenorDays[i] = static_cast<int>(t.get<int64_t>());
     ins.erase("tenor_days");
     ins["expiry"] = "2000-01-01T00:00:00Z";
   }
   if (ins.contains("moneyness")) {
-    if (type != "option") fail(path + "/moneyness", "only an option has a moneyness");
-    if (ins.contains("strike")) fail(path + "/strike", "give strike or moneyness, not both");
+    if (type != "option") portfolioError(path + "/moneyness", "only an option has a moneyness");
+    if (ins.contains("strike"))
+      portfolioError(path + "/strike", "give strike or moneyness, not both");
     const Json& m = ins["moneyness"];
     if (!m.is_number() || !(m.get<double>() > 0.0) || !(m.get<double>() <= 10.0))
-      fail(path + "/moneyness", "must be a number within (0, 10]");
+      portfolioError(path + "/moneyness", "must be a number within (0, 10]");
     rolls.moneyness[i] = m.get<double>();
     ins.erase("moneyness");
     ins["strike"] = 1.0;
   }
   if (ins.contains("iv") && ins["iv"].is_string()) {
     if (ins["iv"] != "index")
-      fail(path + "/iv",
-           "must be a number, or \"index\" for the underlying's implied-vol index "
-           "(--implied-vol)");
-    if (type != "option") fail(path + "/iv", "only an option has an implied vol");
+      portfolioError(path + "/iv",
+                     "must be a number, or \"index\" for the underlying's implied-vol index "
+                     "(--implied-vol)");
+    if (type != "option") portfolioError(path + "/iv", "only an option has an implied vol");
     rolls.indexIv[i] = 1;
     ins["iv"] = 0.5;
   }
@@ -66,10 +64,11 @@ Json portfolioMarket(const Json& req) {
   Json market = req.contains("market") ? req["market"] : Json::object();
   const Json& instruments = req["instruments"];
   const Json& accounts = req["accounts"];
-  if (!market.is_object()) fail("/market", "must be an object");
+  if (!market.is_object()) portfolioError("/market", "must be an object");
   for (const char* key : {"as_of", "history"}) {
     if (market.contains(key))
-      fail(std::string("/market/") + key, "a backtest takes it from --prices and the day");
+      portfolioError(std::string("/market/") + key,
+                     "a backtest takes it from --prices and the day");
   }
   const std::string base = market.value("base_currency", Json("USD")).is_string()
                                ? market.value("base_currency", Json("USD")).get<std::string>()
@@ -98,8 +97,8 @@ Json portfolioMarket(const Json& req) {
       Json& a = market["assets"][i];
       if (!a.is_object()) continue;
       if (a.contains("price"))
-        fail("/market/assets/" + std::to_string(i) + "/price",
-             "a backtest takes prices from --prices");
+        portfolioError("/market/assets/" + std::to_string(i) + "/price",
+                       "a backtest takes prices from --prices");
       a["price"] = 1.0;
       haveBase = haveBase || a.value("id", Json()) == base;
     }
@@ -112,15 +111,17 @@ Json portfolioMarket(const Json& req) {
 // The portfolio as a request: checks what a backtest takes, swaps the backtest-only fields for
 // placeholders (recorded in `rolls`) and adds the prices (placeholders, set every day).
 Json portfolioRequest(const Json& portfolio, const Json& config, BacktestRolls& rolls) {
-  if (!portfolio.is_object()) fail("", "must be a JSON object with instruments and accounts");
+  if (!portfolio.is_object())
+    portfolioError("", "must be a JSON object with instruments and accounts");
   for (auto it = portfolio.begin(); it != portfolio.end(); ++it) {
     if (it.key() != "market" && it.key() != "instruments" && it.key() != "accounts") {
-      fail("/" + it.key(), "unknown field; expected one of: market, instruments, accounts");
+      portfolioError("/" + it.key(),
+                     "unknown field; expected one of: market, instruments, accounts");
     }
   }
   Json req = portfolio;
-  if (!req.contains("instruments")) fail("/instruments", "required field is missing");
-  if (!req.contains("accounts")) fail("/accounts", "required field is missing");
+  if (!req.contains("instruments")) portfolioError("/instruments", "required field is missing");
+  if (!req.contains("accounts")) portfolioError("/accounts", "required field is missing");
   Json& instruments = req["instruments"];
   if (instruments.is_array()) {
     rolls.tenorDays.assign(instruments.size(), 0);
@@ -182,7 +183,7 @@ BacktestReport runBacktest(const Json& portfolio, const std::string& pricesDir, 
 BacktestReport runBacktest(const Json& portfolio, const PriceFolder& prices, const Json& config,
                            long long startDay, long long endDay, const PriceFolder* impliedVol,
                            const Limits& limits) {
-  if (endDay < startDay) throw InputError("", "--end must not be before --start", ErrorKind::Usage);
+  checkBacktestRange(startDay, endDay);  // before the portfolio: the range is the first mistake
   return runBacktest(parseBacktestPortfolio(portfolio, config, limits), prices, startDay, endDay,
                      impliedVol);
 }

@@ -5,6 +5,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "api/json/ReportText.h"
 #include "api/json/RequestFields.h"
 #include "api/json/RequestParser.h"
 #include "api/json/ResponseWriter.h"
@@ -32,16 +33,7 @@ void parseLiquidation(const Node& n, ClearingConfig& c) {
   n.object({"fee_rate", "impact", "surplus"});
   if (n.has("fee_rate"))
     c.feeRate = n.child("fee_rate").number(0, 1, false, false, "within [0, 1]");
-  if (n.has("surplus")) {
-    const Node s = n.child("surplus");
-    const std::string v = s.string();
-    if (v == "fund")
-      c.surplus = LiquidationSurplus::Fund;
-    else if (v == "account")
-      c.surplus = LiquidationSurplus::Account;
-    else
-      s.fail("unknown value \"" + v + "\"; expected one of \"fund\", \"account\"");
-  }
+  if (n.has("surplus")) c.surplus = n.child("surplus").choice<LiquidationSurplus>();
   if (n.has("impact")) {
     const Node i = n.child("impact");
     i.object({"coefficient", "decay"});
@@ -117,18 +109,8 @@ ClearingConfig parseClearing(const Node& n, const MarginRequest& r) {
     c.stepHours = n.child("step_hours").number(0, 24 * 365, true, false, "within (0, 8760]");
   if (n.has("insurance_fund"))
     c.insuranceFund = n.child("insurance_fund").number(0, 1e15, false, false, "within [0, 1e15]");
-  if (n.has("loss_allocation")) {
-    const Node a = n.child("loss_allocation");
-    const std::string v = a.string();
-    if (v == "adl")
-      c.lossAllocation = LossAllocation::Adl;
-    else if (v == "socialized")
-      c.lossAllocation = LossAllocation::Socialized;
-    else if (v == "none")
-      c.lossAllocation = LossAllocation::None;
-    else
-      a.fail("unknown value \"" + v + "\"; expected one of \"adl\", \"socialized\", \"none\"");
-  }
+  if (n.has("loss_allocation"))
+    c.lossAllocation = n.child("loss_allocation").choice<LossAllocation>();
   if (n.has("liquidation")) parseLiquidation(n.child("liquidation"), c);
   if (n.has("circuit_breaker")) parseBreaker(n.child("circuit_breaker"), c);
   if (n.has("stress_paths")) {
@@ -147,10 +129,6 @@ ClearingConfig parseClearing(const Node& n, const MarginRequest& r) {
     if (c.replayTo - c.replayFrom > kMaxSteps) rp.child("to").fail("at most 10000 days after from");
   }
   return c;
-}
-
-const char* name(LossAllocation a) {
-  return a == LossAllocation::Adl ? "adl" : a == LossAllocation::Socialized ? "socialized" : "none";
 }
 
 Json distributionToJson(const Distribution& d) {
@@ -271,7 +249,7 @@ Json clearingToJson(const SimulateRequest& sim, const ClearingResult& result) {
   for (const NamedOutcome& n : result.namedWithoutBreaker)
     without.push_back(pathToJson(r, n, c.insuranceFund));
   Json sim0 = {{"backend", wireName(result.backend)},
-               {"loss_allocation", name(c.lossAllocation)},
+               {"loss_allocation", wireName(c.lossAllocation)},
                {"steps", c.steps},
                {"step_hours", c.stepHours},
                {"monte_carlo", summaryToJson(r, result.monteCarlo, c.insuranceFund)},
@@ -288,21 +266,6 @@ Json clearingToJson(const SimulateRequest& sim, const ClearingResult& result) {
 
 namespace {
 
-// Money for a reader: 1.23B, 4.56M, 7.8k.
-std::string money(double x) {
-  char b[32];
-  const double a = std::abs(x);
-  if (a >= 1e9)
-    std::snprintf(b, sizeof b, "%.2fB", x / 1e9);
-  else if (a >= 1e6)
-    std::snprintf(b, sizeof b, "%.2fM", x / 1e6);
-  else if (a >= 1e3)
-    std::snprintf(b, sizeof b, "%.1fk", x / 1e3);
-  else
-    std::snprintf(b, sizeof b, "%.0f", x);
-  return std::string(b);
-}
-
 // The Monte Carlo summary's lines of the table.
 void monteCarloLines(const ClearingConfig& c, const ClearingSummary& s, std::ostream& out) {
   char line[256];
@@ -312,27 +275,27 @@ void monteCarloLines(const ClearingConfig& c, const ClearingSummary& s, std::ost
     out << line;
     std::snprintf(line, sizeof line,
                   "    fund end      mean %s  median %s  1%%-worst %s;  P(exhausted) %.2f%%\n",
-                  money(s.fundEnd.mean).c_str(), money(s.fundEnd.median).c_str(),
-                  money(s.fundEnd.q99).c_str(), 100 * s.probExhausted);
+                  shortMoney(s.fundEnd.mean).c_str(), shortMoney(s.fundEnd.median).c_str(),
+                  shortMoney(s.fundEnd.q99).c_str(), 100 * s.probExhausted);
     out << line;
     std::snprintf(line, sizeof line, "    fund drawdown mean %s  99%% %s  ES99 %s\n",
-                  money(s.fundDrawdown.mean).c_str(), money(s.fundDrawdown.q99).c_str(),
-                  money(s.fundDrawdown.es99).c_str());
+                  shortMoney(s.fundDrawdown.mean).c_str(), shortMoney(s.fundDrawdown.q99).c_str(),
+                  shortMoney(s.fundDrawdown.es99).c_str());
     out << line;
     std::snprintf(line, sizeof line,
                   "    liquidations  mean %.1f per path (notional %s, impact cost %s)\n",
-                  s.liquidations.mean, money(s.liquidatedNotional.mean).c_str(),
-                  money(s.impactCost.mean).c_str());
+                  s.liquidations.mean, shortMoney(s.liquidatedNotional.mean).c_str(),
+                  shortMoney(s.impactCost.mean).c_str());
     out << line;
     std::snprintf(line, sizeof line,
                   "    P(ADL) %.2f%% (mean %s)  P(socialized) %.2f%% (mean %s)  P(uncovered) "
                   "%.2f%% (mean %s)\n",
-                  100 * s.probAdl, money(s.meanAdl).c_str(), 100 * s.probSocialized,
-                  money(s.meanSocialized).c_str(), 100 * s.probUncovered,
-                  money(s.meanUncovered).c_str());
+                  100 * s.probAdl, shortMoney(s.meanAdl).c_str(), 100 * s.probSocialized,
+                  shortMoney(s.meanSocialized).c_str(), 100 * s.probUncovered,
+                  shortMoney(s.meanUncovered).c_str());
     out << line;
     std::snprintf(line, sizeof line, "    worst Cover-2 %s (path %lld): the fund %s it\n",
-                  money(s.worstCover2).c_str(), static_cast<long long>(s.worstCover2Path),
+                  shortMoney(s.worstCover2).c_str(), static_cast<long long>(s.worstCover2Path),
                   c.insuranceFund >= s.worstCover2 ? "covers" : "does NOT cover");
     out << line;
   }
@@ -345,7 +308,7 @@ std::string clearingTable(const SimulateRequest& sim, const ClearingResult& resu
   std::ostringstream out;
   char line[256];
   out << "Clearing simulation: " << sim.request.accounts.size() << " accounts, loss allocation "
-      << name(c.lossAllocation) << ", insurance fund " << money(c.insuranceFund) << "\n";
+      << wireName(c.lossAllocation) << ", insurance fund " << shortMoney(c.insuranceFund) << "\n";
   monteCarloLines(c, result.monteCarlo, out);
   const ClearingSummary& s = result.monteCarlo;
   for (const NamedOutcome& n : result.named) {
@@ -354,14 +317,14 @@ std::string clearingTable(const SimulateRequest& sim, const ClearingResult& resu
         line, sizeof line,
         "  %-30s liquidations %zu, deficits %s: fund %s, ADL %s, socialized %s, uncovered %s; "
         "fund end %s\n",
-        n.name.substr(0, 30).c_str(), o.liquidations.size(), money(o.deficits).c_str(),
-        money(o.fundDraw).c_str(), money(o.adl).c_str(), money(o.socialized).c_str(),
-        money(o.uncovered).c_str(), money(o.fundEnd).c_str());
+        n.name.substr(0, 30).c_str(), o.liquidations.size(), shortMoney(o.deficits).c_str(),
+        shortMoney(o.fundDraw).c_str(), shortMoney(o.adl).c_str(), shortMoney(o.socialized).c_str(),
+        shortMoney(o.uncovered).c_str(), shortMoney(o.fundEnd).c_str());
     out << line;
     std::snprintf(line, sizeof line, "  %-30s Cover-1 %s, Cover-2 %s: %s by %s\n", "",
-                  money(o.cover1).c_str(), money(o.cover2).c_str(),
+                  shortMoney(o.cover1).c_str(), shortMoney(o.cover2).c_str(),
                   c.insuranceFund >= o.cover2 ? "covered" : "NOT covered",
-                  money(std::abs(c.insuranceFund - o.cover2)).c_str());
+                  shortMoney(std::abs(c.insuranceFund - o.cover2)).c_str());
     out << line;
   }
   if (result.compared && s.paths > 0) {
@@ -370,8 +333,8 @@ std::string clearingTable(const SimulateRequest& sim, const ClearingResult& resu
         line, sizeof line,
         "  Circuit breaker: %.2f firings per Monte Carlo path; without it the fund ends at "
         "%s (mean), liquidations %.1f, uncovered %s\n",
-        s.meanBreakerFirings, money(w.fundEnd.mean).c_str(), w.liquidations.mean,
-        money(w.meanUncovered).c_str());
+        s.meanBreakerFirings, shortMoney(w.fundEnd.mean).c_str(), w.liquidations.mean,
+        shortMoney(w.meanUncovered).c_str());
     out << line;
   }
   for (size_t i = 0; result.compared && i < result.namedWithoutBreaker.size(); ++i) {
@@ -382,7 +345,8 @@ std::string clearingTable(const SimulateRequest& sim, const ClearingResult& resu
         "  %-30s circuit breaker fired %d time(s); without it: liquidations %zu, deficits "
         "%s, fund end %s, uncovered %s\n",
         result.named[i].name.substr(0, 30).c_str(), with.breakerFirings, o.liquidations.size(),
-        money(o.deficits).c_str(), money(o.fundEnd).c_str(), money(o.uncovered).c_str());
+        shortMoney(o.deficits).c_str(), shortMoney(o.fundEnd).c_str(),
+        shortMoney(o.uncovered).c_str());
     out << line;
   }
   if (c.replay && !result.replayHeld.empty()) {

@@ -14,10 +14,6 @@
 namespace xm {
 namespace {
 
-[[noreturn]] void fail(const std::string& path, const std::string& message) {
-  throw InputError(path, (path.empty() ? "portfolio" : path) + ": " + message);
-}
-
 // Closes of one asset, by day.
 struct Series {
   std::vector<DailyClose> closes;
@@ -115,9 +111,9 @@ BacktestData loadBacktestData(const BacktestPortfolio& portfolio, const PriceFol
     data.series[a].closes = it->second;
   }
   if (c.volModel == VolModel::Given && !portfolio.listsAssets) {
-    fail("/market/assets",
-         "vol_model \"given\" needs the vols: list the assets with their vol in "
-         "the portfolio's market, or use vol_model ewma");
+    portfolioError("/market/assets",
+                   "vol_model \"given\" needs the vols: list the assets with their vol in "
+                   "the portfolio's market, or use vol_model ewma");
   }
   data.templ = base;
   data.templ.market.history = loaded.history;
@@ -133,8 +129,8 @@ BacktestData loadBacktestData(const BacktestPortfolio& portfolio, const PriceFol
     if (!rolls.indexIv[k]) continue;
     data.ivFromIndex[ins.underlying] = 1;
     if (!impliedVol) {
-      fail("/instruments/" + std::to_string(k) + "/iv",
-           "\"index\" needs --implied-vol DIR (e.g. data/implied_vol)");
+      portfolioError("/instruments/" + std::to_string(k) + "/iv",
+                     "\"index\" needs --implied-vol DIR (e.g. data/implied_vol)");
     }
   }
   if (!impliedVol) return data;
@@ -238,9 +234,17 @@ BacktestDay marginDay(const BacktestData& data, const BacktestRolls& rolls, long
 
 }  // namespace
 
+void portfolioError(const std::string& path, const std::string& message) {
+  throw InputError(path, (path.empty() ? "portfolio" : path) + ": " + message);
+}
+
+void checkBacktestRange(long long startDay, long long endDay) {
+  if (endDay < startDay) throw InputError("", "--end must not be before --start", ErrorKind::Usage);
+}
+
 BacktestReport runBacktest(const BacktestPortfolio& portfolio, const PriceFolder& prices,
                            long long startDay, long long endDay, const PriceFolder* impliedVol) {
-  if (endDay < startDay) throw InputError("", "--end must not be before --start", ErrorKind::Usage);
+  checkBacktestRange(startDay, endDay);
   const MarginConfig& c = portfolio.request.config;
   if (c.horizonDays != std::floor(c.horizonDays)) {
     throw InputError("/config/horizon_days",

@@ -88,6 +88,11 @@ struct BacktestReport {
   std::vector<AccountBacktest> accounts;
 };
 
+// InputError naming a field of the portfolio: "PATH: message" ("portfolio: ..." at its root).
+[[noreturn]] void portfolioError(const std::string& path, const std::string& message);
+// The range of days must not be empty backwards (usage error).
+void checkBacktestRange(long long startDay, long long endDay);
+
 // Throws InputError naming the field of the portfolio, or (code "usage") the file or day.
 // `impliedVol` may be null.
 BacktestReport runBacktest(const BacktestPortfolio& portfolio, const PriceFolder& prices,

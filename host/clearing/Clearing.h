@@ -18,6 +18,7 @@
 #include "host/margin/MarginEngine.h"
 #include "host/model/MarginRequest.h"
 #include "host/model/MarginResult.h"
+#include "host/model/WireNames.h"
 
 namespace xm {
 
@@ -26,6 +27,19 @@ enum class LossAllocation { Adl, Socialized, None };
 // taken over at the bankruptcy price, the better fill is the fund's) or back to the account
 // after the fee (Deribit).
 enum class LiquidationSurplus { Fund, Account };
+
+template <>
+struct WireNames<LossAllocation> {
+  static constexpr std::array<std::pair<LossAllocation, const char*>, 3> table{
+      {{LossAllocation::Adl, "adl"},
+       {LossAllocation::Socialized, "socialized"},
+       {LossAllocation::None, "none"}}};
+};
+template <>
+struct WireNames<LiquidationSurplus> {
+  static constexpr std::array<std::pair<LiquidationSurplus, const char*>, 2> table{
+      {{LiquidationSurplus::Fund, "fund"}, {LiquidationSurplus::Account, "account"}}};
+};
 
 struct StressPath {
   std::string name;

@@ -142,7 +142,8 @@ double PathRun::markAccount(size_t i) const {
 // impact, the fee and (BitMEX) the surplus to the fund, the deficit, the bankruptcy prices where
 // reported or needed by ADL.
 Liquidation PathRun::closeOut(int t, size_t i, const std::vector<double>& deltas,
-                              const std::vector<double>& impact, const std::vector<double>& units) {
+                              const std::vector<double>& impact, const std::vector<double>& ivs,
+                              const std::vector<double>& units) {
   const MarginRequest& r = s_.request;
   const ClearingConfig& c = s_.config;
   Liquidation l;
@@ -150,9 +151,6 @@ Liquidation PathRun::closeOut(int t, size_t i, const std::vector<double>& deltas
   l.step = t;
   l.equityBefore = st_.equity[i];
   const Account& acct = r.accounts[i];
-  std::vector<double> ivs(r.instruments.size());
-  for (size_t k = 0; k < ivs.size(); ++k)
-    ivs[k] = r.instruments[k].iv * st_.ivMult[r.instruments[k].underlying];
   double equity = st_.cash[i];
   for (const Collateral& col : acct.collateral) equity += col.amount * st_.price[col.asset];
   Account now = acct;  // its positions as they stand (ADL may have reduced some)
@@ -251,12 +249,15 @@ void PathRun::liquidate(int t, std::vector<size_t>& accounts, const std::vector<
     impact[a] =
         std::min(0.99, c.impactCoefficient * stepVol * std::sqrt(std::abs(net[a]) / s_.adv[a]));
   }
+  std::vector<double> ivs(r.instruments.size());  // each instrument's implied vol at the step
+  for (size_t k = 0; k < ivs.size(); ++k)
+    ivs[k] = r.instruments[k].iv * st_.ivMult[r.instruments[k].underlying];
   std::vector<double> shortfall(accounts.size(), 0.0);
   double deficits = 0.0;
   std::vector<Liquidation> done;
   for (size_t j = 0; j < accounts.size(); ++j) {
     const size_t i = accounts[j];
-    const Liquidation l = closeOut(t, i, deltas[j], impact, units);
+    const Liquidation l = closeOut(t, i, deltas[j], impact, ivs, units);
     st_.alive[i] = 0;  // closed out: no longer marked on this path
     out_.deficit[i] += l.deficit;
     deficits += l.deficit;

@@ -114,7 +114,8 @@ class PathRun {
 
   void liquidate(int t, std::vector<size_t>& accounts, const std::vector<double>& units);
   Liquidation closeOut(int t, size_t i, const std::vector<double>& deltas,
-                       const std::vector<double>& impact, const std::vector<double>& units);
+                       const std::vector<double>& impact, const std::vector<double>& ivs,
+                       const std::vector<double>& units);
   void allocate(int t, const std::vector<size_t>& accounts, std::vector<double>& shortfall,
                 double deficits, const std::vector<Liquidation>& done,
                 const std::vector<double>& units);

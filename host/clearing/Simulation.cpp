@@ -219,12 +219,6 @@ PathMoves replayMoves(const Market& market, const ClearingConfig& c,
   return m;
 }
 
-void checkDeadline(const EngineOptions& options) {
-  if (std::chrono::steady_clock::now() > options.deadline) {
-    throw DeadlineError("the simulation exceeded its time limit");
-  }
-}
-
 // Runs paths in lockstep: each step advances every path still running, marks every account in
 // all of them at once (the marker: CPU threads or the GPU), then settles each path (liquidation
 // and the waterfall, path by path in parallel). Figures do not depend on the marker or threads.
@@ -240,7 +234,7 @@ void runLockstep(std::vector<PathRun>& runs, const Setup& s, AccountMarker& mark
   std::vector<size_t> active;
   std::vector<double> units, prices, ivMult, elapsed, equity;
   for (int t = 1; t <= maxSteps; ++t) {
-    checkDeadline(options);
+    checkDeadline(options, "the simulation");
     active.clear();
     for (size_t p = 0; p < runs.size(); ++p)
       if (runs[p].steps() >= t) active.push_back(p);
@@ -332,10 +326,8 @@ ClearingResult simulateClearing(const MarginRequest& request, const ClearingConf
   clearing::compileBook(request, setup.book);
   // Impact needs each traded asset's daily volume, as the liquidity add-on does.
   if (config.impactCoefficient > 0.0) {
-    MarginRequest withImpact = request;
-    withImpact.config.addOns.liquidityCoefficient = 1.0;
     try {
-      setup.adv = averageVolumes(withImpact, market);
+      setup.adv = dailyVolumes(request, market, request.config.addOns.advDays);
     } catch (const InputError& e) {
       throw InputError(e.path(),
                        std::string(e.what()) +

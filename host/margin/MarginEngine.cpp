@@ -16,12 +16,6 @@
 namespace xm {
 namespace {
 
-void checkDeadline(const EngineOptions& options) {
-  if (std::chrono::steady_clock::now() > options.deadline) {
-    throw DeadlineError("the request exceeded its time limit");
-  }
-}
-
 double msSince(std::chrono::steady_clock::time_point& mark) {
   const auto now = std::chrono::steady_clock::now();
   const double ms = std::chrono::duration<double, std::milli>(now - mark).count();
@@ -30,6 +24,12 @@ double msSince(std::chrono::steady_clock::time_point& mark) {
 }
 
 }  // namespace
+
+void checkDeadline(const EngineOptions& options, const char* what) {
+  if (std::chrono::steady_clock::now() > options.deadline) {
+    throw DeadlineError(std::string(what) + " exceeded its time limit");
+  }
+}
 
 ModelMarket::ModelMarket(const MarginRequest& request, RunInfo& run) : request_(request) {
   const MarginConfig& config = request.config;

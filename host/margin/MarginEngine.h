@@ -19,6 +19,9 @@ struct EngineOptions {
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
 };
 
+// Past options.deadline: DeadlineError("<what> exceeded its time limit").
+void checkDeadline(const EngineOptions& options, const char* what = "the request");
+
 class ResultSink {
  public:
   virtual ~ResultSink() = default;

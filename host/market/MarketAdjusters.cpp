@@ -80,14 +80,18 @@ std::vector<double> applyAntiProcyclicality(Market& m, const MarginConfig& confi
 // account is exposed to must have one.
 std::vector<double> averageVolumes(const MarginRequest& request, const Market& m) {
   const AddOnConfig& addOns = request.config.addOns;
+  if (addOns.liquidityCoefficient <= 0.0) return std::vector<double>(m.assets.size(), -1.0);
+  return dailyVolumes(request, m, addOns.advDays);
+}
+
+std::vector<double> dailyVolumes(const MarginRequest& request, const Market& m, int advDays) {
   std::vector<double> adv(m.assets.size(), -1.0);
-  if (addOns.liquidityCoefficient <= 0.0) return adv;
   const long long asOfDay = dayOf(m.asOf);
   for (size_t a = 0; a < m.assets.size(); ++a) {
     adv[a] = m.assets[a].dailyVolume;
     auto it = m.history.find(static_cast<int>(a));
     if (adv[a] < 0 && it != m.history.end())
-      adv[a] = averageDailyVolume(it->second, asOfDay, addOns.advDays);
+      adv[a] = averageDailyVolume(it->second, asOfDay, advDays);
   }
   std::vector<char> exposed(m.assets.size(), 0);
   for (const Account& acct : request.accounts) {

@@ -22,5 +22,8 @@ std::vector<double> applyAntiProcyclicality(Market& m, const MarginConfig& confi
 // the mean of the history's volumes over config.add_ons.liquidity.adv_days. Every risky asset an
 // account is exposed to must have one (InputError naming its daily_volume otherwise).
 std::vector<double> averageVolumes(const MarginRequest& request, const Market& m);
+// The same whatever the add-ons ask for: each asset's daily volume (given, or the history's mean
+// over `advDays`), an InputError for a risky asset some account is exposed to without one.
+std::vector<double> dailyVolumes(const MarginRequest& request, const Market& m, int advDays);
 
 }  // namespace xm

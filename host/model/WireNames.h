@@ -1,7 +1,8 @@
 #pragma once
 // Every enum's names on the wire (contract §2, §4), one table per enum: the JSON and MessagePack
 // parsers accept exactly these names, the writers and the CLI print them, and a parse error lists
-// them in this order.
+// them in this order. A room above the model specialises WireNames for its own enums beside them
+// (host/clearing/Clearing.h).
 
 #include <array>
 #include <optional>
