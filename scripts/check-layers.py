@@ -23,11 +23,12 @@ FLOORS = {
     "host/backtest": ["host/margin", "host/engine", "host/market", "host/model", "host/base", "scenarios"],
     "host/synthetic": ["host/engine", "host/market", "host/model", "host/base", "scenarios"],
     "host/clearing": ["host/margin", "host/engine", "host/market", "host/model", "host/base", "scenarios"],
-    "api/json": ["host/clearing", "host/backtest", "host/margin", "host/engine", "host/market", "host/model", "host/base",
+    "host/intraday": ["host/margin", "host/engine", "host/market", "host/model", "host/base", "scenarios"],
+    "api/json": ["host/intraday", "host/clearing", "host/backtest", "host/margin", "host/engine", "host/market", "host/model", "host/base",
                  "scenarios"],
-    "api/http": ["api/json", "host/clearing", "host/margin", "host/engine", "host/market", "host/model", "host/base",
+    "api/http": ["api/json", "host/intraday", "host/clearing", "host/margin", "host/engine", "host/market", "host/model", "host/base",
                  "scenarios"],
-    "api/cli": ["api/http", "api/json", "host/clearing", "host/synthetic", "host/backtest", "host/margin", "host/engine",
+    "api/cli": ["api/http", "api/json", "host/intraday", "host/clearing", "host/synthetic", "host/backtest", "host/margin", "host/engine",
                 "host/market", "host/model", "host/base", "scenarios"],
     "api": ["api/cli"],  # main.cpp
 }

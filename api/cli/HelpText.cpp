@@ -12,6 +12,9 @@ Usage:
   xmargin generate PRESET --out FILE [--accounts N] [--scenarios N] [--seed N]
   xmargin backtest --prices DIR --portfolio FILE --start DATE --end DATE [--config FILE]
   xmargin simulate REQUEST.json [--out FILE] [--format json|table]
+  xmargin run REQUEST.json --snapshot MARKET.json [--marks MARKS.json]
+  xmargin whatif WHATIF.json --snapshot MARKET.json [--marks MARKS.json]
+  xmargin neutralize REQUEST.json [--snapshot MARKET.json] [--marks MARKS.json]
   xmargin serve [--host 127.0.0.1] [--port 8080] [--token-file FILE] [options]
   xmargin info
   xmargin --version
@@ -24,7 +27,10 @@ Commands:
             Christoffersen tests, the Basel zone, margin breaches and margin jumps.
   simulate  After t0: liquidations, the insurance fund, auto-deleveraging or socialized loss,
             circuit breakers and Cover-2 along Monte Carlo, stress and replayed paths.
-  serve     Serve the HTTP API (POST /v1/margin, /v1/info, /healthz, /readyz, /metrics).
+  whatif    An account's margin before and after some trades, on a market snapshot.
+  neutralize  For each account below its margin, the least-cost trades that restore it.
+  serve     Serve the HTTP API (margin, simulate, snapshots, what-if, neutralize, info, health,
+            metrics).
   info      The version and the backends this binary has, as JSON.
 
 `xmargin COMMAND --help` describes a command. Exit status: 0 success, 2 bad input or usage
@@ -53,6 +59,47 @@ Options:
                         data/implied_vol) attached to the history as `iv`: with vol_model ewma
                         they give option underlyings' vol_of_vol and spot_vol_corr, and FHS
                         replays their residuals
+  --snapshot FILE       the market, instruments and config from FILE (a snapshot definition,
+                        contract §10); REQUEST names it by FILE's name without .json
+                        ({"snapshot": "market", "accounts": [...]}). Snapshots run on the CPU
+  --marks FILE          with --snapshot: move it to new marks first (as POST
+                        /v1/snapshots/{id}/marks: "prices", "implied_vols")
+)";
+
+extern const char* const kWhatifHelp = R"(xmargin whatif WHATIF.json --snapshot FILE [options]
+
+An account's margin before and after some trades (contract §10), on the snapshot built from
+FILE: WHATIF.json is {"snapshot": "<FILE's name without .json>", "account": {...},
+"trades": [{"instrument", "qty", "price"}]}; each trade adds a position line at its price.
+Prints both accounts' figures, the incremental initial margin and each position's change of ES
+contribution, as POST /v1/whatif does.
+
+Options:
+  --snapshot FILE       the snapshot definition: a request's market, instruments and config
+  --marks FILE          move the snapshot to new marks first ("prices", "implied_vols")
+  --out FILE            write the answer to FILE (atomically)
+  --pretty              indent the JSON
+  --threads N           worker threads (default: all cores)
+  --prices DIR, --implied-vol DIR   market history for the snapshot, as for run
+)";
+
+extern const char* const kNeutralizeHelp = R"(xmargin neutralize REQUEST.json [options]
+
+Position neutralization (contract §10): for each account of the request below its initial
+margin (or below "neutralize": {"target_coverage": c} times it), the trades that restore it at
+the least cost: reductions of its positions (the highest Euler ES contribution per unit of cost
+first) and, when "hedge_instruments" allows, hedges. Each proposal is verified on the
+scenarios, and returned with its figures; one that cannot be restored gets the best found.
+"neutralize" also takes fee_rate, step and max_moves. REQUEST.json is a full request, or one
+naming the --snapshot.
+
+Options:
+  --snapshot FILE       the market, instruments and config from FILE (REQUEST names it)
+  --marks FILE          with --snapshot: move it to new marks first
+  --out FILE            write the answer to FILE (atomically)
+  --pretty              indent the JSON
+  --threads N           worker threads (default: all cores)
+  --prices DIR, --implied-vol DIR   market history, as for run
 )";
 
 extern const char* const kDemoHelp = R"(xmargin demo [options]
@@ -122,7 +169,13 @@ extern const char* const kServeHelp = R"(xmargin serve [options]
 Serves the HTTP API until SIGTERM or SIGINT, then stops accepting, lets in-flight requests
 finish and exits 0.
   POST /v1/margin   a margin request (JSON, or MessagePack with Content-Type application/msgpack;
-                    Accept: application/msgpack for a MessagePack answer)
+                    Accept: application/msgpack for a MessagePack answer); it may name a
+                    stored snapshot instead of carrying its market, instruments and config
+  POST /v1/simulate the clearing simulation
+  PUT, GET, DELETE /v1/snapshots/{id}; GET /v1/snapshots; POST /v1/snapshots/{id}/marks
+                    market snapshots kept between requests (contract §10)
+  POST /v1/whatif   an account's margin before and after trades, on a snapshot
+  POST /v1/neutralize  least-cost trades restoring accounts below margin
   GET  /v1/info     version, backend, device, limits
   GET  /healthz     liveness, never authenticated
   GET  /readyz      readiness
@@ -149,6 +202,8 @@ Options:
   --max-scenarios N    the largest config.scenarios accepted (default 1000000)
   --max-work N         the largest accounts x scenarios per request (default 1e11)
   --access-log         one line per request on stderr
+  --snapshot-memory N  bytes of snapshots kept; beyond it the least recently used are evicted
+                       (default 2147483648)
 )";
 
 extern const char* const kInfoHelp = R"(xmargin info

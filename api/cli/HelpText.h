@@ -11,5 +11,7 @@ extern const char* const kBacktestHelp;
 extern const char* const kServeHelp;
 extern const char* const kInfoHelp;
 extern const char* const kSimulateHelp;
+extern const char* const kWhatifHelp;
+extern const char* const kNeutralizeHelp;
 
 }  // namespace xm

@@ -6,12 +6,42 @@
 
 #include "api/cli/Args.h"
 #include "api/json/JsonCodec.h"
+#include "host/base/Files.h"
+#include "host/intraday/Snapshot.h"
 #include "host/margin/MarginEngine.h"
 #include "host/model/Errors.h"
 #include "host/model/WireNames.h"
 #include "scenarios/ShockCache.h"
 
 namespace xm {
+namespace {
+
+// run REQUEST --snapshot FILE: the accounts of REQUEST on the snapshot FILE defines.
+int runOnSnapshot(const Args& a, const Limits& limits, const EngineOptions& options) {
+  if (a.has("--backend") || a.has("--precision"))
+    throw InputError("",
+                     "with --snapshot, the backend and precision are the snapshot file's "
+                     "config (snapshots run on the CPU)",
+                     ErrorKind::Usage);
+  const auto snapshot = loadSnapshot(a, limits, options);
+  const InputText input(a.positional[0], "request");
+  RequestOptions parse;
+  parse.snapshots = lookupOf(snapshot);
+  const ParsedRequest parsed = parseRequestText(input.text(), limits, parse);
+  if (!parsed.snapshot) {
+    throw InputError("/snapshot",
+                     "/snapshot: with --snapshot, the request names it: \"snapshot\": \"" +
+                         snapshot->id() + "\"");
+  }
+  const int indent = a.has("--pretty") ? 2 : -1;
+  writeOutput(a, [&](std::ostream& out) {
+    StreamingResponseWriter writer(parsed.request, out, indent);
+    writer.finish(snapshot->prepared().run(parsed.request.accounts, options, writer));
+  });
+  return 0;
+}
+
+}  // namespace
 
 int runCommand(const Args& a) {
   if (a.positional.size() != 1)
@@ -21,6 +51,9 @@ int runCommand(const Args& a) {
   limits.maxScenarios = intOption(a, "--max-scenarios", limits.maxScenarios, 1, 100'000'000);
   EngineOptions options;
   options.batchAccounts = intOption(a, "--batch-accounts", 0, 1, int64_t{1} << 40);
+  if (a.has("--snapshot")) return runOnSnapshot(a, limits, options);
+  if (a.has("--marks"))
+    throw InputError("", "--marks moves a --snapshot; give one", ErrorKind::Usage);
   MarginRequest request = readRequest(a.positional[0], limits);
   loadMarketFiles(a, request);
   if (a.has("--backend")) {

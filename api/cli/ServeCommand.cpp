@@ -84,6 +84,8 @@ int serveCommand(const Args& a) {
   o.limits.maxWork = static_cast<double>(
       intOption(a, "--max-work", static_cast<int64_t>(o.limits.maxWork), 1, INT64_MAX));
   o.accessLog = a.has("--access-log");
+  o.snapshotMemory =
+      intOption(a, "--snapshot-memory", o.snapshotMemory, int64_t{1} << 20, int64_t{1} << 50);
 
   // SIGTERM and SIGINT are taken by a waiting thread, never by a handler: block them before any
   // server thread starts so that every thread inherits the mask.

@@ -18,6 +18,7 @@
 #include <stdexcept>
 #include <thread>
 
+#include "api/http/IntradayService.h"
 #include "api/http/Metrics.h"
 #include "api/json/ClearingJson.h"
 #include "api/json/JsonCodec.h"
@@ -117,9 +118,18 @@ void sendError(const httplib::Request& req, httplib::Response& res, ErrorKind ki
   send(req, res, k.httpStatus, errorToJson(k.code, message, path));
 }
 
-const char* const kRoutes[][2] = {{"/v1/margin", "POST"}, {"/v1/simulate", "POST"},
-                                  {"/v1/info", "GET"},    {"/healthz", "GET"},
-                                  {"/readyz", "GET"},     {"/metrics", "GET"}};
+// Each route and the methods it takes; "{id}" stands for one path segment.
+const char* const kRoutes[][2] = {{"/v1/margin", "POST"},
+                                  {"/v1/simulate", "POST"},
+                                  {"/v1/whatif", "POST"},
+                                  {"/v1/neutralize", "POST"},
+                                  {"/v1/snapshots", "GET"},
+                                  {"/v1/snapshots/{id}", "GET, PUT, DELETE"},
+                                  {"/v1/snapshots/{id}/marks", "POST"},
+                                  {"/v1/info", "GET"},
+                                  {"/healthz", "GET"},
+                                  {"/readyz", "GET"},
+                                  {"/metrics", "GET"}};
 
 // cpp-httplib 0.11 listens with a backlog of 5: a burst of new connections while the accept
 // thread is busy overflows it and the kernel resets them. Find our listening socket by its port
@@ -139,10 +149,41 @@ void widenListenBacklog(int port) {
   }
 }
 
-const char* allowedMethod(const std::string& path) {
+// Does `path` match `route`, where "{id}" matches one non-empty segment?
+bool routeMatches(std::string_view route, std::string_view path) {
+  const size_t hole = route.find("{id}");
+  if (hole == std::string_view::npos) return route == path;
+  const std::string_view head = route.substr(0, hole), tail = route.substr(hole + 4);
+  if (path.size() <= head.size() + tail.size() || path.substr(0, head.size()) != head ||
+      path.substr(path.size() - tail.size()) != tail)
+    return false;
+  const std::string_view segment =
+      path.substr(head.size(), path.size() - head.size() - tail.size());
+  return segment.find('/') == std::string_view::npos;
+}
+
+const char* const* routeOfPath(const std::string& path) {
   for (const auto& r : kRoutes)
-    if (path == r[0]) return r[1];
+    if (routeMatches(r[0], path)) return r;
   return nullptr;
+}
+
+// The methods a path takes ("GET, PUT, DELETE"), or null for no route.
+const char* allowedMethod(const std::string& path) {
+  const char* const* r = routeOfPath(path);
+  return r ? r[1] : nullptr;
+}
+
+bool methodAllowed(const std::string& method, const std::string& allowed) {
+  size_t at = 0;
+  while (at < allowed.size()) {
+    size_t end = allowed.find(',', at);
+    if (end == std::string::npos) end = allowed.size();
+    const std::string m = allowed.substr(at, end - at);
+    if (m == method || (method == "HEAD" && m == "GET")) return true;
+    at = allowed.find_first_not_of(' ', end + 1);
+  }
+  return false;
 }
 
 bool allDigits(const std::string& s) {
@@ -187,6 +228,7 @@ struct MarginServer::Impl {
   std::string backendName, deviceName;
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<Admission> admission;
+  std::unique_ptr<IntradayService> intraday;
   std::atomic<bool> bound{false}, stopping{false};
 
   explicit Impl(ServerOptions o) : options(std::move(o)) {
@@ -200,13 +242,16 @@ struct MarginServer::Impl {
     deviceName = backend->device();
     metrics = std::make_unique<Metrics>(backendName);
     admission = std::make_unique<Admission>(options.workers, options.queue);
+    intraday = std::make_unique<IntradayService>(options.snapshotMemory, options.limits);
     httpServer = std::make_unique<GuardedHttpServer>(connectionLimits(options));
     http = httpServer.get();
     configure();
   }
 
+  // The route's template (bounded label values for the metrics).
   std::string routeOf(const httplib::Request& req) const {
-    return allowedMethod(req.path) ? req.path : "unmatched";
+    const char* const* r = routeOfPath(req.path);
+    return r ? r[0] : "unmatched";
   }
 
   // An answer given before the body is read: a body left in the connection cannot be told from
@@ -253,9 +298,7 @@ struct MarginServer::Impl {
       refuse(req, res, ErrorKind::NotFound, "no such route: " + req.method + " " + req.path, body);
       return false;
     }
-    const bool methodOk =
-        req.method == allowed || (req.method == "HEAD" && std::string(allowed) == "GET");
-    if (!methodOk) {
+    if (!methodAllowed(req.method, allowed)) {
       res.set_header("Allow", allowed);
       refuse(req, res, ErrorKind::MethodNotAllowed,
              req.method + " is not allowed on " + req.path + "; use " + allowed, body);
@@ -268,7 +311,7 @@ struct MarginServer::Impl {
              body);
       return false;
     }
-    if (req.method == "POST") {
+    if (req.method == "POST" || req.method == "PUT") {
       if (!chunked && lengths == 0) {
         refuse(req, res, ErrorKind::LengthRequired,
                "send the body with Content-Length or Transfer-Encoding: chunked", false);
@@ -310,6 +353,7 @@ struct MarginServer::Impl {
                                       const httplib::ContentReader& reader) {
       boundary(req, res, [&] { simulate(req, res, reader); });
     });
+    configureIntraday();
     http->Get("/v1/info", [this](const httplib::Request& req, httplib::Response& res) {
       boundary(req, res, [&] { send(req, res, 200, info()); });
     });
@@ -513,22 +557,101 @@ struct MarginServer::Impl {
     send(req, res, 200, clearingToJson(sim, result));
   }
 
+  // The intraday routes (contract §10); their work is in IntradayService.
+  void configureIntraday() {
+    const std::string one = R"(/v1/snapshots/([^/]+))";
+    http->Put(one, [this](const httplib::Request& req, httplib::Response& res,
+                          const httplib::ContentReader& reader) {
+      boundary(req, res, [&] {
+        const auto deadline = tRequestStart + std::chrono::milliseconds(options.timeoutMs);
+        const std::string body = jsonBody(req, reader);
+        const Admitted admitted = admit(req, res, deadline);
+        if (!admitted) return;
+        bool created = false;
+        const Json j = intraday->put(req.matches[1], body, engineOptions(deadline), created);
+        send(req, res, created ? 201 : 200, j);
+      });
+    });
+    http->Get(one, [this](const httplib::Request& req, httplib::Response& res) {
+      boundary(req, res, [&] { send(req, res, 200, intraday->get(req.matches[1])); });
+    });
+    http->Delete(one, [this](const httplib::Request& req, httplib::Response& res) {
+      boundary(req, res, [&] { send(req, res, 200, intraday->drop(req.matches[1])); });
+    });
+    http->Get("/v1/snapshots", [this](const httplib::Request& req, httplib::Response& res) {
+      boundary(req, res, [&] { send(req, res, 200, intraday->list()); });
+    });
+    http->Post(one + "/marks", [this](const httplib::Request& req, httplib::Response& res,
+                                      const httplib::ContentReader& reader) {
+      boundary(req, res, [&] {
+        const auto deadline = tRequestStart + std::chrono::milliseconds(options.timeoutMs);
+        const std::string body = jsonBody(req, reader);
+        const Admitted admitted = admit(req, res, deadline);
+        if (!admitted) return;
+        send(req, res, 200, intraday->marks(req.matches[1], body, engineOptions(deadline)));
+      });
+    });
+    http->Post("/v1/whatif", [this](const httplib::Request& req, httplib::Response& res,
+                                    const httplib::ContentReader& reader) {
+      boundary(req, res, [&] {
+        const auto deadline = tRequestStart + std::chrono::milliseconds(options.timeoutMs);
+        const std::string body = jsonBody(req, reader);
+        const Admitted admitted = admit(req, res, deadline);
+        if (!admitted) return;
+        const std::string answer = intraday->whatIf(body);
+        if (wantsMsgpack(req)) {
+          send(req, res, 200, Json::parse(answer));
+        } else {
+          res.status = 200;
+          res.set_content(answer, "application/json");
+        }
+      });
+    });
+    http->Post("/v1/neutralize", [this](const httplib::Request& req, httplib::Response& res,
+                                        const httplib::ContentReader& reader) {
+      boundary(req, res, [&] {
+        const auto deadline = tRequestStart + std::chrono::milliseconds(options.timeoutMs);
+        const std::string body = jsonBody(req, reader);
+        const Admitted admitted = admit(req, res, deadline);
+        if (!admitted) return;
+        send(req, res, 200, intraday->neutralize(body, engineOptions(deadline)));
+      });
+    });
+  }
+
+  static EngineOptions engineOptions(Clock::time_point deadline) {
+    EngineOptions engine;
+    engine.deadline = deadline;
+    return engine;
+  }
+
+  // The body of a JSON-only route.
+  std::string jsonBody(const httplib::Request& req, const httplib::ContentReader& reader) {
+    if (bodyFormat(req) != Format::Json) {
+      throw InputError("", req.path + " takes application/json", ErrorKind::UnsupportedMediaType);
+    }
+    return readBody(req, reader);
+  }
+
   void margin(const httplib::Request& req, httplib::Response& res,
               const httplib::ContentReader& reader) {
     const auto deadline = tRequestStart + std::chrono::milliseconds(options.timeoutMs);
     const Format format = bodyFormat(req);
-    MarginRequest request;
+    ParsedRequest parsed;
     {
       const std::string body = readBody(req, reader);
-      request = format == Format::Msgpack ? parseRequestMsgpack(body, options.limits)
-                                          : parseRequestText(body, options.limits);
+      RequestOptions parse;
+      parse.snapshots = intraday->lookup();
+      parsed = format == Format::Msgpack ? parseRequestMsgpack(body, options.limits, parse)
+                                         : parseRequestText(body, options.limits, parse);
     }
+    const MarginRequest& request = parsed.request;
     const Admitted admitted = admit(req, res, deadline);
     if (!admitted) return;
     EngineOptions engine;
     engine.deadline = deadline;
     engine.batchAccounts = 4096;  // frequent deadline checks
-    const MarginResponse response = computeMargin(request, engine);
+    const MarginResponse response = computeParsedMargin(parsed, engine);
     metrics->addWork(static_cast<int64_t>(request.accounts.size()), request.config.scenarios);
     if (wantsMsgpack(req)) {
       send(req, res, 200, responseToJson(request, response));

@@ -1,7 +1,11 @@
 #pragma once
 // `xmargin serve`: the contract's HTTP API (contract §7) on cpp-httplib.
 //
-//   POST /v1/margin   a request (contract §2) -> a response (§4); JSON or MessagePack
+//   POST /v1/margin   a request (contract §2) -> a response (§4); JSON or MessagePack; a
+//                     request may name a stored snapshot instead of its market (§10)
+//   POST /v1/simulate the clearing simulation (§9)
+//   PUT, GET, DELETE /v1/snapshots/{id}, GET /v1/snapshots, POST /v1/snapshots/{id}/marks,
+//   POST /v1/whatif, POST /v1/neutralize   the intraday routes (§10)
 //   GET  /v1/info     version, backends, device, limits
 //   GET  /healthz     liveness (never authenticated)
 //   GET  /readyz      200 once the backend is initialised and the socket bound, else 503
@@ -45,7 +49,8 @@ struct ServerOptions {
   int idleTimeoutMs = 5000;     // a keep-alive connection idle this long is closed
   int64_t maxHeaderBytes = 64 << 10;  // request line and headers
   Limits limits;
-  bool accessLog = false;  // one line per request on stderr
+  bool accessLog = false;                     // one line per request on stderr
+  int64_t snapshotMemory = int64_t{2} << 30;  // bytes of snapshots kept (LRU beyond)
 };
 
 class MarginServer {

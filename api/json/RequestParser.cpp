@@ -9,6 +9,7 @@
 
 #include "api/json/RequestFields.h"
 #include "api/json/Utf8.h"
+#include "host/intraday/Snapshot.h"
 
 namespace xm {
 
@@ -24,7 +25,8 @@ namespace {
 // JSON Pointers either way.
 class RequestBuilder {
  public:
-  explicit RequestBuilder(const Limits& limits) : limits_(limits) {}
+  RequestBuilder(const Limits& limits, const RequestOptions& options)
+      : limits_(limits), options_(options) {}
 
   bool event(int depth, Json::parse_event_t e, Json& value) {
     using E = Json::parse_event_t;
@@ -35,14 +37,28 @@ class RequestBuilder {
       }
       return true;
     }
+    if (depth == 1 && key_ == "accounts" && options_.noAccounts) refuseAccounts();
     if (depth == 1 && key_ == "accounts" && e == E::array_start) accountsArray_ = true;
+    // Values at depth 1 are kept (nlohmann would leave a discarded primitive in the object and
+    // later erase it in place of the next discarded one); finish() takes them out.
+    if (depth == 1 && key_ == "snapshot" && options_.snapshots && e != E::array_start &&
+        e != E::object_start) {
+      adoptSnapshot(value);
+      return true;
+    }
+    if (depth == 1 && isExtra(key_) && (e == E::object_end || e == E::array_end)) {
+      extras_[key_] = std::move(value);
+      return false;
+    }
     if (depth == 1 && key_ == "market" && e == E::object_end) {
+      refuseBesideSnapshot("market");
       market_ = std::move(value);
       haveMarket_ = true;
       tryCatalog();
       return false;  // kept aside, converted in tryCatalog
     }
     if (depth == 1 && key_ == "instruments" && e == E::array_end) {
+      refuseBesideSnapshot("instruments");
       instruments_ = std::move(value);
       haveInstruments_ = true;
       tryCatalog();
@@ -59,8 +75,20 @@ class RequestBuilder {
 
   // A document already parsed (MessagePack, tests): take market and instruments out of it, then
   // convert the rest as finish() does.
-  MarginRequest adopt(Json& doc) {
+  ParsedRequest adopt(Json& doc) {
     if (!doc.is_object()) Node(doc, "").object({});  // "request: must be an object"
+    for (const std::string& key : options_.extraKeys) {
+      if (doc.contains(key)) {
+        extras_[key] = std::move(doc[key]);
+        doc.erase(key);
+      }
+    }
+    if (options_.snapshots && doc.contains("snapshot")) {
+      adoptSnapshot(doc["snapshot"]);
+      doc.erase("snapshot");
+      for (const char* key : {"market", "instruments"})
+        if (doc.contains(key)) refuseBesideSnapshot(key);
+    }
     if (doc.contains("market")) {
       market_ = std::move(doc["market"]);
       haveMarket_ = true;
@@ -73,10 +101,26 @@ class RequestBuilder {
     return finish(doc);
   }
 
-  MarginRequest finish(Json& doc) {
+  ParsedRequest finish(Json& doc) {
+    if (doc.is_object()) {
+      if (snapshot_) doc.erase("snapshot");
+      for (const std::string& key : options_.extraKeys) {
+        if (!doc.contains(key)) continue;
+        if (!extras_.contains(key)) extras_[key] = std::move(doc[key]);
+        doc.erase(key);
+      }
+    }
     const Node root(doc, "");
-    root.object({"market", "instruments", "accounts", "config"});
-    req_.config = parseConfig(root.child("config"), limits_);
+    if (snapshot_) {
+      if (root.has("config")) refuseBesideSnapshot("config");
+      root.object({"snapshot", "accounts"});
+    } else if (options_.snapshots) {
+      root.object({"market", "instruments", "accounts", "config", "snapshot"});
+    } else {
+      root.object({"market", "instruments", "accounts", "config"});
+    }
+    if (options_.noAccounts && root.has("accounts")) refuseAccounts();
+    if (!snapshot_) req_.config = parseConfig(root.child("config"), limits_);
     if (catalogReady_) checkVolOfVol();
     if (!haveMarket_) root.at("market");  // required: throws
     if (!haveInstruments_) root.at("instruments");
@@ -84,9 +128,11 @@ class RequestBuilder {
       if (!market_.is_object()) Node(market_, "/market").object({});
       Node(instruments_, "/instruments").array();
     }
-    const Node accounts = root.at("accounts");
-    accounts.array();
-    for (size_t i = 0; i < accounts.raw().size(); ++i) addAccount(doc["accounts"][i]);
+    if (!options_.noAccounts) {
+      const Node accounts = root.at("accounts");
+      accounts.array();
+      for (size_t i = 0; i < accounts.raw().size(); ++i) addAccount(doc["accounts"][i]);
+    }
     const double work =
         static_cast<double>(req_.accounts.size()) * static_cast<double>(req_.config.scenarios);
     if (work > limits_.maxWork) {
@@ -95,7 +141,7 @@ class RequestBuilder {
           << limits_.maxWork << " per request; split the accounts across requests";
       throw InputError("/config/scenarios", msg.str(), ErrorKind::LimitExceeded);
     }
-    return std::move(req_);
+    return {std::move(req_), std::move(snapshot_), std::move(extras_)};
   }
 
  private:
@@ -115,6 +161,40 @@ class RequestBuilder {
                 "or a history with vol_model ewma); a riskless asset has no implied-vol factor");
       }
     }
+  }
+
+  bool isExtra(const std::string& key) const {
+    for (const std::string& k : options_.extraKeys)
+      if (k == key) return true;
+    return false;
+  }
+
+  // "snapshot": the market, instruments and config of a stored snapshot (contract §10).
+  void adoptSnapshot(const Json& value) {
+    const Node node(value, "/snapshot");
+    const std::string id = node.string();
+    checkSnapshotId(id, "/snapshot");
+    snapshot_ = options_.snapshots(id, "/snapshot");
+    if (haveMarket_) refuseBesideSnapshot("market");
+    if (haveInstruments_) refuseBesideSnapshot("instruments");
+    req_ = snapshot_->requestWith({});
+    assets_ = &snapshot_->assetIndex();
+    instrumentIds_ = &snapshot_->instrumentIndex();
+    haveMarket_ = haveInstruments_ = catalogReady_ = true;
+  }
+
+  [[noreturn]] void refuseAccounts() const {
+    throw InputError("/accounts",
+                     "/accounts: not allowed here: a snapshot carries no accounts (send them in "
+                     "requests naming it), and a what-if takes one \"account\"");
+  }
+
+  void refuseBesideSnapshot(const char* key) const {
+    if (!snapshot_) return;
+    const std::string path = std::string("/") + key;
+    throw InputError(path, path +
+                               ": a request on a snapshot takes the snapshot's market, "
+                               "instruments and config; send either \"snapshot\" or all three");
   }
 
   void tryCatalog() {
@@ -142,15 +222,21 @@ class RequestBuilder {
           ErrorKind::LimitExceeded);
     }
     const Node node(value, "/accounts/" + std::to_string(i));
-    req_.accounts.push_back(parseAccount(node, assetIndex_, instrumentIndex_, req_.instruments));
+    req_.accounts.push_back(parseAccount(node, *assets_, *instrumentIds_, req_.instruments));
     if (!accountIds_.insert(req_.accounts.back().id).second) {
       node.child("id").fail("duplicate account id \"" + req_.accounts.back().id + "\"");
     }
   }
 
   const Limits& limits_;
+  const RequestOptions& options_;
   MarginRequest req_;
+  std::shared_ptr<const MarketSnapshot> snapshot_;
+  Json extras_ = Json::object();
   std::unordered_map<std::string, int> assetIndex_, instrumentIndex_;
+  // The catalogue accounts are parsed against: the request's own, or the snapshot's.
+  const std::unordered_map<std::string, int>* assets_ = &assetIndex_;
+  const std::unordered_map<std::string, int>* instrumentIds_ = &instrumentIndex_;
   std::unordered_set<std::string> accountIds_, rootKeys_;
   std::string key_;
   Json market_, instruments_;
@@ -256,8 +342,9 @@ constexpr int kMaxDepth = 32;
                            " levels; a request nests at most 5");
 }
 
-MarginRequest parseWithBuilder(std::string_view text, const Limits& limits) {
-  RequestBuilder builder(limits);
+ParsedRequest parseWithBuilder(std::string_view text, const Limits& limits,
+                               const RequestOptions& options) {
+  RequestBuilder builder(limits, options);
   Json doc;
   try {
     doc = Json::parse(text, [&](int depth, Json::parse_event_t e, Json& v) {
@@ -370,10 +457,24 @@ class BoundedDomSax final : public nlohmann::json_sax<Json> {
 }  // namespace
 
 MarginRequest parseRequestText(std::string_view text, const Limits& limits) {
-  return parseWithBuilder(text, limits);
+  return parseWithBuilder(text, limits, {}).request;
 }
 
 MarginRequest parseRequestMsgpack(std::string_view bytes, const Limits& limits) {
+  return parseRequestMsgpack(bytes, limits, {}).request;
+}
+
+MarginRequest parseRequest(Json body, const Limits& limits) {
+  return parseRequest(std::move(body), limits, {}).request;
+}
+
+ParsedRequest parseRequestText(std::string_view text, const Limits& limits,
+                               const RequestOptions& options) {
+  return parseWithBuilder(text, limits, options);
+}
+
+ParsedRequest parseRequestMsgpack(std::string_view bytes, const Limits& limits,
+                                  const RequestOptions& options) {
   Json doc;
   BoundedDomSax sax(doc);
   try {
@@ -382,13 +483,13 @@ MarginRequest parseRequestMsgpack(std::string_view bytes, const Limits& limits) 
     throw InputError("", std::string("malformed MessagePack: ") + parseErrorDetail(e.what()));
   }
   if (sax.tooDeep()) failTooDeep();
-  return parseRequest(std::move(doc), limits);
+  return parseRequest(std::move(doc), limits, options);
 }
 
-MarginRequest parseRequest(Json body, const Limits& limits) {
+ParsedRequest parseRequest(Json body, const Limits& limits, const RequestOptions& options) {
   std::string path;
   checkUtf8(body, path, 0);
-  return RequestBuilder(limits).adopt(body);
+  return RequestBuilder(limits, options).adopt(body);
 }
 
 }  // namespace xm

@@ -4,7 +4,11 @@
 // keys are errors, never silent defaults. Optional fields take the contract's documented
 // defaults. The fields themselves are parsed in RequestFields.cpp.
 
+#include <functional>
+#include <memory>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "api/json/Json.h"
 #include "host/model/MarginRequest.h"
@@ -21,5 +25,33 @@ MarginRequest parseRequestText(std::string_view text, const Limits& limits = {})
 MarginRequest parseRequestMsgpack(std::string_view bytes, const Limits& limits = {});
 // An already parsed document (tests, the backtest): its strings are checked as above.
 MarginRequest parseRequest(Json body, const Limits& limits = {});
+
+class MarketSnapshot;
+// The stored snapshot of an id, or an InputError (not_found) naming `path`.
+using SnapshotLookup = std::function<std::shared_ptr<const MarketSnapshot>(
+    const std::string& id, const std::string& path)>;
+
+// What a request may carry beyond the contract's four objects (contract §10).
+struct RequestOptions {
+  // When set, "snapshot": "id" stands for a stored snapshot's market, instruments and config
+  // (which the request may then not carry); accounts are parsed against its catalogue.
+  SnapshotLookup snapshots;
+  // Further top-level members kept aside unparsed (e.g. "neutralize"), returned in `extras`.
+  std::vector<std::string> extraKeys;
+  // A snapshot's definition or a what-if: "accounts" is refused, and not required.
+  bool noAccounts = false;
+};
+
+struct ParsedRequest {
+  MarginRequest request;  // on a snapshot: its market (no history), instruments and config
+  std::shared_ptr<const MarketSnapshot> snapshot;  // the one "snapshot" named, or null
+  Json extras;                                     // an object of the extraKeys present
+};
+
+ParsedRequest parseRequestText(std::string_view text, const Limits& limits,
+                               const RequestOptions& options);
+ParsedRequest parseRequestMsgpack(std::string_view bytes, const Limits& limits,
+                                  const RequestOptions& options);
+ParsedRequest parseRequest(Json body, const Limits& limits, const RequestOptions& options);
 
 }  // namespace xm

@@ -16,7 +16,11 @@ namespace {
 
 class CpuSession final : public RiskSession {
  public:
-  explicit CpuSession(const RiskProblem& p) : problem_(p), n_(p.scenarios), k_(p.tailCount) {
+  CpuSession(const RiskProblem& p, std::shared_ptr<const ShockMatrix> shocks)
+      : problem_(p), n_(p.scenarios), k_(p.tailCount), shocks_(std::move(shocks)) {
+    if (!shocks_) shocks_ = cachedShocks(problem_.factors, problem_.shocks, n_);
+    XM_ASSERT(shocks_->cols() == n_ && shocks_->rows() == problem_.factors.factors(),
+              "shocks of another problem");
     buildCube();
     buildRowTails();
   }
@@ -52,13 +56,17 @@ class CpuSession final : public RiskSession {
   }
 
   Precision precision() const override { return Precision::Fp64; }
+  int64_t bytes() const override {
+    return static_cast<int64_t>(sizeof(double) * (cube_.size() + esLong_.size() + esShort_.size() +
+                                                  static_cast<size_t>(shocks_->size())));
+  }
+  std::shared_ptr<const ShockMatrix> shocks() const override { return shocks_; }
 
  private:
   const double* row(int r) const { return cube_.data() + static_cast<size_t>(r) * n_; }
 
   void buildCube() {
-    const auto shocks = cachedShocks(problem_.factors, problem_.shocks, n_);
-    const int bad = buildPnlCube(problem_.rows, *shocks, cube_);
+    const int bad = buildPnlCube(problem_.rows, *shocks_, cube_);
     if (bad >= 0) throwImplausibleRow(problem_, bad);
   }
 
@@ -139,7 +147,8 @@ class CpuSession final : public RiskSession {
 
   const RiskProblem& problem_;
   const int64_t n_, k_;
-  std::vector<double> cube_;  // rows × scenarios
+  std::shared_ptr<const ShockMatrix> shocks_;  // factors × scenarios
+  std::vector<double> cube_;                   // rows × scenarios
   std::vector<double> esLong_, esShort_;
 };
 
@@ -152,7 +161,11 @@ class CpuBackend final : public RiskBackend {
            " hardware threads (OpenMP)";
   }
   std::unique_ptr<RiskSession> prepare(const RiskProblem& problem) override {
-    return std::make_unique<CpuSession>(problem);
+    return std::make_unique<CpuSession>(problem, nullptr);
+  }
+  std::unique_ptr<RiskSession> prepareOn(const RiskProblem& problem,
+                                         std::shared_ptr<const ShockMatrix> shocks) override {
+    return std::make_unique<CpuSession>(problem, std::move(shocks));
   }
   // Small enough that a batch's results and their JSON text (~1.5 KB an account) stay a few
   // tens of MB; large enough that the threads stay busy.

@@ -25,6 +25,10 @@ class RiskSession {
   virtual void compute(const AccountBatch& batch, BatchRisk& out) = 0;
   // The arithmetic actually used.
   virtual Precision precision() const = 0;
+  // Host memory the session holds (its cube, row tails and shocks), for snapshot accounting.
+  virtual int64_t bytes() const { return 0; }
+  // The shocks it revalued, when it keeps them on the host; else null.
+  virtual std::shared_ptr<const ShockMatrix> shocks() const { return nullptr; }
 };
 
 class RiskBackend {
@@ -34,6 +38,14 @@ class RiskBackend {
   std::string name() const { return wireName(kind()); }
   virtual std::string device() const = 0;  // human-readable hardware description
   virtual std::unique_ptr<RiskSession> prepare(const RiskProblem& problem) = 0;
+  // As prepare, revaluing `shocks` already drawn for this problem's factor model, shock model and
+  // scenario count (a snapshot's new marks are revalued on the scenarios it was built on). A
+  // backend that draws on its device may draw them again: they are the same numbers.
+  virtual std::unique_ptr<RiskSession> prepareOn(const RiskProblem& problem,
+                                                 std::shared_ptr<const ShockMatrix> shocks) {
+    (void)shocks;
+    return prepare(problem);
+  }
   // Accounts per batch that keeps this backend's per-batch memory within its budget.
   virtual int64_t batchAccounts(const RiskProblem& problem) const = 0;
 };

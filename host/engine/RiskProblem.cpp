@@ -37,10 +37,11 @@ PnlRow baseRow(const Market& market, const FactorModel& factors, int asset, doub
 struct Held {
   std::vector<char> asset, instrument;
 };
-Held heldBy(const MarginRequest& request) {
+Held heldBy(const MarginRequest& request, RowSet rows) {
   const auto& instruments = request.instruments;
-  Held held{std::vector<char>(request.market.assets.size(), 0),
-            std::vector<char>(instruments.size(), 0)};
+  const char all = rows == RowSet::All;
+  Held held{std::vector<char>(request.market.assets.size(), all),
+            std::vector<char>(instruments.size(), all)};
   for (const Account& a : request.accounts) {
     for (const Position& pos : a.positions) held.instrument[pos.instrument] = 1;
     for (const Collateral& c : a.collateral) held.asset[c.asset] = 1;
@@ -59,7 +60,7 @@ RiskProblem compileProblem(const MarginRequest& request) {
   return compileProblem(request, request.market);
 }
 
-RiskProblem compileProblem(const MarginRequest& request, const Market& market) {
+RiskProblem compileProblem(const MarginRequest& request, const Market& market, RowSet rows) {
   const MarginConfig& config = request.config;
   const double h = config.horizonDays / kDaysPerYear;
 
@@ -81,7 +82,7 @@ RiskProblem compileProblem(const MarginRequest& request, const Market& market) {
   // risky asset, so the draws do not change either).
   const int n = static_cast<int>(market.assets.size());
   const auto& instruments = request.instruments;
-  const Held held = heldBy(request);
+  const Held held = heldBy(request, rows);
   const std::vector<char>& heldAsset = held.asset;
   const std::vector<char>& heldInstrument = held.instrument;
 
@@ -144,19 +145,19 @@ RiskProblem compileProblem(const MarginRequest& request, const Market& market) {
   return p;
 }
 
-AccountBatch compileBatch(const MarginRequest& request, const RiskProblem& problem, int64_t first,
-                          int64_t count) {
-  XM_ASSERT(
-      first >= 0 && count >= 0 && first + count <= static_cast<int64_t>(request.accounts.size()),
-      "batch out of range");
+AccountBatch compileBatch(const std::vector<Account>& accounts,
+                          const std::vector<Instrument>& instruments, const RiskProblem& problem,
+                          int64_t first, int64_t count) {
+  XM_ASSERT(first >= 0 && count >= 0 && first + count <= static_cast<int64_t>(accounts.size()),
+            "batch out of range");
   AccountBatch batch;
   batch.first = first;
   batch.legBegin.reserve(count + 1);
   batch.legBegin.push_back(0);
   for (int64_t a = first; a < first + count; ++a) {
-    const Account& account = request.accounts[a];
+    const Account& account = accounts[a];
     for (const Position& pos : account.positions) {
-      const Instrument& ins = request.instruments[pos.instrument];
+      const Instrument& ins = instruments[pos.instrument];
       batch.legRow.push_back(problem.instrumentRow[pos.instrument]);
       batch.legWeight.push_back(legWeight(ins, pos));
     }

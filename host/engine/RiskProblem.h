@@ -82,10 +82,22 @@ struct BatchRisk {
 // 1 - 0.99 does not turn 100 into 101; at least 1, at most S.
 int64_t tailCount(double confidence, int64_t scenarios);
 
+// Which P&L rows a problem revalues: those some account of the request holds (a request), or
+// every instrument's and every risky asset's (a snapshot, whose accounts arrive later). A row's
+// values depend on its instrument and the scenario set alone, so either gives the same figures.
+enum class RowSet { Held, All };
+
 // On the request's market, or on `market` (the request's with estimated vols and correlations).
 RiskProblem compileProblem(const MarginRequest& request);
-RiskProblem compileProblem(const MarginRequest& request, const Market& market);
-AccountBatch compileBatch(const MarginRequest& request, const RiskProblem& problem, int64_t first,
-                          int64_t count);
+RiskProblem compileProblem(const MarginRequest& request, const Market& market,
+                           RowSet rows = RowSet::Held);
+// Accounts [first, first + count) of `accounts`, whose positions index `instruments`.
+AccountBatch compileBatch(const std::vector<Account>& accounts,
+                          const std::vector<Instrument>& instruments, const RiskProblem& problem,
+                          int64_t first, int64_t count);
+inline AccountBatch compileBatch(const MarginRequest& request, const RiskProblem& problem,
+                                 int64_t first, int64_t count) {
+  return compileBatch(request.accounts, request.instruments, problem, first, count);
+}
 
 }  // namespace xm

@@ -24,10 +24,9 @@ void addExposure(std::vector<NetExposure>& net, int asset, double delta) {
 
 }  // namespace
 
-AccountResult assessAccount(const MarginRequest& request, const RiskProblem& problem,
-                            const MarginContext& context, int64_t index, const BatchRisk& risk,
-                            int64_t slot, int64_t legOffset) {
-  const Account& account = request.accounts[index];
+AccountResult assessAccount(const MarginRequest& request, const Account& account,
+                            const RiskProblem& problem, const MarginContext& context,
+                            const BatchRisk& risk, int64_t slot, int64_t legOffset) {
   const MarginConfig& config = request.config;
   const Market& market = *context.market;
   const bool liquidity = config.addOns.liquidityCoefficient > 0.0;

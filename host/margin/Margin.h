@@ -17,10 +17,10 @@ struct MarginContext {
   std::vector<Exposure> unitExposure;  // per instrument (Instruments.h)
 };
 
-// Account `index` of the request, whose legs start at `legOffset` of `risk` (batch position
-// `slot`).
-AccountResult assessAccount(const MarginRequest& request, const RiskProblem& problem,
-                            const MarginContext& context, int64_t index, const BatchRisk& risk,
-                            int64_t slot, int64_t legOffset);
+// `account` (its positions index request.instruments; request.accounts is not read), whose legs
+// start at `legOffset` of `risk` (batch position `slot`).
+AccountResult assessAccount(const MarginRequest& request, const Account& account,
+                            const RiskProblem& problem, const MarginContext& context,
+                            const BatchRisk& risk, int64_t slot, int64_t legOffset);
 
 }  // namespace xm

@@ -44,55 +44,108 @@ ModelMarket::ModelMarket(const MarginRequest& request, RunInfo& run) : request_(
                      : std::vector<double>(request.market.assets.size(), 0.0);
 }
 
-RunSummary runMargin(const MarginRequest& request, const EngineOptions& options, ResultSink& sink) {
+PreparedMarket::PreparedMarket(const MarginRequest& definition, RowSet rows,
+                               const EngineOptions& options,
+                               std::shared_ptr<const ShockMatrix> shocks)
+    : definition_(definition) {
+  const auto start = std::chrono::steady_clock::now();
+  auto mark = start;
+  model_ = std::make_unique<ModelMarket>(definition, run_);
+  const Market* market = &model_->market();
+  context_.market = market;
+  context_.stressLevel = model_->stressLevel();
+  const AddOnConfig& addOns = definition.config.addOns;
+  if (addOns.liquidityCoefficient > 0.0) {
+    adv_ = volumeEstimates(*market, addOns.advDays);
+    checkVolumes(adv_, *market, definition.instruments, definition.accounts);
+    context_.adv = adv_;
+  } else {
+    context_.adv.assign(market->assets.size(), -1.0);
+  }
+  for (const Instrument& ins : definition.instruments)
+    context_.unitExposure.push_back(unitExposure(ins, *market));
+  problem_ = compileProblem(definition, *market, rows);
+  backend_ = makeBackend(definition.config.backend);
+
+  run_.backend = backend_->kind();
+  run_.device = backend_->device();
+  run_.scenarios = problem_.scenarios;
+  run_.seed = definition.config.seed;
+  run_.tailCount = problem_.tailCount;
+  run_.correlationRepair = correlationRepairOf(problem_.factors.repair);
+  run_.correlationRepairDistance = problem_.factors.repairDistance;
+
+  run_.compileMs = msSince(mark);
+  session_ =
+      shocks ? backend_->prepareOn(problem_, std::move(shocks)) : backend_->prepare(problem_);
+  run_.prepareMs = msSince(mark);
+  run_.precision = session_->precision();
+  batchAccounts_ = std::max<int64_t>(
+      1, options.batchAccounts > 0 ? options.batchAccounts : backend_->batchAccounts(problem_));
+  checkDeadline(options);
+}
+
+int64_t PreparedMarket::bytes() const {
+  int64_t rows = static_cast<int64_t>(problem_.rows.size() * sizeof(PnlRow));
+  for (const std::string& s : problem_.rowSource) rows += static_cast<int64_t>(s.size());
+  return session_->bytes() + rows;
+}
+
+RunSummary PreparedMarket::run(const std::vector<Account>& accounts, const EngineOptions& options,
+                               ResultSink& sink) const {
   const auto start = std::chrono::steady_clock::now();
   auto mark = start;
   RunSummary summary;
-  const ModelMarket model(request, summary.run);
-  const Market* market = &model.market();
-  MarginContext context;
-  context.market = market;
-  context.stressLevel = model.stressLevel();
-  context.adv = averageVolumes(request, *market);
-  for (const Instrument& ins : request.instruments)
-    context.unitExposure.push_back(unitExposure(ins, *market));
-  const RiskProblem problem = compileProblem(request, *market);
-  auto backend = makeBackend(request.config.backend);
-
+  summary.run = run_;
   RunInfo& run = summary.run;
-  run.backend = backend->kind();
-  run.device = backend->device();
-  run.scenarios = problem.scenarios;
-  run.seed = request.config.seed;
-  run.tailCount = problem.tailCount;
-  run.correlationRepair = correlationRepairOf(problem.factors.repair);
-  run.correlationRepairDistance = problem.factors.repairDistance;
-
-  run.compileMs = msSince(mark);
-  auto session = backend->prepare(problem);
-  run.prepareMs = msSince(mark);
-  run.precision = session->precision();
-  checkDeadline(options);
-  const int64_t total = static_cast<int64_t>(request.accounts.size());
-  const int64_t batchSize = std::max<int64_t>(
-      1, options.batchAccounts > 0 ? options.batchAccounts : backend->batchAccounts(problem));
+  if (&accounts != &definition_.accounts) {
+    run.compileMs = run.prepareMs = 0.0;  // prepared before this request
+    if (!adv_.empty()) checkVolumes(adv_, *context_.market, definition_.instruments, accounts);
+  }
+  const int64_t total = static_cast<int64_t>(accounts.size());
+  const int64_t batchSize = options.batchAccounts > 0 ? options.batchAccounts : batchAccounts_;
   BatchRisk risk;
   std::vector<AccountResult> results;
   for (int64_t first = 0; first < total; first += batchSize) {
     const int64_t count = std::min(batchSize, total - first);
-    const AccountBatch batch = compileBatch(request, problem, first, count);
-    session->compute(batch, risk);
+    const AccountBatch batch =
+        compileBatch(accounts, definition_.instruments, problem_, first, count);
+    session_->compute(batch, risk);
     run.riskMs += msSince(mark);
     results.resize(count);
     for (int64_t i = 0; i < count; ++i) {
-      results[i] = assessAccount(request, problem, context, first + i, risk, i, batch.legBegin[i]);
+      results[i] = assessAccount(definition_, accounts[first + i], problem_, context_, risk, i,
+                                 batch.legBegin[i]);
       summary.totals.add(results[i]);
     }
     sink.accounts(first, results);
     run.marginMs += msSince(mark);
     checkDeadline(options);
   }
-  run.elapsedMs =
+  const double own =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  run.elapsedMs = own + run.compileMs + run.prepareMs;
+  return summary;
+}
+
+std::vector<AccountResult> PreparedMarket::assess(const std::vector<Account>& accounts) const {
+  if (!adv_.empty()) checkVolumes(adv_, *context_.market, definition_.instruments, accounts);
+  const int64_t count = static_cast<int64_t>(accounts.size());
+  const AccountBatch batch = compileBatch(accounts, definition_.instruments, problem_, 0, count);
+  BatchRisk risk;
+  session_->compute(batch, risk);
+  std::vector<AccountResult> results(count);
+  for (int64_t i = 0; i < count; ++i)
+    results[i] =
+        assessAccount(definition_, accounts[i], problem_, context_, risk, i, batch.legBegin[i]);
+  return results;
+}
+
+RunSummary runMargin(const MarginRequest& request, const EngineOptions& options, ResultSink& sink) {
+  const auto start = std::chrono::steady_clock::now();
+  const PreparedMarket prepared(request, RowSet::Held, options);
+  RunSummary summary = prepared.run(request.accounts, options, sink);
+  summary.run.elapsedMs =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   return summary;
 }

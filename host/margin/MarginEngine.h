@@ -8,6 +8,8 @@
 #include <functional>
 #include <vector>
 
+#include "host/engine/RiskBackend.h"
+#include "host/margin/Margin.h"
 #include "host/model/MarginRequest.h"
 #include "host/model/MarginResult.h"
 
@@ -49,6 +51,49 @@ class ModelMarket {
   bool adjusted_ = false;
   Market estimated_;
   std::vector<double> stressLevel_;
+};
+
+// What every account of a request shares, prepared once: the model market, the add-ons' context,
+// the compiled problem and the backend's session (scenarios, P&L cube, row tails). runMargin
+// prepares one for its request; a snapshot (host/intraday) keeps one and runs the accounts of
+// many requests on it, with the same figures to the bit (accounts never see their batch).
+//
+// `definition` (its market, instruments and config; its accounts only for RowSet::Held and the
+// volume check) must outlive this. run() and assess() may be called from several threads at once
+// on the CPU backend; a device session allows one caller at a time.
+class PreparedMarket {
+ public:
+  PreparedMarket(const MarginRequest& definition, RowSet rows, const EngineOptions& options,
+                 std::shared_ptr<const ShockMatrix> shocks = nullptr);
+  PreparedMarket(const PreparedMarket&) = delete;
+  PreparedMarket& operator=(const PreparedMarket&) = delete;
+
+  // Runs `accounts` (positions indexing the definition's instruments) batch by batch into sink.
+  // Accounts other than the definition's own are checked for the liquidity add-on's volumes.
+  RunSummary run(const std::vector<Account>& accounts, const EngineOptions& options,
+                 ResultSink& sink) const;
+  // `accounts` as one batch, results in order (what-if and neutralization: a few accounts).
+  std::vector<AccountResult> assess(const std::vector<Account>& accounts) const;
+
+  const MarginRequest& definition() const { return definition_; }
+  const RiskProblem& problem() const { return problem_; }
+  const MarginContext& context() const { return context_; }
+  const RunInfo& preparation() const { return run_; }  // the run figures known before accounts
+  BackendChoice backend() const { return backend_->kind(); }
+  // Host memory held: the session's cube, tails and shocks, and the problem's rows.
+  int64_t bytes() const;
+  std::shared_ptr<const ShockMatrix> shocks() const { return session_->shocks(); }
+
+ private:
+  const MarginRequest& definition_;
+  RunInfo run_;
+  std::unique_ptr<ModelMarket> model_;
+  MarginContext context_;
+  std::vector<double> adv_;  // daily volumes, unchecked (< 0 unknown)
+  RiskProblem problem_;
+  std::unique_ptr<RiskBackend> backend_;
+  std::unique_ptr<RiskSession> session_;
+  int64_t batchAccounts_ = 1;
 };
 
 RunSummary runMargin(const MarginRequest& request, const EngineOptions& options, ResultSink& sink);

@@ -85,6 +85,12 @@ std::vector<double> averageVolumes(const MarginRequest& request, const Market& m
 }
 
 std::vector<double> dailyVolumes(const MarginRequest& request, const Market& m, int advDays) {
+  std::vector<double> adv = volumeEstimates(m, advDays);
+  checkVolumes(adv, m, request.instruments, request.accounts);
+  return adv;
+}
+
+std::vector<double> volumeEstimates(const Market& m, int advDays) {
   std::vector<double> adv(m.assets.size(), -1.0);
   const long long asOfDay = dayOf(m.asOf);
   for (size_t a = 0; a < m.assets.size(); ++a) {
@@ -93,10 +99,15 @@ std::vector<double> dailyVolumes(const MarginRequest& request, const Market& m, 
     if (adv[a] < 0 && it != m.history.end())
       adv[a] = averageDailyVolume(it->second, asOfDay, advDays);
   }
+  return adv;
+}
+
+void checkVolumes(const std::vector<double>& adv, const Market& m,
+                  const std::vector<Instrument>& instruments,
+                  const std::vector<Account>& accounts) {
   std::vector<char> exposed(m.assets.size(), 0);
-  for (const Account& acct : request.accounts) {
-    for (const Position& p : acct.positions)
-      exposed[request.instruments[p.instrument].underlying] = 1;
+  for (const Account& acct : accounts) {
+    for (const Position& p : acct.positions) exposed[instruments[p.instrument].underlying] = 1;
     for (const Collateral& c : acct.collateral) exposed[c.asset] = 1;
   }
   for (size_t a = 0; a < m.assets.size(); ++a) {
@@ -108,7 +119,6 @@ std::vector<double> dailyVolumes(const MarginRequest& request, const Market& m, 
                          ": give daily_volume (base currency per day), volumes in "
                          "market.history, or a Volume column with --prices");
   }
-  return adv;
 }
 
 }  // namespace xm

@@ -25,5 +25,11 @@ std::vector<double> averageVolumes(const MarginRequest& request, const Market& m
 // The same whatever the add-ons ask for: each asset's daily volume (given, or the history's mean
 // over `advDays`), an InputError for a risky asset some account is exposed to without one.
 std::vector<double> dailyVolumes(const MarginRequest& request, const Market& m, int advDays);
+// The two halves of dailyVolumes: the estimates (< 0 where there is none), and the check that
+// every risky asset `accounts` are exposed to has one. A snapshot estimates once and checks the
+// accounts of each request made on it.
+std::vector<double> volumeEstimates(const Market& m, int advDays);
+void checkVolumes(const std::vector<double>& adv, const Market& m,
+                  const std::vector<Instrument>& instruments, const std::vector<Account>& accounts);
 
 }  // namespace xm
