@@ -142,16 +142,16 @@ WhatIfRequest parseWhatIfText(std::string_view text, const Limits& limits,
 }
 
 std::string whatIfToText(const WhatIfRequest& request, const WhatIfResult& result) {
-  const MarginRequest view = request.snapshot->requestWith({request.account, result.after});
+  const MarginRequest& view = request.snapshot->definition();
   std::string out = "{\"snapshot\":";
   {
     JsonWriter w(out);
     w.value(request.snapshot->id());
   }
   out += ",\"before\":";
-  appendAccountJson(out, view, 0, result.before);
+  appendAccountJson(out, view, request.account, result.before);
   out += ",\"after\":";
-  appendAccountJson(out, view, 1, result.afterResult);
+  appendAccountJson(out, view, result.after, result.afterResult);
   out += ",\"incremental_im\":";
   {
     JsonWriter w(out);

@@ -23,8 +23,8 @@ namespace {
 
 // An account's fields (contract §4), written once for both writers.
 template <typename Writer>
-void writeAccount(Writer& w, const MarginRequest& request, int64_t index, const AccountResult& r) {
-  const Account& a = request.accounts[index];
+void writeAccount(Writer& w, const MarginRequest& request, const Account& a,
+                  const AccountResult& r) {
   w.beginObject()
       .field("id", a.id)
       .field("equity", r.equity)
@@ -69,14 +69,20 @@ void writeAccount(Writer& w, const MarginRequest& request, int64_t index, const 
 Json accountToJson(const MarginRequest& request, int64_t index, const AccountResult& r) {
   Json j;
   JsonDomWriter w(j);
-  writeAccount(w, request, index, r);
+  writeAccount(w, request, request.accounts[index], r);
   return j;
 }
 
 void appendAccountJson(std::string& out, const MarginRequest& request, int64_t index,
                        const AccountResult& r) {
   JsonWriter w(out);
-  writeAccount(w, request, index, r);
+  writeAccount(w, request, request.accounts[index], r);
+}
+
+void appendAccountJson(std::string& out, const MarginRequest& catalog, const Account& account,
+                       const AccountResult& r) {
+  JsonWriter w(out);
+  writeAccount(w, catalog, account, r);
 }
 
 Json runToJson(const RunInfo& run) {

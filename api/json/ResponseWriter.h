@@ -19,6 +19,10 @@ Json accountToJson(const MarginRequest& request, int64_t index, const AccountRes
 // Both come from one description of the account's fields (ResponseWriter.cpp, writeAccount).
 void appendAccountJson(std::string& out, const MarginRequest& request, int64_t index,
                        const AccountResult& r);
+// `account`, not one of the request's: `catalog` gives the ids its positions and collateral
+// refer to, and the config.
+void appendAccountJson(std::string& out, const MarginRequest& catalog, const Account& account,
+                       const AccountResult& r);
 Json runToJson(const RunInfo& run);
 Json totalsToJson(const MarginTotals& t);
 Json responseToJson(const MarginRequest& request, const MarginResponse& response);

@@ -14,6 +14,34 @@
 namespace xm {
 namespace {
 
+constexpr int64_t kParallelAccounts = 16;
+
+// A thread's loss, selection and tail buffers, kept between batches when small (the what-ifs of
+// the service otherwise allocate and clear 16·S bytes per request); released past 64k scenarios
+// so that the many threads of the service do not each hold a large one.
+struct Scratch {
+  std::vector<double> loss, select;
+  std::vector<int32_t> tail;
+  void fit(int64_t n, int64_t k) {
+    constexpr int64_t kKeep = 1 << 16;
+    if (n > kKeep || static_cast<int64_t>(loss.size()) > kKeep) {
+      loss = std::vector<double>(n);
+      select = std::vector<double>(n);
+      tail = std::vector<int32_t>(k);
+      return;
+    }
+    if (static_cast<int64_t>(loss.size()) < n) {
+      loss.resize(n);
+      select.resize(n);
+    }
+    if (static_cast<int64_t>(tail.size()) < k) tail.resize(k);
+  }
+};
+Scratch& scratchOfThisThread() {
+  thread_local Scratch scratch;
+  return scratch;
+}
+
 class CpuSession final : public RiskSession {
  public:
   CpuSession(const RiskProblem& p, std::shared_ptr<const ShockMatrix> shocks)
@@ -29,25 +57,28 @@ class CpuSession final : public RiskSession {
     const int64_t accounts = batch.count();
     out.resize(accounts, batch.legs());
     ParallelErrors errors;
-#pragma omp parallel
+    // A few accounts (what-if, neutralization, a small batch) on the calling thread: waking a
+    // team costs more than it saves, and its spinning threads take the cores other requests of
+    // the service are computing on. Figures do not depend on the threads.
+#pragma omp parallel if (accounts >= kParallelAccounts)
     {
       // Every thread must reach the worksharing loop (its barrier), even one whose scratch
       // allocation failed: that thread then skips its accounts and the error is rethrown.
-      std::vector<double> loss, scratch;
-      std::vector<int32_t> tail;
+      Scratch& mine = scratchOfThisThread();
       bool ready = false;
       errors.capture([&] {
-        loss.resize(n_);
-        scratch.resize(n_);
-        tail.resize(k_);
+        mine.fit(n_, k_);
         ready = true;
       });
+      double* loss = mine.loss.data();
+      double* scratch = mine.select.data();
+      int32_t* tail = mine.tail.data();
 #pragma omp for schedule(dynamic, 8)
       for (int64_t a = 0; a < accounts; ++a) {
         if (ready) {
           errors.capture([&] {
             faultPoint("cpu.accounts");
-            computeAccount(batch, a, loss.data(), scratch.data(), tail.data(), out);
+            computeAccount(batch, a, loss, scratch, tail, out);
           });
         }
       }
