@@ -79,8 +79,19 @@ def expect_raw(name, method, path, status, data, pause=0):
     return conform(name, method, path, status, res, raw)
 
 
+def template_of(path):
+    """The spec's path for a concrete one: /v1/snapshots/abc -> /v1/snapshots/{id}."""
+    path = path.split("?")[0]
+    for template in spec["paths"]:
+        a, b = template.split("/"), path.split("/")
+        if len(a) == len(b) and all(x == y or (x.startswith("{") and y) for x, y in zip(a, b)):
+            return template
+    return path
+
+
 def conform(name, method, path, status, res, raw):
     check(f"{name}: status", res.status == status, f"got {res.status}, expected {status}: {raw[:200]!r}")
+    path = template_of(path)
     op = spec["paths"].get(path, {}).get(method.lower())
     responses = op["responses"] if op else {}
     documented = responses.get(str(res.status))
@@ -123,7 +134,8 @@ def stop(proc, name):
 # The request side of the contract.
 validate("example request matches MarginRequest", {"$ref": "#/components/schemas/MarginRequest"}, example)
 
-proc, port = start(["--max-body-bytes", "200000", "--max-scenarios", "100000", "--max-work", "50000"])
+proc, port = start(["--max-body-bytes", "200000", "--max-scenarios", "100000", "--max-work", "50000",
+                    "--snapshot-memory", "1048576"])
 try:
     expect("margin", "POST", "/v1/margin", 200, example)
     student = json.loads(json.dumps(example))
@@ -200,6 +212,64 @@ try:
     expect("metrics, wrong method", "POST", "/metrics", 405, b"{}")
     _, raw = expect("unknown route", "GET", "/v2/nothing", 404)
     validate("unknown route body", {"$ref": "#/components/schemas/Error"}, json.loads(raw))
+
+    # The intraday routes (contract §10).
+    definition = {k: example[k] for k in ("market", "instruments", "config")}
+    expect("snapshot, created", "PUT", "/v1/snapshots/mkt", 201, definition)
+    expect("snapshot, replaced", "PUT", "/v1/snapshots/mkt", 200, definition)
+    _, raw = expect("snapshot, with accounts", "PUT", "/v1/snapshots/bad", 400, example)
+    check("snapshot with accounts names /accounts", json.loads(raw)["error"]["path"] == "/accounts")
+    huge = json.loads(json.dumps(definition))
+    huge["config"]["scenarios"] = 100000
+    expect("snapshot over --snapshot-memory", "PUT", "/v1/snapshots/huge", 413, huge)
+    expect("snapshot, msgpack", "PUT", "/v1/snapshots/mkt", 415, b"\x80", {"Content-Type": "application/msgpack"})
+    expect("snapshot, get", "GET", "/v1/snapshots/mkt", 200)
+    _, raw = expect("snapshot, unknown", "GET", "/v1/snapshots/nope", 404)
+    check("unknown snapshot is not_found", json.loads(raw)["error"]["code"] == "not_found")
+    expect("snapshot, wrong method", "POST", "/v1/snapshots/mkt", 405, b"{}")
+    res, raw = expect("snapshots", "GET", "/v1/snapshots", 200)
+    check("snapshots lists mkt", [x["id"] for x in json.loads(raw)["snapshots"]] == ["mkt"])
+    expect("snapshots, wrong method", "POST", "/v1/snapshots", 405, b"{}")
+    on = {"snapshot": "mkt", "accounts": example["accounts"]}
+    _, full = expect("margin, full", "POST", "/v1/margin", 200, example)
+    _, mine = expect("margin on a snapshot", "POST", "/v1/margin", 200, on)
+    check("margin on a snapshot equals the full request's accounts",
+          json.loads(full)["accounts"] == json.loads(mine)["accounts"])
+    expect("margin on an unknown snapshot", "POST", "/v1/margin", 404, {"snapshot": "nope", "accounts": []})
+    acct = example["accounts"][0]
+    trade = {"instrument": example["instruments"][0]["id"], "qty": 1, "price": 90000}
+    _, raw = expect("whatif", "POST", "/v1/whatif", 200, {"snapshot": "mkt", "account": acct, "trades": [trade]})
+    check("whatif before equals the full request's account",
+          json.loads(raw)["before"] == json.loads(full)["accounts"][0])
+    expect("whatif, bad trade", "POST", "/v1/whatif", 400,
+           {"snapshot": "mkt", "account": acct, "trades": [dict(trade, qty=0)]})
+    expect("whatif, unknown snapshot", "POST", "/v1/whatif", 404, {"snapshot": "nope", "account": acct, "trades": []})
+    expect("whatif, msgpack", "POST", "/v1/whatif", 415, b"\x80", {"Content-Type": "application/msgpack"})
+    expect("whatif, wrong method", "GET", "/v1/whatif", 405)
+    neutral = dict(on, neutralize={"target_coverage": 1.2, "fee_rate": 0.0005})
+    expect("neutralize on a snapshot", "POST", "/v1/neutralize", 200, neutral)
+    expect("neutralize, full", "POST", "/v1/neutralize", 200, example)
+    expect("neutralize, bad setting", "POST", "/v1/neutralize", 400, dict(on, neutralize={"step": 2}))
+    expect("neutralize, unknown snapshot", "POST", "/v1/neutralize", 404, dict(on, snapshot="nope"))
+    expect("neutralize, msgpack", "POST", "/v1/neutralize", 415, b"\x80", {"Content-Type": "application/msgpack"})
+    expect("neutralize, wrong method", "GET", "/v1/neutralize", 405)
+    btc = example["market"]["assets"][1]
+    _, raw = expect("marks", "POST", "/v1/snapshots/mkt/marks", 200,
+                    {"prices": {btc["id"]: btc["price"] * 0.97}})
+    check("marks derive generation 1", json.loads(raw)["generation"] == 1)
+    moved = json.loads(json.dumps(example))
+    moved["market"]["assets"][1]["price"] = btc["price"] * 0.97
+    _, full2 = expect("margin at the new marks, full", "POST", "/v1/margin", 200, moved)
+    _, mine2 = expect("margin on the marked snapshot", "POST", "/v1/margin", 200, on)
+    check("marks equal a full request at the new marks",
+          json.loads(full2)["accounts"] == json.loads(mine2)["accounts"])
+    expect("marks, unknown asset", "POST", "/v1/snapshots/mkt/marks", 400, {"prices": {"DOGE": 1}})
+    expect("marks, unknown snapshot", "POST", "/v1/snapshots/nope/marks", 404, {"prices": {btc["id"]: 1}})
+    expect("marks, msgpack", "POST", "/v1/snapshots/mkt/marks", 415, b"\x80", {"Content-Type": "application/msgpack"})
+    expect("marks, wrong method", "GET", "/v1/snapshots/mkt/marks", 405)
+    expect("snapshot, delete", "DELETE", "/v1/snapshots/mkt", 200)
+    expect("snapshot, delete again", "DELETE", "/v1/snapshots/mkt", 404)
+    expect("margin on a dropped snapshot", "POST", "/v1/margin", 404, on)
 finally:
     stop(proc, "open server")
 
@@ -220,6 +290,19 @@ try:
     slow_sim["clearing"] = {"paths": 200000, "steps": 100, "liquidation": {"impact": {"coefficient": 0}}}
     expect("simulate without token", "POST", "/v1/simulate", 401, slow_sim)
     expect("simulate past the time limit", "POST", "/v1/simulate", 503, slow_sim, auth)
+    slow_def = json.loads(json.dumps({k: slow[k] for k in ("market", "instruments", "config")}))
+    slow_def["config"]["seed"] = 99  # shocks not cached by the requests before
+    slow_neutral = json.loads(json.dumps(slow))
+    slow_neutral["config"]["seed"] = 98
+    expect("snapshots without token", "GET", "/v1/snapshots", 401)
+    expect("snapshot without token", "PUT", "/v1/snapshots/x", 401, slow_def)
+    expect("snapshot get without token", "GET", "/v1/snapshots/x", 401)
+    expect("snapshot delete without token", "DELETE", "/v1/snapshots/x", 401)
+    expect("snapshot past the time limit", "PUT", "/v1/snapshots/x", 503, slow_def, auth)
+    expect("marks without token", "POST", "/v1/snapshots/x/marks", 401, {"prices": {}})
+    expect("whatif without token", "POST", "/v1/whatif", 401, {})
+    expect("neutralize without token", "POST", "/v1/neutralize", 401, slow)
+    expect("neutralize past the time limit", "POST", "/v1/neutralize", 503, slow_neutral, auth)
     expect_raw("body never arrives", "POST", "/v1/margin", 408,
                b"POST /v1/margin HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer conformance-token\r\n"
                b"Content-Length: 100\r\n\r\n{")
@@ -229,10 +312,15 @@ finally:
 
 # Every documented (path, method, status) except those no test can provoke on demand, and a
 # wrong method on every path.
-unreachable = {("/v1/margin", "post", "500"), ("/v1/simulate", "post", "500"), ("/readyz", "get", "503")}
+unreachable = {("/v1/margin", "post", "500"), ("/v1/simulate", "post", "500"), ("/readyz", "get", "503"),
+               # Milliseconds of work: past a time limit only when queued behind others, which no
+               # single request provokes on demand (the admission's timeout is tested with margin).
+               ("/v1/whatif", "post", "503"), ("/v1/snapshots/{id}/marks", "post", "503")}
 for path, ops in spec["paths"].items():
     check(f"exercised a wrong method on {path}", (path, "405") in exercised)
     for method, op in ops.items():
+        if method == "parameters":
+            continue
         for status in op["responses"]:
             key = (path, method, status)
             if key not in unreachable:
