@@ -100,11 +100,62 @@ TEST(Cli, HelpEverywhere) {
                                                          {"generate", "--help"},
                                                          {"backtest", "--help"},
                                                          {"simulate", "--help"},
+                                                         {"whatif", "--help"},
+                                                         {"neutralize", "--help"},
                                                          {"info", "--help"}}) {
     const Captured c = cli(args);
     EXPECT_EQ(c.status, 0);
     EXPECT_NE(c.out.find("xmargin"), std::string::npos);
   }
+}
+
+// run --snapshot, whatif and neutralize (contract §10): the accounts of a request naming a
+// snapshot file give the full request's figures; marks give a full request's at the new prices.
+TEST(Cli, SnapshotFilesGiveTheFullRequestsFigures) {
+  Json example = Json::parse(std::ifstream(kExample));
+  Json definition = example;
+  definition.erase("accounts");
+  const std::string market = test::temp("market.json"), accounts = test::temp("accounts.json"),
+                    marks = test::temp("marks.json"), whatif = test::temp("whatif.json"),
+                    moved = test::temp("moved.json");
+  std::ofstream(market) << definition.dump();
+  std::ofstream(accounts)
+      << Json{{"snapshot", "xm-cli-test-market"}, {"accounts", example["accounts"]}}.dump();
+  const Captured full = cli({"run", kExample});
+  const Captured mine = cli({"run", accounts, "--snapshot", market});
+  ASSERT_EQ(mine.status, 0) << mine.err;
+  EXPECT_EQ(Json::parse(mine.out)["accounts"], Json::parse(full.out)["accounts"]);
+  // Marks: BTC at 88,000, as a full request at that price.
+  std::ofstream(marks) << R"({"prices": {"BTC": 88000}})";
+  Json atMarks = example;
+  atMarks["market"]["assets"][1]["price"] = 88000;
+  std::ofstream(moved) << atMarks.dump();
+  const Captured movedFull = cli({"run", moved});
+  const Captured movedMine = cli({"run", accounts, "--snapshot", market, "--marks", marks});
+  ASSERT_EQ(movedMine.status, 0) << movedMine.err;
+  EXPECT_EQ(Json::parse(movedMine.out)["accounts"], Json::parse(movedFull.out)["accounts"]);
+  EXPECT_NE(Json::parse(movedMine.out)["accounts"], Json::parse(mine.out)["accounts"]);
+  // What-if: "before" is the account's figures.
+  std::ofstream(whatif) << Json{{"snapshot", "xm-cli-test-market"},
+                                {"account", example["accounts"][0]},
+                                {"trades",
+                                 {{{"instrument", "BTC-PERP"}, {"qty", 2}, {"price", 91000}}}}}
+                               .dump();
+  const Captured w = cli({"whatif", whatif, "--snapshot", market});
+  ASSERT_EQ(w.status, 0) << w.err;
+  EXPECT_EQ(Json::parse(w.out)["before"], Json::parse(full.out)["accounts"][0]);
+  // Errors: a request naming another snapshot, --marks without --snapshot, whatif without one.
+  std::ofstream(accounts) << Json{{"snapshot", "other"}, {"accounts", Json::array()}}.dump();
+  const Captured other = cli({"run", accounts, "--snapshot", market});
+  EXPECT_EQ(other.status, 2);
+  EXPECT_NE(other.err.find("\"path\":\"/snapshot\""), std::string::npos) << other.err;
+  EXPECT_EQ(cli({"run", kExample, "--marks", marks}).status, 2);
+  EXPECT_EQ(cli({"whatif", whatif}).status, 2);
+  // Neutralize: the contract's healthy account gets no trades.
+  const Captured n = cli({"neutralize", kExample});
+  ASSERT_EQ(n.status, 0) << n.err;
+  EXPECT_EQ(Json::parse(n.out)["accounts"][0]["outcome"], "healthy");
+  for (const std::string& f : {market, accounts, marks, whatif, moved}) std::remove(f.c_str());
 }
 
 TEST(Cli, DemoPrintsASummary) {

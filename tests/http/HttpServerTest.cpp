@@ -110,6 +110,70 @@ TEST(Http, SimulateAnswersAsTheEngineAndNamesBadClearingFields) {
   EXPECT_EQ(msgpack->status, 415);
 }
 
+// Snapshots under any sequence of requests (contract §10): the store stays within
+// --snapshot-memory, what-ifs running while their snapshot is replaced answer the same figures,
+// an id reused replaces, and an evicted id is 404.
+TEST(Http, SnapshotsStayWithinTheirMemoryUnderReplacementAndEviction) {
+  Json example = Json::parse(readFile(kExample));
+  Json definition = example;
+  definition.erase("accounts");
+  ServerOptions o;
+  o.snapshotMemory = 3 << 20;  // room for about three of these snapshots
+  Served served(o);
+  auto c = served.client();
+  auto put = c.Put("/v1/snapshots/s0", definition.dump(), "application/json");
+  ASSERT_TRUE(put);
+  ASSERT_EQ(put->status, 201) << put->body;
+  const int64_t one = Json::parse(put->body)["bytes"];
+  ASSERT_LT(one, o.snapshotMemory);
+  const Json whatif = {{"snapshot", "s0"},
+                       {"account", example["accounts"][0]},
+                       {"trades", {{{"instrument", "BTC-PERP"}, {"qty", 1}, {"price", 90000}}}}};
+  auto first = c.Post("/v1/whatif", whatif.dump(), "application/json");
+  ASSERT_TRUE(first);
+  ASSERT_EQ(first->status, 200) << first->body;
+  const Json expected = Json::parse(first->body);
+
+  std::atomic<bool> stop{false};
+  std::atomic<int> answered{0}, wrong{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 3; ++t) {
+    clients.emplace_back([&] {
+      auto mine = served.client();
+      while (!stop) {
+        auto r = mine.Post("/v1/whatif", whatif.dump(), "application/json");
+        if (!r || r->status != 200 || Json::parse(r->body) != expected) ++wrong;
+        ++answered;
+      }
+    });
+  }
+  // s0 replaced again and again, and eight other ids stored: the least recently used go.
+  for (int i = 0; i < 8; ++i) {
+    auto again = c.Put("/v1/snapshots/s0", definition.dump(), "application/json");
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->status, 200);
+    auto other =
+        c.Put("/v1/snapshots/x" + std::to_string(i), definition.dump(), "application/json");
+    ASSERT_TRUE(other);
+    EXPECT_EQ(other->status, 201);
+    auto list = c.Get("/v1/snapshots");
+    ASSERT_TRUE(list);
+    const Json l = Json::parse(list->body);
+    EXPECT_LE(l["bytes"].get<int64_t>(), o.snapshotMemory);
+  }
+  stop = true;
+  for (auto& t : clients) t.join();
+  EXPECT_GT(answered.load(), 0);
+  EXPECT_EQ(wrong.load(), 0);
+  auto evicted = c.Get("/v1/snapshots/x0");
+  ASSERT_TRUE(evicted);
+  EXPECT_EQ(evicted->status, 404);
+  expectEnvelope(Json::parse(evicted->body), "not_found", "");
+  auto kept = c.Get("/v1/snapshots/x7");
+  ASSERT_TRUE(kept);
+  EXPECT_EQ(kept->status, 200);
+}
+
 TEST(Http, ContractSection5InputsOverHttp) {
   Served s;
   auto c = s.client();
