@@ -1,6 +1,7 @@
-// The routes of `xmargin serve` (HttpServer.h). A little over 500 lines on purpose: admission
-// from the head, the one exception boundary, the body reader and the routes share the options
-// and the per-thread request clock, and read best in the order a request meets them.
+// The routes of `xmargin serve` (HttpServer.h). Some 750 lines on purpose: admission from the
+// head, the one exception boundary, the body reader and the routes share the options and the
+// per-thread request clock, and read best in the order a request meets them. The routes only
+// plumb: the intraday routes' work is IntradayService, the rest the engine's and the codec's.
 #include "api/http/HttpServer.h"
 
 #include <arpa/inet.h>
@@ -687,7 +688,8 @@ struct MarginServer::Impl {
               {"max_connections", options.maxConnections},
               {"header_timeout_ms", options.headerTimeoutMs},
               {"idle_timeout_ms", options.idleTimeoutMs},
-              {"max_header_bytes", options.maxHeaderBytes}}},
+              {"max_header_bytes", options.maxHeaderBytes},
+              {"snapshot_memory", options.snapshotMemory}}},
             {"auth", !options.token.empty()}};
   }
 };

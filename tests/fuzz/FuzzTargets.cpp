@@ -127,6 +127,7 @@ MarginServer& fuzzServer(bool withToken) {
     o.queue = 0;
     o.maxBodyBytes = 1 << 20;
     o.limits = smallLimits();
+    o.snapshotMemory = 16 << 20;  // the store persists across inputs: keep it small
     if (token) o.token = "fuzz-token";
     return std::make_unique<MarginServer>(o);
   };
