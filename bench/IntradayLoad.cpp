@@ -144,6 +144,9 @@ int main(int argc, char** argv) {
       Json{{"snapshot", "bench"}, {"account", account}, {"trades", {trade}}}.dump();
   Json single = request;
   single["accounts"] = {account};
+  // For wrk (bench/intraday.sh): the snapshot's definition and the what-if body.
+  std::ofstream("bench/out/intraday-definition.json") << definition.dump();
+  std::ofstream("bench/out/intraday-whatif.json") << whatif;
 
   int out[2];
   if (pipe(out) != 0) return 1;

@@ -530,7 +530,8 @@ struct MarginServer::Impl {
     Admitted admitted(admission.get());
     // Share the cores among the requests computing now: OpenMP teams of every request at full
     // width would oversubscribe them, and idle OpenMP threads spin.
-    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    // Once: hardware_concurrency reads /sys on every call, a syscall per request otherwise.
+    static const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     omp_set_num_threads(
         std::max(1, cores / static_cast<int>(std::max<int64_t>(1, admission->load().first))));
     return admitted;

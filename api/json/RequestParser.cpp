@@ -121,8 +121,8 @@ class RequestBuilder {
     }
     if (options_.noAccounts && root.has("accounts")) refuseAccounts();
     if (!snapshot_) req_.config = parseConfig(root.child("config"), limits_);
-    if (catalogReady_) checkVolOfVol();
-    if (!haveMarket_) root.at("market");  // required: throws
+    if (catalogReady_ && !snapshot_) checkVolOfVol();  // a snapshot's was checked at its PUT
+    if (!haveMarket_) root.at("market");               // required: throws
     if (!haveInstruments_) root.at("instruments");
     if (!catalogReady_) {  // non-container market or instruments: let the strict reader say so
       if (!market_.is_object()) Node(market_, "/market").object({});
@@ -140,6 +140,11 @@ class RequestBuilder {
       msg << "/config/scenarios: accounts x scenarios = " << work << " exceeds the limit of "
           << limits_.maxWork << " per request; split the accounts across requests";
       throw InputError("/config/scenarios", msg.str(), ErrorKind::LimitExceeded);
+    }
+    if (snapshot_ && !options_.noAccounts) {
+      // The snapshot's catalogue for the response writers (a what-if needs none: not copied).
+      std::vector<Account> accounts = std::move(req_.accounts);
+      req_ = snapshot_->requestWith(std::move(accounts));
     }
     return {std::move(req_), std::move(snapshot_), std::move(extras_)};
   }
@@ -177,7 +182,8 @@ class RequestBuilder {
     snapshot_ = options_.snapshots(id, "/snapshot");
     if (haveMarket_) refuseBesideSnapshot("market");
     if (haveInstruments_) refuseBesideSnapshot("instruments");
-    req_ = snapshot_->requestWith({});
+    req_.config = snapshot_->definition().config;
+    instrumentList_ = &snapshot_->definition().instruments;
     assets_ = &snapshot_->assetIndex();
     instrumentIds_ = &snapshot_->instrumentIndex();
     haveMarket_ = haveInstruments_ = catalogReady_ = true;
@@ -222,7 +228,7 @@ class RequestBuilder {
           ErrorKind::LimitExceeded);
     }
     const Node node(value, "/accounts/" + std::to_string(i));
-    req_.accounts.push_back(parseAccount(node, *assets_, *instrumentIds_, req_.instruments));
+    req_.accounts.push_back(parseAccount(node, *assets_, *instrumentIds_, *instrumentList_));
     if (!accountIds_.insert(req_.accounts.back().id).second) {
       node.child("id").fail("duplicate account id \"" + req_.accounts.back().id + "\"");
     }
@@ -237,6 +243,7 @@ class RequestBuilder {
   // The catalogue accounts are parsed against: the request's own, or the snapshot's.
   const std::unordered_map<std::string, int>* assets_ = &assetIndex_;
   const std::unordered_map<std::string, int>* instrumentIds_ = &instrumentIndex_;
+  const std::vector<Instrument>* instrumentList_ = &req_.instruments;
   std::unordered_set<std::string> accountIds_, rootKeys_;
   std::string key_;
   Json market_, instruments_;

@@ -44,6 +44,7 @@ struct RequestOptions {
 
 struct ParsedRequest {
   MarginRequest request;  // on a snapshot: its market (no history), instruments and config
+                          // (with noAccounts only its config: nothing needs the rest)
   std::shared_ptr<const MarketSnapshot> snapshot;  // the one "snapshot" named, or null
   Json extras;                                     // an object of the extraKeys present
 };

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -56,11 +57,12 @@ class CpuSession final : public RiskSession {
   void compute(const AccountBatch& batch, BatchRisk& out) override {
     const int64_t accounts = batch.count();
     out.resize(accounts, batch.legs());
+    if (accounts < kParallelAccounts) {
+      computeFew(batch, out);
+      return;
+    }
     ParallelErrors errors;
-    // A few accounts (what-if, neutralization, a small batch) on the calling thread: waking a
-    // team costs more than it saves, and its spinning threads take the cores other requests of
-    // the service are computing on. Figures do not depend on the threads.
-#pragma omp parallel if (accounts >= kParallelAccounts)
+#pragma omp parallel
     {
       // Every thread must reach the worksharing loop (its barrier), even one whose scratch
       // allocation failed: that thread then skips its accounts and the error is rethrown.
@@ -78,7 +80,7 @@ class CpuSession final : public RiskSession {
         if (ready) {
           errors.capture([&] {
             faultPoint("cpu.accounts");
-            computeAccount(batch, a, loss, scratch, tail, out);
+            computeAccount(batch, a, loss, scratch, tail, out, 0, false);
           });
         }
       }
@@ -131,8 +133,37 @@ class CpuSession final : public RiskSession {
     errors.rethrow();
   }
 
-  void computeAccount(const AccountBatch& batch, int64_t a, double* loss, double* scratch,
-                      int32_t* tail, BatchRisk& out) const {
+  // A few accounts (what-if, neutralization, a small batch) on the calling thread: waking a team
+  // costs more than it saves, and its spinning threads take the cores the service's other
+  // requests compute on. An account whose legs begin with the previous account's legs (a what-if's
+  // "after" is its "before" plus the trades) continues from that account's losses: the same
+  // additions in the same order, so the same bits, for half the rows read.
+  void computeFew(const AccountBatch& batch, BatchRisk& out) const {
+    Scratch& mine = scratchOfThisThread();
+    mine.fit(n_, k_);
+    bool lossHolds = false;  // does `loss` hold the previous account's losses?
+    for (int64_t a = 0; a < batch.count(); ++a) {
+      faultPoint("cpu.accounts");
+      int64_t reused = 0;
+      if (lossHolds && a > 0) {
+        const int64_t b0 = batch.legBegin[a - 1], n0 = batch.legBegin[a] - b0;
+        const int64_t b1 = batch.legBegin[a], n1 = batch.legBegin[a + 1] - b1;
+        const bool prefix =
+            n0 <= n1 &&
+            std::equal(batch.legRow.begin() + b0, batch.legRow.begin() + b0 + n0,
+                       batch.legRow.begin() + b1) &&
+            std::memcmp(&batch.legWeight[b0], &batch.legWeight[b1], sizeof(double) * n0) == 0;
+        if (prefix) reused = n0;
+      }
+      lossHolds = computeAccount(batch, a, mine.loss.data(), mine.select.data(), mine.tail.data(),
+                                 out, reused, reused > 0);
+    }
+  }
+
+  // Account a's figures. The first `reusedLegs` legs are already in `loss` (a moving leg among
+  // them when `reusedMoved`). Returns whether `loss` now holds all of the account's losses.
+  bool computeAccount(const AccountBatch& batch, int64_t a, double* loss, double* scratch,
+                      int32_t* tail, BatchRisk& out, int64_t reusedLegs, bool reusedMoved) const {
     const int64_t begin = batch.legBegin[a], end = batch.legBegin[a + 1];
     bool any = false;  // does any leg move?
     for (int64_t l = begin; l < end; ++l) {
@@ -141,14 +172,16 @@ class CpuSession final : public RiskSession {
       out.legStandaloneEs[l] = legStandaloneEs(r, w, esLong_, esShort_);
       any = any || legMoves(r, w);
     }
-    if (!any) return;  // riskless: every figure stays 0
+    if (!any) return false;  // riskless: every figure stays 0
+    // A prefix of legs that moved nothing left `loss` unwritten: start afresh.
+    if (!reusedMoved) reusedLegs = 0;
     // Scenario tiles keep the account's loss tile in L1 while its rows stream past; within a
     // scenario the legs still add in request order (the GPU's order too).
     constexpr int64_t kTile = 1024;
     for (int64_t t0 = 0; t0 < n_; t0 += kTile) {
       const int64_t t1 = std::min(n_, t0 + kTile);
-      bool first = true;
-      for (int64_t l = begin; l < end; ++l) {
+      bool first = reusedLegs == 0;
+      for (int64_t l = begin + reusedLegs; l < end; ++l) {
         const int r = batch.legRow[l];
         const double w = batch.legWeight[l];
         if (!legMoves(r, w)) continue;
@@ -174,6 +207,7 @@ class CpuSession final : public RiskSession {
       for (int64_t i = 0; i < k_; ++i) sum += x[tail[i]];
       out.legContribution[l] = eulerContribution(batch.legWeight[l], sum, k_);
     }
+    return true;
   }
 
   const RiskProblem& problem_;
