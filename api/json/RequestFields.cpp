@@ -374,7 +374,7 @@ MarginConfig parseConfig(const Node& n, const Limits& limits) {
   if (n.raw().is_null()) return c;
   n.object({"measure", "confidence", "horizon_days", "scenarios", "seed", "shocks", "im_multiplier",
             "mm_ratio", "backend", "correlation_repair", "vol_model", "precision",
-            "anti_procyclicality", "add_ons"});
+            "anti_procyclicality", "add_ons", "method", "compare", "flat"});
   if (n.has("measure")) c.measure = n.child("measure").choice<RiskMeasure>();
   if (n.has("confidence"))
     c.confidence = n.child("confidence").number(0, 1, true, true, "within (0, 1)");
@@ -408,7 +408,71 @@ MarginConfig parseConfig(const Node& n, const Limits& limits) {
   if (n.has("vol_model")) parseVolModel(n.child("vol_model"), c);
   if (n.has("anti_procyclicality")) parseAntiProcyclicality(n.child("anti_procyclicality"), c);
   if (n.has("add_ons")) parseAddOns(n.child("add_ons"), c);
+  if (n.has("method")) c.method = n.child("method").choice<MarginMethod>();
+  if (n.has("compare")) {
+    const Node list = n.child("compare");
+    for (size_t i = 0; i < list.array(); ++i) {
+      const MarginMethod m = list[i].choice<MarginMethod>();
+      if (m == c.method) list[i].fail("is config.method already: compare names the others");
+      for (MarginMethod seen : c.compare)
+        if (seen == m) list[i].fail("named twice");
+      c.compare.push_back(m);
+    }
+  }
   return c;
+}
+
+// config.flat (contract §11): {"ID": {"imf", "mmf"}} or {"ID": {"tiers": [{"notional_up_to",
+// "imf", "mmf"}]}}; every derivative needs one when method or compare names flat.
+void parseFlatRates(const Node& config, const std::unordered_map<std::string, int>& instrumentIndex,
+                    const std::vector<Instrument>& instruments, MarginConfig& c) {
+  const bool used = c.uses(MarginMethod::Flat);
+  if (!config.has("flat")) {
+    if (!used) return;
+    config.child("flat").fail("required: method or compare names flat");
+  }
+  const Node flat = config.child("flat");
+  if (!used) flat.fail("given, but neither config.method nor config.compare names flat");
+  if (!flat.raw().is_object())
+    flat.fail(std::string("must be an object, got ") + typeName(flat.raw()));
+  c.flat.assign(instruments.size(), {});
+  for (auto it = flat.raw().begin(); it != flat.raw().end(); ++it) {
+    const Node rate = flat.child(it.key());
+    const auto found = instrumentIndex.find(it.key());
+    if (found == instrumentIndex.end()) rate.fail("unknown instrument (not in instruments)");
+    auto fraction = [](const Node& x) { return x.number(0, 1, true, false, "within (0, 1]"); };
+    std::vector<FlatTier>& tiers = c.flat[found->second];
+    if (rate.has("tiers")) {
+      rate.object({"tiers"});
+      const Node list = rate.child("tiers");
+      const size_t n = list.array();
+      if (n == 0) list.fail("must hold at least one tier");
+      for (size_t i = 0; i < n; ++i) {
+        const Node t = list[i];
+        t.object({"notional_up_to", "imf", "mmf"});
+        FlatTier tier;
+        tier.notionalUpTo =
+            i + 1 == n && !t.has("notional_up_to") ? HUGE_VAL : t.at("notional_up_to").positive();
+        tier.imf = fraction(t.at("imf"));
+        tier.mmf = fraction(t.at("mmf"));
+        if (tier.mmf > tier.imf) t.child("mmf").fail("must not exceed imf");
+        if (!tiers.empty() && !(tier.notionalUpTo > tiers.back().notionalUpTo))
+          t.child("notional_up_to").fail("must rise from tier to tier");
+        tiers.push_back(tier);
+      }
+    } else {
+      rate.object({"imf", "mmf"});
+      FlatTier tier{HUGE_VAL, fraction(rate.at("imf")), fraction(rate.at("mmf"))};
+      if (tier.mmf > tier.imf) rate.child("mmf").fail("must not exceed imf");
+      tiers.push_back(tier);
+    }
+  }
+  for (size_t i = 0; i < instruments.size(); ++i) {
+    if (c.flat[i].empty() && instruments[i].type != InstrumentType::Spot) {
+      flat.fail("no rate for instrument \"" + instruments[i].id +
+                "\": every derivative needs one when method or compare names flat");
+    }
+  }
 }
 
 }  // namespace xm::json

@@ -123,5 +123,8 @@ Account parseAccount(const Node& n, const std::unordered_map<std::string, int>& 
                      const std::unordered_map<std::string, int>& instrumentIndex,
                      const std::vector<Instrument>& instruments);
 MarginConfig parseConfig(const Node& n, const Limits& limits);
+// config.flat against the instruments, into c.flat (n: the config object).
+void parseFlatRates(const Node& n, const std::unordered_map<std::string, int>& instrumentIndex,
+                    const std::vector<Instrument>& instruments, MarginConfig& c);
 
 }  // namespace xm::json

@@ -128,6 +128,11 @@ class RequestBuilder {
       if (!market_.is_object()) Node(market_, "/market").object({});
       Node(instruments_, "/instruments").array();
     }
+    if (!snapshot_) {
+      const Node config = root.child("config");
+      if (config.raw().is_object())
+        parseFlatRates(config, instrumentIndex_, req_.instruments, req_.config);
+    }
     if (!options_.noAccounts) {
       const Node accounts = root.at("accounts");
       accounts.array();

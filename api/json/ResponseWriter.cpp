@@ -37,21 +37,31 @@ void writeAccount(Writer& w, const MarginRequest& request, const Account& a,
       .field("maintenance_margin", r.maintenanceMargin)
       .field("excess", r.excess)
       .field("status", wireName(r.status));
-  auto leg = [&](const char* refKey, const std::string& ref, const LegResult& l) {
+  auto leg = [&](const char* refKey, const std::string& ref, const LegResult& l, bool liquidation) {
     w.beginObject()
         .field(refKey, ref)
         .field("value", l.value)
         .field("standalone_es", l.standaloneEs)
-        .field("es_contribution", l.esContribution)
-        .endObject();
+        .field("es_contribution", l.esContribution);
+    if (liquidation) w.field("liquidation_price", l.liquidationPrice);  // NaN: null
+    w.endObject();
   };
   w.key("positions").beginArray();
   for (size_t i = 0; i < r.positions.size(); ++i)
-    leg("instrument", request.instruments[a.positions[i].instrument].id, r.positions[i]);
+    leg("instrument", request.instruments[a.positions[i].instrument].id, r.positions[i], r.hasFlat);
   w.endArray().key("collateral").beginArray();
   for (size_t i = 0; i < r.collateral.size(); ++i)
-    leg("asset", request.market.assets[a.collateral[i].asset].id, r.collateral[i]);
+    leg("asset", request.market.assets[a.collateral[i].asset].id, r.collateral[i], false);
   w.endArray();
+  if (r.flatCompared || r.esCompared) {
+    auto margins = [&](const char* name, const MethodMargin& m) {
+      w.key(name).beginObject().field("im", m.im).field("mm", m.mm).endObject();
+    };
+    w.key("compare").beginObject();
+    if (r.esCompared) margins("es", r.esMargin);
+    if (r.flatCompared) margins("flat", r.flat);
+    w.endObject();
+  }
   if (showAddOns(request.config)) {
     w.key("add_ons")
         .beginObject()
@@ -103,6 +113,12 @@ Json runToJson(const RunInfo& run) {
   if (run.correlationRepair != CorrelationRepair::None)
     j["correlation_repair_distance"] = run.correlationRepairDistance;
   j["vol_model"] = wireName(run.volModel);
+  if (run.method != MarginMethod::Es || !run.compare.empty()) {  // contract §11
+    j["method"] = wireName(run.method);
+    Json compare = Json::array();
+    for (MarginMethod m : run.compare) compare.push_back(wireName(m));
+    j["compare"] = std::move(compare);
+  }
   if (run.volModel == VolModel::Ewma) {
     Json est = Json::object();
     for (const auto& e : run.estimates) {
@@ -137,14 +153,21 @@ Json runToJson(const RunInfo& run) {
 }
 
 Json totalsToJson(const MarginTotals& t) {
-  return {{"accounts", t.accounts},
-          {"equity", t.equity},
-          {"initial_margin", t.initialMargin},
-          {"maintenance_margin", t.maintenanceMargin},
-          {"isolated_margin", t.isolatedMargin},
-          {"ok", t.ok},
-          {"margin_call", t.marginCall},
-          {"liquidate", t.liquidate}};
+  Json j{{"accounts", t.accounts},
+         {"equity", t.equity},
+         {"initial_margin", t.initialMargin},
+         {"maintenance_margin", t.maintenanceMargin},
+         {"isolated_margin", t.isolatedMargin},
+         {"ok", t.ok},
+         {"margin_call", t.marginCall},
+         {"liquidate", t.liquidate}};
+  if (t.flatCompared || t.esCompared) {
+    Json c = Json::object();
+    if (t.esCompared) c["es"] = {{"im", t.esMargin.im}, {"mm", t.esMargin.mm}};
+    if (t.flatCompared) c["flat"] = {{"im", t.flat.im}, {"mm", t.flat.mm}};
+    j["compare"] = std::move(c);
+  }
+  return j;
 }
 
 Json responseToJson(const MarginRequest& request, const MarginResponse& response) {

@@ -1,5 +1,7 @@
 #include "host/margin/Margin.h"
 
+#include "host/margin/FlatMargin.h"
+
 #include <algorithm>
 #include <cmath>
 
@@ -87,6 +89,21 @@ AccountResult assessAccount(const MarginRequest& request, const Account& account
   r.minimumAddOn = std::max(0.0, config.addOns.minimumRate * r.grossNotional - beforeMinimum);
   r.initialMargin = beforeMinimum + r.minimumAddOn;
   r.maintenanceMargin = config.mmRatio * r.initialMargin;
+  if (config.uses(MarginMethod::Flat)) {
+    const FlatAccount flat = flatMargin(request, market, account, r.equity);
+    r.hasFlat = true;
+    r.flat = flat.margin;
+    for (size_t i = 0; i < r.positions.size(); ++i)
+      r.positions[i].liquidationPrice = flat.liquidationPrice[i];
+    if (config.method == MarginMethod::Flat) {
+      r.esMargin = {r.initialMargin, r.maintenanceMargin};
+      r.initialMargin = flat.margin.im;
+      r.maintenanceMargin = flat.margin.mm;
+      for (MarginMethod m : config.compare) r.esCompared = r.esCompared || m == MarginMethod::Es;
+    } else {
+      r.flatCompared = true;
+    }
+  }
   r.excess = r.equity - r.initialMargin;
   r.status = r.equity >= r.initialMargin       ? MarginStatus::Ok
              : r.equity >= r.maintenanceMargin ? MarginStatus::MarginCall
@@ -103,6 +120,16 @@ void MarginTotals::add(const AccountResult& r) {
   ok += r.status == MarginStatus::Ok;
   marginCall += r.status == MarginStatus::MarginCall;
   liquidate += r.status == MarginStatus::Liquidate;
+  if (r.flatCompared) {
+    flatCompared = true;
+    flat.im += r.flat.im;
+    flat.mm += r.flat.mm;
+  }
+  if (r.esCompared) {
+    esCompared = true;
+    esMargin.im += r.esMargin.im;
+    esMargin.mm += r.esMargin.mm;
+  }
 }
 
 }  // namespace xm

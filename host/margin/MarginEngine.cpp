@@ -67,6 +67,8 @@ PreparedMarket::PreparedMarket(const MarginRequest& definition, RowSet rows,
   problem_ = compileProblem(definition, *market, rows);
   backend_ = makeBackend(definition.config.backend);
 
+  run_.method = definition.config.method;
+  run_.compare = definition.config.compare;
   run_.backend = backend_->kind();
   run_.device = backend_->device();
   run_.scenarios = problem_.scenarios;

@@ -2,6 +2,7 @@
 // The request's `config` (contract §2) and the service's limits on it.
 
 #include <cstdint>
+#include <vector>
 
 namespace xm {
 
@@ -38,6 +39,18 @@ struct AddOnConfig {
   double minimumRate = 0.0;
 };
 
+// How initial and maintenance margin are set (contract §11): Monte Carlo ES (the model), or a
+// venue's flat rates per instrument (dYdX, Hyperliquid, BitMEX).
+enum class MarginMethod { Es, Flat };
+
+// A flat rate's tier: positions whose notional is at most `notionalUpTo` (base currency) pay
+// `imf` and `mmf` of their whole notional; the last tier applies beyond its bound.
+struct FlatTier {
+  double notionalUpTo = 0.0;  // +inf for a plain rate
+  double imf = 0.0;
+  double mmf = 0.0;
+};
+
 struct MarginConfig {
   RiskMeasure measure = RiskMeasure::ES;
   double confidence = 0.99;
@@ -56,6 +69,16 @@ struct MarginConfig {
   double ewmaLambda = 0.94;  // RiskMetrics' daily decay
   AntiProcyclicality antiProcyclicality;
   AddOnConfig addOns;
+  MarginMethod method = MarginMethod::Es;
+  std::vector<MarginMethod> compare;  // methods reported beside the one that sets the margin
+  // config.flat, per instrument index (empty: no rate); tiers ascending by notionalUpTo.
+  std::vector<std::vector<FlatTier>> flat;
+  bool uses(MarginMethod m) const {
+    if (method == m) return true;
+    for (MarginMethod c : compare)
+      if (c == m) return true;
+    return false;
+  }
 };
 
 struct Limits {

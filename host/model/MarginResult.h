@@ -16,6 +16,14 @@ struct LegResult {
   double value = 0.0;           // current value (contract §4)
   double standaloneEs = 0.0;    // ES of this leg alone on the same scenarios
   double esContribution = 0.0;  // Euler: mean of its loss over the account's tail scenarios
+  // Under flat rates (contract §11), positions only: the mark of its underlying at which the
+  // account's equity meets its flat maintenance margin, other prices fixed; NaN when none.
+  double liquidationPrice = 0.0;
+};
+
+// An account's margin under a venue method (contract §11).
+struct MethodMargin {
+  double im = 0.0, mm = 0.0;
 };
 
 struct AccountResult {
@@ -36,6 +44,13 @@ struct AccountResult {
   MarginStatus status = MarginStatus::Ok;
   std::vector<LegResult> positions;   // request order
   std::vector<LegResult> collateral;  // request order
+  // config.method flat, or flat in config.compare: its margins (the ES figures above are the
+  // model's either way; with method flat, initial/maintenance margin and status are these).
+  bool hasFlat = false;       // flat computed (method or compare)
+  bool flatCompared = false;  // flat in compare: reported beside, not setting the margin
+  MethodMargin flat;
+  bool esCompared = false;  // method flat with es in compare: what ES would have required
+  MethodMargin esMargin;
 };
 
 struct MarginTotals {
@@ -47,6 +62,8 @@ struct MarginTotals {
   int64_t ok = 0;
   int64_t marginCall = 0;
   int64_t liquidate = 0;
+  bool flatCompared = false, esCompared = false;
+  MethodMargin flat, esMargin;  // the compared methods' sums
 
   void add(const AccountResult& r);
 };
@@ -63,7 +80,9 @@ struct RunInfo {
   // and per-row tails (prepare); aggregation and selection of every batch (risk); margin rules
   // and handing results to the sink (margin).
   double compileMs = 0.0, prepareMs = 0.0, riskMs = 0.0, marginMs = 0.0;
-  Precision precision = Precision::Fp64;  // what the backend computed in
+  Precision precision = Precision::Fp64;   // what the backend computed in
+  MarginMethod method = MarginMethod::Es;  // config.method, echoed with config.compare
+  std::vector<MarginMethod> compare;
   VolModel volModel = VolModel::Given;
   double ewmaLambda = 0.0;
   int ewmaCommonDays = 0;  // return days every estimated asset shares (correlations)

@@ -57,6 +57,11 @@ struct WireNames<Precision> {
       {{Precision::Fp64, "fp64"}, {Precision::Fp32, "fp32"}}};
 };
 template <>
+struct WireNames<MarginMethod> {
+  static constexpr std::array<std::pair<MarginMethod, const char*>, 2> table{
+      {{MarginMethod::Es, "es"}, {MarginMethod::Flat, "flat"}}};
+};
+template <>
 struct WireNames<VolModel> {
   static constexpr std::array<std::pair<VolModel, const char*>, 2> table{
       {{VolModel::Given, "given"}, {VolModel::Ewma, "ewma"}}};
