@@ -126,6 +126,7 @@ class CudaSession final : public RiskSession {
       XM_CUDA_CHECK(cudaMemcpyAsync(esShort_.data(), dShort.data(), rows_ * sizeof(double),
                                     cudaMemcpyDeviceToHost, res_.compute()));
       XM_CUDA_CHECK(cudaStreamSynchronize(res_.compute()));
+      if (p.grid) prepareGrid(p, dRows.data());
     } catch (const DeviceOutOfMemory&) {
       throw BackendError("the P&L cube (" + std::to_string(rows_) + " rows x " +
                          std::to_string(n_) + " scenarios, " + std::to_string(cubeBytes >> 20) +
@@ -148,10 +149,14 @@ class CudaSession final : public RiskSession {
 
   void compute(const AccountBatch& batch, BatchRisk& out) override {
     const int64_t accounts = batch.count();
-    out.resize(accounts, batch.legs());
+    out.resize(accounts, batch.legs(), blocks_);
     for (int64_t l = 0; l < batch.legs(); ++l) {
       out.legStandaloneEs[l] =
           legStandaloneEs(batch.legRow[l], batch.legWeight[l], esLong_, esShort_);
+      if (blocks_ > 0) {
+        out.legGridStandalone[l] =
+            legStandaloneEs(batch.legRow[l], batch.legWeight[l], gridLong_, gridShort_);
+      }
     }
     for (;;) {
       try {
@@ -179,9 +184,18 @@ class CudaSession final : public RiskSession {
     PinnedBuffer<int64_t> hBegin;
     PinnedBuffer<int32_t> hRow;
     PinnedBuffer<double> hWeight, hVar, hEs, hEsStderr, hContribution;
+    // The stress grid's (blocks_ > 0): losses (chunk × points), worst per block, leg losses.
+    DeviceBuffer<double> gridLoss, gridWorst, gridLegLoss;
+    DeviceBuffer<int32_t> gridPoint;
+    PinnedBuffer<double> hGridWorst, hGridLegLoss;
+    PinnedBuffer<int32_t> hGridPoint;
     int64_t first = -1, count = 0, legFirst = 0, legs = 0;  // what it holds (first = -1: nothing)
 
     void release() {
+      gridLoss.release();
+      gridWorst.release();
+      gridLegLoss.release();
+      gridPoint.release();
       begin.release();
       row.release();
       weight.release();
@@ -198,7 +212,8 @@ class CudaSession final : public RiskSession {
   // Accounts per chunk: what half the free device memory holds, capped by a launch's limit.
   int64_t chunkFor(int64_t accounts) {
     if (chunk_ == 0) {
-      const size_t perAccount = sizeof(Real) * n_ + 4 * k_ + 8 * 4 + 20 * 16;
+      const size_t perAccount =
+          sizeof(Real) * n_ + 4 * k_ + 8 * 4 + 20 * 16 + 8 * gridPoints_ + 12 * blocks_;
       const size_t free = res_.freeBytes() / 2;  // two slots
       chunk_ = std::clamp<int64_t>(static_cast<int64_t>(free / 2 / perAccount), 1,
                                    KernelPolicy::kMaxAccountsPerLaunch);
@@ -260,6 +275,7 @@ class CudaSession final : public RiskSession {
                      s.esStderr.data(), s.tail.data(), compute);
     launchContributions(legsView, c, cube_.data(), n_, s.tail.data(), k_, s.contribution.data(),
                         compute);
+    if (blocks_ > 0) enqueueGrid(s, legsView, c, legs, compute);
     XM_CUDA_CHECK(cudaEventRecord(computed, compute));
     XM_CUDA_CHECK(cudaStreamWaitEvent(copy, computed, 0));
     XM_CUDA_CHECK(cudaMemcpyAsync(s.hVar.data(), s.var.data(), count * sizeof(double),
@@ -270,6 +286,15 @@ class CudaSession final : public RiskSession {
                                   cudaMemcpyDeviceToHost, copy));
     XM_CUDA_CHECK(cudaMemcpyAsync(s.hContribution.data(), s.contribution.data(),
                                   legs * sizeof(double), cudaMemcpyDeviceToHost, copy));
+    if (blocks_ > 0) {
+      const size_t cells = static_cast<size_t>(count) * blocks_;
+      XM_CUDA_CHECK(cudaMemcpyAsync(s.hGridWorst.data(), s.gridWorst.data(), cells * sizeof(double),
+                                    cudaMemcpyDeviceToHost, copy));
+      XM_CUDA_CHECK(cudaMemcpyAsync(s.hGridPoint.data(), s.gridPoint.data(),
+                                    cells * sizeof(int32_t), cudaMemcpyDeviceToHost, copy));
+      XM_CUDA_CHECK(cudaMemcpyAsync(s.hGridLegLoss.data(), s.gridLegLoss.data(),
+                                    legs * sizeof(double), cudaMemcpyDeviceToHost, copy));
+    }
     XM_CUDA_CHECK(cudaEventRecord(events_[3 * index + 2], copy));
     s.first = first;
     s.count = count;
@@ -286,7 +311,76 @@ class CudaSession final : public RiskSession {
     std::copy_n(s.hEs.data(), s.count, out.es.data() + s.first);
     std::copy_n(s.hEsStderr.data(), s.count, out.esStderr.data() + s.first);
     std::copy_n(s.hContribution.data(), s.legs, out.legContribution.data() + s.legFirst);
+    if (blocks_ > 0) {
+      const size_t cells = static_cast<size_t>(s.count) * blocks_;
+      std::copy_n(s.hGridWorst.data(), cells, out.gridWorst.data() + s.first * blocks_);
+      std::copy_n(s.hGridPoint.data(), cells, out.gridPoint.data() + s.first * blocks_);
+      std::copy_n(s.hGridLegLoss.data(), s.legs, out.legGridLoss.data() + s.legFirst);
+    }
     s.first = -1;
+  }
+
+  // The stress grid: its points and blocks on the device, its cube (rows × points, fp64 whatever
+  // the precision: it is small), and each row's worst loss alone.
+  void prepareGrid(const RiskProblem& p, const PnlRow* dRows) {
+    const StressGrid& grid = *p.grid;
+    gridPoints_ = grid.size();
+    blocks_ = grid.blocks();
+    DeviceBuffer<GridPoint> dPoints;
+    dPoints.reserve(grid.points.size());
+    dBlockBegin_.reserve(grid.blockBegin.size());
+    dRowBlock_.reserve(std::max<size_t>(grid.rowBlock.size(), 1));
+    gridCube_.reserve(static_cast<size_t>(rows_) * gridPoints_);
+    cudaStream_t st = res_.compute();
+    XM_CUDA_CHECK(cudaMemcpyAsync(dPoints.data(), grid.points.data(),
+                                  grid.points.size() * sizeof(GridPoint), cudaMemcpyHostToDevice,
+                                  st));
+    XM_CUDA_CHECK(cudaMemcpyAsync(dBlockBegin_.data(), grid.blockBegin.data(),
+                                  grid.blockBegin.size() * sizeof(int), cudaMemcpyHostToDevice,
+                                  st));
+    XM_CUDA_CHECK(cudaMemcpyAsync(dRowBlock_.data(), grid.rowBlock.data(),
+                                  grid.rowBlock.size() * sizeof(int), cudaMemcpyHostToDevice, st));
+    DeviceBuffer<int> implausible;
+    implausible.reserve(1);
+    const int none = rows_;
+    XM_CUDA_CHECK(
+        cudaMemcpyAsync(implausible.data(), &none, sizeof(int), cudaMemcpyHostToDevice, st));
+    launchGridRevalue(dRows, rows_, dPoints.data(), gridPoints_, gridCube_.data(),
+                      implausible.data(), st);
+    int firstImplausible = none;
+    XM_CUDA_CHECK(cudaMemcpyAsync(&firstImplausible, implausible.data(), sizeof(int),
+                                  cudaMemcpyDeviceToHost, st));
+    DeviceBuffer<double> dLong, dShort;
+    dLong.reserve(std::max(rows_, 1));
+    dShort.reserve(std::max(rows_, 1));
+    launchGridRowWorst(gridCube_.data(), rows_, gridPoints_, dLong.data(), dShort.data(), st);
+    gridLong_.resize(rows_);
+    gridShort_.resize(rows_);
+    XM_CUDA_CHECK(cudaMemcpyAsync(gridLong_.data(), dLong.data(), rows_ * sizeof(double),
+                                  cudaMemcpyDeviceToHost, st));
+    XM_CUDA_CHECK(cudaMemcpyAsync(gridShort_.data(), dShort.data(), rows_ * sizeof(double),
+                                  cudaMemcpyDeviceToHost, st));
+    XM_CUDA_CHECK(cudaStreamSynchronize(st));
+    if (firstImplausible < rows_) throwImplausibleRow(p, firstImplausible);
+  }
+
+  // A chunk on the grid: the same aggregation kernel over the grid's cube, then the worst point
+  // of each block and each leg's loss there.
+  void enqueueGrid(Slot& s, const DeviceLegs& legsView, int count, int64_t legs,
+                   cudaStream_t compute) {
+    const size_t cells = static_cast<size_t>(count) * blocks_;
+    s.gridLoss.reserve(static_cast<size_t>(count) * gridPoints_);
+    s.gridWorst.reserve(cells);
+    s.gridPoint.reserve(cells);
+    s.gridLegLoss.reserve(std::max<int64_t>(legs, 1));
+    s.hGridWorst.reserve(cells);
+    s.hGridPoint.reserve(cells);
+    s.hGridLegLoss.reserve(std::max<int64_t>(legs, 1));
+    launchAggregate(legsView, count, gridCube_.data(), gridPoints_, s.gridLoss.data(), compute);
+    launchGridWorst(s.gridLoss.data(), count, gridPoints_, dBlockBegin_.data(), blocks_,
+                    s.gridWorst.data(), s.gridPoint.data(), compute);
+    launchGridLegLoss(legsView, count, gridCube_.data(), gridPoints_, dRowBlock_.data(),
+                      s.gridPoint.data(), blocks_, s.gridLegLoss.data(), compute);
   }
 
   std::unique_lock<std::mutex> lock_;
@@ -296,6 +390,12 @@ class CudaSession final : public RiskSession {
   const int rows_;
   DeviceBuffer<Real> cube_;
   std::vector<double> esLong_, esShort_;
+  // The stress grid (RiskProblem::grid), blocks_ = 0 without one.
+  int blocks_ = 0;
+  int64_t gridPoints_ = 0;
+  DeviceBuffer<double> gridCube_;
+  DeviceBuffer<int> dBlockBegin_, dRowBlock_;
+  std::vector<double> gridLong_, gridShort_;
   Slot slots_[2];
   cudaEvent_t events_[6] = {};
   cudaEvent_t slotEvent_[2] = {};

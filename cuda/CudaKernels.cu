@@ -255,6 +255,58 @@ __global__ void __launch_bounds__(Policy::kSelectThreads)
   }
 }
 
+// ---- the stress grid ----------------------------------------------------------------------------
+__global__ void __launch_bounds__(Policy::kRevalueThreads)
+    gridRevalueKernel(const PnlRow* __restrict__ rows, int nRows,
+                      const GridPoint* __restrict__ points, int64_t nPoints,
+                      double* __restrict__ cube, int* implausible) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= nRows * nPoints) return;
+  const int r = static_cast<int>(i / nPoints);
+  const double v = gridRowPnl(rows[r], points[i % nPoints]);
+  cube[i] = v;
+  if (!plausibleUnitPnl(v)) atomicMin(implausible, r);
+}
+
+__global__ void gridRowWorstKernel(const double* __restrict__ cube, int nRows, int64_t nPoints,
+                                   double* worstLong, double* worstShort) {
+  const int r = static_cast<int>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (r >= nRows) return;
+  double l = 0.0, s = 0.0;
+  for (int64_t g = 0; g < nPoints; ++g) {
+    const double x = cube[r * nPoints + g];
+    l = fmax(l, -x);
+    s = fmax(s, x);
+  }
+  worstLong[r] = l;
+  worstShort[r] = s;
+}
+
+__global__ void gridWorstKernel(const double* __restrict__ loss, int accounts, int64_t nPoints,
+                                const int* __restrict__ blockBegin, int nBlocks, double* worst,
+                                int32_t* point) {
+  const int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (i >= static_cast<int64_t>(accounts) * nBlocks) return;
+  const int64_t a = i / nBlocks;
+  const int b = static_cast<int>(i % nBlocks);
+  gridBlockWorst(loss + a * nPoints, blockBegin[b], blockBegin[b + 1], worst + i, point + i);
+}
+
+__global__ void gridLegLossKernel(DeviceLegs legs, int accounts, const double* __restrict__ cube,
+                                  int64_t nPoints, const int* __restrict__ rowBlock,
+                                  const int32_t* __restrict__ point, int nBlocks, double* legLoss) {
+  const int a = static_cast<int>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (a >= accounts) return;
+  for (int64_t l = legs.begin[a]; l < legs.begin[a + 1]; ++l) {
+    const int r = legs.row[l];
+    const double w = legs.weight[l];
+    const int b = r >= 0 ? rowBlock[r] : -1;
+    legLoss[l] = legMoves(r, w) && b >= 0
+                     ? -(w * cube[r * nPoints + point[static_cast<int64_t>(a) * nBlocks + b]])
+                     : 0.0;
+  }
+}
+
 unsigned blocks(int64_t n, int threads) {
   return static_cast<unsigned>((n + threads - 1) / threads);
 }
@@ -348,6 +400,38 @@ void launchContributions(DeviceLegs legs, int n, const double* cube, int64_t s, 
 void launchContributions(DeviceLegs legs, int n, const float* cube, int64_t s, const int32_t* t,
                          int64_t k, double* c, cudaStream_t st) {
   contributions(legs, n, cube, s, t, k, c, st);
+}
+
+void launchGridRevalue(const PnlRow* rows, int nRows, const GridPoint* points, int64_t nPoints,
+                       double* cube, int* implausible, cudaStream_t stream) {
+  const int64_t n = static_cast<int64_t>(nRows) * nPoints;
+  if (n == 0) return;
+  gridRevalueKernel<<<blocks(n, Policy::kRevalueThreads), Policy::kRevalueThreads, 0, stream>>>(
+      rows, nRows, points, nPoints, cube, implausible);
+  XM_CUDA_CHECK_LAUNCH();
+}
+void launchGridRowWorst(const double* cube, int nRows, int64_t nPoints, double* worstLong,
+                        double* worstShort, cudaStream_t stream) {
+  if (nRows == 0) return;
+  gridRowWorstKernel<<<blocks(nRows, 128), 128, 0, stream>>>(cube, nRows, nPoints, worstLong,
+                                                             worstShort);
+  XM_CUDA_CHECK_LAUNCH();
+}
+void launchGridWorst(const double* loss, int accounts, int64_t nPoints, const int* blockBegin,
+                     int nBlocks, double* worst, int32_t* point, cudaStream_t stream) {
+  const int64_t n = static_cast<int64_t>(accounts) * nBlocks;
+  if (n == 0) return;
+  gridWorstKernel<<<blocks(n, 128), 128, 0, stream>>>(loss, accounts, nPoints, blockBegin, nBlocks,
+                                                      worst, point);
+  XM_CUDA_CHECK_LAUNCH();
+}
+void launchGridLegLoss(DeviceLegs legs, int accounts, const double* cube, int64_t nPoints,
+                       const int* rowBlock, const int32_t* point, int nBlocks, double* legLoss,
+                       cudaStream_t stream) {
+  if (accounts == 0) return;
+  gridLegLossKernel<<<blocks(accounts, 128), 128, 0, stream>>>(legs, accounts, cube, nPoints,
+                                                               rowBlock, point, nBlocks, legLoss);
+  XM_CUDA_CHECK_LAUNCH();
 }
 
 }  // namespace xm::cuda

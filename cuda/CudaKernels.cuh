@@ -12,6 +12,7 @@
 #include <cuda_runtime.h>
 
 #include "host/engine/Pricing.h"
+#include "host/engine/StressGrid.h"
 
 namespace xm::cuda {
 
@@ -69,5 +70,23 @@ void launchContributions(DeviceLegs legs, int accounts, const double* cube, int6
                          const int32_t* tail, int64_t k, double* contribution, cudaStream_t stream);
 void launchContributions(DeviceLegs legs, int accounts, const float* cube, int64_t scenarios,
                          const int32_t* tail, int64_t k, double* contribution, cudaStream_t stream);
+
+// ---- the stress grid (host/engine/StressGrid.h): a second scenario set on the same rows, fp64 --
+// Its losses aggregate with launchAggregate (the same kernel, points for scenarios).
+
+// cube: (rows × points): gridRowPnl of every row at every point; *implausible as launchRevalue.
+void launchGridRevalue(const PnlRow* rows, int nRows, const GridPoint* points, int64_t nPoints,
+                       double* cube, int* implausible, cudaStream_t stream);
+// worstLong, worstShort: (rows): the largest of -cube[r] and of +cube[r], at least 0.
+void launchGridRowWorst(const double* cube, int nRows, int64_t nPoints, double* worstLong,
+                        double* worstShort, cudaStream_t stream);
+// Per account and block (accounts × blocks): the worst loss over the block's points
+// [blockBegin[b], blockBegin[b + 1]) and that point, lowest first among equals (gridBlockWorst).
+void launchGridWorst(const double* loss, int accounts, int64_t nPoints, const int* blockBegin,
+                     int blocks, double* worst, int32_t* point, cudaStream_t stream);
+// legLoss: (legs): -w_l cube[row_l][the worst point of row_l's block] (rowBlock[row], -1: 0).
+void launchGridLegLoss(DeviceLegs legs, int accounts, const double* cube, int64_t nPoints,
+                       const int* rowBlock, const int32_t* point, int blocks, double* legLoss,
+                       cudaStream_t stream);
 
 }  // namespace xm::cuda

@@ -54,6 +54,11 @@ class JsonWriter {
     return *this;
   }
   JsonWriter& value(const char* s) { return value(std::string_view(s)); }
+  JsonWriter& value(bool b) {
+    comma();
+    out_ += b ? "true" : "false";
+    return *this;
+  }
   template <typename T>
   JsonWriter& field(std::string_view k, T v) {
     key(k);
@@ -118,6 +123,7 @@ class JsonDomWriter {
   JsonDomWriter& value(int64_t x) { return put(x); }
   JsonDomWriter& value(std::string_view s) { return put(std::string(s)); }
   JsonDomWriter& value(const char* s) { return put(std::string(s)); }
+  JsonDomWriter& value(bool b) { return put(b); }
   template <typename T>
   JsonDomWriter& field(std::string_view k, T v) {
     key(k);

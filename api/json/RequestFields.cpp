@@ -374,7 +374,8 @@ MarginConfig parseConfig(const Node& n, const Limits& limits) {
   if (n.raw().is_null()) return c;
   n.object({"measure", "confidence", "horizon_days", "scenarios", "seed", "shocks", "im_multiplier",
             "mm_ratio", "backend", "correlation_repair", "vol_model", "precision",
-            "anti_procyclicality", "add_ons", "method", "compare", "flat"});
+            "anti_procyclicality", "add_ons", "method", "compare", "flat", "grid",
+            "grid_aggregation"});
   if (n.has("measure")) c.measure = n.child("measure").choice<RiskMeasure>();
   if (n.has("confidence"))
     c.confidence = n.child("confidence").number(0, 1, true, true, "within (0, 1)");
@@ -409,6 +410,8 @@ MarginConfig parseConfig(const Node& n, const Limits& limits) {
   if (n.has("anti_procyclicality")) parseAntiProcyclicality(n.child("anti_procyclicality"), c);
   if (n.has("add_ons")) parseAddOns(n.child("add_ons"), c);
   if (n.has("method")) c.method = n.child("method").choice<MarginMethod>();
+  if (n.has("grid_aggregation"))
+    c.gridAggregation = n.child("grid_aggregation").choice<GridAggregation>();
   if (n.has("compare")) {
     const Node list = n.child("compare");
     for (size_t i = 0; i < list.array(); ++i) {
@@ -472,6 +475,81 @@ void parseFlatRates(const Node& config, const std::unordered_map<std::string, in
       flat.fail("no rate for instrument \"" + instruments[i].id +
                 "\": every derivative needs one when method or compare names flat");
     }
+  }
+}
+
+namespace {
+
+// One underlying's grid parameters over `p` (the defaults, or "*" for a named asset).
+void parseGridParams(const Node& n, GridParams& p) {
+  n.object(
+      {"range", "points", "vol_shift", "extreme", "short_option_minimum", "net_notional_minimum"});
+  if (n.has("range")) p.range = n.child("range").number(0, 1, true, true, "within (0, 1)");
+  if (n.has("points")) {
+    const uint64_t points = n.child("points").unsignedInteger();
+    if (points < 2 || points > 101) n.child("points").fail("must be within [2, 101]");
+    p.points = static_cast<int>(points);
+  }
+  if (n.has("vol_shift")) {
+    const Node v = n.child("vol_shift");
+    v.object({"mode", "up", "down", "scale_by_expiry"});
+    if (v.has("mode")) p.volMode = v.child("mode").choice<VolShiftMode>();
+    if (v.has("up")) p.volUp = v.child("up").number(0, 10, false, false, "within [0, 10]");
+    if (v.has("down")) p.volDown = v.child("down").number(0, 10, false, false, "within [0, 10]");
+    if (v.has("scale_by_expiry")) {
+      if (!v.child("scale_by_expiry").raw().is_boolean())
+        v.child("scale_by_expiry").fail("must be a boolean");
+      p.scaleByExpiry = v.child("scale_by_expiry").raw().get<bool>();
+    }
+  }
+  if (n.has("extreme")) {
+    const Node e = n.child("extreme");
+    e.object({"multiple", "fraction"});
+    p.extremeMultiple = e.at("multiple").number(1, 100, true, false, "within (1, 100]");
+    p.extremeFraction = e.at("fraction").number(0, 1, true, false, "within (0, 1]");
+  }
+  if (n.has("short_option_minimum")) {
+    p.shortOptionMinimum =
+        n.child("short_option_minimum").number(0, 1, false, false, "within [0, 1]");
+  }
+  if (n.has("net_notional_minimum")) {
+    p.netNotionalMinimum =
+        n.child("net_notional_minimum").number(0, 1, false, false, "within [0, 1]");
+  }
+  if (p.extremeMultiple * p.range >= 1.0) {
+    n.child(n.has("extreme") ? "extreme" : "range")
+        .fail("extreme.multiple x range must stay below 1: a price cannot fall to zero or below");
+  }
+}
+
+}  // namespace
+
+// config.grid (contract §11): {"ASSET": {...}, "*": {...}}, each underlying's parameters over the
+// "*" entry's, over the defaults.
+void parseGrid(const Node& config, const std::unordered_map<std::string, int>& assetIndex,
+               size_t assets, MarginConfig& c) {
+  const bool used = c.uses(MarginMethod::Grid);
+  if (!used && config.has("grid_aggregation")) {
+    config.child("grid_aggregation")
+        .fail("given, but neither config.method nor config.compare names grid");
+  }
+  if (!config.has("grid")) {
+    if (used) c.grid.assign(assets, GridParams{});
+    return;
+  }
+  const Node grid = config.child("grid");
+  if (!used) grid.fail("given, but neither config.method nor config.compare names grid");
+  if (!grid.raw().is_object())
+    grid.fail(std::string("must be an object, got ") + typeName(grid.raw()));
+  GridParams defaults;
+  if (grid.has("*")) parseGridParams(grid.child("*"), defaults);
+  c.grid.assign(assets, defaults);
+  for (auto it = grid.raw().begin(); it != grid.raw().end(); ++it) {
+    if (it.key() == "*") continue;
+    const Node entry = grid.child(it.key());
+    const auto found = assetIndex.find(it.key());
+    if (found == assetIndex.end()) entry.fail("unknown asset (not in market.assets)");
+    parseGridParams(entry, c.grid[found->second]);
   }
 }
 

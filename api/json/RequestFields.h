@@ -126,5 +126,8 @@ MarginConfig parseConfig(const Node& n, const Limits& limits);
 // config.flat against the instruments, into c.flat (n: the config object).
 void parseFlatRates(const Node& n, const std::unordered_map<std::string, int>& instrumentIndex,
                     const std::vector<Instrument>& instruments, MarginConfig& c);
+// config.grid against the market's assets, into c.grid (n: the config object).
+void parseGrid(const Node& n, const std::unordered_map<std::string, int>& assetIndex, size_t assets,
+               MarginConfig& c);
 
 }  // namespace xm::json

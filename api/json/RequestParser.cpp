@@ -130,8 +130,10 @@ class RequestBuilder {
     }
     if (!snapshot_) {
       const Node config = root.child("config");
-      if (config.raw().is_object())
+      if (config.raw().is_object()) {
         parseFlatRates(config, instrumentIndex_, req_.instruments, req_.config);
+        parseGrid(config, assetIndex_, req_.market.assets.size(), req_.config);
+      }
     }
     if (!options_.noAccounts) {
       const Node accounts = root.at("accounts");

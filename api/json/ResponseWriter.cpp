@@ -44,6 +44,7 @@ void writeAccount(Writer& w, const MarginRequest& request, const Account& a,
         .field("standalone_es", l.standaloneEs)
         .field("es_contribution", l.esContribution);
     if (liquidation) w.field("liquidation_price", l.liquidationPrice);  // NaN: null
+    if (r.hasGrid) w.field("grid_contribution", l.gridContribution);
     w.endObject();
   };
   w.key("positions").beginArray();
@@ -53,14 +54,38 @@ void writeAccount(Writer& w, const MarginRequest& request, const Account& a,
   for (size_t i = 0; i < r.collateral.size(); ++i)
     leg("asset", request.market.assets[a.collateral[i].asset].id, r.collateral[i], false);
   w.endArray();
-  if (r.flatCompared || r.esCompared) {
+  if (r.flatCompared || r.esCompared || r.gridCompared) {
     auto margins = [&](const char* name, const MethodMargin& m) {
       w.key(name).beginObject().field("im", m.im).field("mm", m.mm).endObject();
     };
     w.key("compare").beginObject();
     if (r.esCompared) margins("es", r.esMargin);
+    if (r.gridCompared) margins("grid", r.grid);
     if (r.flatCompared) margins("flat", r.flat);
     w.endObject();
+  }
+  if (r.hasGrid) {  // contract §11
+    const GridFigures& g = r.gridFigures;
+    w.key("grid")
+        .beginObject()
+        .field("loss", g.loss)
+        .field("contingency", g.contingency)
+        .key("underlyings")
+        .beginArray();
+    for (const GridUnderlying& u : g.underlyings) {
+      w.beginObject()
+          .field("asset", request.market.assets[u.asset].id)
+          .field("loss", u.loss)
+          .field("move", u.move)
+          .field("vol", u.vol > 0   ? "up"
+                        : u.vol < 0 ? "down"
+                                    : "unchanged")
+          .field("extreme", u.extreme)
+          .field("short_option_add_on", u.shortOptionAddOn)
+          .field("notional_floor", u.notionalFloor)
+          .endObject();
+    }
+    w.endArray().endObject();
   }
   if (showAddOns(request.config)) {
     w.key("add_ons")
@@ -161,9 +186,10 @@ Json totalsToJson(const MarginTotals& t) {
          {"ok", t.ok},
          {"margin_call", t.marginCall},
          {"liquidate", t.liquidate}};
-  if (t.flatCompared || t.esCompared) {
+  if (t.flatCompared || t.esCompared || t.gridCompared) {
     Json c = Json::object();
     if (t.esCompared) c["es"] = {{"im", t.esMargin.im}, {"mm", t.esMargin.mm}};
+    if (t.gridCompared) c["grid"] = {{"im", t.grid.im}, {"mm", t.grid.mm}};
     if (t.flatCompared) c["flat"] = {{"im", t.flat.im}, {"mm", t.flat.mm}};
     j["compare"] = std::move(c);
   }

@@ -21,7 +21,7 @@ constexpr int64_t kParallelAccounts = 16;
 // the service otherwise allocate and clear 16·S bytes per request); released past 64k scenarios
 // so that the many threads of the service do not each hold a large one.
 struct Scratch {
-  std::vector<double> loss, select;
+  std::vector<double> loss, select, gridLoss;
   std::vector<int32_t> tail;
   void fit(int64_t n, int64_t k) {
     constexpr int64_t kKeep = 1 << 16;
@@ -52,11 +52,12 @@ class CpuSession final : public RiskSession {
               "shocks of another problem");
     buildCube();
     buildRowTails();
+    if (problem_.grid) buildGrid();
   }
 
   void compute(const AccountBatch& batch, BatchRisk& out) override {
     const int64_t accounts = batch.count();
-    out.resize(accounts, batch.legs());
+    out.resize(accounts, batch.legs(), problem_.grid ? problem_.grid->blocks() : 0);
     if (accounts < kParallelAccounts) {
       computeFew(batch, out);
       return;
@@ -81,6 +82,7 @@ class CpuSession final : public RiskSession {
           errors.capture([&] {
             faultPoint("cpu.accounts");
             computeAccount(batch, a, loss, scratch, tail, out, 0, false);
+            if (problem_.grid) computeGrid(batch, a, mine.gridLoss, out);
           });
         }
       }
@@ -90,8 +92,10 @@ class CpuSession final : public RiskSession {
 
   Precision precision() const override { return Precision::Fp64; }
   int64_t bytes() const override {
-    return static_cast<int64_t>(sizeof(double) * (cube_.size() + esLong_.size() + esShort_.size() +
-                                                  static_cast<size_t>(shocks_->size())));
+    return static_cast<int64_t>(sizeof(double) *
+                                (cube_.size() + esLong_.size() + esShort_.size() +
+                                 gridCube_.size() + gridLong_.size() + gridShort_.size() +
+                                 static_cast<size_t>(shocks_->size())));
   }
   std::shared_ptr<const ShockMatrix> shocks() const override { return shocks_; }
 
@@ -157,6 +161,61 @@ class CpuSession final : public RiskSession {
       }
       lossHolds = computeAccount(batch, a, mine.loss.data(), mine.select.data(), mine.tail.data(),
                                  out, reused, reused > 0);
+      if (problem_.grid) computeGrid(batch, a, mine.gridLoss, out);
+    }
+  }
+
+  // The stress grid's cube (rows × points) and each row's worst loss alone, long and short.
+  void buildGrid() {
+    const StressGrid& grid = *problem_.grid;
+    const int bad = buildGridCube(problem_.rows, grid, gridCube_);
+    if (bad >= 0) throwImplausibleRow(problem_, bad);
+    const size_t rows = problem_.rows.size();
+    const int64_t g = grid.size();
+    gridLong_.assign(rows, 0.0);
+    gridShort_.assign(rows, 0.0);
+    for (size_t r = 0; r < rows; ++r) {
+      const double* x = gridCube_.data() + r * g;
+      for (int64_t i = 0; i < g; ++i) {
+        gridLong_[r] = std::max(gridLong_[r], -x[i]);
+        gridShort_[r] = std::max(gridShort_[r], x[i]);
+      }
+    }
+  }
+
+  // Account a on the grid: its loss at every point (legs added as for the scenarios), the worst
+  // point of each block, and each leg's loss there.
+  void computeGrid(const AccountBatch& batch, int64_t a, std::vector<double>& loss,
+                   BatchRisk& out) const {
+    const StressGrid& grid = *problem_.grid;
+    const int64_t g = grid.size();
+    const int blocks = grid.blocks();
+    if (static_cast<int64_t>(loss.size()) < g) loss.resize(g);
+    const int64_t begin = batch.legBegin[a], end = batch.legBegin[a + 1];
+    bool first = true;
+    for (int64_t l = begin; l < end; ++l) {
+      const int r = batch.legRow[l];
+      const double w = batch.legWeight[l];
+      out.legGridStandalone[l] = legStandaloneEs(r, w, gridLong_, gridShort_);
+      if (!legMoves(r, w)) continue;
+      const double* x = gridCube_.data() + static_cast<size_t>(r) * g;
+      if (first) {
+        for (int64_t i = 0; i < g; ++i) loss[i] = firstLegLoss(w, x[i]);
+        first = false;
+      } else {
+        for (int64_t i = 0; i < g; ++i) loss[i] = nextLegLoss(loss[i], w, x[i]);
+      }
+    }
+    if (first) std::fill_n(loss.begin(), g, 0.0);
+    double* worst = out.gridWorst.data() + a * blocks;
+    int32_t* point = out.gridPoint.data() + a * blocks;
+    for (int b = 0; b < blocks; ++b)
+      gridBlockWorst(loss.data(), grid.blockBegin[b], grid.blockBegin[b + 1], worst + b, point + b);
+    for (int64_t l = begin; l < end; ++l) {
+      const int r = batch.legRow[l];
+      const double w = batch.legWeight[l];
+      if (!legMoves(r, w) || grid.rowBlock[r] < 0) continue;
+      out.legGridLoss[l] = -(w * gridCube_[static_cast<size_t>(r) * g + point[grid.rowBlock[r]]]);
     }
   }
 
@@ -215,6 +274,8 @@ class CpuSession final : public RiskSession {
   std::shared_ptr<const ShockMatrix> shocks_;  // factors × scenarios
   std::vector<double> cube_;                   // rows × scenarios
   std::vector<double> esLong_, esShort_;
+  std::vector<double> gridCube_;  // rows × grid points (problem_.grid)
+  std::vector<double> gridLong_, gridShort_;
 };
 
 class CpuBackend final : public RiskBackend {

@@ -32,6 +32,7 @@ struct PnlRow {
   double volDiffusion = 0.0;  // nu * sqrt(h)
   double volDrift = 0.0;      // -nu^2 h / 2
   double timeLater = 0.0;     // T_h = max(T_0 - h, 0), years
+  double timeNow = 0.0;       // T_0, years (the stress grid revalues instantly, StressGrid.h)
   double rate = 0.0;
   double valueNow = 0.0;  // S_0, F_0 or the option's model value now
 };

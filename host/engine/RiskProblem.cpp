@@ -112,6 +112,7 @@ RiskProblem compileProblem(const MarginRequest& request, const Market& market, R
         PnlRow row = baseRow(market, p.factors, ins.underlying, h, RowKind::Future);
         row.carryNow = std::exp(market.rate * t0);
         row.carryLater = std::exp(market.rate * th);
+        row.timeNow = t0;
         row.valueNow = under.price * row.carryNow;
         p.unitValueNow[i] = row.valueNow;
         // A future on a riskless asset still moves deterministically with carry when rate != 0.
@@ -128,6 +129,7 @@ RiskProblem compileProblem(const MarginRequest& request, const Market& market, R
         row.strike = ins.strike;
         row.iv = ins.iv;
         row.timeLater = th;
+        row.timeNow = t0;
         row.volFactor = p.factors.volFactorOf[ins.underlying];
         row.volDiffusion = under.volOfVol * std::sqrt(h);
         row.volDrift = -0.5 * under.volOfVol * under.volOfVol * h;
@@ -141,6 +143,13 @@ RiskProblem compileProblem(const MarginRequest& request, const Market& market, R
         break;
       }
     }
+  }
+  if (config.uses(MarginMethod::Grid)) {
+    const std::vector<GridParams> params =
+        config.grid.empty() ? std::vector<GridParams>(n) : config.grid;
+    auto grid =
+        std::make_shared<StressGrid>(buildStressGrid(params, p.factors.priceFactorOf, p.rows));
+    p.grid = std::move(grid);
   }
   return p;
 }

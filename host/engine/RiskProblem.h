@@ -18,7 +18,10 @@
 #include <string>
 #include <vector>
 
+#include <memory>
+
 #include "host/engine/Pricing.h"
+#include "host/engine/StressGrid.h"
 #include "host/model/Errors.h"
 #include "host/model/MarginRequest.h"
 #include "scenarios/FactorModel.h"
@@ -38,6 +41,9 @@ struct RiskProblem {
   std::vector<int> instrumentRow;      // per instrument: the row its positions load on
   std::vector<double> unitValueNow;    // per instrument: S_0, F_0 or the option value now
   std::vector<std::string> rowSource;  // per row: JSON Pointer of its asset or instrument
+  // config.method or compare names grid: the stress grid, a second scenario set on the same rows
+  // (StressGrid.h); null otherwise.
+  std::shared_ptr<const StressGrid> grid;
 };
 
 // A row beyond kMaxUnitPnl (Pricing.h) in some scenario: refuses the request, naming the row's
@@ -64,17 +70,26 @@ struct AccountBatch {
 };
 
 // What a backend computes for a batch. Per account: var, es, esStderr; per leg: its standalone ES
-// and its Euler contribution to the account's ES.
+// and its Euler contribution to the account's ES. With a stress grid, also per account and block
+// (accounts × blocks): the worst loss over the block's points and that point; per leg: its loss
+// at the worst point of its row's block (0 off every block), and its worst loss alone (≥ 0).
 struct BatchRisk {
   std::vector<double> var, es, esStderr;
   std::vector<double> legStandaloneEs, legContribution;
+  std::vector<double> gridWorst;
+  std::vector<int32_t> gridPoint;
+  std::vector<double> legGridLoss, legGridStandalone;
 
-  void resize(int64_t accounts, int64_t legs) {
+  void resize(int64_t accounts, int64_t legs, int blocks = 0) {
     var.assign(accounts, 0.0);
     es.assign(accounts, 0.0);
     esStderr.assign(accounts, 0.0);
     legStandaloneEs.assign(legs, 0.0);
     legContribution.assign(legs, 0.0);
+    gridWorst.assign(static_cast<size_t>(accounts) * blocks, 0.0);
+    gridPoint.assign(static_cast<size_t>(accounts) * blocks, 0);
+    legGridLoss.assign(blocks > 0 ? legs : 0, 0.0);
+    legGridStandalone.assign(blocks > 0 ? legs : 0, 0.0);
   }
 };
 

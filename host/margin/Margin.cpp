@@ -24,6 +24,124 @@ void addExposure(std::vector<NetExposure>& net, int asset, double delta) {
   net.push_back({asset, delta});
 }
 
+// The account's stress-grid margin (contract §11): per underlying block its worst loss L_b (at
+// least 0), combined as Σ L_b or sqrt(Σ ρ_ij s_i s_j L_i L_j); each leg's Euler share of that at
+// the worst points; then the contingencies: short_option_minimum · S per unit of net short options
+// per instrument, and each underlying's loss lifted to net_notional_minimum of its net delta
+// notional.
+void assessGrid(const MarginRequest& request, const Account& account, const RiskProblem& problem,
+                const MarginContext& context, const BatchRisk& risk, int64_t slot,
+                int64_t legOffset, AccountResult& r) {
+  const MarginConfig& config = request.config;
+  const StressGrid& grid = *problem.grid;
+  const int blocks = grid.blocks();
+  const Market& market = *context.market;
+  const double* worst = risk.gridWorst.data() + slot * blocks;
+  const int32_t* point = risk.gridPoint.data() + slot * blocks;
+  std::vector<double> loss(blocks), lifted(blocks);
+  for (int b = 0; b < blocks; ++b) loss[b] = std::max(0.0, worst[b]);
+
+  // Which blocks the account holds, its net delta per underlying and net short options.
+  std::vector<char> held(blocks, 0);
+  std::vector<double> netDelta(market.assets.size(), 0.0), shortUnits(market.assets.size(), 0.0);
+  std::vector<std::pair<int, double>> optionNet;  // instrument, net size
+  auto blockOfAsset = [&](int asset) {
+    for (int b = 0; b < blocks; ++b)
+      if (grid.blockAsset[b] == asset) return b;
+    return -1;
+  };
+  for (const Position& pos : account.positions) {
+    const Instrument& ins = request.instruments[pos.instrument];
+    const int b = blockOfAsset(ins.underlying);
+    if (b >= 0) held[b] = 1;
+    netDelta[ins.underlying] += deltaExposure(ins, pos, context.unitExposure[pos.instrument]);
+    if (ins.type != InstrumentType::Option) continue;
+    bool found = false;
+    for (auto& [instrument, net] : optionNet) {
+      if (instrument == pos.instrument) {
+        net += positionSize(ins, pos);
+        found = true;
+      }
+    }
+    if (!found) optionNet.emplace_back(pos.instrument, positionSize(ins, pos));
+  }
+  for (const Collateral& c : account.collateral) {
+    const int b = blockOfAsset(c.asset);
+    if (b >= 0) held[b] = 1;
+    netDelta[c.asset] += c.amount * request.market.assets[c.asset].price;
+  }
+  for (const auto& [instrument, net] : optionNet)
+    shortUnits[request.instruments[instrument].underlying] += std::max(0.0, -net);
+
+  // Combined loss and each block's marginal weight dT/dL_b. Under the correlation credit the
+  // losses of two underlyings correlate as ρ s_i s_j, s the direction of each one's worst move
+  // (+1 up, -1 down, 0 none: a vol-only loss counts as independent), so a long/short pair
+  // across underlyings offsets and two longs do not.
+  std::vector<double> direction(blocks, 0.0);
+  for (int b = 0; b < blocks; ++b) {
+    const double move = grid.points[point[b]].move;
+    direction[b] = move > 0.0 ? 1.0 : move < 0.0 ? -1.0 : 0.0;
+  }
+  std::vector<double> weight(blocks, 1.0);
+  auto combine = [&](const std::vector<double>& l, std::vector<double>* grad) {
+    if (config.gridAggregation == GridAggregation::Sum) {
+      double t = 0.0;
+      for (double x : l) t += x;
+      return t;
+    }
+    std::vector<double> rl(blocks, 0.0);
+    double q = 0.0;
+    for (int i = 0; i < blocks; ++i) {
+      for (int j = 0; j < blocks; ++j) {
+        const double rho =
+            i == j ? 1.0 : context.gridCorrelation[i * blocks + j] * direction[i] * direction[j];
+        rl[i] += rho * l[j];
+      }
+      q += l[i] * rl[i];
+    }
+    const double t = std::sqrt(std::max(0.0, q));
+    if (grad)
+      for (int i = 0; i < blocks; ++i) (*grad)[i] = t > 0.0 ? rl[i] / t : 0.0;
+    return t;
+  };
+  GridFigures& f = r.gridFigures;
+  f.loss = combine(loss, &weight);
+
+  // Legs in batch order: positions, then collateral.
+  const size_t nPositions = account.positions.size();
+  for (size_t i = 0; i < nPositions + account.collateral.size(); ++i) {
+    const int row = i < nPositions ? problem.instrumentRow[account.positions[i].instrument]
+                                   : problem.spotRowOf[account.collateral[i - nPositions].asset];
+    const int b = row >= 0 ? grid.rowBlock[row] : -1;
+    if (b < 0 || loss[b] <= 0.0) continue;
+    LegResult& out = i < nPositions ? r.positions[i] : r.collateral[i - nPositions];
+    out.gridContribution = weight[b] * risk.legGridLoss[legOffset + static_cast<int64_t>(i)];
+  }
+
+  double shortAddOn = 0.0;
+  for (int b = 0; b < blocks; ++b) {
+    const int asset = grid.blockAsset[b];
+    const GridParams& p = config.grid.empty() ? GridParams{} : config.grid[asset];
+    const double price = request.market.assets[asset].price;
+    lifted[b] = std::max(loss[b], p.netNotionalMinimum * std::abs(netDelta[asset]));
+    if (!held[b]) continue;
+    GridUnderlying u;
+    u.asset = asset;
+    u.loss = loss[b];
+    const GridPoint& g = grid.points[point[b]];
+    u.move = g.move;
+    u.vol = g.vol;
+    u.extreme = g.weight != 1.0;
+    u.shortOptionAddOn = p.shortOptionMinimum * price * shortUnits[asset];
+    u.notionalFloor = lifted[b] - loss[b];
+    shortAddOn += u.shortOptionAddOn;
+    f.underlyings.push_back(u);
+  }
+  f.contingency = combine(lifted, nullptr) - f.loss + shortAddOn;
+  r.grid.im = f.loss + f.contingency;
+  r.grid.mm = config.mmRatio * r.grid.im;
+}
+
 }  // namespace
 
 AccountResult assessAccount(const MarginRequest& request, const Account& account,
@@ -89,20 +207,29 @@ AccountResult assessAccount(const MarginRequest& request, const Account& account
   r.minimumAddOn = std::max(0.0, config.addOns.minimumRate * r.grossNotional - beforeMinimum);
   r.initialMargin = beforeMinimum + r.minimumAddOn;
   r.maintenanceMargin = config.mmRatio * r.initialMargin;
+  r.esMargin = {r.initialMargin, r.maintenanceMargin};
   if (config.uses(MarginMethod::Flat)) {
     const FlatAccount flat = flatMargin(request, market, account, r.equity);
     r.hasFlat = true;
     r.flat = flat.margin;
     for (size_t i = 0; i < r.positions.size(); ++i)
       r.positions[i].liquidationPrice = flat.liquidationPrice[i];
-    if (config.method == MarginMethod::Flat) {
-      r.esMargin = {r.initialMargin, r.maintenanceMargin};
-      r.initialMargin = flat.margin.im;
-      r.maintenanceMargin = flat.margin.mm;
-      for (MarginMethod m : config.compare) r.esCompared = r.esCompared || m == MarginMethod::Es;
-    } else {
-      r.flatCompared = true;
-    }
+  }
+  if (problem.grid) {
+    r.hasGrid = true;
+    assessGrid(request, account, problem, context, risk, slot, legOffset, r);
+  }
+  if (config.method == MarginMethod::Flat) {
+    r.initialMargin = r.flat.im;
+    r.maintenanceMargin = r.flat.mm;
+  } else if (config.method == MarginMethod::Grid) {
+    r.initialMargin = r.grid.im;
+    r.maintenanceMargin = r.grid.mm;
+  }
+  for (MarginMethod m : config.compare) {
+    r.esCompared = r.esCompared || m == MarginMethod::Es;
+    r.flatCompared = r.flatCompared || m == MarginMethod::Flat;
+    r.gridCompared = r.gridCompared || m == MarginMethod::Grid;
   }
   r.excess = r.equity - r.initialMargin;
   r.status = r.equity >= r.initialMargin       ? MarginStatus::Ok
@@ -124,6 +251,11 @@ void MarginTotals::add(const AccountResult& r) {
     flatCompared = true;
     flat.im += r.flat.im;
     flat.mm += r.flat.mm;
+  }
+  if (r.gridCompared) {
+    gridCompared = true;
+    grid.im += r.grid.im;
+    grid.mm += r.grid.mm;
   }
   if (r.esCompared) {
     esCompared = true;

@@ -15,6 +15,9 @@ struct MarginContext {
   std::vector<double> stressLevel;  // per asset, in [0, 1]: the share of the APC buffer released
   std::vector<double> adv;          // per asset: average daily volume, base currency; < 0 unknown
   std::vector<Exposure> unitExposure;  // per instrument (Instruments.h)
+  // The stress grid's correlation credit (config.grid_aggregation "correlation"): the scenarios'
+  // price correlation between the grid's blocks' underlyings, blocks × blocks; empty otherwise.
+  std::vector<double> gridCorrelation;
 };
 
 // `account` (its positions index request.instruments; request.accounts is not read), whose legs

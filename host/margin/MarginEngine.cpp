@@ -65,6 +65,20 @@ PreparedMarket::PreparedMarket(const MarginRequest& definition, RowSet rows,
   for (const Instrument& ins : definition.instruments)
     context_.unitExposure.push_back(unitExposure(ins, *market));
   problem_ = compileProblem(definition, *market, rows);
+  if (problem_.grid && definition.config.gridAggregation == GridAggregation::Correlation) {
+    // The price correlation the scenarios use (repaired if it was): L L'.
+    const StressGrid& grid = *problem_.grid;
+    const Eigen::MatrixXd c = problem_.factors.loading * problem_.factors.loading.transpose();
+    const int blocks = grid.blocks();
+    context_.gridCorrelation.resize(static_cast<size_t>(blocks) * blocks);
+    for (int i = 0; i < blocks; ++i) {
+      for (int j = 0; j < blocks; ++j) {
+        context_.gridCorrelation[i * blocks + j] =
+            c(problem_.factors.priceFactorOf[grid.blockAsset[i]],
+              problem_.factors.priceFactorOf[grid.blockAsset[j]]);
+      }
+    }
+  }
   backend_ = makeBackend(definition.config.backend);
 
   run_.method = definition.config.method;

@@ -39,9 +39,10 @@ struct AddOnConfig {
   double minimumRate = 0.0;
 };
 
-// How initial and maintenance margin are set (contract §11): Monte Carlo ES (the model), or a
-// venue's flat rates per instrument (dYdX, Hyperliquid, BitMEX).
-enum class MarginMethod { Es, Flat };
+// How initial and maintenance margin are set (contract §11): Monte Carlo ES (the model), a
+// venue's stress grid (Deribit, OKX, Bybit; SPAN), or its flat rates per instrument (dYdX,
+// Hyperliquid, BitMEX).
+enum class MarginMethod { Es, Grid, Flat };
 
 // A flat rate's tier: positions whose notional is at most `notionalUpTo` (base currency) pay
 // `imf` and `mmf` of their whole notional; the last tier applies beyond its bound.
@@ -50,6 +51,30 @@ struct FlatTier {
   double imf = 0.0;
   double mmf = 0.0;
 };
+
+// One underlying's stress grid (contract §11; defaults and their sources in docs/methods.md):
+// `points` price moves evenly spaced over [-range, +range], each at implied vol up, unchanged and
+// down; optionally two extreme moves ±extremeMultiple·range (vol unchanged) whose P&L counts at
+// extremeFraction (SPAN's extreme scenarios). Vol shifts are fractions of the implied vol
+// (relative) or vol points (absolute), times √(30 / days to expiry) when scaled by expiry (days
+// floored at 1). Contingencies: shortOptionMinimum of the underlying's price per unit of net short
+// options of one instrument (added), and the underlying's requirement at least
+// netNotionalMinimum of its net delta notional.
+enum class VolShiftMode { Relative, Absolute };
+struct GridParams {
+  double range = 0.16;
+  int points = 9;
+  VolShiftMode volMode = VolShiftMode::Relative;
+  double volUp = 0.40, volDown = 0.40;
+  bool scaleByExpiry = true;
+  double extremeMultiple = 0.0;  // 0: no extreme moves
+  double extremeFraction = 0.0;
+  double shortOptionMinimum = 0.01;
+  double netNotionalMinimum = 0.01;
+};
+// How the underlyings' grid losses combine: added (Deribit's cross portfolio margin), or
+// sqrt(L' rho L) with rho the market's correlation of their prices (a correlation credit).
+enum class GridAggregation { Sum, Correlation };
 
 struct MarginConfig {
   RiskMeasure measure = RiskMeasure::ES;
@@ -73,6 +98,9 @@ struct MarginConfig {
   std::vector<MarginMethod> compare;  // methods reported beside the one that sets the margin
   // config.flat, per instrument index (empty: no rate); tiers ascending by notionalUpTo.
   std::vector<std::vector<FlatTier>> flat;
+  // config.grid, per asset index (every asset: the defaults where not named).
+  std::vector<GridParams> grid;
+  GridAggregation gridAggregation = GridAggregation::Sum;
   bool uses(MarginMethod m) const {
     if (method == m) return true;
     for (MarginMethod c : compare)

@@ -19,11 +19,33 @@ struct LegResult {
   // Under flat rates (contract §11), positions only: the mark of its underlying at which the
   // account's equity meets its flat maintenance margin, other prices fixed; NaN when none.
   double liquidationPrice = 0.0;
+  // Under the stress grid: its share of the account's grid loss (Euler at the worst points; the
+  // account's shares add up to grid.loss).
+  double gridContribution = 0.0;
 };
 
 // An account's margin under a venue method (contract §11).
 struct MethodMargin {
   double im = 0.0, mm = 0.0;
+};
+
+// One underlying of an account under the stress grid (contract §11).
+struct GridUnderlying {
+  int asset = 0;
+  double loss = 0.0;  // the worst loss over the underlying's points, floored at 0
+  double move = 0.0;  // the worst point: price move and implied-vol state (GridVol)
+  int vol = 0;
+  bool extreme = false;           // the worst point is an extreme move (counted at its fraction)
+  double shortOptionAddOn = 0.0;  // contingency: short_option_minimum on net short options
+  double notionalFloor = 0.0;     // what lifts the loss to net_notional_minimum of net notional
+};
+
+// The account's stress-grid figures: the underlyings' losses combined (sum or correlation
+// credit), the contingencies on top, and the requirement.
+struct GridFigures {
+  double loss = 0.0;                        // combined worst losses (before contingencies)
+  double contingency = 0.0;                 // short-option add-ons + what the notional floors add
+  std::vector<GridUnderlying> underlyings;  // those the account holds, asset order
 };
 
 struct AccountResult {
@@ -49,8 +71,12 @@ struct AccountResult {
   bool hasFlat = false;       // flat computed (method or compare)
   bool flatCompared = false;  // flat in compare: reported beside, not setting the margin
   MethodMargin flat;
-  bool esCompared = false;  // method flat with es in compare: what ES would have required
+  bool esCompared = false;  // method flat or grid with es in compare: what ES would require
   MethodMargin esMargin;
+  bool hasGrid = false;       // grid computed (method or compare)
+  bool gridCompared = false;  // grid in compare
+  MethodMargin grid;
+  GridFigures gridFigures;
 };
 
 struct MarginTotals {
@@ -62,8 +88,8 @@ struct MarginTotals {
   int64_t ok = 0;
   int64_t marginCall = 0;
   int64_t liquidate = 0;
-  bool flatCompared = false, esCompared = false;
-  MethodMargin flat, esMargin;  // the compared methods' sums
+  bool flatCompared = false, esCompared = false, gridCompared = false;
+  MethodMargin flat, esMargin, grid;  // the compared methods' sums
 
   void add(const AccountResult& r);
 };

@@ -58,8 +58,18 @@ struct WireNames<Precision> {
 };
 template <>
 struct WireNames<MarginMethod> {
-  static constexpr std::array<std::pair<MarginMethod, const char*>, 2> table{
-      {{MarginMethod::Es, "es"}, {MarginMethod::Flat, "flat"}}};
+  static constexpr std::array<std::pair<MarginMethod, const char*>, 3> table{
+      {{MarginMethod::Es, "es"}, {MarginMethod::Grid, "grid"}, {MarginMethod::Flat, "flat"}}};
+};
+template <>
+struct WireNames<VolShiftMode> {
+  static constexpr std::array<std::pair<VolShiftMode, const char*>, 2> table{
+      {{VolShiftMode::Relative, "relative"}, {VolShiftMode::Absolute, "absolute"}}};
+};
+template <>
+struct WireNames<GridAggregation> {
+  static constexpr std::array<std::pair<GridAggregation, const char*>, 2> table{
+      {{GridAggregation::Sum, "sum"}, {GridAggregation::Correlation, "correlation"}}};
 };
 template <>
 struct WireNames<VolModel> {

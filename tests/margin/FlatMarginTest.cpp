@@ -141,7 +141,7 @@ TEST(FlatMargin, ParsesStrictly) {
   r["config"]["method"] = "es";
   EXPECT_EQ(pathOf(r), "/config/flat");  // given, unused
   r = ethMarket();
-  r["config"]["method"] = "grid";
+  r["config"]["method"] = "span";
   EXPECT_EQ(pathOf(r), "/config/method");
   r = ethMarket();
   r["config"]["flat"]["ETH-PERP"] = {{"tiers",
