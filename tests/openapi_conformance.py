@@ -162,6 +162,29 @@ try:
     check("anti-procyclicality reported", "BTC" in answer["run"]["anti_procyclicality"]["assets"], raw[-600:])
     check("add-ons per account", answer["accounts"][0]["add_ons"]["liquidity"] > 0, raw[:600])
     check("implied-vol dynamics estimated", answer["run"]["ewma"]["estimates"]["BTC"]["iv_days"] == 22, raw[-900:])
+    # The venues' methods (contract §11): grid setting the margin, ES and flat beside it.
+    methods = json.loads(json.dumps(example))
+    methods["config"].update({
+        "method": "grid", "compare": ["es", "flat"], "grid_aggregation": "correlation",
+        "grid": {"*": {"range": 0.12, "points": 7, "extreme": {"multiple": 3, "fraction": 0.35}},
+                 "BTC": {"range": 0.16, "vol_shift": {"mode": "absolute", "up": 0.1, "down": 0.1,
+                                                      "scale_by_expiry": False}}},
+        "flat": {i["id"]: ({"tiers": [{"notional_up_to": 1e5, "imf": 0.05, "mmf": 0.03},
+                                      {"imf": 0.1, "mmf": 0.05}]} if i["type"] == "perpetual"
+                           else {"imf": 0.1, "mmf": 0.05})
+                 for i in methods["instruments"] if i["type"] != "spot"}})
+    validate("methods request matches MarginRequest", {"$ref": "#/components/schemas/MarginRequest"}, methods)
+    _, raw = expect("margin, grid with es and flat compared", "POST", "/v1/margin", 200, methods)
+    answer = json.loads(raw)
+    first = answer["accounts"][0]
+    check("grid sets the margin", first["initial_margin"] == first["grid"]["loss"] + first["grid"]["contingency"], raw[:800])
+    check("es and flat compared", set(first["compare"]) == {"es", "flat"} and "compare" in answer["totals"], raw[:800])
+    check("run echoes the method", answer["run"]["method"] == "grid" and answer["run"]["compare"] == ["es", "flat"], raw[-800:])
+    check("liquidation prices reported", all("liquidation_price" in p for p in first["positions"]), raw[:800])
+    unused = json.loads(json.dumps(example))
+    unused["config"]["grid"] = {}
+    _, raw = expect("grid given, method es", "POST", "/v1/margin", 400, unused)
+    check("an unused grid names /config/grid", json.loads(raw)["error"]["path"] == "/config/grid", raw)
     bad = json.loads(json.dumps(example))
     bad["accounts"][0]["positions"][0]["qty"] = "two"
     _, raw = expect("bad input", "POST", "/v1/margin", 400, bad)

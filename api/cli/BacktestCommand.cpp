@@ -1,5 +1,6 @@
 #include "api/cli/Commands.h"
 
+#include <algorithm>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -28,8 +29,31 @@ int backtestCommand(const Args& a) {
   applyThreads(a);
   const long long start = dateOption(a, "--start"), end = dateOption(a, "--end");
   const Json portfolio = readJsonFile(a.options.at("--portfolio"), "--portfolio");
-  const Json config =
-      a.has("--config") ? readJsonFile(a.options.at("--config"), "--config") : Json();
+  Json config = a.has("--config") ? readJsonFile(a.options.at("--config"), "--config") : Json();
+  // --method and --compare set config.method and config.compare (contract §11).
+  for (const char* flag : {"--method", "--compare"}) {
+    if (!a.has(flag)) continue;
+    const std::string key = std::string(flag).substr(2);
+    if (!config.is_null() && !config.is_object()) break;  // the parser names /config
+    if (config.is_object() && config.contains(key)) {
+      throw InputError("",
+                       std::string(flag) + " and the --config file's \"" + key +
+                           "\" both set config." + key + ": give it once",
+                       ErrorKind::Usage);
+    }
+    const std::string& value = a.options.at(flag);
+    if (key == "method") {
+      config[key] = value;
+      continue;
+    }
+    Json list = Json::array();
+    for (size_t begin = 0; begin <= value.size();) {
+      const size_t comma = std::min(value.find(',', begin), value.size());
+      list.push_back(value.substr(begin, comma - begin));
+      begin = comma + 1;
+    }
+    config[key] = std::move(list);
+  }
   // Estimated correlations change every day, so cached shocks are rarely reused (fixed ones hit
   // one entry): a small cache keeps a 4-year backtest's memory at tens of MiB, not 256.
   setShockCacheCapacity(size_t{16} << 20);

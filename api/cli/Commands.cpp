@@ -53,7 +53,7 @@ const std::vector<Command>& commands() {
        kBacktestHelp,
        {"--help"},
        {"--prices", "--portfolio", "--start", "--end", "--config", "--format", "--out", "--series",
-        "--threads", "--implied-vol"},
+        "--threads", "--implied-vol", "--method", "--compare"},
        backtestCommand},
 #ifdef XM_HAVE_SERVER
       {"serve",

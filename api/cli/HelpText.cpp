@@ -140,7 +140,8 @@ t + horizon_days, margins each account of FILE with the market of day t (closes,
 up to t only) and compares its VaR and initial margin with the loss realised from t to
 t + horizon_days. Prints JSON per account: days, var_exceedances, margin_breaches, kupiec_p,
 christoffersen_p, conditional_coverage_p, zone (Basel traffic light at this many days),
-mean_margin, max_margin_jump (largest one-day rise of initial margin, as a fraction), ...
+mean_margin, max_margin_jump (largest one-day rise of initial margin, as a fraction), methods
+(per margin method: margin_breaches, breach_rate, mean_margin), ...
 
 FILE: {"instruments": [...], "accounts": [...], "market": {...}} as in a request, without prices
 (they come from DIR); "market" (optional) gives base_currency, rate, the assets' vols for
@@ -158,9 +159,15 @@ Options:
   --implied-vol DIR DIR/<ASSET>-DVOL_1d.csv implied-vol indices (e.g. data/implied_vol): options
                     with "iv": "index" are valued at the day's index, and option underlyings
                     get vol_of_vol and spot_vol_corr estimated from it
+  --method M        config.method: es (default), grid or flat (contract §11); its initial margin
+                    is the one margin_breaches counts against
+  --compare LIST    config.compare, comma-separated (e.g. grid,flat): each account's "methods"
+                    then gives margin_breaches, breach_rate and mean_margin per method; grid takes
+                    config.grid (or its documented defaults), flat needs config.flat
   --format F        json (default) or table
   --out FILE        write the report to FILE (atomically)
-  --series FILE     also write date,account,var,es,initial_margin,loss per day as CSV
+  --series FILE     also write date,account,var,es,initial_margin,loss per day as CSV, and
+                    im_<method> for each compared method
   --threads N       worker threads (default: all cores)
 )";
 

@@ -191,6 +191,13 @@ BacktestReport runBacktest(const Json& portfolio, const PriceFolder& prices, con
 Json backtestToJson(const BacktestReport& report) {
   Json accounts = Json::array();
   for (const AccountBacktest& s : report.accounts) {
+    Json methods = Json::object();
+    for (const MethodBacktest& m : s.methods) {
+      methods[wireName(m.method)] = {
+          {"margin_breaches", m.breaches},
+          {"breach_rate", s.days > 0 ? m.breaches / double(s.days) : 0.0},
+          {"mean_margin", m.meanMargin}};
+    }
     accounts.push_back({{"id", s.id},
                         {"days", s.days},
                         {"var_exceedances", s.varExceedances},
@@ -206,7 +213,8 @@ Json backtestToJson(const BacktestReport& report) {
                         {"max_margin_jump_date",
                          s.maxMarginJump > 0 ? Json(formatDate(s.maxMarginJumpDay)) : Json()},
                         {"worst_loss", s.worstLoss},
-                        {"worst_loss_date", formatDate(s.worstLossDay)}});
+                        {"worst_loss_date", formatDate(s.worstLossDay)},
+                        {"methods", std::move(methods)}});
   }
   return {{"backtest",
            {{"start", formatDate(report.start)},
@@ -239,16 +247,33 @@ std::string backtestTable(const BacktestReport& report) {
         << std::setw(8) << toString(s.zone) << std::setw(14) << std::setprecision(0) << s.meanMargin
         << std::setw(9) << std::setprecision(1) << s.maxMarginJump * 100 << "%\n";
   }
+  if (!report.config.compare.empty()) {  // margin by method (contract §11)
+    out << "\n"
+        << std::left << std::setw(20) << "account" << std::setw(8) << "method" << std::right
+        << std::setw(10) << "IM brch" << std::setw(14) << "mean margin"
+        << "\n";
+    for (const AccountBacktest& s : report.accounts) {
+      for (const MethodBacktest& m : s.methods) {
+        out << std::left << std::setw(20) << s.id.substr(0, 19) << std::setw(8)
+            << wireName(m.method) << std::right << std::setw(10) << m.breaches << std::setw(14)
+            << std::setprecision(0) << m.meanMargin << "\n";
+      }
+    }
+  }
   return out.str();
 }
 
 void writeBacktestSeries(const BacktestReport& report, std::ostream& out) {
-  out << "date,account,var,es,initial_margin,loss\n";
-  out << std::setprecision(17);
+  // With config.compare, one initial-margin column per compared method: im_<method>.
+  out << "date,account,var,es,initial_margin,loss";
+  for (MarginMethod m : report.config.compare) out << ",im_" << wireName(m);
+  out << '\n' << std::setprecision(17);
   for (const BacktestDay& d : report.days) {
     for (size_t a = 0; a < report.accounts.size(); ++a) {
       out << formatDate(d.day) << ',' << report.accounts[a].id << ',' << d.var[a] << ',' << d.es[a]
-          << ',' << d.initialMargin[a] << ',' << d.loss[a] << '\n';
+          << ',' << d.initialMargin[a] << ',' << d.loss[a];
+      for (size_t k = 1; k < d.methodMargin.size(); ++k) out << ',' << d.methodMargin[k][a];
+      out << '\n';
     }
   }
 }

@@ -1,5 +1,7 @@
 #include "api/json/RequestWriter.h"
 
+#include <cmath>
+
 #include "host/engine/Instruments.h"
 #include "host/model/Time.h"
 #include "host/model/WireNames.h"
@@ -41,8 +43,60 @@ Json configToJson(const MarginConfig& c) {
     if (c.addOns.minimumRate > 0) addOns["minimum_rate"] = c.addOns.minimumRate;
     config["add_ons"] = std::move(addOns);
   }
+  if (c.method != MarginMethod::Es) config["method"] = wireName(c.method);
+  if (!c.compare.empty()) {
+    Json compare = Json::array();
+    for (MarginMethod m : c.compare) compare.push_back(wireName(m));
+    config["compare"] = std::move(compare);
+  }
+  if (c.uses(MarginMethod::Grid) && c.gridAggregation != GridAggregation::Sum)
+    config["grid_aggregation"] = wireName(c.gridAggregation);
   return config;
 }
+
+namespace {
+
+Json gridParamsToJson(const GridParams& p) {
+  Json j{{"range", p.range},
+         {"points", p.points},
+         {"vol_shift",
+          {{"mode", wireName(p.volMode)},
+           {"up", p.volUp},
+           {"down", p.volDown},
+           {"scale_by_expiry", p.scaleByExpiry}}},
+         {"short_option_minimum", p.shortOptionMinimum},
+         {"net_notional_minimum", p.netNotionalMinimum}};
+  if (p.extremeMultiple > 0)
+    j["extreme"] = {{"multiple", p.extremeMultiple}, {"fraction", p.extremeFraction}};
+  return j;
+}
+
+// config.flat and config.grid, which name instruments and assets.
+void addMethodParameters(const MarginRequest& r, Json& config) {
+  const MarginConfig& c = r.config;
+  if (c.uses(MarginMethod::Flat)) {
+    Json flat = Json::object();
+    for (size_t i = 0; i < c.flat.size(); ++i) {
+      if (c.flat[i].empty()) continue;
+      Json tiers = Json::array();
+      for (const FlatTier& t : c.flat[i]) {
+        Json tier{{"imf", t.imf}, {"mmf", t.mmf}};
+        if (std::isfinite(t.notionalUpTo)) tier["notional_up_to"] = t.notionalUpTo;
+        tiers.push_back(std::move(tier));
+      }
+      flat[r.instruments[i].id] = {{"tiers", std::move(tiers)}};
+    }
+    config["flat"] = std::move(flat);
+  }
+  if (c.uses(MarginMethod::Grid) && !c.grid.empty()) {
+    Json grid = Json::object();
+    for (size_t a = 0; a < c.grid.size(); ++a)
+      grid[r.market.assets[a].id] = gridParamsToJson(c.grid[a]);
+    config["grid"] = std::move(grid);
+  }
+}
+
+}  // namespace
 
 Json requestToJson(const MarginRequest& r) {
   Json market;
@@ -113,10 +167,12 @@ Json requestToJson(const MarginRequest& r) {
     accounts.push_back(
         {{"id", a.id}, {"collateral", std::move(col)}, {"positions", std::move(pos)}});
   }
+  Json config = configToJson(r.config);
+  addMethodParameters(r, config);
   return {{"market", std::move(market)},
           {"instruments", std::move(instruments)},
           {"accounts", std::move(accounts)},
-          {"config", configToJson(r.config)}};
+          {"config", std::move(config)}};
 }
 
 }  // namespace xm

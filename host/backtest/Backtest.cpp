@@ -42,6 +42,17 @@ double accountPnl(const MarginRequest& r, const Account& acct, const std::vector
 AccountBacktest summarise(const BacktestReport& report, size_t a, const std::string& id) {
   AccountBacktest s;
   s.id = id;
+  const std::vector<MarginMethod> methods = reportedMethods(report.config);
+  for (size_t k = 0; k < methods.size(); ++k) {
+    MethodBacktest m;
+    m.method = methods[k];
+    for (const BacktestDay& d : report.days) {
+      m.breaches += d.loss[a] > d.methodMargin[k][a];
+      m.meanMargin += d.methodMargin[k][a];
+    }
+    if (!report.days.empty()) m.meanMargin /= static_cast<double>(report.days.size());
+    s.methods.push_back(m);
+  }
   const double p = 1.0 - report.confidence;
   std::vector<bool> hits;
   for (size_t i = 0; i < report.days.size(); ++i) {
@@ -223,16 +234,30 @@ BacktestDay marginDay(const BacktestData& data, const BacktestRolls& rolls, long
   const MarginResponse m = computeMargin(r);
   BacktestDay d;
   d.day = t;
+  const std::vector<MarginMethod> methods = reportedMethods(r.config);
+  d.methodMargin.resize(methods.size());
   for (size_t a = 0; a < r.accounts.size(); ++a) {
-    d.var.push_back(m.accounts[a].var);
-    d.es.push_back(m.accounts[a].es);
-    d.initialMargin.push_back(m.accounts[a].initialMargin);
+    const AccountResult& res = m.accounts[a];
+    d.var.push_back(res.var);
+    d.es.push_back(res.es);
+    d.initialMargin.push_back(res.initialMargin);
     d.loss.push_back(-accountPnl(r, r.accounts[a], later, laterIv, h));
+    for (size_t k = 0; k < methods.size(); ++k) {
+      d.methodMargin[k].push_back(methods[k] == MarginMethod::Es     ? res.esMargin.im
+                                  : methods[k] == MarginMethod::Grid ? res.grid.im
+                                                                     : res.flat.im);
+    }
   }
   return d;
 }
 
 }  // namespace
+
+std::vector<MarginMethod> reportedMethods(const MarginConfig& config) {
+  std::vector<MarginMethod> methods{config.method};
+  methods.insert(methods.end(), config.compare.begin(), config.compare.end());
+  return methods;
+}
 
 void portfolioError(const std::string& path, const std::string& message) {
   throw InputError(path, (path.empty() ? "portfolio" : path) + ": " + message);

@@ -57,6 +57,14 @@ struct ImpliedVolUse {
   enum class VolOfVol { EwmaOfIndex, Given, None } volOfVol = VolOfVol::None;
 };
 
+// One margin method's record for an account (config.method and each of config.compare): how often
+// the realised loss exceeded its initial margin, and the mean of that margin.
+struct MethodBacktest {
+  MarginMethod method = MarginMethod::Es;
+  int breaches = 0;
+  double meanMargin = 0.0;
+};
+
 struct AccountBacktest {
   std::string id;
   int days = 0;
@@ -69,13 +77,20 @@ struct AccountBacktest {
   long long maxMarginJumpDay = 0;
   double worstLoss = 0.0;
   long long worstLossDay = 0;
+  std::vector<MethodBacktest> methods;  // config.method, then config.compare in order
 };
 
 // One test day: per account (portfolio order) the model's figures and the realised loss.
 struct BacktestDay {
   long long day = 0;  // days since the epoch
   std::vector<double> var, es, initialMargin, loss;
+  // Per method of config.method then config.compare (in that order), per account: its initial
+  // margin.
+  std::vector<std::vector<double>> methodMargin;
 };
+
+// config.method, then config.compare: the methods a backtest reports.
+std::vector<MarginMethod> reportedMethods(const MarginConfig& config);
 
 struct BacktestReport {
   long long start = 0, end = 0;

@@ -179,6 +179,46 @@ TEST_F(SyntheticPrices, TheRightModelPassesAndAnUnderestimatedVolIsRed) {
   }
 }
 
+// Backtest counts by margin method (contract §11): with config.compare, each method's breaches are
+// counted against its own initial margin. A perpetual's grid margin at range 5% and its flat
+// margin at 8% are closed forms, so their breaches are the days the close fell (long) or rose
+// (short) by more than that.
+TEST_F(SyntheticPrices, BreachesCountedByMethod) {
+  const long long start = kFirstDay + 100, end = kFirstDay + 499;
+  Json c = config({{"compare", {"grid", "flat"}},
+                   {"grid", {{"SYN", {{"range", 0.05}, {"points", 5}}}}},
+                   {"flat", {{"SYN-PERP", {{"imf", 0.08}, {"mmf", 0.04}}}}}});
+  const BacktestReport r = runBacktest(portfolio(0.6), dir_.string(), c, start, end);
+  ASSERT_EQ(r.days.size(), 400u);
+  for (size_t a = 0; a < 2; ++a) {
+    const double side = a == 0 ? 1.0 : -1.0;  // long, short
+    int grid = 0, flat = 0;
+    for (long long d = start; d <= end; ++d) {
+      const double move = closes_[d + 1 - kFirstDay] / closes_[d - kFirstDay] - 1.0;
+      grid += -side * move > 0.05 + 1e-12;
+      flat += -side * move > 0.08 + 1e-12;
+    }
+    const AccountBacktest& s = r.accounts[a];
+    ASSERT_EQ(s.methods.size(), 3u);
+    EXPECT_EQ(s.methods[0].method, MarginMethod::Es);
+    EXPECT_EQ(s.methods[0].breaches, s.marginBreaches);  // the method that sets the margin
+    EXPECT_EQ(s.methods[1].method, MarginMethod::Grid);
+    EXPECT_EQ(s.methods[1].breaches, grid) << s.id;
+    EXPECT_EQ(s.methods[2].breaches, flat) << s.id;
+    EXPECT_GT(grid, flat);
+    EXPECT_GT(flat, 0);
+  }
+  // method grid alone: its margin breaches are the compared grid's.
+  c["method"] = "grid";
+  c["compare"] = {"es", "flat"};
+  const BacktestReport g = runBacktest(portfolio(0.6), dir_.string(), c, start, end);
+  for (size_t a = 0; a < 2; ++a) {
+    EXPECT_EQ(g.accounts[a].marginBreaches, r.accounts[a].methods[1].breaches);
+    EXPECT_EQ(g.accounts[a].methods[1].breaches, r.accounts[a].marginBreaches);  // es
+    EXPECT_DOUBLE_EQ(g.accounts[a].meanMargin, r.accounts[a].methods[1].meanMargin);
+  }
+}
+
 TEST_F(SyntheticPrices, RealisedLossesAndMarginsByHand) {
   const long long day = kFirstDay + 500;
   Json p = portfolio(0.5);

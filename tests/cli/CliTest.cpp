@@ -274,5 +274,50 @@ TEST(Cli, BacktestOnTheRepositorysPricesAndExamplePortfolios) {
   std::filesystem::remove(series);
 }
 
+TEST(Cli, BacktestByMarginMethod) {
+  const std::string prices = std::string(XM_SOURCE_DIR) + "/data/prices";
+  const std::string portfolio = std::string(XM_SOURCE_DIR) + "/examples/backtest/portfolios.json";
+  const std::string config = temp("methods-config.json"), series = temp("methods-series.csv");
+  std::ofstream(config) << R"({"scenarios": 2000, "flat": {
+      "BTC-PERP": {"imf": 0.05, "mmf": 0.03}, "ETH-PERP": {"imf": 0.05, "mmf": 0.03},
+      "ADA-PERP": {"imf": 0.1, "mmf": 0.05}, "XRP-PERP": {"imf": 0.1, "mmf": 0.05},
+      "DOGE-PERP": {"imf": 0.1, "mmf": 0.05}, "LINK-PERP": {"imf": 0.1, "mmf": 0.05},
+      "LTC-PERP": {"imf": 0.1, "mmf": 0.05}, "BTC-30D-C": {"imf": 0.15, "mmf": 0.075},
+      "BTC-30D-P": {"imf": 0.15, "mmf": 0.075}}})";
+  Captured c = cli({"backtest", "--prices", prices, "--portfolio", portfolio, "--start",
+                    "2022-11-01", "--end", "2022-11-30", "--config", config, "--method", "grid",
+                    "--compare", "es,flat", "--series", series});
+  ASSERT_EQ(c.status, 0) << c.err;
+  const Json r = Json::parse(c.out);
+  EXPECT_EQ(r["backtest"]["config"]["method"], "grid");
+  const Json& btc = r["accounts"][0];
+  ASSERT_EQ(btc["methods"].size(), 3u);
+  // The method sets the margin the report's margin_breaches count against.
+  EXPECT_EQ(btc["methods"]["grid"]["margin_breaches"], btc["margin_breaches"]);
+  EXPECT_EQ(btc["methods"]["grid"]["mean_margin"], btc["mean_margin"]);
+  // 1 BTC at 5%: the flat margin is 5% of each day's close; November 2022's closes average
+  // 17,600.81 in data/prices.
+  EXPECT_NEAR(btc["methods"]["flat"]["mean_margin"].get<double>(), 0.05 * 17600.81, 0.01);
+  // FTX: BTC fell 14% from the 8th to the 9th, past a 5% flat margin; ES and grid may hold.
+  EXPECT_GE(btc["methods"]["flat"]["margin_breaches"].get<int>(), 1);
+  std::ifstream in(series);
+  std::string header;
+  std::getline(in, header);
+  EXPECT_EQ(header, "date,account,var,es,initial_margin,loss,im_es,im_flat");
+
+  // The method given twice, or unknown: exit 2 naming it.
+  std::ofstream(config) << R"({"method": "es"})";
+  c = cli({"backtest", "--prices", prices, "--portfolio", portfolio, "--start", "2022-11-01",
+           "--end", "2022-11-02", "--config", config, "--method", "grid"});
+  EXPECT_EQ(c.status, 2);
+  EXPECT_NE(c.err.find("give it once"), std::string::npos) << c.err;
+  c = cli({"backtest", "--prices", prices, "--portfolio", portfolio, "--start", "2022-11-01",
+           "--end", "2022-11-02", "--compare", "grid,span"});
+  EXPECT_EQ(c.status, 2);
+  EXPECT_EQ(Json::parse(c.err)["error"]["path"], "/config/compare/1") << c.err;
+  std::filesystem::remove(config);
+  std::filesystem::remove(series);
+}
+
 }  // namespace
 }  // namespace xm

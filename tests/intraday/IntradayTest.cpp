@@ -207,7 +207,13 @@ TEST(SnapshotStore, WhatIfsRunWhileTheirSnapshotIsReplaced) {
       }
     });
   }
-  for (int i = 0; i < 6; ++i) store.put(snapshotOf(r, "live"));  // replaced under the readers
+  // Replaced under the readers: each replacement waits for what-ifs to run on the previous one
+  // (on a loaded machine the readers may otherwise not have started before the last).
+  for (int i = 0; i < 6; ++i) {
+    const int before = done.load();
+    store.put(snapshotOf(r, "live"));
+    while (done.load() < before + 3) std::this_thread::yield();
+  }
   stop = true;
   for (auto& t : readers) t.join();
   EXPECT_GT(done.load(), 0);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "api/json/RequestWriter.h"
 #include "host/engine/Pricing.h"
 #include "host/margin/MarginEngine.h"
 #include "tests/TestSupport.h"
@@ -239,6 +240,34 @@ TEST(GridMargin, CompareEqualsSeparateRunsAndSnapshotsAgree) {
     EXPECT_EQ(snap[i].gridFigures.underlyings.size(),
               grid.accounts[i].gridFigures.underlyings.size());
   }
+}
+
+// A request written back (requestToJson, as `xmargin generate` writes one) keeps its
+// methods: the same margins when parsed again.
+TEST(GridMargin, RequestsKeepTheirMethodsWrittenBack) {
+  Json r = market();
+  r["config"]["compare"] = {"es", "flat"};
+  r["config"]["grid_aggregation"] = "correlation";
+  r["config"]["grid"]["BTC"] = {{"extreme", {{"multiple", 2}, {"fraction", 0.3}}}};
+  r["config"]["flat"] = {{"ETH-PERP",
+                          {{"tiers",
+                            {{{"notional_up_to", 5000}, {"imf", 0.05}, {"mmf", 0.03}},
+                             {{"imf", 0.1}, {"mmf", 0.05}}}}}},
+                         {"BTC-PERP", {{"imf", 0.05}, {"mmf", 0.03}}},
+                         {"ETH-C", {{"imf", 0.15}, {"mmf", 0.075}}}};
+  r["accounts"] = {account(
+      "a",
+      {position("ETH-PERP", 3, 3000), position("BTC-PERP", -0.2, 90000), position("ETH-C", -2, 0)},
+      usd(5000))};
+  const MarginRequest first = parseRequest(r);
+  const MarginRequest again = parseRequest(requestToJson(first));
+  const AccountResult a = computeMargin(first).accounts[0], b = computeMargin(again).accounts[0];
+  EXPECT_EQ(again.config.method, MarginMethod::Grid);
+  EXPECT_EQ(again.config.compare, first.config.compare);
+  EXPECT_EQ(b.grid.im, a.grid.im);
+  EXPECT_EQ(b.flat.im, a.flat.im);
+  EXPECT_EQ(b.esMargin.im, a.esMargin.im);
+  EXPECT_GT(a.flat.im, 0.0);
 }
 
 TEST(GridMargin, ParsesStrictly) {
