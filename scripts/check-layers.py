@@ -28,7 +28,9 @@ FLOORS = {
                  "scenarios"],
     "api/http": ["api/json", "host/intraday", "host/clearing", "host/margin", "host/engine", "host/market", "host/model", "host/base",
                  "scenarios"],
-    "api/cli": ["api/http", "api/json", "host/intraday", "host/clearing", "host/synthetic", "host/backtest", "host/margin", "host/engine",
+    "api/mpi": ["api/json", "host/intraday", "host/clearing", "host/backtest", "host/margin", "host/engine", "host/market",
+                "host/model", "host/base", "scenarios"],
+    "api/cli": ["api/mpi", "api/http", "api/json", "host/intraday", "host/clearing", "host/synthetic", "host/backtest", "host/margin", "host/engine",
                 "host/market", "host/model", "host/base", "scenarios"],
     "api": ["api/cli"],  # main.cpp
 }

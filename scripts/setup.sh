@@ -9,6 +9,7 @@ packages=(
   libeigen3-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcpp-httplib-dev
+  libopenmpi-dev openmpi-bin
   python3-yaml python3-jsonschema
   clang-format
 )

@@ -10,6 +10,7 @@
 #include "api/cli/Commands.h"
 #include "api/cli/HelpText.h"
 #include "api/json/ResponseWriter.h"
+#include "api/mpi/Job.h"
 #include "host/model/Errors.h"
 #include "host/model/Version.h"
 
@@ -83,6 +84,13 @@ int dispatch(int argc, char** argv) {
   }
   for (const Command& c : commands()) {
     if (cmd != c.name) continue;
+    if (mpi::Job::current().distributed() && cmd != "run") {
+      throw InputError("",
+                       "under mpirun with more than one rank only `xmargin run` is distributed "
+                       "so far; run `" +
+                           cmd + "` as one process",
+                       ErrorKind::Usage);
+    }
     const Args a = parseArgs(argc, argv, 2, c.flags, c.valued);
     if (a.has("--help")) {
       std::cout << c.help;
@@ -106,13 +114,18 @@ int runCli(int argc, char** argv) {
   // A write past RLIMIT_FSIZE must fail with EFBIG (an io_error, the output untouched), not kill
   // the process with SIGXFSZ.
   ::signal(SIGXFSZ, SIG_IGN);
+  // Under mpirun (or srun) every process is a rank of one job; else a job of one.
+  const mpi::Job job(&argc, &argv);
   try {
     return dispatch(argc, argv);
+  } catch (const mpi::QuietExit& e) {
+    return e.status;  // rank 0 reports the job's error
   } catch (...) {
     // The error table (host/model/Errors.h) gives the code and the exit status.
     ErrorReport r = reportCurrentException();
     if (r.kind == ErrorKind::OutOfMemory) r.message += "; use fewer scenarios or --batch-accounts";
-    std::cerr << toText(errorToJson(r)) << "\n";
+    // An error every rank met alike (usage, bad input) is printed once.
+    if (job.rank() == 0) std::cerr << toText(errorToJson(r)) << "\n";
     return errorKindInfo(r.kind).exitStatus;
   }
 }

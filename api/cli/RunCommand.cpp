@@ -1,11 +1,14 @@
 #include "api/cli/Commands.h"
 
+#include <functional>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 
 #include "api/cli/Args.h"
 #include "api/json/JsonCodec.h"
+#include "api/mpi/DistributedRun.h"
 #include "host/base/Files.h"
 #include "host/intraday/Snapshot.h"
 #include "host/margin/MarginEngine.h"
@@ -51,11 +54,38 @@ int runCommand(const Args& a) {
   limits.maxScenarios = intOption(a, "--max-scenarios", limits.maxScenarios, 1, 100'000'000);
   EngineOptions options;
   options.batchAccounts = intOption(a, "--batch-accounts", 0, 1, int64_t{1} << 40);
+  const mpi::Job& job = mpi::Job::current();
+  if (a.has("--snapshot") && job.distributed())
+    throw InputError("", "--snapshot runs as one process, not under mpirun", ErrorKind::Usage);
   if (a.has("--snapshot")) return runOnSnapshot(a, limits, options);
   if (a.has("--marks"))
     throw InputError("", "--marks moves a --snapshot; give one", ErrorKind::Usage);
-  MarginRequest request = readRequest(a.positional[0], limits);
-  loadMarketFiles(a, request);
+  MarginRequest request;
+  if (!job.distributed()) {
+    request = readRequest(a.positional[0], limits);
+    loadMarketFiles(a, request);
+  } else {
+    // Rank 0 reads the request and broadcasts its text; every rank parses the same text (and
+    // reads --prices / --implied-vol itself: those folders must be visible on every node).
+    mpi::selectGpuOfRank(job);
+    std::string text;
+    std::optional<ErrorReport> failure;
+    try {
+      if (job.rank() == 0) text = std::string(InputText(a.positional[0], "request").text());
+    } catch (...) {
+      failure = reportCurrentException();
+    }
+    mpi::agree(job, failure);
+    job.broadcast(text);
+    try {
+      request = parseRequestText(text, limits);
+      std::string().swap(text);
+      loadMarketFiles(a, request);
+    } catch (...) {
+      failure = reportCurrentException();
+    }
+    mpi::agree(job, failure);
+  }
   if (a.has("--backend")) {
     const std::string& b = a.options.at("--backend");
     const auto choice = fromWireName<BackendChoice>(b);
@@ -75,6 +105,12 @@ int runCommand(const Args& a) {
     request.config.precision = *choice;
   }
   const int indent = a.has("--pretty") ? 2 : -1;
+  if (job.distributed()) {
+    mpi::runMarginDistributed(
+        job, request, options, indent,
+        [&](const std::function<void(std::ostream&)>& write) { writeOutput(a, write); });
+    return 0;
+  }
   auto compute = [&](std::ostream& out) {
     StreamingResponseWriter writer(request, out, indent);
     writer.finish(runMargin(request, options, writer));

@@ -232,8 +232,16 @@ Json errorToJson(const ErrorReport& r) {
 StreamingResponseWriter::StreamingResponseWriter(const MarginRequest& request, std::ostream& out,
                                                  int indent)
     : request_(request), out_(out), indent_(indent) {
-  out_ << "{\"accounts\":[";
+  out_ << opening();
 }
+
+StreamingResponseWriter::StreamingResponseWriter(const MarginRequest& request, std::ostream& out,
+                                                 int indent, Shard shard)
+    : request_(request),
+      out_(out),
+      indent_(indent),
+      offset_(shard.offset),
+      any_(shard.offset > 0) {}
 
 void StreamingResponseWriter::accounts(int64_t first, const std::vector<AccountResult>& results) {
   // Serialise the batch's accounts in parallel, write them in request order.
@@ -245,9 +253,9 @@ void StreamingResponseWriter::accounts(int64_t first, const std::vector<AccountR
     errors.capture([&] {
       faultPoint("writer.accounts");
       if (indent_ >= 0) {
-        text[i] = toText(accountToJson(request_, first + i, results[i]), indent_);
+        text[i] = toText(accountToJson(request_, offset_ + first + i, results[i]), indent_);
       } else {
-        appendAccountJson(text[i], request_, first + i, results[i]);
+        appendAccountJson(text[i], request_, offset_ + first + i, results[i]);
       }
     });
   }
@@ -258,10 +266,14 @@ void StreamingResponseWriter::accounts(int64_t first, const std::vector<AccountR
   }
 }
 
+void writeResponseClosing(std::ostream& out, const RunSummary& summary, int indent) {
+  const char* nl = indent >= 0 ? "\n" : "";
+  out << nl << "],\"run\":" << toText(runToJson(summary.run), indent) << "," << nl
+      << "\"totals\":" << toText(totalsToJson(summary.totals), indent) << "}\n";
+}
+
 void StreamingResponseWriter::finish(const RunSummary& summary) {
-  const char* nl = indent_ >= 0 ? "\n" : "";
-  out_ << nl << "],\"run\":" << toText(runToJson(summary.run), indent_) << "," << nl
-       << "\"totals\":" << toText(totalsToJson(summary.totals), indent_) << "}\n";
+  writeResponseClosing(out_, summary, indent_);
 }
 
 }  // namespace xm

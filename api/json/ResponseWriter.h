@@ -36,9 +36,21 @@ Json errorToJson(const ErrorReport& report);
 
 // Streams `{"accounts": [...], "run": {...}, "totals": {...}}` batch by batch: memory stays
 // bounded by one batch whatever the number of accounts. `indent` < 0 writes compact JSON.
+// What follows the accounts: `],"run":{...},"totals":{...}}` and a newline.
+void writeResponseClosing(std::ostream& out, const RunSummary& summary, int indent);
+
 class StreamingResponseWriter final : public ResultSink {
  public:
   StreamingResponseWriter(const MarginRequest& request, std::ostream& out, int indent = -1);
+  // A shard of the response (an MPI rank's accounts): the accounts from request.accounts[offset],
+  // each with the separator it has in the whole response, and no opening: shards written in
+  // order and put between the opening and finish() are the whole response, byte for byte.
+  struct Shard {
+    int64_t offset = 0;
+  };
+  StreamingResponseWriter(const MarginRequest& request, std::ostream& out, int indent, Shard shard);
+  // The opening a shard leaves out.
+  static const char* opening() { return "{\"accounts\":["; }
   void accounts(int64_t first, const std::vector<AccountResult>& results) override;
   void finish(const RunSummary& summary);
 
@@ -46,6 +58,7 @@ class StreamingResponseWriter final : public ResultSink {
   const MarginRequest& request_;
   std::ostream& out_;
   int indent_;
+  int64_t offset_ = 0;
   bool any_ = false;
 };
 

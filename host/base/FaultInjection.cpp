@@ -1,5 +1,7 @@
 #include "host/base/FaultInjection.h"
 
+#include <csignal>
+
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
@@ -12,6 +14,7 @@ namespace {
 struct Fault {
   std::string site;
   bool badAlloc = false;
+  bool kill = false;
 };
 
 std::atomic<const Fault*> gFault{nullptr};
@@ -22,7 +25,9 @@ const Fault* parse(const std::string& spec) {
   auto* f = new Fault;  // armed faults live for the process: tests arm a handful
   const size_t colon = spec.find(':');
   f->site = spec.substr(0, colon);
-  f->badAlloc = colon != std::string::npos && spec.substr(colon + 1) == "bad_alloc";
+  const std::string what = colon == std::string::npos ? "" : spec.substr(colon + 1);
+  f->badAlloc = what == "bad_alloc";
+  f->kill = what == "kill";
   return f;
 }
 
@@ -38,6 +43,7 @@ void faultPoint(const char* site) {
   const Fault* f = gFault.load(std::memory_order_relaxed);
   if (!f || f->site != site) return;
   if (f->badAlloc) throw std::bad_alloc();
+  if (f->kill) ::raise(SIGKILL);  // a process dying mid-run (an MPI rank, the OOM killer)
   throw std::runtime_error(std::string("injected fault at ") + site);
 }
 

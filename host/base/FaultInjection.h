@@ -1,10 +1,11 @@
 #pragma once
-// Fault injection, for tests: with XM_FAULT=SITE (or SITE:bad_alloc) in the environment, or
-// setFaultForTesting(), faultPoint(SITE) throws std::runtime_error("injected fault at SITE")
-// (std::bad_alloc) on every visit. Each site sits inside a worker thread's work — an OpenMP
-// region's body, the response writer's threads — where an escaping exception would terminate
-// the process: the tests arm each one and check that the failure reaches the caller as an error
-// envelope. Unarmed, a fault point costs one relaxed atomic load.
+// Fault injection, for tests: with XM_FAULT=SITE (or SITE:bad_alloc, SITE:kill) in the
+// environment, or setFaultForTesting(), faultPoint(SITE) throws std::runtime_error("injected
+// fault at SITE") (std::bad_alloc; or the process is killed with SIGKILL) on every visit. Each site
+// sits inside a worker thread's work — an OpenMP region's body, the response writer's threads —
+// where an escaping exception would terminate the process: the tests arm each one and check that
+// the failure reaches the caller as an error envelope. Unarmed, a fault point costs one relaxed
+// atomic load.
 //
 // Worker regions that are not sites cannot throw: the scenario draws and the cube's revaluation
 // are arithmetic on buffers allocated before the region.
@@ -19,7 +20,7 @@ inline constexpr const char* kFaultSites[] = {"cpu.row_tails", "cpu.accounts", "
 
 void faultPoint(const char* site);
 
-// "SITE" or "SITE:bad_alloc"; "" disarms. Overrides XM_FAULT.
+// "SITE", "SITE:bad_alloc" or "SITE:kill"; "" disarms. Overrides XM_FAULT.
 void setFaultForTesting(const std::string& spec);
 
 }  // namespace xm

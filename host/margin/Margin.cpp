@@ -238,29 +238,46 @@ AccountResult assessAccount(const MarginRequest& request, const Account& account
   return r;
 }
 
-void MarginTotals::add(const AccountResult& r) {
+TotalsEntry totalsEntry(const AccountResult& r) {
+  TotalsEntry e;
+  e.equity = r.equity;
+  e.initialMargin = r.initialMargin;
+  e.maintenanceMargin = r.maintenanceMargin;
+  e.isolatedMargin = r.isolatedMargin;
+  e.status = static_cast<int32_t>(r.status);
+  e.flatCompared = r.flatCompared;
+  e.esCompared = r.esCompared;
+  e.gridCompared = r.gridCompared;
+  e.flat = r.flat;
+  e.esMargin = r.esMargin;
+  e.grid = r.grid;
+  return e;
+}
+
+void MarginTotals::add(const TotalsEntry& e) {
   ++accounts;
-  equity += r.equity;
-  initialMargin += r.initialMargin;
-  maintenanceMargin += r.maintenanceMargin;
-  isolatedMargin += r.isolatedMargin;
-  ok += r.status == MarginStatus::Ok;
-  marginCall += r.status == MarginStatus::MarginCall;
-  liquidate += r.status == MarginStatus::Liquidate;
-  if (r.flatCompared) {
+  equity += e.equity;
+  initialMargin += e.initialMargin;
+  maintenanceMargin += e.maintenanceMargin;
+  isolatedMargin += e.isolatedMargin;
+  const auto status = static_cast<MarginStatus>(e.status);
+  ok += status == MarginStatus::Ok;
+  marginCall += status == MarginStatus::MarginCall;
+  liquidate += status == MarginStatus::Liquidate;
+  if (e.flatCompared) {
     flatCompared = true;
-    flat.im += r.flat.im;
-    flat.mm += r.flat.mm;
+    flat.im += e.flat.im;
+    flat.mm += e.flat.mm;
   }
-  if (r.gridCompared) {
+  if (e.gridCompared) {
     gridCompared = true;
-    grid.im += r.grid.im;
-    grid.mm += r.grid.mm;
+    grid.im += e.grid.im;
+    grid.mm += e.grid.mm;
   }
-  if (r.esCompared) {
+  if (e.esCompared) {
     esCompared = true;
-    esMargin.im += r.esMargin.im;
-    esMargin.mm += r.esMargin.mm;
+    esMargin.im += e.esMargin.im;
+    esMargin.mm += e.esMargin.mm;
   }
 }
 

@@ -79,6 +79,16 @@ struct AccountResult {
   GridFigures gridFigures;
 };
 
+// What MarginTotals adds of one account, as plain data: an MPI job ships these from every rank to
+// rank 0, which adds them in request order (the same additions as one process: the same bits).
+struct TotalsEntry {
+  double equity = 0.0, initialMargin = 0.0, maintenanceMargin = 0.0, isolatedMargin = 0.0;
+  MethodMargin flat, esMargin, grid;
+  int32_t status = 0;  // MarginStatus
+  uint8_t flatCompared = 0, esCompared = 0, gridCompared = 0, unused = 0;
+};
+TotalsEntry totalsEntry(const AccountResult& r);
+
 struct MarginTotals {
   int64_t accounts = 0;
   double equity = 0.0;
@@ -91,7 +101,8 @@ struct MarginTotals {
   bool flatCompared = false, esCompared = false, gridCompared = false;
   MethodMargin flat, esMargin, grid;  // the compared methods' sums
 
-  void add(const AccountResult& r);
+  void add(const AccountResult& r) { add(totalsEntry(r)); }
+  void add(const TotalsEntry& e);
 };
 
 // Facts about one run, for the response's `run` object.

@@ -1,0 +1,67 @@
+#pragma once
+// The MPI job this process belongs to (`mpirun -n N xmargin ...`, or srun under Slurm), or a job
+// of one when xmargin was not launched by MPI or built without it (XM_MPI, README "Scale-out").
+// Only what the distributed commands need: bytes broadcast from rank 0, bytes sent rank to rank
+// (any size: chunked below MPI's int counts), agreement on failure, and abort.
+
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "host/model/Errors.h"
+
+namespace xm::mpi {
+
+class Job {
+ public:
+  // Initialises MPI when the environment says an MPI launcher started this process; otherwise,
+  // and without MPI in the build, a job of one rank. One per process (runCli's).
+  Job(int* argc, char*** argv);
+  ~Job();
+  Job(const Job&) = delete;
+  Job& operator=(const Job&) = delete;
+
+  int rank() const { return rank_; }
+  int size() const { return size_; }
+  int localRank() const { return localRank_; }  // the rank among this node's ranks
+  bool distributed() const { return size_ > 1; }
+
+  // Rank 0's `bytes` on every rank.
+  void broadcast(std::string& bytes, int root = 0) const;
+  // Point to point, in order per (from, to, tag).
+  void send(int to, const std::string& bytes, int tag) const;
+  std::string receive(int from, int tag) const;
+  // The smallest of every rank's value.
+  int minimum(int value) const;
+  void barrier() const;
+  // Ends every rank of the job now (a failure past the point where ranks can still agree).
+  [[noreturn]] void abort(int status) const;
+
+  // The process's job (set by the constructor).
+  static const Job& current();
+
+ private:
+  int rank_ = 0, size_ = 1, localRank_ = 0;
+  bool initialised_ = false;
+};
+
+// Thrown on ranks other than 0 when the job fails: rank 0 reports the error, the others exit
+// with the same status and print nothing.
+class QuietExit : public std::runtime_error {
+ public:
+  explicit QuietExit(int status) : std::runtime_error("quiet exit"), status(status) {}
+  int status;
+};
+
+// One GPU per rank: rank i of a node sees only the i-th of the devices CUDA_VISIBLE_DEVICES lists
+// (all of the node's when unset), round robin when ranks outnumber them. A launcher that already
+// gave each rank one device (Slurm's --gpus-per-task=1) is left as it is. Call before the first
+// CUDA call.
+void selectGpuOfRank(const Job& job);
+
+// Every rank calls it at the same step with its own failure, if any (reportCurrentException()).
+// No rank failed: returns. Else the lowest failing rank's error is thrown on rank 0 (InputError
+// with its kind, message and path) and QuietExit with its exit status on every other rank.
+void agree(const Job& job, const std::optional<ErrorReport>& mine);
+
+}  // namespace xm::mpi
