@@ -60,26 +60,18 @@ int runCommand(const Args& a) {
   if (a.has("--snapshot")) return runOnSnapshot(a, limits, options);
   if (a.has("--marks"))
     throw InputError("", "--marks moves a --snapshot; give one", ErrorKind::Usage);
-  MarginRequest request;
+  mpi::Share share;  // under mpirun: this rank's accounts; else the whole request
+  MarginRequest& request = share.request;
   if (!job.distributed()) {
     request = readRequest(a.positional[0], limits);
     loadMarketFiles(a, request);
   } else {
-    // Rank 0 reads the request and broadcasts its text; every rank parses the same text (and
+    // Rank 0 reads the request and broadcasts its text; each rank keeps its accounts (and
     // reads --prices / --implied-vol itself: those folders must be visible on every node).
     mpi::selectGpuOfRank(job);
-    std::string text;
+    share = mpi::readShare(job, a.positional[0], limits);
     std::optional<ErrorReport> failure;
     try {
-      if (job.rank() == 0) text = std::string(InputText(a.positional[0], "request").text());
-    } catch (...) {
-      failure = reportCurrentException();
-    }
-    mpi::agree(job, failure);
-    job.broadcast(text);
-    try {
-      request = parseRequestText(text, limits);
-      std::string().swap(text);
       loadMarketFiles(a, request);
     } catch (...) {
       failure = reportCurrentException();
@@ -107,7 +99,7 @@ int runCommand(const Args& a) {
   const int indent = a.has("--pretty") ? 2 : -1;
   if (job.distributed()) {
     mpi::runMarginDistributed(
-        job, request, options, indent,
+        job, share, options, indent,
         [&](const std::function<void(std::ostream&)>& write) { writeOutput(a, write); });
     return 0;
   }

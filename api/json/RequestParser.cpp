@@ -1,5 +1,7 @@
 #include "api/json/RequestParser.h"
 
+#include <algorithm>
+
 #include <cmath>
 #include <istream>
 #include <limits>
@@ -141,7 +143,7 @@ class RequestBuilder {
       for (size_t i = 0; i < accounts.raw().size(); ++i) addAccount(doc["accounts"][i]);
     }
     const double work =
-        static_cast<double>(req_.accounts.size()) * static_cast<double>(req_.config.scenarios);
+        static_cast<double>(seenAccounts_) * static_cast<double>(req_.config.scenarios);
     if (work > limits_.maxWork) {
       std::ostringstream msg;
       msg << "/config/scenarios: accounts x scenarios = " << work << " exceeds the limit of "
@@ -227,18 +229,41 @@ class RequestBuilder {
   }
 
   void addAccount(const Json& value) {
-    const size_t i = req_.accounts.size();
-    if (static_cast<int64_t>(i) >= limits_.maxAccounts) {
+    const int64_t i = seenAccounts_++;
+    if (i >= limits_.maxAccounts) {
       throw InputError(
           "/accounts",
           "/accounts: more than the limit of " + std::to_string(limits_.maxAccounts) + " accounts",
           ErrorKind::LimitExceeded);
     }
     const Node node(value, "/accounts/" + std::to_string(i));
+    if (options_.legCounts) options_.legCounts->push_back(legsOf(value));
+    if (i < options_.keepFirst || i >= options_.keepLast) {
+      // Another rank's account: its id still takes part in the duplicate check (one that is
+      // not a string is for its own rank to refuse).
+      if (value.is_object() && value.contains("id") && value["id"].is_string()) {
+        const std::string& id = value["id"].get_ref<const std::string&>();
+        if (!accountIds_.insert(id).second)
+          node.child("id").fail("duplicate account id \"" + id + "\"");
+      }
+      return;
+    }
     req_.accounts.push_back(parseAccount(node, *assets_, *instrumentIds_, *instrumentList_));
     if (!accountIds_.insert(req_.accounts.back().id).second) {
       node.child("id").fail("duplicate account id \"" + req_.accounts.back().id + "\"");
     }
+  }
+
+  // An account's positions plus collateral holdings as the text has them (0 for what is not an
+  // array: the account's own parse refuses it).
+  static int32_t legsOf(const Json& account) {
+    if (!account.is_object()) return 0;
+    size_t n = 0;
+    for (const char* key : {"positions", "collateral"}) {
+      const auto it = account.find(key);
+      if (it != account.end() && it->is_array()) n += it->size();
+    }
+    return static_cast<int32_t>(std::min<size_t>(n, INT32_MAX));
   }
 
   const Limits& limits_;
@@ -255,6 +280,7 @@ class RequestBuilder {
   std::string key_;
   Json market_, instruments_;
   bool haveMarket_ = false, haveInstruments_ = false, catalogReady_ = false, accountsArray_ = false;
+  int64_t seenAccounts_ = 0;  // every account of the text, kept or not
 };
 
 // Where a parser stopped in `text`: the JSON Pointer of the value being read, or of the object

@@ -4,6 +4,7 @@
 // keys are errors, never silent defaults. Optional fields take the contract's documented
 // defaults. The fields themselves are parsed in RequestFields.cpp.
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -40,6 +41,13 @@ struct RequestOptions {
   std::vector<std::string> extraKeys;
   // A snapshot's definition or a what-if: "accounts" is refused, and not required.
   bool noAccounts = false;
+  // An MPI rank's share (api/mpi): only accounts [keepFirst, keepLast) are converted and kept
+  // (paths still name their index in the whole request); every account's id is still checked
+  // against every other's. When set, legCounts receives each account's number of positions
+  // plus collateral holdings, read from the text before any conversion.
+  int64_t keepFirst = 0;
+  int64_t keepLast = INT64_MAX;
+  std::vector<int32_t>* legCounts = nullptr;
 };
 
 struct ParsedRequest {

@@ -237,11 +237,7 @@ StreamingResponseWriter::StreamingResponseWriter(const MarginRequest& request, s
 
 StreamingResponseWriter::StreamingResponseWriter(const MarginRequest& request, std::ostream& out,
                                                  int indent, Shard shard)
-    : request_(request),
-      out_(out),
-      indent_(indent),
-      offset_(shard.offset),
-      any_(shard.offset > 0) {}
+    : request_(request), out_(out), indent_(indent), any_(shard.follows) {}
 
 void StreamingResponseWriter::accounts(int64_t first, const std::vector<AccountResult>& results) {
   // Serialise the batch's accounts in parallel, write them in request order.
@@ -253,9 +249,9 @@ void StreamingResponseWriter::accounts(int64_t first, const std::vector<AccountR
     errors.capture([&] {
       faultPoint("writer.accounts");
       if (indent_ >= 0) {
-        text[i] = toText(accountToJson(request_, offset_ + first + i, results[i]), indent_);
+        text[i] = toText(accountToJson(request_, first + i, results[i]), indent_);
       } else {
-        appendAccountJson(text[i], request_, offset_ + first + i, results[i]);
+        appendAccountJson(text[i], request_, first + i, results[i]);
       }
     });
   }

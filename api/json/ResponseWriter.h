@@ -42,11 +42,12 @@ void writeResponseClosing(std::ostream& out, const RunSummary& summary, int inde
 class StreamingResponseWriter final : public ResultSink {
  public:
   StreamingResponseWriter(const MarginRequest& request, std::ostream& out, int indent = -1);
-  // A shard of the response (an MPI rank's accounts): the accounts from request.accounts[offset],
-  // each with the separator it has in the whole response, and no opening: shards written in
-  // order and put between the opening and finish() are the whole response, byte for byte.
+  // A shard of the response (an MPI rank's accounts, request.accounts its share): each account
+  // with the separator it has in the whole response (`follows`: accounts come before the
+  // shard's), and no opening: shards written in order between the opening and the closing
+  // (writeResponseClosing) are the whole response, byte for byte.
   struct Shard {
-    int64_t offset = 0;
+    bool follows = false;
   };
   StreamingResponseWriter(const MarginRequest& request, std::ostream& out, int indent, Shard shard);
   // The opening a shard leaves out.
@@ -58,7 +59,6 @@ class StreamingResponseWriter final : public ResultSink {
   const MarginRequest& request_;
   std::ostream& out_;
   int indent_;
-  int64_t offset_ = 0;
   bool any_ = false;
 };
 

@@ -3,13 +3,17 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 
 #include "api/json/Json.h"
+#include "api/json/RequestParser.h"
 #include "api/json/ResponseWriter.h"
+#include "host/base/Files.h"
 
 namespace xm::mpi {
 namespace {
@@ -77,6 +81,19 @@ void addEntries(const std::string& bytes, MarginTotals& totals) {
   }
 }
 
+double msSince(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
+}
+
+// With XM_MPI_TIMING set, each rank's phases on standard error (bench/RESULTS.md, "Scale-out"):
+// the response itself stays the one process's.
+void reportPhases(const Job& job, size_t accounts, double computedMs, double totalMs) {
+  if (!std::getenv("XM_MPI_TIMING")) return;
+  std::cerr << "xmargin rank " << job.rank() << "/" << job.size() << ": " << accounts
+            << " accounts, compute " << computedMs << " ms, gather " << totalMs - computedMs
+            << " ms\n";
+}
+
 // A failure past the agreement: other ranks wait in a send or a receive, so the job is ended.
 [[noreturn]] void abortWithReport(const Job& job) {
   const ErrorReport r = reportCurrentException();
@@ -86,14 +103,10 @@ void addEntries(const std::string& bytes, MarginTotals& totals) {
 
 }  // namespace
 
-std::vector<int64_t> rangesByLegs(const std::vector<Account>& accounts, int ranks) {
-  const int64_t n = static_cast<int64_t>(accounts.size());
+std::vector<int64_t> rangesByLegs(const std::vector<int32_t>& legs, int ranks) {
+  const int64_t n = static_cast<int64_t>(legs.size());
   std::vector<int64_t> cumulative(n + 1, 0);
-  for (int64_t i = 0; i < n; ++i) {
-    const Account& a = accounts[i];
-    const auto legs = static_cast<int64_t>(a.positions.size() + a.collateral.size());
-    cumulative[i + 1] = cumulative[i] + std::max<int64_t>(1, legs);
-  }
+  for (int64_t i = 0; i < n; ++i) cumulative[i + 1] = cumulative[i] + std::max<int64_t>(1, legs[i]);
   std::vector<int64_t> first(ranks + 1, n);
   first[0] = 0;
   int64_t at = 0;
@@ -106,28 +119,59 @@ std::vector<int64_t> rangesByLegs(const std::vector<Account>& accounts, int rank
   return first;
 }
 
+Share readShare(const Job& job, const std::string& path, const Limits& limits) {
+  // Rank 0 parses from its mapping of the file (not copied); the others from the broadcast.
+  std::unique_ptr<InputText> input;
+  std::optional<ErrorReport> failure;
+  try {
+    if (job.rank() == 0) input = std::make_unique<InputText>(path, "request");
+  } catch (...) {
+    failure = reportCurrentException();
+  }
+  agree(job, failure);
+  std::string received;
+  const std::string_view text = job.broadcastView(input ? input->text() : "", received);
+  Share share;
+  try {
+    std::vector<int32_t> legs;
+    RequestOptions count;
+    count.keepLast = 0;  // no account kept: their legs and ids only
+    count.legCounts = &legs;
+    parseRequestText(text, limits, count);
+    const std::vector<int64_t> ranges = rangesByLegs(legs, job.size());
+    RequestOptions mine;
+    mine.keepFirst = share.first = ranges[job.rank()];
+    mine.keepLast = ranges[job.rank() + 1];
+    share.request = parseRequestText(text, limits, mine).request;
+  } catch (...) {
+    failure = reportCurrentException();
+  }
+  std::string().swap(received);
+  input.reset();
+  agree(job, failure);
+  return share;
+}
+
 void runMarginDistributed(
-    const Job& job, const MarginRequest& request, const EngineOptions& options, int indent,
+    const Job& job, const Share& share, const EngineOptions& options, int indent,
     const std::function<void(const std::function<void(std::ostream&)>&)>& commit) {
   const auto start = std::chrono::steady_clock::now();
-  const std::vector<int64_t> ranges = rangesByLegs(request.accounts, job.size());
-  const int64_t first = ranges[job.rank()], last = ranges[job.rank() + 1];
+  const MarginRequest& request = share.request;
   ShardFile shard(job.rank());
   std::vector<TotalsEntry> entries;
   RunSummary summary;
   std::optional<ErrorReport> failure;
   try {
+    // Its own accounts decide which rows it revalues: a row's values depend on its instrument
+    // and the scenarios alone, so every account's figures are the whole request's.
     const PreparedMarket prepared(request, RowSet::Held, options);
-    const std::vector<Account> mine(request.accounts.begin() + first,
-                                    request.accounts.begin() + last);
     std::ofstream out(shard.path(), std::ios::binary | std::ios::trunc);
     if (!out)
       throw InputError("", "cannot write the shard " + shard.path().string(), ErrorKind::IoError);
-    StreamingResponseWriter writer(request, out, indent, StreamingResponseWriter::Shard{first});
+    StreamingResponseWriter writer(request, out, indent,
+                                   StreamingResponseWriter::Shard{share.first > 0});
     ShardSink sink(writer, entries);
-    summary = prepared.run(mine, options, sink);
-    summary.run.compileMs = prepared.preparation().compileMs;
-    summary.run.prepareMs = prepared.preparation().prepareMs;
+    summary = prepared.run(request.accounts, options, sink);
     out.close();
     if (!out)
       throw InputError("", "cannot write the shard " + shard.path().string(), ErrorKind::IoError);
@@ -135,6 +179,7 @@ void runMarginDistributed(
     failure = reportCurrentException();
   }
   agree(job, failure);
+  const double computed = msSince(start);
 
   if (job.rank() != 0) {
     try {
@@ -144,6 +189,7 @@ void runMarginDistributed(
     } catch (...) {
       abortWithReport(job);
     }
+    reportPhases(job, request.accounts.size(), computed, msSince(start));
     return;
   }
   try {
@@ -159,14 +205,13 @@ void runMarginDistributed(
         addEntries(job.receive(r, kTagTotals), totals);
       }
       summary.totals = totals;
-      summary.run.elapsedMs =
-          std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-              .count();
+      summary.run.elapsedMs = msSince(start);
       writeResponseClosing(out, summary, indent);
     });
   } catch (...) {
     abortWithReport(job);
   }
+  reportPhases(job, request.accounts.size(), computed, msSince(start));
 }
 
 }  // namespace xm::mpi

@@ -76,6 +76,24 @@ void Job::broadcast(std::string& bytes, int root) const {
 #endif
 }
 
+std::string_view Job::broadcastView(std::string_view text, std::string& out) const {
+  if (size_ == 1) return text;
+#ifdef XM_HAVE_MPI
+  int64_t n = static_cast<int64_t>(text.size());
+  MPI_Bcast(&n, 1, MPI_INT64_T, 0, MPI_COMM_WORLD);
+  if (rank_ != 0) out.resize(static_cast<size_t>(n));
+  char* data = rank_ == 0 ? const_cast<char*>(text.data()) : out.data();  // read-only at root
+  for (int64_t at = 0; at < n; at += kPiece) {
+    const int count = static_cast<int>(std::min(kPiece, n - at));
+    MPI_Bcast(data + at, count, MPI_CHAR, 0, MPI_COMM_WORLD);
+  }
+  return rank_ == 0 ? text : std::string_view(out);
+#else
+  (void)out;
+  return text;
+#endif
+}
+
 void Job::send(int to, const std::string& bytes, int tag) const {
 #ifdef XM_HAVE_MPI
   const int64_t n = static_cast<int64_t>(bytes.size());

@@ -7,6 +7,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "host/model/Errors.h"
 
@@ -26,8 +27,11 @@ class Job {
   int localRank() const { return localRank_; }  // the rank among this node's ranks
   bool distributed() const { return size_ > 1; }
 
-  // Rank 0's `bytes` on every rank.
+  // Root's `bytes` on every rank.
   void broadcast(std::string& bytes, int root = 0) const;
+  // `text` (significant on rank 0 only, e.g. a mapped file: not copied there) into `out` on the
+  // other ranks; returns the text on every rank (rank 0's own view, or out).
+  std::string_view broadcastView(std::string_view text, std::string& out) const;
   // Point to point, in order per (from, to, tag).
   void send(int to, const std::string& bytes, int tag) const;
   std::string receive(int from, int tag) const;
@@ -53,10 +57,10 @@ class QuietExit : public std::runtime_error {
   int status;
 };
 
-// One GPU per rank: rank i of a node sees only the i-th of the devices CUDA_VISIBLE_DEVICES lists
-// (all of the node's when unset), round robin when ranks outnumber them. A launcher that already
-// gave each rank one device (Slurm's --gpus-per-task=1) is left as it is. Call before the first
-// CUDA call.
+// One GPU per rank: rank i of a node sees only the i-th device CUDA_VISIBLE_DEVICES lists (round
+// robin when ranks outnumber them), or device i when it is unset (a rank past the node's devices
+// then has none: "auto" runs it on the CPU). A launcher that already gave each rank one device
+// (Slurm's --gpus-per-task=1) is left as it is. Call before the first CUDA call.
 void selectGpuOfRank(const Job& job);
 
 // Every rank calls it at the same step with its own failure, if any (reportCurrentException()).
