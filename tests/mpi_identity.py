@@ -100,7 +100,33 @@ with tempfile.TemporaryDirectory() as tmp:
     check("bad input: exit 2, one envelope naming the field",
           r.returncode == 2 and err.count('{"error"') == 1 and "/accounts/400/positions/0/qty" in err,
           f"{r.returncode} {err}")
-    r = run(mpirun(2, args.binary, "backtest", "--prices", "x", "--portfolio", "y"))
+    # The backtest: days divided among ranks; report, series and table identical.
+    source = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    with open(path("bt-config.json"), "w") as f:
+        json.dump({"scenarios": 2000, "vol_model": {"ewma": {"lambda": 0.94}}}, f)
+    backtest = [args.binary, "backtest", "--prices", os.path.join(source, "data", "prices"),
+                "--portfolio", os.path.join(source, "examples", "backtest", "portfolios.json"),
+                "--start", "2022-10-01", "--end", "2022-12-31", "--config", path("bt-config.json"),
+                "--compare", "grid"]
+    for fmt in ("json", "table"):
+        one = run(backtest + ["--format", fmt, "--out", path("bt1"), "--series", path("s1.csv")])
+        check(f"backtest, one process ({fmt})", one.returncode == 0, one.stderr.decode())
+        for n in (2, 3):
+            r = run(mpirun(n, *backtest, "--format", fmt, "--out", path(f"bt{n}"),
+                           "--series", path(f"s{n}.csv")))
+            same = r.returncode == 0 and all(
+                open(path(f"{a}{n}"), "rb").read() == open(path(f"{a}1"), "rb").read()
+                for a in ("bt",)) and open(path(f"s{n}.csv"), "rb").read() == open(path("s1.csv"), "rb").read()
+            check(f"mpirun -n {n} backtest ({fmt}): report and series identical", same, r.stderr.decode())
+    wrapper_bt = ('if [ "$OMPI_COMM_WORLD_RANK" = 2 ]; then export XM_FAULT=backtest.days; fi; '
+                  'exec "$0" "$@"')
+    r = run(mpirun(3, "sh", "-c", wrapper_bt, *backtest, "--out", path("kept.json")))
+    err = r.stderr.decode()
+    check("backtest: a rank's failing day fails the job, reported once naming the rank",
+          r.returncode == 1 and err.count('{"error"') == 1 and "(rank 2)" in err, err)
+    check("--out untouched", open(path("kept.json")).read() == "previous answer\n")
+
+    r = run(mpirun(2, args.binary, "simulate", "x"))
     check("commands not yet distributed: a usage error, once",
           r.returncode == 2 and r.stderr.decode().count('{"error"') == 1, r.stderr.decode())
 

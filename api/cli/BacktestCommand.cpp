@@ -7,6 +7,7 @@
 
 #include "api/cli/Args.h"
 #include "api/json/BacktestJson.h"
+#include "api/mpi/DistributedBacktest.h"
 #include "host/base/Files.h"
 #include "host/model/Errors.h"
 #include "host/model/Time.h"
@@ -57,9 +58,16 @@ int backtestCommand(const Args& a) {
   // Estimated correlations change every day, so cached shocks are rarely reused (fixed ones hit
   // one entry): a small cache keeps a 4-year backtest's memory at tens of MiB, not 256.
   setShockCacheCapacity(size_t{16} << 20);
+  // Under mpirun the days are divided among the ranks; rank 0 writes the report. Every rank
+  // reads --portfolio, --config, --prices and --implied-vol itself (small files; they must be
+  // visible on every node).
+  const mpi::Job& job = mpi::Job::current();
+  const mpi::JobDayShards shards(job);
   const BacktestReport report =
       runBacktest(portfolio, a.options.at("--prices"), config, start, end,
-                  a.has("--implied-vol") ? a.options.at("--implied-vol") : std::string());
+                  a.has("--implied-vol") ? a.options.at("--implied-vol") : std::string(),
+                  job.distributed() ? &shards : nullptr);
+  if (job.rank() != 0) return 0;
   auto write = [&](std::ostream& out) {
     if (format == "table")
       out << backtestTable(report);

@@ -172,20 +172,21 @@ BacktestPortfolio parseBacktestPortfolio(const Json& portfolio, const Json& conf
 }
 
 BacktestReport runBacktest(const Json& portfolio, const std::string& pricesDir, const Json& config,
-                           long long startDay, long long endDay, const std::string& impliedVolDir) {
+                           long long startDay, long long endDay, const std::string& impliedVolDir,
+                           const DayShards* shards) {
   const PriceFolder prices = directoryFolder(pricesDir);
   if (impliedVolDir.empty())
-    return runBacktest(portfolio, prices, config, startDay, endDay, nullptr);
+    return runBacktest(portfolio, prices, config, startDay, endDay, nullptr, {}, shards);
   const PriceFolder indices = directoryFolder(impliedVolDir);
-  return runBacktest(portfolio, prices, config, startDay, endDay, &indices);
+  return runBacktest(portfolio, prices, config, startDay, endDay, &indices, {}, shards);
 }
 
 BacktestReport runBacktest(const Json& portfolio, const PriceFolder& prices, const Json& config,
                            long long startDay, long long endDay, const PriceFolder* impliedVol,
-                           const Limits& limits) {
+                           const Limits& limits, const DayShards* shards) {
   checkBacktestRange(startDay, endDay);  // before the portfolio: the range is the first mistake
   return runBacktest(parseBacktestPortfolio(portfolio, config, limits), prices, startDay, endDay,
-                     impliedVol);
+                     impliedVol, shards);
 }
 
 Json backtestToJson(const BacktestReport& report) {

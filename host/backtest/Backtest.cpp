@@ -268,7 +268,8 @@ void checkBacktestRange(long long startDay, long long endDay) {
 }
 
 BacktestReport runBacktest(const BacktestPortfolio& portfolio, const PriceFolder& prices,
-                           long long startDay, long long endDay, const PriceFolder* impliedVol) {
+                           long long startDay, long long endDay, const PriceFolder* impliedVol,
+                           const DayShards* shards) {
   checkBacktestRange(startDay, endDay);
   const MarginConfig& c = portfolio.request.config;
   if (c.horizonDays != std::floor(c.horizonDays)) {
@@ -287,12 +288,15 @@ BacktestReport runBacktest(const BacktestPortfolio& portfolio, const PriceFolder
   report.config = c;
   const std::vector<long long> testDays = testDaysOf(data, startDay, endDay, h, report);
 
-  // Days in parallel; the first failing day (by date, whatever the schedule) is reported.
+  // Days in parallel (this process's share of them); the first failing day (by date, whatever
+  // the schedule) is reported.
   report.days.resize(testDays.size());
+  const auto [firstDay, lastDay] =
+      shards ? shards->mine(testDays.size()) : std::pair<size_t, size_t>{0, testDays.size()};
   std::exception_ptr error;
   long long errorDay = 0;
 #pragma omp parallel for schedule(dynamic)
-  for (size_t i = 0; i < testDays.size(); ++i) {
+  for (size_t i = firstDay; i < lastDay; ++i) {
     const long long t = testDays[i];
     try {
       faultPoint("backtest.days");
@@ -305,12 +309,22 @@ BacktestReport runBacktest(const BacktestPortfolio& portfolio, const PriceFolder
       }
     }
   }
+  std::optional<ErrorReport> failure;
   if (error) {
     try {
-      std::rethrow_exception(error);
-    } catch (const InputError& e) {
-      throw InputError(e.path(), "margining " + formatDate(errorDay) + ": " + e.what(), e.kind());
+      try {
+        std::rethrow_exception(error);
+      } catch (const InputError& e) {
+        throw InputError(e.path(), "margining " + formatDate(errorDay) + ": " + e.what(), e.kind());
+      }
+    } catch (...) {
+      if (!shards) throw;
+      failure = reportCurrentException();
     }
+  }
+  if (shards) {
+    shards->complete(report.days, firstDay, lastDay, failure);
+    if (!shards->reports()) return report;
   }
   const std::vector<Account>& accounts = portfolio.request.accounts;
   for (size_t a = 0; a < accounts.size(); ++a)

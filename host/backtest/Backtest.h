@@ -24,11 +24,14 @@
 // of that request margined alone, whatever the thread count (the report is deterministic).
 
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "host/backtest/BacktestStats.h"
 #include "host/market/PriceFiles.h"
+#include "host/model/Errors.h"
 #include "host/model/MarginRequest.h"
 
 namespace xm {
@@ -103,14 +106,29 @@ struct BacktestReport {
   std::vector<AccountBacktest> accounts;
 };
 
+// A backtest's days divided among processes (api/mpi's MPI job): this process margins the test
+// days [first, last) of mine(days); complete() then brings every day's figures to the process
+// that reports (reports()), or throws there as on every process when one of them failed
+// (`failure`: this process's first failing day's error, if any). The report is the one process's.
+class DayShards {
+ public:
+  virtual ~DayShards() = default;
+  virtual std::pair<size_t, size_t> mine(size_t days) const = 0;
+  virtual void complete(std::vector<BacktestDay>& days, size_t first, size_t last,
+                        const std::optional<ErrorReport>& failure) const = 0;
+  virtual bool reports() const = 0;
+};
+
 // InputError naming a field of the portfolio: "PATH: message" ("portfolio: ..." at its root).
 [[noreturn]] void portfolioError(const std::string& path, const std::string& message);
 // The range of days must not be empty backwards (usage error).
 void checkBacktestRange(long long startDay, long long endDay);
 
 // Throws InputError naming the field of the portfolio, or (code "usage") the file or day.
-// `impliedVol` may be null.
+// `impliedVol` may be null; with `shards`, this process margins its share of the days, and the
+// report (days and accounts) is complete only where shards->reports().
 BacktestReport runBacktest(const BacktestPortfolio& portfolio, const PriceFolder& prices,
-                           long long startDay, long long endDay, const PriceFolder* impliedVol);
+                           long long startDay, long long endDay, const PriceFolder* impliedVol,
+                           const DayShards* shards = nullptr);
 
 }  // namespace xm
