@@ -126,7 +126,32 @@ with tempfile.TemporaryDirectory() as tmp:
           r.returncode == 1 and err.count('{"error"') == 1 and "(rank 2)" in err, err)
     check("--out untouched", open(path("kept.json")).read() == "previous answer\n")
 
-    r = run(mpirun(2, args.binary, "simulate", "x"))
+    # The simulation: Monte Carlo paths divided among ranks (with a circuit breaker: two sets of
+    # paths), a stress path on rank 0; the result identical.
+    sim = json.loads(json.dumps(request))
+    for i, a in enumerate(sim["accounts"]):  # thin margins, some none: liquidations, deficits, ADL
+        for c in a.get("collateral", []):
+            c["amount"] *= 0.0 if i % 5 == 0 else 0.3
+    sim["clearing"] = {"paths": 150, "steps": 12, "insurance_fund": 0, "loss_allocation": "adl",
+                       "liquidation": {"impact": {"coefficient": 0}},
+                       "circuit_breaker": {"move": 0.08},
+                       "stress_paths": [{"name": "crash", "returns": {"BTC": [-0.25], "ETH": [-0.3]}}]}
+    with open(path("sim.json"), "w") as f:
+        json.dump(sim, f)
+    one = run([args.binary, "simulate", path("sim.json"), "--out", path("sim1.json")])
+    check("simulate, one process", one.returncode == 0, one.stderr.decode())
+    answer = json.load(open(path("sim1.json"))) if one.returncode == 0 else {}
+    mc = answer.get("simulation", {}).get("monte_carlo", {})
+    check("the simulation liquidates and deleverages (every tally field travels)",
+          mc.get("liquidations", {}).get("count", {}).get("mean", 0) > 0 and
+          mc.get("adl", {}).get("probability", 0) > 0, json.dumps(mc)[:800])
+    for n in (2, 3):
+        r = run(mpirun(n, args.binary, "simulate", path("sim.json"), "--out", path(f"sim{n}.json")))
+        same = r.returncode == 0 and timing_free(open(path(f"sim{n}.json"), "rb").read()) == \
+            timing_free(open(path("sim1.json"), "rb").read())
+        check(f"mpirun -n {n} simulate: identical to one process", same, r.stderr.decode())
+
+    r = run(mpirun(2, args.binary, "generate", "demo", "--out", path("g.json")))
     check("commands not yet distributed: a usage error, once",
           r.returncode == 2 and r.stderr.decode().count('{"error"') == 1, r.stderr.decode())
 

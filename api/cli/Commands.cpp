@@ -84,10 +84,11 @@ int dispatch(int argc, char** argv) {
   }
   for (const Command& c : commands()) {
     if (cmd != c.name) continue;
-    if (mpi::Job::current().distributed() && cmd != "run" && cmd != "backtest") {
+    if (mpi::Job::current().distributed() && cmd != "run" && cmd != "backtest" &&
+        cmd != "simulate") {
       throw InputError("",
-                       "under mpirun with more than one rank only `xmargin run` and `xmargin "
-                       "backtest` are distributed so far; run `" +
+                       "under mpirun with more than one rank only run, backtest and simulate "
+                       "are distributed; run `" +
                            cmd + "` as one process",
                        ErrorKind::Usage);
     }

@@ -11,11 +11,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "host/engine/Marking.h"
 #include "host/margin/MarginEngine.h"
+#include "host/model/Errors.h"
 #include "host/model/MarginRequest.h"
 #include "host/model/MarginResult.h"
 #include "host/model/WireNames.h"
@@ -142,15 +145,46 @@ struct ClearingResult {
   BackendChoice backend = BackendChoice::Cpu;  // where every step's marking ran
 };
 
+// What the figures over Monte Carlo paths take of one path (ClearingSummary): its scalars, its
+// liquidations' accounts, notionals and impact costs, and the accounts with a deficit, a
+// deleveraging or a socialized charge (ascending). Plain data: an MPI job ships these to rank 0,
+// which adds them in path order (the same additions as one process).
+struct PathTally {
+  double fundEnd = 0.0, fundMin = 0.0, deficits = 0.0, fundDraw = 0.0, adl = 0.0;
+  double socialized = 0.0, uncovered = 0.0, cover2 = 0.0;
+  int64_t breakerFirings = 0;
+  struct Liquidated {
+    int64_t account;
+    double notional, impactCost;
+  };
+  std::vector<Liquidated> liquidations;
+  std::vector<std::pair<int64_t, double>> deficit, socializedCharge;
+  std::vector<int64_t> deleveraged;
+};
+
+// The Monte Carlo paths divided among processes (api/mpi): this process runs paths [first, last)
+// of mine(paths); complete() brings every path's tally, in path order, to the process that
+// reports (reports()), after agreeing on failure (throwing on every process when one failed).
+class PathShards {
+ public:
+  virtual ~PathShards() = default;
+  virtual std::pair<int64_t, int64_t> mine(int64_t paths) const = 0;
+  virtual void complete(std::vector<PathTally>& tallies, int64_t first, int64_t last,
+                        const std::optional<ErrorReport>& failure) const = 0;
+  virtual bool reports() const = 0;
+};
+
 // Runs the simulation: margin at t0 (runMargin), then every path. Throws InputError naming the
 // field (/clearing/...) when the request cannot be simulated (a replay without history, the
 // impact without a daily volume).
 // options.deadline is checked every step. `marker` (tests) replaces the marker that
 // request.config.backend picks (BackendRegistry.h).
 using MarkerFactory = std::function<std::unique_ptr<AccountMarker>(const MarkingBook&)>;
+// With `shards`, this process runs its share of the Monte Carlo paths (the margin at t0 on every
+// process, the named paths where shards->reports() only) and the result is complete only there.
 ClearingResult simulateClearing(const MarginRequest& request, const ClearingConfig& config,
-                                const EngineOptions& options = {},
-                                const MarkerFactory& marker = {});
+                                const EngineOptions& options = {}, const MarkerFactory& marker = {},
+                                const PathShards* shards = nullptr);
 
 // The pieces, exposed for tests ------------------------------------------------------------------
 

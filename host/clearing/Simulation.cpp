@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <numeric>
+#include <optional>
 
 #include "host/base/Parallel.h"
 #include "host/clearing/Clearing.h"
@@ -57,13 +59,13 @@ class SummaryBuilder {
     s_.expectedSocialized.assign(accounts, 0.0);
   }
 
-  void add(const PathOutcome& o) {
+  void add(const PathTally& o) {
     const double n = n_;
     end_.push_back(o.fundEnd);
     drawdown_.push_back(fund0_ - o.fundMin);
     count_.push_back(static_cast<double>(o.liquidations.size()));
     double nl = 0.0, ic = 0.0;
-    for (const Liquidation& l : o.liquidations) {
+    for (const PathTally::Liquidated& l : o.liquidations) {
       nl += l.notional;
       ic += l.impactCost;
       s_.probLiquidated[l.account] += 1.0 / n;
@@ -77,16 +79,15 @@ class SummaryBuilder {
     s_.meanSocialized += o.socialized / n;
     s_.probUncovered += (o.uncovered > 0.0) / n;
     s_.meanUncovered += o.uncovered / n;
-    s_.meanBreakerFirings += o.breakerFirings / n;
+    s_.meanBreakerFirings += static_cast<double>(o.breakerFirings) / n;
     if (o.cover2 > s_.worstCover2 || s_.worstCover2Path < 0) {
       s_.worstCover2 = o.cover2;
       s_.worstCover2Path = added_;
     }
-    for (size_t i = 0; i < s_.expectedDeficit.size(); ++i) {
-      if (o.deficit[i] != 0.0) s_.expectedDeficit[i] += o.deficit[i] / n;
-      if (o.deleveragedQty[i] > 0.0) s_.probDeleveraged[i] += 1.0 / n;
-      if (o.socializedCharge[i] != 0.0) s_.expectedSocialized[i] += o.socializedCharge[i] / n;
-    }
+    // Accounts ascending, as a loop over every account would add them.
+    for (const auto& [i, d] : o.deficit) s_.expectedDeficit[i] += d / n;
+    for (int64_t i : o.deleveraged) s_.probDeleveraged[i] += 1.0 / n;
+    for (const auto& [i, c] : o.socializedCharge) s_.expectedSocialized[i] += c / n;
     ++added_;
   }
 
@@ -281,15 +282,35 @@ std::vector<PathOutcome> runNamed(const Setup& setup, const std::vector<PathMove
   return out;
 }
 
-// Monte Carlo paths in chunks: a chunk's moves are generated, its paths run in lockstep, then
-// join the summary in path order and are dropped, so memory holds one chunk, not every path.
-ClearingSummary runMonteCarlo(const Setup& setup, const MonteCarloPaths& paths, bool breaker,
-                              AccountMarker& marker, const EngineOptions& options) {
-  const int64_t total = setup.config.paths;
-  SummaryBuilder summary(total, setup.config.insuranceFund, setup.request.accounts.size());
+PathTally tallyOf(const PathOutcome& o) {
+  PathTally t;
+  t.fundEnd = o.fundEnd;
+  t.fundMin = o.fundMin;
+  t.deficits = o.deficits;
+  t.fundDraw = o.fundDraw;
+  t.adl = o.adl;
+  t.socialized = o.socialized;
+  t.uncovered = o.uncovered;
+  t.cover2 = o.cover2;
+  t.breakerFirings = o.breakerFirings;
+  for (const Liquidation& l : o.liquidations)
+    t.liquidations.push_back({l.account, l.notional, l.impactCost});
+  for (size_t i = 0; i < o.deficit.size(); ++i) {
+    const auto a = static_cast<int64_t>(i);
+    if (o.deficit[i] != 0.0) t.deficit.emplace_back(a, o.deficit[i]);
+    if (o.deleveragedQty[i] > 0.0) t.deleveraged.push_back(a);
+    if (o.socializedCharge[i] != 0.0) t.socializedCharge.emplace_back(a, o.socializedCharge[i]);
+  }
+  return t;
+}
+
+// Paths [first, last) in chunks of 64, each path's tally handed to `take` in path order.
+void runPaths(const Setup& setup, const MonteCarloPaths& paths, bool breaker, AccountMarker& marker,
+              const EngineOptions& options, int64_t begin, int64_t end,
+              const std::function<void(int64_t, PathTally)>& take) {
   constexpr int64_t kChunk = 64;
-  for (int64_t first = 0; first < total; first += kChunk) {
-    const int64_t count = std::min(kChunk, total - first);
+  for (int64_t first = begin; first < end; first += kChunk) {
+    const int64_t count = std::min(kChunk, end - first);
     std::vector<PathMoves> moves(static_cast<size_t>(count));
     ParallelErrors errors;
 #pragma omp parallel for schedule(dynamic)
@@ -300,15 +321,43 @@ ClearingSummary runMonteCarlo(const Setup& setup, const MonteCarloPaths& paths, 
     std::vector<PathRun> runs;
     for (const PathMoves& m : moves) runs.emplace_back(setup, m, breaker, false);
     runLockstep(runs, setup, marker, options);
-    for (PathRun& r : runs) summary.add(r.finish());
+    for (int64_t p = 0; p < count; ++p) take(first + p, tallyOf(runs[p].finish()));
   }
+}
+
+// Monte Carlo paths in chunks: a chunk's moves are generated, its paths run in lockstep, then
+// join the summary in path order as tallies and are dropped, so memory holds one chunk's paths,
+// not every path. With `shards`, this process's paths only; their tallies meet on rank 0.
+ClearingSummary runMonteCarlo(const Setup& setup, const MonteCarloPaths& paths, bool breaker,
+                              AccountMarker& marker, const EngineOptions& options,
+                              const PathShards* shards) {
+  const int64_t total = setup.config.paths;
+  SummaryBuilder summary(total, setup.config.insuranceFund, setup.request.accounts.size());
+  if (shards) {
+    const auto [mineFirst, mineLast] = shards->mine(total);
+    std::vector<PathTally> tallies(static_cast<size_t>(total));
+    std::optional<ErrorReport> failure;
+    try {
+      runPaths(setup, paths, breaker, marker, options, mineFirst, mineLast,
+               [&](int64_t p, PathTally t) { tallies[p] = std::move(t); });
+    } catch (...) {
+      failure = reportCurrentException();
+    }
+    shards->complete(tallies, mineFirst, mineLast, failure);
+    if (!shards->reports()) return {};
+    for (const PathTally& t : tallies) summary.add(t);
+    return summary.finish();
+  }
+  runPaths(setup, paths, breaker, marker, options, 0, total,
+           [&](int64_t, PathTally t) { summary.add(t); });
   return summary.finish();
 }
 
 }  // namespace
 
 ClearingResult simulateClearing(const MarginRequest& request, const ClearingConfig& config,
-                                const EngineOptions& options, const MarkerFactory& makeTestMarker) {
+                                const EngineOptions& options, const MarkerFactory& makeTestMarker,
+                                const PathShards* shards) {
   ClearingResult result;
   result.t0 = computeMargin(request, options);
   RunInfo scratch;
@@ -369,15 +418,21 @@ ClearingResult simulateClearing(const MarginRequest& request, const ClearingConf
   const std::unique_ptr<AccountMarker> marker =
       makeTestMarker ? makeTestMarker(setup.book)
                      : makeMarker(request.config.backend, setup.book, &result.backend);
-  result.monteCarlo = runMonteCarlo(setup, mc, breaker, *marker, options);
-  const std::vector<PathOutcome> namedOut = runNamed(setup, named, breaker, *marker, options);
-  for (size_t i = 0; i < namedOut.size(); ++i) result.named.push_back({names[i], namedOut[i]});
+  // The named paths run where the result is reported (every process without shards).
+  const bool reports = !shards || shards->reports();
+  result.monteCarlo = runMonteCarlo(setup, mc, breaker, *marker, options, shards);
+  if (reports) {
+    const std::vector<PathOutcome> namedOut = runNamed(setup, named, breaker, *marker, options);
+    for (size_t i = 0; i < namedOut.size(); ++i) result.named.push_back({names[i], namedOut[i]});
+  }
   if (breaker) {
     result.compared = true;
-    result.monteCarloWithoutBreaker = runMonteCarlo(setup, mc, false, *marker, options);
-    const std::vector<PathOutcome> without = runNamed(setup, named, false, *marker, options);
-    for (size_t i = 0; i < without.size(); ++i)
-      result.namedWithoutBreaker.push_back({names[i], without[i]});
+    result.monteCarloWithoutBreaker = runMonteCarlo(setup, mc, false, *marker, options, shards);
+    if (reports) {
+      const std::vector<PathOutcome> without = runNamed(setup, named, false, *marker, options);
+      for (size_t i = 0; i < without.size(); ++i)
+        result.namedWithoutBreaker.push_back({names[i], without[i]});
+    }
   }
   return result;
 }
