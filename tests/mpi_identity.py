@@ -90,6 +90,17 @@ with tempfile.TemporaryDirectory() as tmp:
           and "(rank 1)" in envelopes[0], err)
     check("--out untouched", open(path("kept.json")).read() == "previous answer\n")
 
+    # Out of memory on one rank: the job's error is out_of_memory, once.
+    oom = ('if [ "$OMPI_COMM_WORLD_RANK" = 2 ]; then export XM_FAULT=cpu.accounts:bad_alloc; fi; '
+           'exec "$0" "$@"')
+    r = run(mpirun(3, "sh", "-c", oom, args.binary, "run", path("demo.json"),
+                   "--out", path("kept.json")), timeout=120)
+    err = r.stderr.decode()
+    check("one rank out of memory: out_of_memory, once, naming the rank",
+          r.returncode == 1 and err.count('{"error"') == 1 and '"out_of_memory"' in err
+          and "(rank 2)" in err, f"{r.returncode} {err}")
+    check("--out untouched", open(path("kept.json")).read() == "previous answer\n")
+
     # Bad input: every rank finds it; printed once, exit 2.
     bad = json.loads(json.dumps(request))
     bad["accounts"][400]["positions"][0]["qty"] = "two"

@@ -60,24 +60,9 @@ int runCommand(const Args& a) {
   if (a.has("--snapshot")) return runOnSnapshot(a, limits, options);
   if (a.has("--marks"))
     throw InputError("", "--marks moves a --snapshot; give one", ErrorKind::Usage);
-  mpi::Share share;  // under mpirun: this rank's accounts; else the whole request
-  MarginRequest& request = share.request;
-  if (!job.distributed()) {
-    request = readRequest(a.positional[0], limits);
-    loadMarketFiles(a, request);
-  } else {
-    // Rank 0 reads the request and broadcasts its text; each rank keeps its accounts (and
-    // reads --prices / --implied-vol itself: those folders must be visible on every node).
-    mpi::selectGpuOfRank(job);
-    share = mpi::readShare(job, a.positional[0], limits);
-    std::optional<ErrorReport> failure;
-    try {
-      loadMarketFiles(a, request);
-    } catch (...) {
-      failure = reportCurrentException();
-    }
-    mpi::agree(job, failure);
-  }
+  // --backend and --precision override the request's config.
+  BackendChoice backend = BackendChoice::Auto;
+  Precision precision = Precision::Fp64;
   if (a.has("--backend")) {
     const std::string& b = a.options.at("--backend");
     const auto choice = fromWireName<BackendChoice>(b);
@@ -85,7 +70,7 @@ int runCommand(const Args& a) {
       throw InputError(
           "", "--backend must be " + wireNameChoices<BackendChoice>() + ", got \"" + b + "\"",
           ErrorKind::Usage);
-    request.config.backend = *choice;
+    backend = *choice;
   }
   if (a.has("--precision")) {
     const std::string& p = a.options.at("--precision");
@@ -94,15 +79,26 @@ int runCommand(const Args& a) {
       throw InputError(
           "", "--precision must be " + wireNameChoices<Precision>() + ", got \"" + p + "\"",
           ErrorKind::Usage);
-    request.config.precision = *choice;
+    precision = *choice;
   }
+  auto complete = [&](MarginRequest& request) {
+    loadMarketFiles(a, request);
+    if (a.has("--backend")) request.config.backend = backend;
+    if (a.has("--precision")) request.config.precision = precision;
+  };
   const int indent = a.has("--pretty") ? 2 : -1;
   if (job.distributed()) {
+    // Rank 0 reads the request (streamed, never whole in its memory) and broadcasts it; each
+    // rank margins its share of the accounts batch by batch as it parses them (--prices and
+    // --implied-vol are read by every rank: those folders must be visible on every node).
+    mpi::selectGpuOfRank(job);
     mpi::runMarginDistributed(
-        job, share, options, indent,
+        job, a.positional[0], limits, options, indent, complete,
         [&](const std::function<void(std::ostream&)>& write) { writeOutput(a, write); });
     return 0;
   }
+  MarginRequest request = readRequest(a.positional[0], limits);
+  complete(request);
   auto compute = [&](std::ostream& out) {
     StreamingResponseWriter writer(request, out, indent);
     writer.finish(runMargin(request, options, writer));

@@ -1,6 +1,8 @@
 #include "api/json/RequestParser.h"
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 
 #include <cmath>
 #include <istream>
@@ -11,6 +13,7 @@
 
 #include "api/json/RequestFields.h"
 #include "api/json/Utf8.h"
+#include "host/base/Files.h"
 #include "host/intraday/Snapshot.h"
 
 namespace xm {
@@ -248,10 +251,13 @@ class RequestBuilder {
       }
       return;
     }
-    req_.accounts.push_back(parseAccount(node, *assets_, *instrumentIds_, *instrumentList_));
-    if (!accountIds_.insert(req_.accounts.back().id).second) {
-      node.child("id").fail("duplicate account id \"" + req_.accounts.back().id + "\"");
-    }
+    Account account = parseAccount(node, *assets_, *instrumentIds_, *instrumentList_);
+    if (!accountIds_.insert(account.id).second)
+      node.child("id").fail("duplicate account id \"" + account.id + "\"");
+    if (options_.accountSink)
+      options_.accountSink(std::move(account));
+    else
+      req_.accounts.push_back(std::move(account));
   }
 
   // An account's positions plus collateral holdings as the text has them (0 for what is not an
@@ -382,18 +388,22 @@ constexpr int kMaxDepth = 32;
                            " levels; a request nests at most 5");
 }
 
-ParsedRequest parseWithBuilder(std::string_view text, const Limits& limits,
+// `parse(callback)` parses the text (whole, or streamed); `text()` gives it whole to locate an
+// error (only then).
+template <typename Parse, typename Text>
+ParsedRequest parseWithBuilder(const Parse& parse, const Text& textForErrors, const Limits& limits,
                                const RequestOptions& options) {
   RequestBuilder builder(limits, options);
   Json doc;
   try {
-    doc = Json::parse(text, [&](int depth, Json::parse_event_t e, Json& v) {
+    doc = parse([&](int depth, Json::parse_event_t e, Json& v) {
       if (depth >= kMaxDepth) failTooDeep();
       return builder.event(depth, e, v);
     });
   } catch (const Json::parse_error& e) {
     std::string detail = parseErrorDetail(e.what());
-    const ParseLocation at = locateParseError(text);
+    const auto text = textForErrors();
+    const ParseLocation at = locateParseError(text.view());
     const std::string where = " at byte " + std::to_string(e.byte) + " of the request)";
     const std::string stringError = "invalid string: ";
     if (detail.rfind(stringError, 0) == 0) {
@@ -414,6 +424,67 @@ ParsedRequest parseWithBuilder(std::string_view text, const Limits& limits,
   if (!doc.is_object()) Node(doc, "").object({});  // "request: must be an object"
   return builder.finish(doc);
 }
+
+// The text in memory already.
+struct TextView {
+  std::string_view text;
+  std::string_view view() const { return text; }
+};
+ParsedRequest parseWithBuilder(std::string_view text, const Limits& limits,
+                               const RequestOptions& options) {
+  return parseWithBuilder([&](const Json::parser_callback_t& cb) { return Json::parse(text, cb); },
+                          [&] { return TextView{text}; }, limits, options);
+}
+
+// A file read in 1 MiB pieces, as an input iterator for nlohmann's parser.
+class FileChars {
+ public:
+  explicit FileChars(const std::string& path) : in_(path, std::ios::binary), buffer_(1 << 20) {
+    if (!in_) throw InputError("", "cannot open " + path, ErrorKind::IoError);
+  }
+  bool atEnd() {
+    if (at_ < size_) return false;
+    if (!in_) return true;
+    in_.read(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+    size_ = static_cast<size_t>(in_.gcount());
+    at_ = 0;
+    if (in_.bad()) throw InputError("", "reading the request failed", ErrorKind::IoError);
+    return size_ == 0;
+  }
+  char current() const { return buffer_[at_]; }
+  void next() { ++at_; }
+
+ private:
+  std::ifstream in_;
+  std::vector<char> buffer_;
+  size_t at_ = 0, size_ = 0;
+};
+
+class FileIterator {
+ public:
+  using iterator_category = std::input_iterator_tag;
+  using value_type = char;
+  using difference_type = std::ptrdiff_t;
+  using pointer = const char*;
+  using reference = const char&;
+  FileIterator() = default;  // the end
+  explicit FileIterator(FileChars* chars) : chars_(chars) {}
+  const char& operator*() const {
+    value_ = chars_->current();
+    return value_;
+  }
+  FileIterator& operator++() {
+    chars_->next();
+    return *this;
+  }
+  bool operator==(const FileIterator& o) const { return ended() == o.ended(); }
+  bool operator!=(const FileIterator& o) const { return !(*this == o); }
+
+ private:
+  bool ended() const { return chars_ == nullptr || chars_->atEnd(); }
+  FileChars* chars_ = nullptr;
+  mutable char value_ = 0;
+};
 
 // Every string and key of a document (a MessagePack body: JSON text is checked by its lexer) must
 // be well-formed UTF-8; the first that is not is named by its pointer (a key: by its object's).
@@ -511,6 +582,23 @@ MarginRequest parseRequest(Json body, const Limits& limits) {
 ParsedRequest parseRequestText(std::string_view text, const Limits& limits,
                                const RequestOptions& options) {
   return parseWithBuilder(text, limits, options);
+}
+
+ParsedRequest parseRequestFile(const std::string& path, const Limits& limits,
+                               const RequestOptions& options) {
+  FileChars chars(path);
+  return parseWithBuilder(
+      [&](const Json::parser_callback_t& cb) {
+        return Json::parse(FileIterator(&chars), FileIterator(), cb);
+      },
+      [&] {
+        struct Mapped {
+          std::unique_ptr<InputText> input;
+          std::string_view view() const { return input->text(); }
+        };
+        return Mapped{std::make_unique<InputText>(path, "request")};
+      },
+      limits, options);
 }
 
 ParsedRequest parseRequestMsgpack(std::string_view bytes, const Limits& limits,

@@ -48,6 +48,9 @@ struct RequestOptions {
   int64_t keepFirst = 0;
   int64_t keepLast = INT64_MAX;
   std::vector<int32_t>* legCounts = nullptr;
+  // When set, each kept account is handed here as soon as it is parsed instead of being kept in
+  // the request (a streaming run: memory holds a batch, not the accounts).
+  std::function<void(Account&&)> accountSink;
 };
 
 struct ParsedRequest {
@@ -58,6 +61,10 @@ struct ParsedRequest {
 };
 
 ParsedRequest parseRequestText(std::string_view text, const Limits& limits,
+                               const RequestOptions& options);
+// The same, reading the file at `path` in 1 MiB pieces (never the whole text in memory); a parse
+// error is located by mapping the file then.
+ParsedRequest parseRequestFile(const std::string& path, const Limits& limits,
                                const RequestOptions& options);
 ParsedRequest parseRequestMsgpack(std::string_view bytes, const Limits& limits,
                                   const RequestOptions& options);

@@ -108,6 +108,13 @@ Json accountToJson(const MarginRequest& request, int64_t index, const AccountRes
   return j;
 }
 
+Json accountToJson(const MarginRequest& catalog, const Account& account, const AccountResult& r) {
+  Json j;
+  JsonDomWriter w(j);
+  writeAccount(w, catalog, account, r);
+  return j;
+}
+
 void appendAccountJson(std::string& out, const MarginRequest& request, int64_t index,
                        const AccountResult& r) {
   JsonWriter w(out);

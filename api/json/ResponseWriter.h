@@ -15,6 +15,9 @@
 namespace xm {
 
 Json accountToJson(const MarginRequest& request, int64_t index, const AccountResult& r);
+// An account not in catalog.accounts (a streamed batch's), its positions indexing
+// catalog.instruments.
+Json accountToJson(const MarginRequest& catalog, const Account& account, const AccountResult& r);
 // The same account as compact JSON text appended to `out` (no DOM: the fast path of the writers).
 // Both come from one description of the account's fields (ResponseWriter.cpp, writeAccount).
 void appendAccountJson(std::string& out, const MarginRequest& request, int64_t index,

@@ -20,28 +20,51 @@ namespace {
 
 constexpr int kTagText = 1, kTagTotals = 2;
 constexpr size_t kMessage = size_t{4} << 20;
+// Whole totals entries per message (about 4 MiB).
+constexpr size_t kTotalsMessage = kMessage / sizeof(TotalsEntry) * sizeof(TotalsEntry);
 
-// The shard's totals entries, in order, beside the writer's text.
+// A batch's accounts as the shard's JSON (each with the separator it has in the whole response)
+// and their totals entries, appended to the shard's two files.
 class ShardSink final : public ResultSink {
  public:
-  ShardSink(StreamingResponseWriter& writer, std::vector<TotalsEntry>& entries)
-      : writer_(writer), entries_(entries) {}
+  ShardSink(const MarginRequest& catalog, std::ostream& text, std::ostream& totals, int indent,
+            bool follows)
+      : catalog_(catalog), text_(text), totals_(totals), indent_(indent), any_(follows) {}
+  void batch(const std::vector<Account>& accounts) { accounts_ = &accounts; }
   void accounts(int64_t first, const std::vector<AccountResult>& results) override {
-    writer_.accounts(first, results);
-    for (const AccountResult& r : results) entries_.push_back(totalsEntry(r));
+    const int64_t n = static_cast<int64_t>(results.size());
+    std::vector<std::string> text(n);
+#pragma omp parallel for schedule(dynamic, 64)
+    for (int64_t i = 0; i < n; ++i) {
+      const Account& account = (*accounts_)[first + i];
+      if (indent_ >= 0)
+        text[i] = toText(accountToJson(catalog_, account, results[i]), indent_);
+      else
+        appendAccountJson(text[i], catalog_, account, results[i]);
+    }
+    for (int64_t i = 0; i < n; ++i) {
+      text_ << (any_ ? "," : "") << (indent_ >= 0 ? "\n" : "") << text[i];
+      any_ = true;
+      const TotalsEntry e = totalsEntry(results[i]);
+      totals_.write(reinterpret_cast<const char*>(&e), sizeof e);
+    }
   }
 
  private:
-  StreamingResponseWriter& writer_;
-  std::vector<TotalsEntry>& entries_;
+  const MarginRequest& catalog_;
+  std::ostream &text_, &totals_;
+  const int indent_;
+  bool any_;
+  const std::vector<Account>* accounts_ = nullptr;
 };
 
 // A rank's shard text on local disk, removed with it.
 class ShardFile {
  public:
-  explicit ShardFile(int rank)
+  ShardFile(int rank, const char* what)
       : path_(std::filesystem::temp_directory_path() /
-              ("xmargin-shard-" + std::to_string(::getpid()) + "-" + std::to_string(rank))) {}
+              ("xmargin-" + std::string(what) + "-" + std::to_string(::getpid()) + "-" +
+               std::to_string(rank))) {}
   ~ShardFile() {
     std::error_code ignored;
     std::filesystem::remove(path_, ignored);
@@ -52,11 +75,12 @@ class ShardFile {
   std::filesystem::path path_;
 };
 
-// Calls take(chunk) for the file's bytes, kMessage at a time.
-void readChunks(const std::filesystem::path& path, const std::function<void(std::string&)>& take) {
+// Calls take(chunk) for the file's bytes, `piece` at a time.
+void readChunks(const std::filesystem::path& path, const std::function<void(std::string&)>& take,
+                size_t piece = kMessage) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError("", "cannot read the shard " + path.string(), ErrorKind::IoError);
-  std::string chunk(kMessage, '\0');
+  std::string chunk(piece, '\0');
   for (;;) {
     in.read(chunk.data(), static_cast<std::streamsize>(chunk.size()));
     const std::streamsize got = in.gcount();
@@ -65,11 +89,6 @@ void readChunks(const std::filesystem::path& path, const std::function<void(std:
     take(piece);
   }
   if (in.bad()) throw InputError("", "cannot read the shard " + path.string(), ErrorKind::IoError);
-}
-
-std::string bytesOf(const std::vector<TotalsEntry>& entries) {
-  return std::string(reinterpret_cast<const char*>(entries.data()),
-                     entries.size() * sizeof(TotalsEntry));
 }
 
 void addEntries(const std::string& bytes, MarginTotals& totals) {
@@ -101,6 +120,42 @@ void reportPhases(const Job& job, size_t accounts, double computedMs, double tot
   job.abort(errorKindInfo(r.kind).exitStatus);
 }
 
+// Rank 0's file, in 64 MiB broadcasts, appended to `text` on the other ranks.
+void broadcastFile(const Job& job, const std::string& path, std::string& text) {
+  std::unique_ptr<std::ifstream> in;
+  std::optional<ErrorReport> failure;
+  int64_t size = 0;
+  try {
+    if (path == "-")
+      throw InputError("", "under mpirun the request must be a file, not standard input",
+                       ErrorKind::Usage);
+    if (job.rank() == 0) {
+      const InputText check(path, "request");  // the CLI's checks and messages for the path
+      size = static_cast<int64_t>(check.text().size());
+      in = std::make_unique<std::ifstream>(path, std::ios::binary);
+      if (!*in) throw InputError("", "cannot open " + path, ErrorKind::IoError);
+    }
+  } catch (...) {
+    failure = reportCurrentException();
+  }
+  agree(job, failure);
+  std::string piece = std::to_string(size);
+  job.broadcast(piece);
+  size = std::stoll(piece);
+  if (job.rank() != 0) text.reserve(static_cast<size_t>(size));
+  constexpr int64_t kPiece = int64_t{64} << 20;
+  for (int64_t at = 0; at < size; at += kPiece) {
+    const auto n = static_cast<size_t>(std::min(kPiece, size - at));
+    if (job.rank() == 0) {
+      piece.resize(n);
+      in->read(piece.data(), static_cast<std::streamsize>(n));
+      if (static_cast<size_t>(in->gcount()) != n) piece.assign(n, ' ');  // the parse will say
+    }
+    job.broadcast(piece);
+    if (job.rank() != 0) text += piece;
+  }
+}
+
 }  // namespace
 
 std::vector<int64_t> rangesByLegs(const std::vector<int32_t>& legs, int ranks) {
@@ -119,65 +174,68 @@ std::vector<int64_t> rangesByLegs(const std::vector<int32_t>& legs, int ranks) {
   return first;
 }
 
-Share readShare(const Job& job, const std::string& path, const Limits& limits) {
-  // Rank 0 parses from its mapping of the file (not copied); the others from the broadcast.
-  std::unique_ptr<InputText> input;
-  std::optional<ErrorReport> failure;
-  try {
-    if (job.rank() == 0) input = std::make_unique<InputText>(path, "request");
-  } catch (...) {
-    failure = reportCurrentException();
-  }
-  agree(job, failure);
-  std::string received;
-  const std::string_view text = job.broadcastView(input ? input->text() : "", received);
-  Share share;
-  try {
-    std::vector<int32_t> legs;
-    RequestOptions count;
-    count.keepLast = 0;  // no account kept: their legs and ids only
-    count.legCounts = &legs;
-    parseRequestText(text, limits, count);
-    const std::vector<int64_t> ranges = rangesByLegs(legs, job.size());
-    RequestOptions mine;
-    mine.keepFirst = share.first = ranges[job.rank()];
-    mine.keepLast = ranges[job.rank() + 1];
-    share.request = parseRequestText(text, limits, mine).request;
-  } catch (...) {
-    failure = reportCurrentException();
-  }
-  std::string().swap(received);
-  input.reset();
-  agree(job, failure);
-  return share;
-}
-
 void runMarginDistributed(
-    const Job& job, const Share& share, const EngineOptions& options, int indent,
+    const Job& job, const std::string& path, const Limits& limits, const EngineOptions& options,
+    int indent, const std::function<void(MarginRequest&)>& complete,
     const std::function<void(const std::function<void(std::ostream&)>&)>& commit) {
   const auto start = std::chrono::steady_clock::now();
-  const MarginRequest& request = share.request;
-  ShardFile shard(job.rank());
-  std::vector<TotalsEntry> entries;
+  std::string text;  // ranks other than 0: the request's text
+  broadcastFile(job, path, text);
+  auto parse = [&](const RequestOptions& how) {
+    return job.rank() == 0 ? parseRequestFile(path, limits, how)
+                           : parseRequestText(text, limits, how);
+  };
+
+  ShardFile shard(job.rank(), "shard"), totalsFile(job.rank(), "totals");
   RunSummary summary;
   std::optional<ErrorReport> failure;
+  int64_t mine = 0;
   try {
-    // Its own accounts decide which rows it revalues: a row's values depend on its instrument
-    // and the scenarios alone, so every account's figures are the whole request's.
-    const PreparedMarket prepared(request, RowSet::Held, options);
+    // The plan: the definition, every account's legs (and the duplicate-id check).
+    std::vector<int32_t> legs;
+    RequestOptions plan;
+    plan.keepLast = 0;
+    plan.legCounts = &legs;
+    MarginRequest definition = parse(plan).request;
+    complete(definition);
+    const std::vector<int64_t> ranges = rangesByLegs(legs, job.size());
+    std::vector<int32_t>().swap(legs);
+
+    const PreparedMarket prepared(definition, RowSet::All, options);
     std::ofstream out(shard.path(), std::ios::binary | std::ios::trunc);
-    if (!out)
+    std::ofstream totals(totalsFile.path(), std::ios::binary | std::ios::trunc);
+    if (!out || !totals)
       throw InputError("", "cannot write the shard " + shard.path().string(), ErrorKind::IoError);
-    StreamingResponseWriter writer(request, out, indent,
-                                   StreamingResponseWriter::Shard{share.first > 0});
-    ShardSink sink(writer, entries);
-    summary = prepared.run(request.accounts, options, sink);
+    ShardSink sink(definition, out, totals, indent, ranges[job.rank()] > 0);
+    const int64_t batchSize = options.batchAccounts > 0 ? options.batchAccounts : 8192;
+    std::vector<Account> batch;
+    summary.run = prepared.preparation();
+    auto flush = [&] {
+      if (batch.empty()) return;
+      sink.batch(batch);
+      const RunSummary part = prepared.run(batch, options, sink);
+      summary.run.riskMs += part.run.riskMs;
+      summary.run.marginMs += part.run.marginMs;
+      mine += static_cast<int64_t>(batch.size());
+      batch.clear();
+    };
+    RequestOptions stream;
+    stream.keepFirst = ranges[job.rank()];
+    stream.keepLast = ranges[job.rank() + 1];
+    stream.accountSink = [&](Account&& account) {
+      batch.push_back(std::move(account));
+      if (static_cast<int64_t>(batch.size()) >= batchSize) flush();
+    };
+    parse(stream);
+    flush();
     out.close();
-    if (!out)
+    totals.close();
+    if (!out || !totals)
       throw InputError("", "cannot write the shard " + shard.path().string(), ErrorKind::IoError);
   } catch (...) {
     failure = reportCurrentException();
   }
+  std::string().swap(text);
   agree(job, failure);
   const double computed = msSince(start);
 
@@ -185,11 +243,14 @@ void runMarginDistributed(
     try {
       readChunks(shard.path(), [&](std::string& piece) { job.send(0, piece, kTagText); });
       job.send(0, std::string(), kTagText);  // the end of the shard
-      job.send(0, bytesOf(entries), kTagTotals);
+      readChunks(
+          totalsFile.path(), [&](std::string& piece) { job.send(0, piece, kTagTotals); },
+          kTotalsMessage);
+      job.send(0, std::string(), kTagTotals);
     } catch (...) {
       abortWithReport(job);
     }
-    reportPhases(job, request.accounts.size(), computed, msSince(start));
+    reportPhases(job, static_cast<size_t>(mine), computed, msSince(start));
     return;
   }
   try {
@@ -197,12 +258,16 @@ void runMarginDistributed(
       MarginTotals totals;
       out << StreamingResponseWriter::opening();
       readChunks(shard.path(), [&](std::string& piece) { out << piece; });
-      addEntries(bytesOf(entries), totals);
+      readChunks(
+          totalsFile.path(), [&](std::string& piece) { addEntries(piece, totals); },
+          kTotalsMessage);
       for (int r = 1; r < job.size(); ++r) {
         for (std::string piece = job.receive(r, kTagText); !piece.empty();
              piece = job.receive(r, kTagText))
           out << piece;
-        addEntries(job.receive(r, kTagTotals), totals);
+        for (std::string piece = job.receive(r, kTagTotals); !piece.empty();
+             piece = job.receive(r, kTagTotals))
+          addEntries(piece, totals);
       }
       summary.totals = totals;
       summary.run.elapsedMs = msSince(start);
@@ -211,7 +276,7 @@ void runMarginDistributed(
   } catch (...) {
     abortWithReport(job);
   }
-  reportPhases(job, request.accounts.size(), computed, msSince(start));
+  reportPhases(job, static_cast<size_t>(mine), computed, msSince(start));
 }
 
 }  // namespace xm::mpi

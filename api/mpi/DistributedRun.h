@@ -1,26 +1,34 @@
 #pragma once
 // `mpirun -n N xmargin run REQUEST`: the accounts divided among the job's ranks, the response
 // identical to one process's, byte for byte, but for run.elapsed_ms and run.stages_ms (README,
-// "Scale-out").
+// "Scale-out"). Memory per rank holds the market, the cube and one batch of accounts, never the
+// request's accounts or anyone's results:
 //
-//   every rank   the request's text (rank 0 read it and broadcast it), parsed twice: once for
-//                every account's legs (and the duplicate-id check), which fix the contiguous
-//                ranges balanced by legs, then keeping only its own range; the same scenarios
-//                and P&L cube (replicated: each rank's backend prepares them)
-//   each rank    margins its range batch by batch into a shard on local disk: the accounts' JSON
-//                with the separators they have in the whole response, and their totals entries
+//   text         rank 0 streams the request file to every other rank (64 MiB broadcasts); it
+//                never holds the whole text itself (it parses the file in 1 MiB pieces)
+//   plan         every rank parses the text once for the definition (market, instruments,
+//                config), each account's legs and the duplicate-id check; the contiguous ranges
+//                balanced by legs follow
+//   prepare      each rank prepares every instrument's rows (RowSet::All: a row's values depend
+//                on its instrument and the scenarios alone, so every figure is the whole
+//                request's) on its own backend: the scenarios and the cube are replicated
+//   stream       each rank parses the text again, margins its own accounts in batches as they
+//                come, and writes them to a shard on local disk — JSON with the separators they
+//                have in the whole response, and their totals entries
 //   agreement    one collective: a rank that failed (bad input, out of memory, a device error)
 //                fails the job with its error envelope, printed by rank 0; nothing is written
 //   gather       rank 0 writes the opening, then each rank's shard in rank order as it streams
-//                in (4 MiB messages), adds every account's totals entry in request order and
-//                writes run and totals: no rank ever holds more than its own shard's entries
+//                in (4 MiB messages), adds every account's totals entry in request order (the
+//                same additions as one process: the same bits) and writes run and totals
 
 #include <functional>
 #include <ostream>
+#include <string>
 #include <vector>
 
 #include "api/mpi/Job.h"
 #include "host/margin/MarginEngine.h"
+#include "host/model/MarginConfig.h"
 #include "host/model/MarginRequest.h"
 
 namespace xm::mpi {
@@ -29,20 +37,13 @@ namespace xm::mpi {
 // ranges whose legs (positions and collateral, at least 1 an account) are as even as can be.
 std::vector<int64_t> rangesByLegs(const std::vector<int32_t>& legs, int ranks);
 
-// The request's text on every rank (rank 0 reads `path`), parsed into this rank's share:
-// `request` holds its accounts only, the first of them at index `first` of the whole request.
-// Failures are agreed (agree()): every rank throws, rank 0 the error to report.
-struct Share {
-  MarginRequest request;
-  int64_t first = 0;
-};
-Share readShare(const Job& job, const std::string& path, const Limits& limits);
-
-// Writes the whole response on rank 0 through `commit` (the CLI's writeOutput: --out atomically,
-// or standard output); the other ranks only compute and send. Throws as agree() does when a rank
-// failed before the gather; a failure during the gather aborts the job after printing it.
+// Runs the request at `path` (read by rank 0) on every rank; `complete` finishes the parsed
+// definition on each (market files, overrides). Rank 0 writes the whole response through
+// `commit` (the CLI's writeOutput: --out atomically, or standard output). Failures before the
+// gather are agreed (agree()); one during the gather aborts the job after printing it.
 void runMarginDistributed(
-    const Job& job, const Share& share, const EngineOptions& options, int indent,
+    const Job& job, const std::string& path, const Limits& limits, const EngineOptions& options,
+    int indent, const std::function<void(MarginRequest&)>& complete,
     const std::function<void(const std::function<void(std::ostream&)>&)>& commit);
 
 }  // namespace xm::mpi
