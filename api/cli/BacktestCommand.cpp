@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -29,8 +30,35 @@ int backtestCommand(const Args& a) {
   }
   applyThreads(a);
   const long long start = dateOption(a, "--start"), end = dateOption(a, "--end");
-  const Json portfolio = readJsonFile(a.options.at("--portfolio"), "--portfolio");
-  Json config = a.has("--config") ? readJsonFile(a.options.at("--config"), "--config") : Json();
+  const mpi::Job& job = mpi::Job::current();
+  Json portfolio, config;
+  auto read = [&] {
+    portfolio = readJsonFile(a.options.at("--portfolio"), "--portfolio");
+    if (a.has("--config")) config = readJsonFile(a.options.at("--config"), "--config");
+  };
+  if (!job.distributed()) {
+    read();
+  } else {
+    // Rank 0 reads the portfolio and the config and broadcasts them (each rank still reads
+    // --prices and --implied-vol: those folders must be visible on every node).
+    std::optional<ErrorReport> failure;
+    std::string text;
+    try {
+      if (job.rank() == 0) {
+        read();
+        text = Json::array({portfolio, config}).dump();
+      }
+    } catch (...) {
+      failure = reportCurrentException();
+    }
+    mpi::agree(job, failure);
+    job.broadcast(text);
+    if (job.rank() != 0) {
+      Json both = Json::parse(text);
+      portfolio = std::move(both[0]);
+      config = std::move(both[1]);
+    }
+  }
   // --method and --compare set config.method and config.compare (contract §11).
   for (const char* flag : {"--method", "--compare"}) {
     if (!a.has(flag)) continue;
@@ -58,10 +86,7 @@ int backtestCommand(const Args& a) {
   // Estimated correlations change every day, so cached shocks are rarely reused (fixed ones hit
   // one entry): a small cache keeps a 4-year backtest's memory at tens of MiB, not 256.
   setShockCacheCapacity(size_t{16} << 20);
-  // Under mpirun the days are divided among the ranks; rank 0 writes the report. Every rank
-  // reads --portfolio, --config, --prices and --implied-vol itself (small files; they must be
-  // visible on every node).
-  const mpi::Job& job = mpi::Job::current();
+  // Under mpirun the days are divided among the ranks; rank 0 writes the report.
   const mpi::JobDayShards shards(job);
   const BacktestReport report =
       runBacktest(portfolio, a.options.at("--prices"), config, start, end,
