@@ -166,9 +166,12 @@ std::vector<int64_t> rangesByLegs(const std::vector<int32_t>& legs, int ranks) {
   first[0] = 0;
   int64_t at = 0;
   for (int r = 1; r < ranks; ++r) {
-    // The first account whose legs begin at or past r/ranks of them all.
+    // The boundary nearest r/ranks of all the legs (the earlier one on a tie), never before the
+    // previous rank's.
     const int64_t target = cumulative[n] * r / ranks;
+    const int64_t floor = at;
     while (at < n && cumulative[at] < target) ++at;
+    if (at > floor && target - cumulative[at - 1] <= cumulative[at] - target) --at;
     first[r] = at;
   }
   return first;

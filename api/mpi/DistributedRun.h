@@ -34,7 +34,8 @@
 namespace xm::mpi {
 
 // The first account of each rank's range, and legs.size() last (ranks + 1 entries): contiguous
-// ranges whose legs (positions and collateral, at least 1 an account) are as even as can be.
+// ranges, each boundary the one nearest its share of all the legs (positions and collateral, at
+// least 1 an account).
 std::vector<int64_t> rangesByLegs(const std::vector<int32_t>& legs, int ranks);
 
 // Runs the request at `path` (read by rank 0) on every rank; `complete` finishes the parsed

@@ -9,6 +9,7 @@
 
 #include "api/cli/Cli.h"
 #include "api/json/JsonCodec.h"
+#include "api/mpi/DistributedRun.h"
 #include "host/margin/MarginEngine.h"
 #include "tests/CliSupport.h"
 
@@ -317,6 +318,27 @@ TEST(Cli, BacktestByMarginMethod) {
   EXPECT_EQ(Json::parse(c.err)["error"]["path"], "/config/compare/1") << c.err;
   std::filesystem::remove(config);
   std::filesystem::remove(series);
+}
+
+}  // namespace
+}  // namespace xm
+
+namespace xm {
+namespace {
+
+// The MPI job's account ranges (api/mpi): contiguous, each boundary nearest its share of legs.
+TEST(MpiRanges, BalancedByLegs) {
+  using mpi::rangesByLegs;
+  // 16 legs, half is 8: after account 3 (4 legs) or after account 4 (14): 4 is nearer.
+  EXPECT_EQ(rangesByLegs({1, 1, 1, 1, 10, 1, 1}, 2), (std::vector<int64_t>{0, 4, 7}));
+  // Even accounts: even counts; an account without legs counts as 1.
+  EXPECT_EQ(rangesByLegs({2, 2, 2, 2, 2, 2}, 3), (std::vector<int64_t>{0, 2, 4, 6}));
+  EXPECT_EQ(rangesByLegs({0, 0, 0, 0}, 2), (std::vector<int64_t>{0, 2, 4}));
+  // More ranks than accounts: the last ranks get none; no accounts: every range empty.
+  EXPECT_EQ(rangesByLegs({5}, 3), (std::vector<int64_t>{0, 0, 1, 1}));
+  EXPECT_EQ(rangesByLegs({}, 2), (std::vector<int64_t>{0, 0, 0}));
+  // One rank: everything.
+  EXPECT_EQ(rangesByLegs({3, 1, 4}, 1), (std::vector<int64_t>{0, 3}));
 }
 
 }  // namespace
