@@ -15,6 +15,7 @@ namespace {
 
 const Job* currentJob = nullptr;
 
+#ifdef XM_HAVE_MPI
 // Launched by an MPI launcher: Open MPI's mpirun, or a PMI/PMIx launcher such as srun.
 bool launchedByMpi() {
   for (const char* v : {"OMPI_COMM_WORLD_SIZE", "PMIX_RANK", "PMI_SIZE"})
@@ -22,7 +23,6 @@ bool launchedByMpi() {
   return false;
 }
 
-#ifdef XM_HAVE_MPI
 // MPI counts are int: large buffers go in pieces of at most 1 GiB.
 constexpr int64_t kPiece = int64_t{1} << 30;
 #endif
