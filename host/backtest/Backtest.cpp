@@ -291,8 +291,11 @@ BacktestReport runBacktest(const BacktestPortfolio& portfolio, const PriceFolder
   // Days in parallel (this process's share of them); the first failing day (by date, whatever
   // the schedule) is reported.
   report.days.resize(testDays.size());
-  const auto [firstDay, lastDay] =
+  // Plain variables, not a structured binding: OpenMP regions (and clang before 16) cannot
+  // capture those.
+  const std::pair<size_t, size_t> share =
       shards ? shards->mine(testDays.size()) : std::pair<size_t, size_t>{0, testDays.size()};
+  const size_t firstDay = share.first, lastDay = share.second;
   std::exception_ptr error;
   long long errorDay = 0;
 #pragma omp parallel for schedule(dynamic)

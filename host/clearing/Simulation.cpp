@@ -334,7 +334,8 @@ ClearingSummary runMonteCarlo(const Setup& setup, const MonteCarloPaths& paths, 
   const int64_t total = setup.config.paths;
   SummaryBuilder summary(total, setup.config.insuranceFund, setup.request.accounts.size());
   if (shards) {
-    const auto [mineFirst, mineLast] = shards->mine(total);
+    const std::pair<int64_t, int64_t> share = shards->mine(total);
+    const int64_t mineFirst = share.first, mineLast = share.second;  // lambdas capture these
     std::vector<PathTally> tallies(static_cast<size_t>(total));
     std::optional<ErrorReport> failure;
     try {
