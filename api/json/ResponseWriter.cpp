@@ -238,13 +238,17 @@ Json errorToJson(const ErrorReport& r) {
 
 StreamingResponseWriter::StreamingResponseWriter(const MarginRequest& request, std::ostream& out,
                                                  int indent)
-    : request_(request), out_(out), indent_(indent) {
+    : request_(request), out_(out), indent_(indent), accounts_(&request.accounts) {
   out_ << opening();
 }
 
 StreamingResponseWriter::StreamingResponseWriter(const MarginRequest& request, std::ostream& out,
                                                  int indent, Shard shard)
-    : request_(request), out_(out), indent_(indent), any_(shard.follows) {}
+    : request_(request),
+      out_(out),
+      indent_(indent),
+      any_(shard.follows),
+      accounts_(&request.accounts) {}
 
 void StreamingResponseWriter::accounts(int64_t first, const std::vector<AccountResult>& results) {
   // Serialise the batch's accounts in parallel, write them in request order.
@@ -255,10 +259,11 @@ void StreamingResponseWriter::accounts(int64_t first, const std::vector<AccountR
   for (int64_t i = 0; i < n; ++i) {
     errors.capture([&] {
       faultPoint("writer.accounts");
+      const Account& account = (*accounts_)[first + i];
       if (indent_ >= 0) {
-        text[i] = toText(accountToJson(request_, first + i, results[i]), indent_);
+        text[i] = toText(accountToJson(request_, account, results[i]), indent_);
       } else {
-        appendAccountJson(text[i], request_, first + i, results[i]);
+        appendAccountJson(text[i], request_, account, results[i]);
       }
     });
   }

@@ -37,24 +37,27 @@ Json errorToJson(const std::string& code, const std::string& message, const std:
 Json errorToJson(const InputError& e);
 Json errorToJson(const ErrorReport& report);
 
-// Streams `{"accounts": [...], "run": {...}, "totals": {...}}` batch by batch: memory stays
-// bounded by one batch whatever the number of accounts. `indent` < 0 writes compact JSON.
 // What follows the accounts: `],"run":{...},"totals":{...}}` and a newline.
 void writeResponseClosing(std::ostream& out, const RunSummary& summary, int indent);
 
+// Streams `{"accounts": [...], "run": {...}, "totals": {...}}` batch by batch: memory stays
+// bounded by one batch whatever the number of accounts. `indent` < 0 writes compact JSON.
 class StreamingResponseWriter final : public ResultSink {
  public:
   StreamingResponseWriter(const MarginRequest& request, std::ostream& out, int indent = -1);
-  // A shard of the response (an MPI rank's accounts, request.accounts its share): each account
-  // with the separator it has in the whole response (`follows`: accounts come before the
-  // shard's), and no opening: shards written in order between the opening and the closing
-  // (writeResponseClosing) are the whole response, byte for byte.
+  // A shard of the response (an MPI rank's accounts): each account with the separator it has in
+  // the whole response (`follows`: accounts come before the shard's), and no opening: shards
+  // written in order between the opening and the closing (writeResponseClosing) are the whole
+  // response, byte for byte.
   struct Shard {
     bool follows = false;
   };
   StreamingResponseWriter(const MarginRequest& request, std::ostream& out, int indent, Shard shard);
   // The opening a shard leaves out.
   static const char* opening() { return "{\"accounts\":["; }
+  // The accounts the results of accounts() refer to (by `first` + i), their positions indexing
+  // request.instruments: request.accounts unless a streamed batch is set here.
+  void batch(const std::vector<Account>& accounts) { accounts_ = &accounts; }
   void accounts(int64_t first, const std::vector<AccountResult>& results) override;
   void finish(const RunSummary& summary);
 
@@ -63,6 +66,7 @@ class StreamingResponseWriter final : public ResultSink {
   std::ostream& out_;
   int indent_;
   bool any_ = false;
+  const std::vector<Account>* accounts_;
 };
 
 }  // namespace xm

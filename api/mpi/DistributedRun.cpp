@@ -23,39 +23,25 @@ constexpr size_t kMessage = size_t{4} << 20;
 // Whole totals entries per message (about 4 MiB).
 constexpr size_t kTotalsMessage = kMessage / sizeof(TotalsEntry) * sizeof(TotalsEntry);
 
-// A batch's accounts as the shard's JSON (each with the separator it has in the whole response)
-// and their totals entries, appended to the shard's two files.
+// A batch's accounts as the shard's JSON (the response writer's, with the separators they have
+// in the whole response) and their totals entries, appended to the shard's two files.
 class ShardSink final : public ResultSink {
  public:
   ShardSink(const MarginRequest& catalog, std::ostream& text, std::ostream& totals, int indent,
             bool follows)
-      : catalog_(catalog), text_(text), totals_(totals), indent_(indent), any_(follows) {}
-  void batch(const std::vector<Account>& accounts) { accounts_ = &accounts; }
+      : writer_(catalog, text, indent, StreamingResponseWriter::Shard{follows}), totals_(totals) {}
+  void batch(const std::vector<Account>& accounts) { writer_.batch(accounts); }
   void accounts(int64_t first, const std::vector<AccountResult>& results) override {
-    const int64_t n = static_cast<int64_t>(results.size());
-    std::vector<std::string> text(n);
-#pragma omp parallel for schedule(dynamic, 64)
-    for (int64_t i = 0; i < n; ++i) {
-      const Account& account = (*accounts_)[first + i];
-      if (indent_ >= 0)
-        text[i] = toText(accountToJson(catalog_, account, results[i]), indent_);
-      else
-        appendAccountJson(text[i], catalog_, account, results[i]);
-    }
-    for (int64_t i = 0; i < n; ++i) {
-      text_ << (any_ ? "," : "") << (indent_ >= 0 ? "\n" : "") << text[i];
-      any_ = true;
-      const TotalsEntry e = totalsEntry(results[i]);
+    writer_.accounts(first, results);
+    for (const AccountResult& r : results) {
+      const TotalsEntry e = totalsEntry(r);
       totals_.write(reinterpret_cast<const char*>(&e), sizeof e);
     }
   }
 
  private:
-  const MarginRequest& catalog_;
-  std::ostream &text_, &totals_;
-  const int indent_;
-  bool any_;
-  const std::vector<Account>* accounts_ = nullptr;
+  StreamingResponseWriter writer_;
+  std::ostream& totals_;
 };
 
 // A rank's shard text on local disk, removed with it.

@@ -1,5 +1,6 @@
 #include "api/mpi/Job.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -23,8 +24,12 @@ bool launchedByMpi() {
   return false;
 }
 
-// MPI counts are int: large buffers go in pieces of at most 1 GiB.
-constexpr int64_t kPiece = int64_t{1} << 30;
+// MPI counts are int: a buffer of n bytes goes in pieces of at most 1 GiB, f(offset, count).
+template <typename F>
+void forPieces(int64_t n, F f) {
+  constexpr int64_t kPiece = int64_t{1} << 30;
+  for (int64_t at = 0; at < n; at += kPiece) f(at, static_cast<int>(std::min(kPiece, n - at)));
+}
 #endif
 
 }  // namespace
@@ -66,10 +71,9 @@ void Job::broadcast(std::string& bytes, int root) const {
   int64_t n = static_cast<int64_t>(bytes.size());
   MPI_Bcast(&n, 1, MPI_INT64_T, root, MPI_COMM_WORLD);
   bytes.resize(static_cast<size_t>(n));
-  for (int64_t at = 0; at < n; at += kPiece) {
-    const int count = static_cast<int>(std::min(kPiece, n - at));
+  forPieces(n, [&](int64_t at, int count) {
     MPI_Bcast(bytes.data() + at, count, MPI_CHAR, root, MPI_COMM_WORLD);
-  }
+  });
 #else
   (void)bytes;
   (void)root;
@@ -83,10 +87,8 @@ std::string_view Job::broadcastView(std::string_view text, std::string& out) con
   MPI_Bcast(&n, 1, MPI_INT64_T, 0, MPI_COMM_WORLD);
   if (rank_ != 0) out.resize(static_cast<size_t>(n));
   char* data = rank_ == 0 ? const_cast<char*>(text.data()) : out.data();  // read-only at root
-  for (int64_t at = 0; at < n; at += kPiece) {
-    const int count = static_cast<int>(std::min(kPiece, n - at));
-    MPI_Bcast(data + at, count, MPI_CHAR, 0, MPI_COMM_WORLD);
-  }
+  forPieces(
+      n, [&](int64_t at, int count) { MPI_Bcast(data + at, count, MPI_CHAR, 0, MPI_COMM_WORLD); });
   return rank_ == 0 ? text : std::string_view(out);
 #else
   (void)out;
@@ -98,10 +100,9 @@ void Job::send(int to, const std::string& bytes, int tag) const {
 #ifdef XM_HAVE_MPI
   const int64_t n = static_cast<int64_t>(bytes.size());
   MPI_Send(&n, 1, MPI_INT64_T, to, tag, MPI_COMM_WORLD);
-  for (int64_t at = 0; at < n; at += kPiece) {
-    const int count = static_cast<int>(std::min(kPiece, n - at));
+  forPieces(n, [&](int64_t at, int count) {
     MPI_Send(bytes.data() + at, count, MPI_CHAR, to, tag, MPI_COMM_WORLD);
-  }
+  });
 #else
   (void)to;
   (void)bytes;
@@ -116,10 +117,9 @@ std::string Job::receive(int from, int tag) const {
   int64_t n = 0;
   MPI_Recv(&n, 1, MPI_INT64_T, from, tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
   bytes.resize(static_cast<size_t>(n));
-  for (int64_t at = 0; at < n; at += kPiece) {
-    const int count = static_cast<int>(std::min(kPiece, n - at));
+  forPieces(n, [&](int64_t at, int count) {
     MPI_Recv(bytes.data() + at, count, MPI_CHAR, from, tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-  }
+  });
 #else
   (void)from;
   (void)tag;
@@ -199,6 +199,17 @@ void agree(const Job& job, const std::optional<ErrorReport>& mine) {
   std::string message = bytes.substr(head + pathSize);
   if (failing != 0) message += " (rank " + std::to_string(failing) + ")";
   throw InputError(bytes.substr(head, pathSize), message, k);
+}
+
+void gatherOnRoot(const Job& job, const std::optional<ErrorReport>& failure, int tag,
+                  const std::function<std::string()>& mine,
+                  const std::function<void(int, const std::string&)>& take) {
+  agree(job, failure);
+  if (job.rank() != 0) {
+    job.send(0, mine(), tag);
+    return;
+  }
+  for (int r = 1; r < job.size(); ++r) take(r, job.receive(r, tag));
 }
 
 }  // namespace xm::mpi

@@ -4,10 +4,13 @@
 // Only what the distributed commands need: bytes broadcast from rank 0, bytes sent rank to rank
 // (any size: chunked below MPI's int counts), agreement on failure, and abort.
 
+#include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "host/model/Errors.h"
 
@@ -67,5 +70,16 @@ void selectGpuOfRank(const Job& job);
 // No rank failed: returns. Else the lowest failing rank's error is thrown on rank 0 (InputError
 // with its kind, message and path) and QuietExit with its exit status on every other rank.
 void agree(const Job& job, const std::optional<ErrorReport>& mine);
+
+// Rank `rank`'s contiguous share [first, last) of n equal items (days, paths).
+inline std::pair<int64_t, int64_t> evenRange(int64_t n, int rank, int ranks) {
+  return {n * rank / ranks, n * (rank + 1) / ranks};
+}
+
+// Every rank's part on rank 0: agree() on `failure`, then each other rank sends mine() (tag) and
+// rank 0 calls take(rank, bytes) for ranks 1, 2, ... in order.
+void gatherOnRoot(const Job& job, const std::optional<ErrorReport>& failure, int tag,
+                  const std::function<std::string()>& mine,
+                  const std::function<void(int, const std::string&)>& take);
 
 }  // namespace xm::mpi

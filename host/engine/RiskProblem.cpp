@@ -145,8 +145,8 @@ RiskProblem compileProblem(const MarginRequest& request, const Market& market, R
     }
   }
   if (config.uses(MarginMethod::Grid)) {
-    const std::vector<GridParams> params =
-        config.grid.empty() ? std::vector<GridParams>(n) : config.grid;
+    std::vector<GridParams> params(n);
+    for (int a = 0; a < n; ++a) params[a] = config.gridParams(a);
     auto grid =
         std::make_shared<StressGrid>(buildStressGrid(params, p.factors.priceFactorOf, p.rows));
     p.grid = std::move(grid);

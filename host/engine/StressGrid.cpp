@@ -10,6 +10,7 @@ StressGrid buildStressGrid(const std::vector<GridParams>& params,
   XM_ASSERT(params.size() == priceFactorOf.size(), "grid parameters per asset");
   StressGrid grid;
   grid.blockBegin.push_back(0);
+  grid.assetBlock.assign(params.size(), -1);
   std::vector<int> blockOfFactor;
   for (size_t a = 0; a < params.size(); ++a) {
     const int factor = priceFactorOf[a];
@@ -41,6 +42,7 @@ StressGrid buildStressGrid(const std::vector<GridParams>& params,
     }
     if (static_cast<int>(blockOfFactor.size()) <= factor) blockOfFactor.resize(factor + 1, -1);
     blockOfFactor[factor] = grid.blocks();
+    grid.assetBlock[a] = grid.blocks();
     grid.blockAsset.push_back(static_cast<int>(a));
     grid.blockBegin.push_back(static_cast<int>(grid.points.size()));
   }

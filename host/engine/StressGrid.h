@@ -81,6 +81,7 @@ struct StressGrid {
   std::vector<int> blockBegin;  // blocks + 1 offsets into points
   std::vector<int> blockAsset;  // per block: the underlying asset
   std::vector<int> rowBlock;    // per P&L row: the block that moves it, -1 for none
+  std::vector<int> assetBlock;  // per asset: its block, -1 for none
 
   int blocks() const { return static_cast<int>(blockAsset.size()); }
   int64_t size() const { return static_cast<int64_t>(points.size()); }

@@ -45,14 +45,9 @@ void assessGrid(const MarginRequest& request, const Account& account, const Risk
   std::vector<char> held(blocks, 0);
   std::vector<double> netDelta(market.assets.size(), 0.0), shortUnits(market.assets.size(), 0.0);
   std::vector<std::pair<int, double>> optionNet;  // instrument, net size
-  auto blockOfAsset = [&](int asset) {
-    for (int b = 0; b < blocks; ++b)
-      if (grid.blockAsset[b] == asset) return b;
-    return -1;
-  };
   for (const Position& pos : account.positions) {
     const Instrument& ins = request.instruments[pos.instrument];
-    const int b = blockOfAsset(ins.underlying);
+    const int b = grid.assetBlock[ins.underlying];
     if (b >= 0) held[b] = 1;
     netDelta[ins.underlying] += deltaExposure(ins, pos, context.unitExposure[pos.instrument]);
     if (ins.type != InstrumentType::Option) continue;
@@ -66,7 +61,7 @@ void assessGrid(const MarginRequest& request, const Account& account, const Risk
     if (!found) optionNet.emplace_back(pos.instrument, positionSize(ins, pos));
   }
   for (const Collateral& c : account.collateral) {
-    const int b = blockOfAsset(c.asset);
+    const int b = grid.assetBlock[c.asset];
     if (b >= 0) held[b] = 1;
     netDelta[c.asset] += c.amount * request.market.assets[c.asset].price;
   }
@@ -121,7 +116,7 @@ void assessGrid(const MarginRequest& request, const Account& account, const Risk
   double shortAddOn = 0.0;
   for (int b = 0; b < blocks; ++b) {
     const int asset = grid.blockAsset[b];
-    const GridParams& p = config.grid.empty() ? GridParams{} : config.grid[asset];
+    const GridParams p = config.gridParams(asset);
     const double price = request.market.assets[asset].price;
     lifted[b] = std::max(loss[b], p.netNotionalMinimum * std::abs(netDelta[asset]));
     if (!held[b]) continue;

@@ -1,6 +1,7 @@
 #pragma once
 // The request's `config` (contract §2) and the service's limits on it.
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -98,8 +99,9 @@ struct MarginConfig {
   std::vector<MarginMethod> compare;  // methods reported beside the one that sets the margin
   // config.flat, per instrument index (empty: no rate); tiers ascending by notionalUpTo.
   std::vector<std::vector<FlatTier>> flat;
-  // config.grid, per asset index (every asset: the defaults where not named).
+  // config.grid, per asset index (every asset: the defaults where not named; empty: all defaults).
   std::vector<GridParams> grid;
+  GridParams gridParams(size_t asset) const { return grid.empty() ? GridParams{} : grid[asset]; }
   GridAggregation gridAggregation = GridAggregation::Sum;
   bool uses(MarginMethod m) const {
     if (method == m) return true;
