@@ -25,6 +25,7 @@
 #include "host/engine/RiskBackend.h"
 #include "host/model/Errors.h"
 #include "scenarios/ShockCache.h"
+#include "scenarios/Sobol.h"
 
 namespace xm {
 namespace cuda {
@@ -69,9 +70,20 @@ void deviceShocks(CudaResources& res, const FactorModel& model, const ShockSpec&
   dLoading.reserve(l.size());
   XM_CUDA_CHECK(cudaMemcpyAsync(dLoading.data(), l.data(), l.size() * sizeof(double),
                                 cudaMemcpyHostToDevice, res.compute()));
+  // Sobol: the scrambled table, built on the host (integer work, a few hundred KiB at most).
+  DeviceBuffer<uint64_t> dSobol;
+  DrawPlan plan{spec.seed, spec.sampling, spec.scenarios, spec.replications, f, nullptr};
+  if (spec.sampling == Sampling::Sobol) {
+    const std::vector<uint64_t> table = scrambledSobolTable(spec.seed, spec.replications, f);
+    dSobol.reserve(table.size());
+    XM_CUDA_CHECK(cudaMemcpyAsync(dSobol.data(), table.data(), table.size() * sizeof(uint64_t),
+                                  cudaMemcpyHostToDevice, res.compute()));
+    XM_CUDA_CHECK(cudaStreamSynchronize(res.compute()));  // the pageable source goes out of scope
+    plan.sobol = dSobol.data();
+  }
   z.reserve(static_cast<size_t>(f) * count);
   if (f > kMaxFusedFactors) eps.reserve(static_cast<size_t>(f) * count);
-  generateShocks(dLoading.data(), f, {spec.seed, spec.studentT, spec.dof}, first, count, z.data(),
+  generateShocks(dLoading.data(), f, {plan, spec.studentT, spec.dof}, first, count, z.data(),
                  eps.data(), f > kMaxFusedFactors ? res.blas() : nullptr, res.compute());
   XM_CUDA_CHECK(cudaStreamSynchronize(res.compute()));
 }
@@ -85,7 +97,9 @@ class CudaSession final : public RiskSession {
         n_(p.scenarios),
         k_(p.tailCount),
         confidence_(p.confidence),
-        rows_(static_cast<int>(p.rows.size())) {
+        rows_(static_cast<int>(p.rows.size())),
+        nReps_(static_cast<int>(p.replications.size())),
+        sampling_(p.shocks.sampling) {
     XM_CUDA_CHECK(cudaSetDevice(res_.device()));
     const size_t cubeBytes = sizeof(Real) * static_cast<size_t>(rows_) * n_;
     try {
@@ -115,10 +129,15 @@ class CudaSession final : public RiskSession {
                                     cudaMemcpyDeviceToHost, res_.compute()));
       XM_CUDA_CHECK(cudaStreamSynchronize(res_.compute()));
       if (firstImplausible < rows_) throwImplausibleRow(p, firstImplausible);
+      dReplications_.reserve(p.replications.size());
+      XM_CUDA_CHECK(cudaMemcpy(dReplications_.data(), p.replications.data(),
+                               p.replications.size() * sizeof(Replication),
+                               cudaMemcpyHostToDevice));
       DeviceBuffer<double> dLong, dShort;
       dLong.reserve(rows_);
       dShort.reserve(rows_);
-      launchRowTails(cube_.data(), rows_, n_, k_, dLong.data(), dShort.data(), res_.compute());
+      launchRowTails(cube_.data(), rows_, n_, tailPlan(), dLong.data(), dShort.data(),
+                     res_.compute());
       esLong_.resize(rows_);
       esShort_.resize(rows_);
       XM_CUDA_CHECK(cudaMemcpyAsync(esLong_.data(), dLong.data(), rows_ * sizeof(double),
@@ -180,7 +199,7 @@ class CudaSession final : public RiskSession {
     DeviceBuffer<int32_t> row;
     DeviceBuffer<double> weight, var, es, esStderr, contribution;
     DeviceBuffer<Real> loss;
-    DeviceBuffer<int32_t> tail;
+    DeviceBuffer<int32_t> tail, varScenario;
     PinnedBuffer<int64_t> hBegin;
     PinnedBuffer<int32_t> hRow;
     PinnedBuffer<double> hWeight, hVar, hEs, hEsStderr, hContribution;
@@ -205,6 +224,7 @@ class CudaSession final : public RiskSession {
       contribution.release();
       loss.release();
       tail.release();
+      varScenario.release();
       first = -1;
     }
   };
@@ -212,8 +232,8 @@ class CudaSession final : public RiskSession {
   // Accounts per chunk: what half the free device memory holds, capped by a launch's limit.
   int64_t chunkFor(int64_t accounts) {
     if (chunk_ == 0) {
-      const size_t perAccount =
-          sizeof(Real) * n_ + 4 * k_ + 8 * 4 + 20 * 16 + 8 * gridPoints_ + 12 * blocks_;
+      const size_t perAccount = sizeof(Real) * n_ + 4 * k_ + 4 * nReps_ + 8 * 4 + 20 * 16 +
+                                8 * gridPoints_ + 12 * blocks_;
       const size_t free = res_.freeBytes() / 2;  // two slots
       chunk_ = std::clamp<int64_t>(static_cast<int64_t>(free / 2 / perAccount), 1,
                                    KernelPolicy::kMaxAccountsPerLaunch);
@@ -246,6 +266,7 @@ class CudaSession final : public RiskSession {
     s.esStderr.reserve(count);
     s.loss.reserve(static_cast<size_t>(count) * n_);
     s.tail.reserve(static_cast<size_t>(count) * k_);
+    s.varScenario.reserve(static_cast<size_t>(count) * nReps_);
     s.hBegin.reserve(count + 1);
     s.hRow.reserve(legs);
     s.hWeight.reserve(legs);
@@ -271,10 +292,10 @@ class CudaSession final : public RiskSession {
     const DeviceLegs legsView{s.begin.data(), s.row.data(), s.weight.data()};
     const int c = static_cast<int>(count);
     launchAggregate(legsView, c, cube_.data(), n_, s.loss.data(), compute);
-    launchSelectTail(s.loss.data(), c, n_, k_, confidence_, s.var.data(), s.es.data(),
-                     s.esStderr.data(), s.tail.data(), compute);
-    launchContributions(legsView, c, cube_.data(), n_, s.tail.data(), k_, s.contribution.data(),
-                        compute);
+    launchSelectTail(s.loss.data(), c, n_, tailPlan(), s.var.data(), s.es.data(), s.esStderr.data(),
+                     s.tail.data(), s.varScenario.data(), compute);
+    launchContributions(legsView, c, cube_.data(), n_, tailPlan(), s.tail.data(),
+                        s.varScenario.data(), s.contribution.data(), compute);
     if (blocks_ > 0) enqueueGrid(s, legsView, c, legs, compute);
     XM_CUDA_CHECK(cudaEventRecord(computed, compute));
     XM_CUDA_CHECK(cudaStreamWaitEvent(copy, computed, 0));
@@ -383,11 +404,16 @@ class CudaSession final : public RiskSession {
                       s.gridPoint.data(), blocks_, s.gridLegLoss.data(), compute);
   }
 
+  TailPlan tailPlan() const { return {dReplications_.data(), nReps_, k_, sampling_, confidence_}; }
+
   std::unique_lock<std::mutex> lock_;
   CudaResources& res_;
   const int64_t n_, k_;
   const double confidence_;
   const int rows_;
+  const int nReps_;
+  const Sampling sampling_;
+  DeviceBuffer<Replication> dReplications_;
   DeviceBuffer<Real> cube_;
   std::vector<double> esLong_, esShort_;
   // The stress grid (RiskProblem::grid), blocks_ = 0 without one.
@@ -442,7 +468,8 @@ std::vector<double> cudaIndependentDraws(uint64_t seed, int64_t first, int64_t c
   cuda::CudaResources& res = cuda::resources();
   cuda::DeviceBuffer<double> eps;
   eps.reserve(static_cast<size_t>(factors) * count);
-  cuda::launchIndependentDraws(factors, seed, first, count, eps.data(), res.compute());
+  const DrawPlan plan{seed, Sampling::Mc, 0, 1, factors, nullptr};
+  cuda::launchIndependentDraws(plan, first, count, eps.data(), res.compute());
   std::vector<double> out(static_cast<size_t>(factors) * count);
   XM_CUDA_CHECK(cudaMemcpyAsync(out.data(), eps.data(), out.size() * sizeof(double),
                                 cudaMemcpyDeviceToHost, res.compute()));

@@ -66,30 +66,50 @@ struct SelectShared {
   using Key = typename KeyOf<Real>::Type;
   using Scan = cub::BlockScan<int, Policy::kSelectThreads>;
   using Reduce = cub::BlockReduce<double, Policy::kSelectThreads>;
+  using ReduceInt = cub::BlockReduce<int, Policy::kSelectThreads>;
   unsigned int histogram[1 << Policy::kRadixBits];
   Key prefix;
   long long remaining;
   union {
     typename Scan::TempStorage scan;
     typename Reduce::TempStorage reduce;
+    typename ReduceInt::TempStorage reduceInt;
   } temp;
   int offsets[2];
   double broadcast;
+  int broadcastInt;
 };
 
-struct BlockTail {
-  double var, es, esStderr;
+struct MaxOf {
+  __device__ int operator()(int a, int b) const { return a > b ? a : b; }
 };
 
-// The k largest of sign * x[0..n): their mean, the k-th largest, and (tail != nullptr) their
-// indices ascending with the Monte Carlo error of the mean. One block; every thread returns the
-// same figures. Long (~90 lines) on purpose: the radix passes, the tie rule and the reductions
-// share one block's shared memory and barriers, which helper functions would have to pass around
-// and re-synchronise.
+// One block's selection: the k-th largest, the sum of the k largest (in ascending index order
+// per thread, then a fixed block reduction) and the last tail index whose value is the k-th.
+struct BlockSelection {
+  double var, sum;
+  int32_t varIndex;
+};
+
+// Block-wide sum of one double per thread, returned to every thread.
 template <typename Real>
-__device__ BlockTail selectBlock(const Real* __restrict__ x, int64_t n, int64_t k, Real sign,
-                                 double confidence, int32_t* __restrict__ tail,
-                                 SelectShared<Real>& sh) {
+__device__ double blockSum(double v, SelectShared<Real>& sh) {
+  const double total = typename SelectShared<Real>::Reduce(sh.temp.reduce).Sum(v);
+  if (threadIdx.x == 0) sh.broadcast = total;
+  __syncthreads();
+  const double out = sh.broadcast;
+  __syncthreads();
+  return out;
+}
+
+// The k largest of sign * x[0..n): the k-th largest, their sum and (tail != nullptr) their
+// indices + indexBase, ascending. One block; every thread returns the same figures. Long (~90
+// lines) on purpose: the radix passes, the tie rule and the compaction share one block's shared
+// memory and barriers, which helper functions would have to pass around and re-synchronise.
+template <typename Real>
+__device__ BlockSelection selectBlock(const Real* __restrict__ x, int64_t n, int64_t k, Real sign,
+                                      int32_t* __restrict__ tail, int32_t indexBase,
+                                      SelectShared<Real>& sh) {
   using Key = typename KeyOf<Real>::Type;
   constexpr int kBins = 1 << Policy::kRadixBits;
   const int tid = threadIdx.x;
@@ -130,6 +150,7 @@ __device__ BlockTail selectBlock(const Real* __restrict__ x, int64_t n, int64_t 
   if (tid == 0) sh.offsets[0] = sh.offsets[1] = 0;  // [0] ties seen, [1] taken
   __syncthreads();
   double sum = 0.0;
+  int varIndex = -1;
   for (int64_t base = 0; base < n; base += blockDim.x) {
     const int64_t s = base + tid;
     Real v = 0;
@@ -147,7 +168,8 @@ __device__ BlockTail selectBlock(const Real* __restrict__ x, int64_t n, int64_t 
     typename SelectShared<Real>::Scan(sh.temp.scan).ExclusiveSum(take, pos, takenInChunk);
     if (take) {
       sum += static_cast<double>(v);
-      if (tail) tail[sh.offsets[1] + pos] = static_cast<int32_t>(s);
+      if (isTie) varIndex = static_cast<int>(s);
+      if (tail) tail[sh.offsets[1] + pos] = static_cast<int32_t>(s) + indexBase;
     }
     __syncthreads();
     if (tid == 0) {
@@ -156,54 +178,102 @@ __device__ BlockTail selectBlock(const Real* __restrict__ x, int64_t n, int64_t 
     }
     __syncthreads();
   }
-  const double total = typename SelectShared<Real>::Reduce(sh.temp.reduce).Sum(sum);
-  if (tid == 0) sh.broadcast = total / static_cast<double>(k);
+  const double total = blockSum(sum, sh);
+  const int last =
+      typename SelectShared<Real>::ReduceInt(sh.temp.reduceInt).Reduce(varIndex, MaxOf());
+  if (tid == 0) sh.broadcastInt = last;
   __syncthreads();
-  const double es = sh.broadcast;
+  const int32_t varAt = sh.broadcastInt + indexBase;
   __syncthreads();
-
-  double stderrValue = 0.0;
-  if (tail) {
-    double ss = 0.0;
-    for (int64_t i = tid; i < k; i += blockDim.x) {
-      const double d = static_cast<double>(sign * x[tail[i]]) - es;
-      ss += d * d;
-    }
-    const double tss = typename SelectShared<Real>::Reduce(sh.temp.reduce).Sum(ss);
-    if (tid == 0) sh.broadcast = esStandardError(tss, es, var, confidence, k);
-    __syncthreads();
-    stderrValue = sh.broadcast;
-    __syncthreads();
-  }
-  return {var, es, stderrValue};
+  return {var, total, varAt};
 }
 
-// One block per (row, side): blockIdx.y 0 = long (-row), 1 = short (+row).
+// Over tail[0..k) (indices into x): s1 = Σ (x - center) and s2 = Σ (x - center)², plus, when
+// `pairs`, 2 Σ of the products of antithetic pairs (2p, 2p + 1) both in the tail (neighbours,
+// since the tail ascends). Every thread returns both.
+template <typename Real>
+__device__ double2 tailSums(const Real* __restrict__ x, const int32_t* __restrict__ tail, int64_t k,
+                            double center, bool pairs, SelectShared<Real>& sh) {
+  double s1 = 0.0, s2 = 0.0;
+  for (int64_t i = threadIdx.x; i < k; i += blockDim.x) {
+    const double d = static_cast<double>(x[tail[i]]) - center;
+    s1 += d;
+    s2 += d * d;
+    if (pairs && (tail[i] & 1) == 0 && i + 1 < k && tail[i + 1] == tail[i] + 1)
+      s2 += 2.0 * d * (static_cast<double>(x[tail[i + 1]]) - center);
+  }
+  const double t1 = blockSum(s1, sh);
+  const double t2 = blockSum(s2, sh);
+  return make_double2(t1, t2);
+}
+
+// One block per (row, side): blockIdx.y 0 = long (-row), 1 = short (+row). The ES of each
+// replication, averaged (Reduction.h).
 template <typename Real>
 __global__ void __launch_bounds__(Policy::kSelectThreads)
-    rowTailsKernel(const Real* __restrict__ cube, int64_t scenarios, int64_t k,
-                   double* __restrict__ esLong, double* __restrict__ esShort) {
+    rowTailsKernel(const Real* __restrict__ cube, int64_t scenarios,
+                   const Replication* __restrict__ reps, int nReps, double* __restrict__ esLong,
+                   double* __restrict__ esShort) {
   __shared__ SelectShared<Real> sh;
   const int r = blockIdx.x;
   const bool isLong = blockIdx.y == 0;
-  const BlockTail t = selectBlock<Real>(cube + r * scenarios, scenarios, k,
-                                        isLong ? Real(-1) : Real(1), 0.0, nullptr, sh);
-  if (threadIdx.x == 0) (isLong ? esLong : esShort)[r] = t.es;
+  ReplicationMoments m;
+  for (int b = 0; b < nReps; ++b) {
+    const Replication rep = reps[b];
+    const BlockSelection t = selectBlock<Real>(cube + r * scenarios + rep.begin, rep.count, rep.k,
+                                               isLong ? Real(-1) : Real(1), nullptr, 0, sh);
+    m.add(replicationEs(t.sum, t.var, rep));
+  }
+  if (threadIdx.x == 0) (isLong ? esLong : esShort)[r] = m.mean;
 }
 
+// One block per account: its replications' tails, var, es and es_stderr under the sampling.
 template <typename Real>
 __global__ void __launch_bounds__(Policy::kSelectThreads)
-    selectTailKernel(const Real* __restrict__ loss, int64_t scenarios, int64_t k, double confidence,
-                     double* __restrict__ var, double* __restrict__ es,
-                     double* __restrict__ esStderr, int32_t* __restrict__ tail) {
+    selectTailKernel(const Real* __restrict__ loss, int64_t scenarios,
+                     const Replication* __restrict__ reps, int nReps, int64_t tailCount,
+                     Sampling sampling, double confidence, double* __restrict__ var,
+                     double* __restrict__ es, double* __restrict__ esStderr,
+                     int32_t* __restrict__ tail, int32_t* __restrict__ varScenario) {
   __shared__ SelectShared<Real> sh;
   const int a = blockIdx.x;
-  const BlockTail t =
-      selectBlock<Real>(loss + a * scenarios, scenarios, k, Real(1), confidence, tail + a * k, sh);
+  const Real* x = loss + a * scenarios;
+  int32_t* myTail = tail + a * tailCount;
+  if (nReps == 1) {
+    const Replication rep = reps[0];
+    const BlockSelection t = selectBlock<Real>(x, rep.count, rep.k, Real(1), myTail, 0, sh);
+    const double mean = replicationEs(t.sum, t.var, rep);
+    double stderrValue;
+    if (sampling == Sampling::Antithetic) {
+      const double2 m = tailSums(x, myTail, rep.k, t.var, true, sh);
+      stderrValue = antitheticEsStandardError(m.x, m.y, scenarios, rep.k);
+    } else {
+      const double2 m = tailSums(x, myTail, rep.k, mean, false, sh);
+      stderrValue = esStandardError(m.y, mean, t.var, confidence, rep.k);
+    }
+    if (threadIdx.x == 0) {
+      var[a] = t.var;
+      es[a] = mean;
+      esStderr[a] = stderrValue;
+      varScenario[a] = t.varIndex;
+    }
+    return;
+  }
+  ReplicationMoments m;
+  double varSum = 0.0;
+  for (int b = 0; b < nReps; ++b) {
+    const Replication rep = reps[b];
+    const BlockSelection t =
+        selectBlock<Real>(x + rep.begin, rep.count, rep.k, Real(1), myTail + rep.tailOffset,
+                          static_cast<int32_t>(rep.begin), sh);
+    m.add(replicationEs(t.sum, t.var, rep));
+    varSum += t.var;
+    if (threadIdx.x == 0) varScenario[static_cast<int64_t>(a) * nReps + b] = t.varIndex;
+  }
   if (threadIdx.x == 0) {
-    var[a] = t.var;
-    es[a] = t.es;
-    esStderr[a] = t.esStderr;
+    var[a] = varSum / static_cast<double>(nReps);
+    es[a] = m.mean;
+    esStderr[a] = m.standardError();
   }
 }
 
@@ -229,16 +299,20 @@ __global__ void __launch_bounds__(Policy::kAggregateThreads)
   loss[a * scenarios + s] = static_cast<Real>(acc);
 }
 
-// One block per account: for each leg, the mean of its row over the account's tail.
+// One block per account: for each leg, its Euler contribution in each replication (the mean of
+// its row over the replication's tail, its VaR scenario weighted), averaged.
 template <typename Real>
 __global__ void __launch_bounds__(Policy::kSelectThreads)
     contributionsKernel(DeviceLegs legs, const Real* __restrict__ cube, int64_t scenarios,
-                        const int32_t* __restrict__ tail, int64_t k,
+                        const int32_t* __restrict__ tail, int64_t tailCount,
+                        const Replication* __restrict__ reps, int nReps,
+                        const int32_t* __restrict__ varScenario,
                         double* __restrict__ contribution) {
   using Reduce = cub::BlockReduce<double, Policy::kSelectThreads>;
   __shared__ typename Reduce::TempStorage temp;
   const int a = blockIdx.x;
-  const int32_t* myTail = tail + a * k;
+  const int32_t* myTail = tail + a * tailCount;
+  const int32_t* myVar = varScenario + static_cast<int64_t>(a) * nReps;
   for (int64_t l = legs.begin[a]; l < legs.begin[a + 1]; ++l) {
     const int r = legs.row[l];
     const double w = legs.weight[l];
@@ -246,12 +320,19 @@ __global__ void __launch_bounds__(Policy::kSelectThreads)
       if (threadIdx.x == 0) contribution[l] = 0.0;
       continue;
     }
-    double sum = 0.0;
-    for (int64_t i = threadIdx.x; i < k; i += blockDim.x)
-      sum += static_cast<double>(cube[r * scenarios + myTail[i]]);
-    const double total = Reduce(temp).Sum(sum);
-    if (threadIdx.x == 0) contribution[l] = eulerContribution(w, total, k);
-    __syncthreads();
+    const Real* x = cube + r * scenarios;
+    double c = 0.0;
+    for (int b = 0; b < nReps; ++b) {
+      const Replication rep = reps[b];
+      double sum = 0.0;
+      for (int64_t i = threadIdx.x; i < rep.k; i += blockDim.x)
+        sum += static_cast<double>(x[myTail[rep.tailOffset + i]]);
+      const double total = Reduce(temp).Sum(sum);
+      if (threadIdx.x == 0)
+        c += replicationContribution(w, total, static_cast<double>(x[myVar[b]]), rep);
+      __syncthreads();
+    }
+    if (threadIdx.x == 0) contribution[l] = nReps == 1 ? c : c / static_cast<double>(nReps);
   }
 }
 
@@ -323,11 +404,11 @@ void revalue(const PnlRow* rows, int nRows, const double* z, int64_t scenarios, 
 }
 
 template <typename Real>
-void rowTails(const Real* cube, int nRows, int64_t scenarios, int64_t k, double* esLong,
+void rowTails(const Real* cube, int nRows, int64_t scenarios, TailPlan plan, double* esLong,
               double* esShort, cudaStream_t stream) {
   if (nRows == 0) return;
-  rowTailsKernel<Real>
-      <<<dim3(nRows, 2), Policy::kSelectThreads, 0, stream>>>(cube, scenarios, k, esLong, esShort);
+  rowTailsKernel<Real><<<dim3(nRows, 2), Policy::kSelectThreads, 0, stream>>>(
+      cube, scenarios, plan.replications, plan.count, esLong, esShort);
   XM_CUDA_CHECK_LAUNCH();
 }
 
@@ -342,20 +423,24 @@ void aggregate(DeviceLegs legs, int accounts, const Real* cube, int64_t scenario
 }
 
 template <typename Real>
-void selectTail(const Real* loss, int accounts, int64_t scenarios, int64_t k, double confidence,
-                double* var, double* es, double* esStderr, int32_t* tail, cudaStream_t stream) {
+void selectTail(const Real* loss, int accounts, int64_t scenarios, TailPlan plan, double* var,
+                double* es, double* esStderr, int32_t* tail, int32_t* varScenario,
+                cudaStream_t stream) {
   if (accounts == 0) return;
   selectTailKernel<Real><<<accounts, Policy::kSelectThreads, 0, stream>>>(
-      loss, scenarios, k, confidence, var, es, esStderr, tail);
+      loss, scenarios, plan.replications, plan.count, plan.tailCount, plan.sampling,
+      plan.confidence, var, es, esStderr, tail, varScenario);
   XM_CUDA_CHECK_LAUNCH();
 }
 
 template <typename Real>
 void contributions(DeviceLegs legs, int accounts, const Real* cube, int64_t scenarios,
-                   const int32_t* tail, int64_t k, double* contribution, cudaStream_t stream) {
+                   TailPlan plan, const int32_t* tail, const int32_t* varScenario,
+                   double* contribution, cudaStream_t stream) {
   if (accounts == 0) return;
-  contributionsKernel<Real><<<accounts, Policy::kSelectThreads, 0, stream>>>(legs, cube, scenarios,
-                                                                             tail, k, contribution);
+  contributionsKernel<Real><<<accounts, Policy::kSelectThreads, 0, stream>>>(
+      legs, cube, scenarios, tail, plan.tailCount, plan.replications, plan.count, varScenario,
+      contribution);
   XM_CUDA_CHECK_LAUNCH();
 }
 
@@ -369,13 +454,13 @@ void launchRevalue(const PnlRow* rows, int nRows, const double* z, int64_t s, fl
                    cudaStream_t st) {
   revalue(rows, nRows, z, s, cube, bad, st);
 }
-void launchRowTails(const double* cube, int nRows, int64_t s, int64_t k, double* l, double* sh,
+void launchRowTails(const double* cube, int nRows, int64_t s, TailPlan p, double* l, double* sh,
                     cudaStream_t st) {
-  rowTails(cube, nRows, s, k, l, sh, st);
+  rowTails(cube, nRows, s, p, l, sh, st);
 }
-void launchRowTails(const float* cube, int nRows, int64_t s, int64_t k, double* l, double* sh,
+void launchRowTails(const float* cube, int nRows, int64_t s, TailPlan p, double* l, double* sh,
                     cudaStream_t st) {
-  rowTails(cube, nRows, s, k, l, sh, st);
+  rowTails(cube, nRows, s, p, l, sh, st);
 }
 void launchAggregate(DeviceLegs legs, int n, const double* cube, int64_t s, double* loss,
                      cudaStream_t st) {
@@ -385,21 +470,21 @@ void launchAggregate(DeviceLegs legs, int n, const float* cube, int64_t s, float
                      cudaStream_t st) {
   aggregate(legs, n, cube, s, loss, st);
 }
-void launchSelectTail(const double* loss, int n, int64_t s, int64_t k, double c, double* v,
-                      double* e, double* se, int32_t* t, cudaStream_t st) {
-  selectTail(loss, n, s, k, c, v, e, se, t, st);
+void launchSelectTail(const double* loss, int n, int64_t s, TailPlan p, double* v, double* e,
+                      double* se, int32_t* t, int32_t* vs, cudaStream_t st) {
+  selectTail(loss, n, s, p, v, e, se, t, vs, st);
 }
-void launchSelectTail(const float* loss, int n, int64_t s, int64_t k, double c, double* v,
-                      double* e, double* se, int32_t* t, cudaStream_t st) {
-  selectTail(loss, n, s, k, c, v, e, se, t, st);
+void launchSelectTail(const float* loss, int n, int64_t s, TailPlan p, double* v, double* e,
+                      double* se, int32_t* t, int32_t* vs, cudaStream_t st) {
+  selectTail(loss, n, s, p, v, e, se, t, vs, st);
 }
-void launchContributions(DeviceLegs legs, int n, const double* cube, int64_t s, const int32_t* t,
-                         int64_t k, double* c, cudaStream_t st) {
-  contributions(legs, n, cube, s, t, k, c, st);
+void launchContributions(DeviceLegs legs, int n, const double* cube, int64_t s, TailPlan p,
+                         const int32_t* t, const int32_t* vs, double* c, cudaStream_t st) {
+  contributions(legs, n, cube, s, p, t, vs, c, st);
 }
-void launchContributions(DeviceLegs legs, int n, const float* cube, int64_t s, const int32_t* t,
-                         int64_t k, double* c, cudaStream_t st) {
-  contributions(legs, n, cube, s, t, k, c, st);
+void launchContributions(DeviceLegs legs, int n, const float* cube, int64_t s, TailPlan p,
+                         const int32_t* t, const int32_t* vs, double* c, cudaStream_t st) {
+  contributions(legs, n, cube, s, p, t, vs, c, st);
 }
 
 void launchGridRevalue(const PnlRow* rows, int nRows, const GridPoint* points, int64_t nPoints,

@@ -12,7 +12,9 @@
 #include <cuda_runtime.h>
 
 #include "host/engine/Pricing.h"
+#include "host/engine/Reduction.h"
 #include "host/engine/StressGrid.h"
+#include "scenarios/Sampling.h"
 
 namespace xm::cuda {
 
@@ -33,11 +35,22 @@ void launchRevalue(const PnlRow* rows, int nRows, const double* z, int64_t scena
 void launchRevalue(const PnlRow* rows, int nRows, const double* z, int64_t scenarios, float* cube,
                    int* implausible, cudaStream_t stream);
 
-// esLong, esShort: (rows): mean of the k largest of -cube[r] and of +cube[r].
-// Preconditions: 1 <= k <= scenarios.
-void launchRowTails(const double* cube, int nRows, int64_t scenarios, int64_t k, double* esLong,
+// How losses reduce to tails (host/engine/Reduction.h, docs/sampling.md): `replications`
+// (device, count entries) are the blocks selected on their own (one, the whole set, under mc and
+// antithetic; R under sobol), tailCount the sum of their k, the tail's stride per account.
+struct TailPlan {
+  const Replication* replications;
+  int count;
+  int64_t tailCount;
+  Sampling sampling;
+  double confidence;
+};
+
+// esLong, esShort: (rows): the ES of -cube[r] and of +cube[r] (the mean of the k largest, per
+// replication, averaged). Preconditions: 1 <= k <= count for every replication.
+void launchRowTails(const double* cube, int nRows, int64_t scenarios, TailPlan plan, double* esLong,
                     double* esShort, cudaStream_t stream);
-void launchRowTails(const float* cube, int nRows, int64_t scenarios, int64_t k, double* esLong,
+void launchRowTails(const float* cube, int nRows, int64_t scenarios, TailPlan plan, double* esLong,
                     double* esShort, cudaStream_t stream);
 
 // Accounts as CSR legs: legBegin (accounts + 1), legRow and legWeight (legs); row -1 = riskless.
@@ -54,22 +67,28 @@ void launchAggregate(DeviceLegs legs, int accounts, const double* cube, int64_t 
 void launchAggregate(DeviceLegs legs, int accounts, const float* cube, int64_t scenarios,
                      float* loss, cudaStream_t stream);
 
-// Per account: var (the k-th largest loss), es, esStderr (accounts); tail: (accounts × k) the
-// scenarios of the k largest losses in ascending order, ties at var taken lowest scenario first
-// (the CPU backend's rule). Selection is an MSD radix select on order-preserving integer keys of
-// the losses (8-bit digits, a shared histogram per pass), never a sort.
-void launchSelectTail(const double* loss, int accounts, int64_t scenarios, int64_t k,
-                      double confidence, double* var, double* es, double* esStderr, int32_t* tail,
-                      cudaStream_t stream);
-void launchSelectTail(const float* loss, int accounts, int64_t scenarios, int64_t k,
-                      double confidence, double* var, double* es, double* esStderr, int32_t* tail,
-                      cudaStream_t stream);
+// Per account: var (the k-th largest loss), es, esStderr (accounts) under the plan's sampling
+// (replications averaged, their spread the error); tail: (accounts × tailCount) each
+// replication's scenarios of its k largest losses in ascending order at its tailOffset, ties at
+// var taken lowest scenario first (the CPU backend's rule); varScenario: (accounts × count) each
+// replication's last tail scenario whose loss is its var. Selection is an MSD radix select on
+// order-preserving integer keys of the losses (8-bit digits, a shared histogram per pass), never
+// a sort.
+void launchSelectTail(const double* loss, int accounts, int64_t scenarios, TailPlan plan,
+                      double* var, double* es, double* esStderr, int32_t* tail,
+                      int32_t* varScenario, cudaStream_t stream);
+void launchSelectTail(const float* loss, int accounts, int64_t scenarios, TailPlan plan,
+                      double* var, double* es, double* esStderr, int32_t* tail,
+                      int32_t* varScenario, cudaStream_t stream);
 
-// contribution: (legs): -w_l * mean over the account's tail of cube[row_l][s] (Euler).
+// contribution: (legs): -w_l * the mean over the account's tail of cube[row_l][s] (Euler), per
+// replication with its VaR scenario weighted (Reduction.h), averaged.
 void launchContributions(DeviceLegs legs, int accounts, const double* cube, int64_t scenarios,
-                         const int32_t* tail, int64_t k, double* contribution, cudaStream_t stream);
+                         TailPlan plan, const int32_t* tail, const int32_t* varScenario,
+                         double* contribution, cudaStream_t stream);
 void launchContributions(DeviceLegs legs, int accounts, const float* cube, int64_t scenarios,
-                         const int32_t* tail, int64_t k, double* contribution, cudaStream_t stream);
+                         TailPlan plan, const int32_t* tail, const int32_t* varScenario,
+                         double* contribution, cudaStream_t stream);
 
 // ---- the stress grid (host/engine/StressGrid.h): a second scenario set on the same rows, fp64 --
 // Its losses aggregate with launchAggregate (the same kernel, points for scenarios).

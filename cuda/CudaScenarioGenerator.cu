@@ -11,12 +11,12 @@ constexpr int kShockThreads = 128;
 
 // eps: (factors × count), row-major.
 __global__ void __launch_bounds__(kShockThreads)
-    independentDrawsKernel(int factors, uint64_t seed, int64_t first, int64_t count, double* eps) {
+    independentDrawsKernel(DrawPlan plan, int64_t first, int64_t count, double* eps) {
   const int64_t s = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (s >= count) return;
-  for (int j = 0; j < factors; ++j) {
+  for (int j = 0; j < plan.factors; ++j) {
     eps[static_cast<int64_t>(j) * count + s] =
-        normalDraw(seed, static_cast<uint64_t>(first + s), static_cast<uint32_t>(j));
+        sampledDraw(plan, static_cast<uint64_t>(first + s), static_cast<uint32_t>(j));
   }
 }
 
@@ -32,8 +32,11 @@ __global__ void __launch_bounds__(kShockThreads)
   const uint64_t scenario = static_cast<uint64_t>(first + s);
   double eps[kMaxFusedFactors];
   for (int j = 0; j < factors; ++j)
-    eps[j] = normalDraw(spec.seed, scenario, static_cast<uint32_t>(j));
-  const double scale = spec.studentT ? studentTScale(spec.seed, scenario, spec.dof) : 1.0;
+    eps[j] = sampledDraw(spec.plan, scenario, static_cast<uint32_t>(j));
+  const double scale =
+      spec.studentT
+          ? studentTScale(spec.plan.seed, mixingScenario(spec.plan.sampling, scenario), spec.dof)
+          : 1.0;
   for (int i = 0; i < factors; ++i) {
     double acc = 0.0;  // the host's order: j = 0 .. F-1, products rounded before the sum
     for (int j = 0; j < factors; ++j) acc += sLoading[i * factors + j] * eps[j];
@@ -47,7 +50,8 @@ __global__ void __launch_bounds__(kShockThreads)
                         double* z) {
   const int64_t s = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   if (s >= count) return;
-  const double scale = studentTScale(spec.seed, static_cast<uint64_t>(first + s), spec.dof);
+  const uint64_t mixing = mixingScenario(spec.plan.sampling, static_cast<uint64_t>(first + s));
+  const double scale = studentTScale(spec.plan.seed, mixing, spec.dof);
   for (int i = 0; i < factors; ++i) z[static_cast<int64_t>(i) * count + s] *= scale;
 }
 
@@ -57,11 +61,10 @@ unsigned blocksFor(int64_t count) {
 
 }  // namespace
 
-void launchIndependentDraws(int factors, uint64_t seed, int64_t first, int64_t count, double* eps,
+void launchIndependentDraws(const DrawPlan& plan, int64_t first, int64_t count, double* eps,
                             cudaStream_t stream) {
-  if (count == 0 || factors == 0) return;
-  independentDrawsKernel<<<blocksFor(count), kShockThreads, 0, stream>>>(factors, seed, first,
-                                                                         count, eps);
+  if (count == 0 || plan.factors == 0) return;
+  independentDrawsKernel<<<blocksFor(count), kShockThreads, 0, stream>>>(plan, first, count, eps);
   XM_CUDA_CHECK_LAUNCH();
 }
 
@@ -79,7 +82,7 @@ void generateShocks(const double* loading, int factors, DeviceShockSpec spec, in
     XM_CUDA_CHECK_LAUNCH();
     return;
   }
-  launchIndependentDraws(factors, spec.seed, first, count, eps, stream);
+  launchIndependentDraws(spec.plan, first, count, eps, stream);
   // Row-major (F × S) matrices are column-major (S × F) ones, and row-major L is column-major
   // L^T: Z^T = eps^T * L^T, one DGEMM with m = S, n = k = F.
   const double one = 1.0, zero = 0.0;

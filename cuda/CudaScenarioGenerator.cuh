@@ -2,7 +2,8 @@
 // Scenario generation on the device, mirroring scenarios/ScenarioGenerator (host).
 //
 // Draws: scenarios/ShockDraws.h, the same code the host runs, compiled with -fmad=false, so
-// eps[s][j] is bitwise identical to the CPU backend's. Our own kernel rather than cuRAND's
+// eps[s][j] is bitwise identical to the CPU backend's under every sampling (mc, antithetic, and
+// sobol from the host's scrambled table, uploaded). Our own kernel rather than cuRAND's
 // device Philox: cuRAND's normal transform (Box-Muller with CUDA's log/sincos) has no
 // bit-identical host counterpart, and a counter layout of our own makes eps a pure function of
 // (seed, s, j) by construction.
@@ -18,18 +19,22 @@
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include "scenarios/ShockDraws.h"
+
 namespace xm::cuda {
 
 constexpr int kMaxFusedFactors = 64;
 
+// The draws (plan.sobol a device pointer when sobol) and the Student-t mixing.
 struct DeviceShockSpec {
-  uint64_t seed;
+  DrawPlan plan;
   bool studentT;
   double dof;
 };
 
-// eps: (factors × count), row-major (row j = draw j of scenarios first .. first + count - 1).
-void launchIndependentDraws(int factors, uint64_t seed, int64_t first, int64_t count, double* eps,
+// eps: (factors × count), row-major (row j = draw j of scenarios first .. first + count - 1),
+// under the plan's sampling (plan.factors = factors).
+void launchIndependentDraws(const DrawPlan& plan, int64_t first, int64_t count, double* eps,
                             cudaStream_t stream);
 
 // z: (factors × count), row-major. loading: (factors × factors), row-major L.

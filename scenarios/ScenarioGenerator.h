@@ -1,6 +1,7 @@
 #pragma once
 // Correlated standard shocks Z for a range of scenarios (contract §3): Z_s = L * eps_s, scaled by
-// the scenario's Student-t mixing draw when shocks are Student-t.
+// the scenario's Student-t mixing draw when shocks are Student-t; eps under the spec's sampling
+// (ShockDraws.h).
 //
 // Determinism: eps (ShockDraws.h) is bitwise identical everywhere; Z for one scenario depends only
 // on (seed, s, L) and the fixed summation order of the product, so a scenario's Z is identical
@@ -13,6 +14,8 @@
 #include <Eigen/Dense>
 
 #include "scenarios/FactorModel.h"
+#include "scenarios/Sampling.h"
+#include "scenarios/ShockDraws.h"
 
 namespace xm {
 
@@ -41,6 +44,21 @@ struct ShockSpec {
   bool studentT = false;
   double dof = 0.0;
   std::shared_ptr<const FhsTable> fhs;  // set: filtered historical simulation
+  // config.sampling (Sampling.h). Sobol draws depend on the set's size S (its replication
+  // layout), so `scenarios` must then be S; antithetic needs an even S. Student-t and FHS are
+  // refused with Sobol, FHS with antithetic (the request parser says why).
+  Sampling sampling = Sampling::Mc;
+  int replications = 1;
+  int64_t scenarios = 0;
+
+  // The draws of the margin scenario set, for another use of the same model (the clearing
+  // simulation's path steps): independent draws whatever the set's sampling.
+  ShockSpec plain() const {
+    ShockSpec s = *this;
+    s.sampling = Sampling::Mc;
+    s.replications = 1;
+    return s;
+  }
 };
 
 // factors × scenarios, row-major: row f is factor f over consecutive scenarios.
@@ -56,11 +74,15 @@ class ScenarioGenerator {
   // The independent draws eps of the same range, factors × count (before correlation).
   void independentDraws(int64_t first, int64_t count, ShockMatrix& out) const;
 
+  // What ShockDraws.h's sampledDraw needs; points into this generator (its Sobol table).
+  DrawPlan plan() const;
+
   int factors() const { return static_cast<int>(loading_.rows()); }
 
  private:
   Eigen::MatrixXd loading_;
   ShockSpec spec_;
+  std::vector<uint64_t> sobol_;  // the scrambled table (sobol only)
 };
 
 }  // namespace xm

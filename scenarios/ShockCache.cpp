@@ -16,8 +16,9 @@ struct Entry {
   bool matches(const Eigen::MatrixXd& l, const ShockSpec& s, int64_t n) const {
     const bool sameFhs = (!s.fhs && !spec.fhs) || (s.fhs && spec.fhs && *s.fhs == *spec.fhs);
     return n == scenarios && s.seed == spec.seed && s.studentT == spec.studentT &&
-           (!s.studentT || s.dof == spec.dof) && sameFhs && l.rows() == loading.rows() &&
-           l.cols() == loading.cols() && l == loading;
+           s.sampling == spec.sampling && s.replications == spec.replications &&
+           s.scenarios == spec.scenarios && (!s.studentT || s.dof == spec.dof) && sameFhs &&
+           l.rows() == loading.rows() && l.cols() == loading.cols() && l == loading;
   }
 };
 

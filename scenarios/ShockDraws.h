@@ -7,6 +7,13 @@
 //   W[s]        chi-square(dof) mixing draw of scenario s for Student-t shocks: Marsaglia-Tsang
 //               gamma sampling on counters (attempt, s low, s high, kMixingStream).
 //
+// Under config.sampling (docs/sampling.md) scenario s's draw j is instead
+//   antithetic  pair p = s / 2: eps[2p][j] = normalDraw(p, j), eps[2p + 1][j] = -eps[2p][j], and
+//               the pair shares W[2p] (its Student-t shocks are exact negations too);
+//   sobol       s in replication r (Sampling.h), point i = s - begin(r): the normal quantile of
+//               point i of replication r's scrambled Sobol sequence in dimension j (Sobol.h).
+//               Student-t and FHS are refused with Sobol (docs/sampling.md).
+//
 // Determinism: every value is bitwise identical on the host and on the device, whatever the
 // batch, thread or process that draws it (PortableMath.h explains the floating-point side).
 
@@ -14,6 +21,8 @@
 
 #include "scenarios/Philox.h"
 #include "scenarios/PortableMath.h"
+#include "scenarios/Sampling.h"
+#include "scenarios/Sobol.h"
 
 namespace xm {
 
@@ -29,6 +38,38 @@ XM_HD double normalDraw(uint64_t seed, uint64_t scenario, uint32_t index) {
       kNormalStream, static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
   const double u = (index & 1u) ? uniformOpen53(r.v[2], r.v[3]) : uniformOpen53(r.v[0], r.v[1]);
   return normalQuantile(u);
+}
+
+// What a sampled draw needs besides (seed, s, j): the method, the set's size and for Sobol its
+// replications and scrambled table (scrambledSobolTable(seed, replications, factors)).
+struct DrawPlan {
+  uint64_t seed = 1;
+  Sampling sampling = Sampling::Mc;
+  int64_t scenarios = 0;  // S: Sobol's replication layout depends on it (Sampling.h)
+  int replications = 1;
+  int factors = 0;
+  const uint64_t* sobol = nullptr;  // (replications × factors × kSobolWords), sobol only
+};
+
+// eps[s][j] under the plan's sampling (the header comment).
+XM_HD double sampledDraw(const DrawPlan& p, uint64_t scenario, uint32_t index) {
+  if (p.sampling == Sampling::Antithetic) {
+    const double e = normalDraw(p.seed, scenario >> 1, index);
+    return (scenario & 1u) ? -e : e;
+  }
+  if (p.sampling == Sampling::Sobol) {
+    const int64_t s = static_cast<int64_t>(scenario);
+    const int r = replicationOf(p.scenarios, p.replications, s);
+    const uint32_t i = static_cast<uint32_t>(s - replicationBegin(p.scenarios, p.replications, r));
+    const uint64_t* words = p.sobol + (static_cast<int64_t>(r) * p.factors + index) * kSobolWords;
+    return normalQuantile(scrambledSobolUniform(words, i));
+  }
+  return normalDraw(p.seed, scenario, index);
+}
+
+// The scenario whose Student-t mixing draw scenario s takes: its antithetic pair's first.
+XM_HD uint64_t mixingScenario(Sampling sampling, uint64_t scenario) {
+  return sampling == Sampling::Antithetic ? scenario & ~uint64_t{1} : scenario;
 }
 
 // Chi-square with `dof` > 2 degrees of freedom: 2 * Gamma(dof / 2), Marsaglia & Tsang (2000).

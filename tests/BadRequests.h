@@ -149,6 +149,52 @@ inline const std::vector<BadCase>& badRequests() {
       {"unknown precision", [](Json& r) { r["config"]["precision"] = "fp16"; },
        "/config/precision"},
       {"horizon 0", [](Json& r) { r["config"]["horizon_days"] = 0; }, "/config/horizon_days"},
+      // config.sampling and config.replications (docs/sampling.md)
+      {"unknown sampling", [](Json& r) { r["config"]["sampling"] = "halton"; }, "/config/sampling"},
+      {"sampling as number", [](Json& r) { r["config"]["sampling"] = 1; }, "/config/sampling"},
+      {"importance sampling refused",
+       [](Json& r) {
+         r["config"]["sampling"] = {{"importance", Json::object()}};
+       },
+       "/config/sampling"},
+      {"replications without sobol", [](Json& r) { r["config"]["replications"] = 8; },
+       "/config/replications"},
+      {"replications 1",
+       [](Json& r) {
+         r["config"]["sampling"] = "sobol";
+         r["config"]["replications"] = 1;
+       },
+       "/config/replications"},
+      {"replications fractional",
+       [](Json& r) {
+         r["config"]["sampling"] = "sobol";
+         r["config"]["replications"] = 8.5;
+       },
+       "/config/replications"},
+      {"antithetic with odd scenarios",
+       [](Json& r) {
+         r["config"]["sampling"] = "antithetic";
+         r["config"]["scenarios"] = 4001;
+       },
+       "/config/scenarios"},
+      {"antithetic with fhs",
+       [](Json& r) {
+         r["config"]["sampling"] = "antithetic";
+         r["config"]["shocks"] = {{"fhs", {{"lookback_days", 500}}}};
+       },
+       "/config/sampling"},
+      {"sobol with student_t",
+       [](Json& r) {
+         r["config"]["sampling"] = "sobol";
+         r["config"]["shocks"] = {{"student_t", {{"dof", 4}}}};
+       },
+       "/config/sampling"},
+      {"sobol with too few scenarios per replication",
+       [](Json& r) {
+         r["config"]["sampling"] = "sobol";
+         r["config"]["scenarios"] = 799;  // 8 replications need 100 each at 99%
+       },
+       "/config/scenarios"},
   };
   return cases;
 }

@@ -367,15 +367,86 @@ void parseAddOns(const Node& a, MarginConfig& c) {
     c.addOns.minimumRate = a.child("minimum_rate").number(0, 1, false, false, "within [0, 1]");
 }
 
+// config.sampling and config.replications (docs/sampling.md), after scenarios, confidence and
+// shocks: what each method needs of them.
+void parseSampling(const Node& n, MarginConfig& c) {
+  if (n.has("sampling")) {
+    const Node s = n.child("sampling");
+    if (s.raw().is_object() && s.has("importance")) {
+      s.fail(
+          "importance sampling was measured and is not offered: one mean shift for the whole "
+          "exchange helps the accounts exposed to its direction and multiplies the error of "
+          "those hedged against it (docs/sampling.md); use \"sobol\"");
+    }
+    c.sampling = s.choice<SamplingMethod>();
+  }
+  const Node s = n.child("sampling");
+  if (n.has("replications")) {
+    const Node r = n.child("replications");
+    if (c.sampling != SamplingMethod::Sobol)
+      r.fail("given, but config.sampling is not \"sobol\" (only its replications are counted)");
+    const uint64_t v = r.unsignedInteger();
+    if (v < 2 || v > static_cast<uint64_t>(kMaxReplications))
+      r.fail("must be within [2, " + std::to_string(kMaxReplications) +
+             "] (two at least: their spread is es_stderr)");
+    c.replications = static_cast<int>(v);
+  }
+  if (c.sampling == SamplingMethod::Antithetic) {
+    if (c.shocks == ShockModel::Fhs)
+      s.fail(
+          "antithetic sampling negates normal draws; filtered historical simulation replays "
+          "days, whose negations are not history: use \"mc\" with fhs");
+    if (c.scenarios % 2 != 0)
+      n.child("scenarios")
+          .fail(
+              "must be even with antithetic sampling (scenarios come in "
+              "pairs), got " +
+              std::to_string(c.scenarios));
+  }
+  if (c.sampling == SamplingMethod::Sobol) {
+    if (c.shocks != ShockModel::Normal)
+      s.fail(std::string("sobol points are mapped to normal shocks; config.shocks is ") +
+             (c.shocks == ShockModel::Fhs ? "fhs" : "student_t") +
+             ", whose mixing or replayed days are not part of the low-discrepancy set: use "
+             "\"mc\" or \"antithetic\" with it");
+    // Each replication's tail must weigh at least one of its scenarios.
+    const int64_t need =
+        static_cast<int64_t>(std::ceil(c.replications / (1.0 - c.confidence) * (1.0 - 1e-9)));
+    if (c.scenarios < need)
+      n.child("scenarios")
+          .fail("sobol with " + std::to_string(c.replications) + " replications at confidence " +
+                show(c.confidence) + " needs at least " + std::to_string(need) +
+                " scenarios (each replication's tail must hold a scenario), got " +
+                std::to_string(c.scenarios));
+  }
+}
+
 }  // namespace
 
 MarginConfig parseConfig(const Node& n, const Limits& limits) {
   MarginConfig c;
   if (n.raw().is_null()) return c;
-  n.object({"measure", "confidence", "horizon_days", "scenarios", "seed", "shocks", "im_multiplier",
-            "mm_ratio", "backend", "correlation_repair", "vol_model", "precision",
-            "anti_procyclicality", "add_ons", "method", "compare", "flat", "grid",
-            "grid_aggregation"});
+  n.object({"measure",
+            "confidence",
+            "horizon_days",
+            "scenarios",
+            "seed",
+            "shocks",
+            "im_multiplier",
+            "mm_ratio",
+            "backend",
+            "correlation_repair",
+            "vol_model",
+            "precision",
+            "anti_procyclicality",
+            "add_ons",
+            "method",
+            "compare",
+            "flat",
+            "grid",
+            "grid_aggregation",
+            "sampling",
+            "replications"});
   if (n.has("measure")) c.measure = n.child("measure").choice<RiskMeasure>();
   if (n.has("confidence"))
     c.confidence = n.child("confidence").number(0, 1, true, true, "within (0, 1)");
@@ -409,6 +480,7 @@ MarginConfig parseConfig(const Node& n, const Limits& limits) {
   if (n.has("vol_model")) parseVolModel(n.child("vol_model"), c);
   if (n.has("anti_procyclicality")) parseAntiProcyclicality(n.child("anti_procyclicality"), c);
   if (n.has("add_ons")) parseAddOns(n.child("add_ons"), c);
+  if (n.has("sampling") || n.has("replications")) parseSampling(n, c);
   if (n.has("method")) c.method = n.child("method").choice<MarginMethod>();
   if (n.has("grid_aggregation"))
     c.gridAggregation = n.child("grid_aggregation").choice<GridAggregation>();

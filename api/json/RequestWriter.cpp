@@ -20,6 +20,8 @@ Json configToJson(const MarginConfig& c) {
     config["shocks"] = {{"fhs", {{"lookback_days", c.fhsLookbackDays}}}};
   else
     config["shocks"] = "normal";
+  if (c.sampling != SamplingMethod::Mc) config["sampling"] = wireName(c.sampling);
+  if (c.sampling == SamplingMethod::Sobol) config["replications"] = c.replications;
   config["im_multiplier"] = c.imMultiplier;
   config["mm_ratio"] = c.mmRatio;
   config["backend"] = wireName(c.backend);

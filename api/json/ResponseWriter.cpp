@@ -145,6 +145,10 @@ Json runToJson(const RunInfo& run) {
   if (run.correlationRepair != CorrelationRepair::None)
     j["correlation_repair_distance"] = run.correlationRepairDistance;
   j["vol_model"] = wireName(run.volModel);
+  if (run.sampling != SamplingMethod::Mc) {  // docs/sampling.md
+    j["sampling"] = wireName(run.sampling);
+    if (run.sampling == SamplingMethod::Sobol) j["replications"] = run.replications;
+  }
   if (run.method != MarginMethod::Es || !run.compare.empty()) {  // contract §11
     j["method"] = wireName(run.method);
     Json compare = Json::array();

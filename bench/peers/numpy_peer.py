@@ -40,7 +40,16 @@ def black_scholes(call, s, k, t, vol, r):
     return s * ndtr(d1) - k * disc * ndtr(d2) if call else k * disc * ndtr(-d2) - s * ndtr(-d1)
 
 
-def build(req):
+def factor_count(req):
+    """Risk factors: one per risky asset, one per risky asset with vol_of_vol > 0."""
+    assets = req["market"]["assets"]
+    return sum(1 for a in assets if a.get("vol", 0) > 0) + sum(
+        1 for a in assets if a.get("vol", 0) > 0 and a.get("vol_of_vol", 0) > 0)
+
+
+def build(req, eps=None):
+    """The cube (rows x S), positions (accounts x rows), ids, k and confidence. `eps` (S x F)
+    replaces the independent draws (bench/peers/importance_study.py shifts them)."""
     m, cfg = req["market"], req.get("config", {})
     S = cfg.get("scenarios", 10000)
     h = cfg.get("horizon_days", 1) / 365.0
@@ -71,7 +80,10 @@ def build(req):
         L[v, : len(risky)] = rho * La[pf[a]]
         L[v, v] = math.sqrt(1 - rho * rho)
     rng = np.random.default_rng(seed)
-    Z = rng.standard_normal((S, F)) @ L.T  # S x F
+    if eps is None:
+        eps = rng.standard_normal((S, F))
+    S = eps.shape[0]
+    Z = eps @ L.T  # S x F
     shocks = cfg.get("shocks", "normal")
     if isinstance(shocks, dict):
         dof = shocks["student_t"]["dof"]

@@ -116,7 +116,7 @@ class MonteCarloPaths {
       : market_(market),
         c_(c),
         problem_(compileProblem(request, market)),
-        gen_(problem_.factors, problem_.shocks) {}
+        gen_(problem_.factors, problem_.shocks.plain()) {}
 
   // Path p's moves (a pure function of the seed and p): generated when its chunk runs, so
   // memory holds a chunk's moves, never every path's.

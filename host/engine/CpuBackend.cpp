@@ -23,6 +23,7 @@ constexpr int64_t kParallelAccounts = 16;
 struct Scratch {
   std::vector<double> loss, select, gridLoss;
   std::vector<int32_t> tail;
+  std::vector<int32_t> varScenario;  // per replication of the account being reduced
   void fit(int64_t n, int64_t k) {
     constexpr int64_t kKeep = 1 << 16;
     if (n > kKeep || static_cast<int64_t>(loss.size()) > kKeep) {
@@ -129,8 +130,8 @@ class CpuSession final : public RiskSession {
           faultPoint("cpu.row_tails");
           const double* x = row(static_cast<int>(r));
           for (int64_t s = 0; s < n_; ++s) neg[s] = -x[s];
-          esLong_[r] = tailMean(neg.data(), n_, k_, scratch.data());
-          esShort_[r] = tailMean(x, n_, k_, scratch.data());
+          esLong_[r] = replicatedTailMean(neg.data(), problem_.replications, scratch.data());
+          esShort_[r] = replicatedTailMean(x, problem_.replications, scratch.data());
         });
       }
     }
@@ -254,19 +255,67 @@ class CpuSession final : public RiskSession {
       }
     }
 
-    const TailStats t = selectTail(loss, n_, k_, problem_.confidence, scratch, tail);
-    out.var[a] = t.var;
-    out.es[a] = t.es;
-    out.esStderr[a] = t.esStderr;
+    std::vector<int32_t>& varScenario = scratchOfThisThread().varScenario;
+    reduceTails(loss, scratch, tail, a, varScenario, out);
+    const std::vector<Replication>& reps = problem_.replications;
     for (int64_t l = begin; l < end; ++l) {
       const int r = batch.legRow[l];
       if (!legMoves(r, batch.legWeight[l])) continue;
       const double* x = row(r);
-      double sum = 0.0;
-      for (int64_t i = 0; i < k_; ++i) sum += x[tail[i]];
-      out.legContribution[l] = eulerContribution(batch.legWeight[l], sum, k_);
+      double c = 0.0;
+      for (size_t b = 0; b < reps.size(); ++b) {
+        const Replication& rep = reps[b];
+        double sum = 0.0;
+        for (int64_t i = rep.tailOffset; i < rep.tailOffset + rep.k; ++i) sum += x[tail[i]];
+        c += replicationContribution(batch.legWeight[l], sum, x[varScenario[b]], rep);
+      }
+      out.legContribution[l] = reps.size() == 1 ? c : c / static_cast<double>(reps.size());
     }
     return true;
+  }
+
+  // Account a's var, es and es_stderr from its losses under the problem's sampling; leaves each
+  // replication's tail (ascending scenarios) in tail[offset .. offset + k) and its VaR scenario
+  // in varScenario.
+  void reduceTails(const double* loss, double* scratch, int32_t* tail, int64_t a,
+                   std::vector<int32_t>& varScenario, BatchRisk& out) const {
+    const std::vector<Replication>& reps = problem_.replications;
+    varScenario.resize(reps.size());
+    if (reps.size() == 1) {
+      const TailStats t = selectTail(loss, n_, k_, problem_.confidence, scratch, tail);
+      varScenario[0] = t.varScenario;
+      out.var[a] = t.var;
+      out.es[a] = t.es;
+      out.esStderr[a] = t.esStderr;
+      if (problem_.shocks.sampling == Sampling::Antithetic) {
+        double s1 = 0.0, s2 = 0.0;
+        for (int64_t i = 0; i < k_; ++i) {
+          const double e = loss[tail[i]] - t.var;
+          s1 += e;
+          s2 += e * e;
+          // Tail scenarios ascend, so a pair in the tail is two neighbours (2p, 2p + 1).
+          if ((tail[i] & 1) == 0 && i + 1 < k_ && tail[i + 1] == tail[i] + 1)
+            s2 += 2.0 * e * (loss[tail[i + 1]] - t.var);
+        }
+        out.esStderr[a] = antitheticEsStandardError(s1, s2, n_, k_);
+      }
+      return;
+    }
+    ReplicationMoments es;
+    double var = 0.0;
+    for (size_t b = 0; b < reps.size(); ++b) {
+      const Replication& rep = reps[b];
+      int32_t* t = tail + rep.tailOffset;
+      const TailStats ts =
+          selectTail(loss + rep.begin, rep.count, rep.k, problem_.confidence, scratch, t);
+      for (int64_t i = 0; i < rep.k; ++i) t[i] += static_cast<int32_t>(rep.begin);
+      varScenario[b] = ts.varScenario + static_cast<int32_t>(rep.begin);
+      var += ts.var;
+      es.add(replicationEs(ts.sum, ts.var, rep));
+    }
+    out.var[a] = var / static_cast<double>(reps.size());
+    out.es[a] = es.mean;
+    out.esStderr[a] = es.standardError();
   }
 
   const RiskProblem& problem_;

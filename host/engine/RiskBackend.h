@@ -56,6 +56,8 @@ struct TailStats {
   double var = 0.0;
   double es = 0.0;
   double esStderr = 0.0;
+  double sum = 0.0;         // of the k largest losses, in ascending scenario order
+  int32_t varScenario = 0;  // the last tail scenario (ascending) whose loss is var
 };
 
 // Selects the k largest of loss[0..n) without sorting. Writes their scenario indices, ascending,
@@ -66,6 +68,11 @@ TailStats selectTail(const double* loss, int64_t n, int64_t k, double confidence
 
 // Mean of the k largest values of x[0..n) (for per-row standalone ES). `scratch` holds n.
 double tailMean(const double* x, int64_t n, int64_t k, double* scratch);
+
+// The ES of x's k largest values under a replication's weights (Reduction.h), over the
+// replications' blocks of x, averaged: tailMean for the one block of mc and antithetic sampling.
+double replicatedTailMean(const double* x, const std::vector<Replication>& replications,
+                          double* scratch);
 
 // Standalone ES of a leg of weight w on `row`, from every row's unit long ES (mean of the k
 // largest of -row) and unit short ES: ES is positively homogeneous, so a leg's is |w| times its

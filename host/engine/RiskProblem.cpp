@@ -16,7 +16,44 @@ int64_t tailCount(double confidence, int64_t scenarios) {
   return std::clamp<int64_t>(k, 1, scenarios);
 }
 
+std::vector<Replication> planReplications(Sampling sampling, int replications, int64_t scenarios,
+                                          double confidence) {
+  if (sampling != Sampling::Sobol) {
+    return {Replication{0, scenarios, tailCount(confidence, scenarios), 0, 1.0}};
+  }
+  XM_ASSERT(replications >= 1 && scenarios >= replications, "sobol replications out of range");
+  std::vector<Replication> out;
+  int64_t offset = 0;
+  for (int r = 0; r < replications; ++r) {
+    Replication rep;
+    rep.begin = replicationBegin(scenarios, replications, r);
+    rep.count = replicationBegin(scenarios, replications, r + 1) - rep.begin;
+    rep.k = tailCount(confidence, rep.count);
+    rep.tailOffset = offset;
+    // The k-th largest's share of the tail's (1 - confidence) · count scenarios; within the
+    // tail count's slack of 1 it is 1 (then the rule is exactly the mean of the k largest).
+    const double share =
+        (1.0 - confidence) * static_cast<double>(rep.count) - static_cast<double>(rep.k - 1);
+    rep.lastWeight = share >= 1.0 - 1e-9 || share <= 0.0 ? 1.0 : share;
+    offset += rep.k;
+    out.push_back(rep);
+  }
+  return out;
+}
+
 namespace {
+
+Sampling samplingOf(SamplingMethod m) {
+  switch (m) {
+    case SamplingMethod::Antithetic:
+      return Sampling::Antithetic;
+    case SamplingMethod::Sobol:
+      return Sampling::Sobol;
+    case SamplingMethod::Mc:
+      break;
+  }
+  return Sampling::Mc;
+}
 
 PnlRow baseRow(const Market& market, const FactorModel& factors, int asset, double horizonYears,
                RowKind kind) {
@@ -72,10 +109,23 @@ RiskProblem compileProblem(const MarginRequest& request, const Market& market, R
     const double lambda = config.volModel == VolModel::Ewma ? config.ewmaLambda : 0.94;
     p.shocks.fhs = buildFhsTable(market, p.factors, lambda, config.fhsLookbackDays);
   }
+  p.shocks.sampling = samplingOf(config.sampling);
+  p.shocks.replications = config.sampling == SamplingMethod::Sobol ? config.replications : 1;
+  p.shocks.scenarios = config.scenarios;
+  if (p.shocks.sampling == Sampling::Sobol && p.factors.factors() > kSobolDimensions) {
+    throw InputError("/config/sampling", "/config/sampling: sobol points come in at most " +
+                                             std::to_string(kSobolDimensions) +
+                                             " dimensions and this market has " +
+                                             std::to_string(p.factors.factors()) +
+                                             " risk factors (prices and implied vols): use \"mc\"");
+  }
   p.scenarios = config.scenarios;
   p.confidence = config.confidence;
   p.precision = config.precision;
-  p.tailCount = tailCount(config.confidence, config.scenarios);
+  p.replications = planReplications(p.shocks.sampling, p.shocks.replications, config.scenarios,
+                                    config.confidence);
+  p.tailCount = 0;
+  for (const Replication& r : p.replications) p.tailCount += r.k;
 
   // Only what some account holds is revalued: a row's values depend on its instrument and the
   // scenario set alone, so leaving out the rest changes no figure (the factor model keeps every

@@ -21,6 +21,7 @@
 #include <memory>
 
 #include "host/engine/Pricing.h"
+#include "host/engine/Reduction.h"
 #include "host/engine/StressGrid.h"
 #include "host/model/Errors.h"
 #include "host/model/MarginRequest.h"
@@ -31,9 +32,12 @@ namespace xm {
 
 struct RiskProblem {
   FactorModel factors;
-  ShockSpec shocks;
+  ShockSpec shocks;  // its sampling says how the tails below combine (docs/sampling.md)
   int64_t scenarios = 0;
-  int64_t tailCount = 0;  // k
+  // The blocks whose tails are selected on their own (Reduction.h): one, the whole set, under mc
+  // and antithetic sampling; the R replications under sobol.
+  std::vector<Replication> replications;
+  int64_t tailCount = 0;  // k: tail scenarios per account, summed over the replications
   double confidence = 0.99;
   Precision precision = Precision::Fp64;  // asked for; a backend may compute in more
   std::vector<PnlRow> rows;
@@ -96,6 +100,10 @@ struct BatchRisk {
 // k = ceil((1 - confidence) * S), with a relative slack of 1e-9 so that binary rounding of
 // 1 - 0.99 does not turn 100 into 101; at least 1, at most S.
 int64_t tailCount(double confidence, int64_t scenarios);
+
+// The tail blocks of S scenarios under a sampling with R replications (sobol; 1 otherwise).
+std::vector<Replication> planReplications(Sampling sampling, int replications, int64_t scenarios,
+                                          double confidence);
 
 // Which P&L rows a problem revalues: those some account of the request holds (a request), or
 // every instrument's and every risky asset's (a snapshot, whose accounts arrive later). A row's

@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <utility>
 #include <vector>
 
 #include "host/engine/Reduction.h"
@@ -88,9 +89,11 @@ TailStats selectTail(const double* loss, int64_t n, int64_t k, double confidence
     if (l > t.var || (l == t.var && ties-- > 0)) {
       tail[taken++] = s;
       sum += l;
+      if (l == t.var) t.varScenario = s;
     }
   }
   XM_ASSERT(taken == k, "tail selection lost scenarios");
+  t.sum = sum;
   t.es = sum / static_cast<double>(k);
   double ss = 0.0;
   for (int64_t i = 0; i < k; ++i) {
@@ -101,7 +104,10 @@ TailStats selectTail(const double* loss, int64_t n, int64_t k, double confidence
   return t;
 }
 
-double tailMean(const double* x, int64_t n, int64_t k, double* scratch) {
+namespace {
+
+// The sum of the k largest of x[0..n) and the k-th largest.
+std::pair<double, double> tailTotal(const double* x, int64_t n, int64_t k, double* scratch) {
   const double kth = kthLargest(x, n, k, scratch);
   int64_t above = 0;
   double sum = 0.0;
@@ -111,7 +117,27 @@ double tailMean(const double* x, int64_t n, int64_t k, double* scratch) {
       sum += x[s];
     }
   }
-  return (sum + static_cast<double>(k - above) * kth) / static_cast<double>(k);
+  return {sum + static_cast<double>(k - above) * kth, kth};
+}
+
+}  // namespace
+
+double tailMean(const double* x, int64_t n, int64_t k, double* scratch) {
+  return tailTotal(x, n, k, scratch).first / static_cast<double>(k);
+}
+
+double replicatedTailMean(const double* x, const std::vector<Replication>& replications,
+                          double* scratch) {
+  if (replications.size() == 1 && replications[0].lastWeight == 1.0) {
+    const Replication& r = replications[0];
+    return tailMean(x + r.begin, r.count, r.k, scratch);
+  }
+  ReplicationMoments m;
+  for (const Replication& r : replications) {
+    const auto [total, kth] = tailTotal(x + r.begin, r.count, r.k, scratch);
+    m.add(replicationEs(total, kth, r));
+  }
+  return m.mean;
 }
 
 }  // namespace xm

@@ -88,6 +88,8 @@ PreparedMarket::PreparedMarket(const MarginRequest& definition, RowSet rows,
   run_.scenarios = problem_.scenarios;
   run_.seed = definition.config.seed;
   run_.tailCount = problem_.tailCount;
+  run_.sampling = definition.config.sampling;
+  run_.replications = static_cast<int>(problem_.replications.size());
   run_.correlationRepair = correlationRepairOf(problem_.factors.repair);
   run_.correlationRepairDistance = problem_.factors.repairDistance;
 

@@ -40,6 +40,13 @@ struct AddOnConfig {
   double minimumRate = 0.0;
 };
 
+// How the scenario set is sampled (docs/sampling.md): independent draws, antithetic pairs, or
+// scrambled Sobol points in `replications` independent randomisations (randomised quasi-Monte
+// Carlo; the figures are the replications' means, es_stderr their spread).
+enum class SamplingMethod { Mc, Antithetic, Sobol };
+constexpr int kDefaultReplications = 8;
+constexpr int kMaxReplications = 1024;
+
 // How initial and maintenance margin are set (contract §11): Monte Carlo ES (the model), a
 // venue's stress grid (Deribit, OKX, Bybit; SPAN), or its flat rates per instrument (dYdX,
 // Hyperliquid, BitMEX).
@@ -86,6 +93,8 @@ struct MarginConfig {
   ShockModel shocks = ShockModel::Normal;
   double dof = 0.0;            // Student-t degrees of freedom, > 2
   int fhsLookbackDays = 1000;  // filtered historical simulation
+  SamplingMethod sampling = SamplingMethod::Mc;
+  int replications = kDefaultReplications;  // sobol only
   double imMultiplier = 1.0;
   double mmRatio = 0.5;
   BackendChoice backend = BackendChoice::Auto;

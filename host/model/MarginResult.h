@@ -111,7 +111,9 @@ struct RunInfo {
   std::string device;
   int64_t scenarios = 0;
   uint64_t seed = 0;
-  int64_t tailCount = 0;  // k = ceil((1 - confidence) * scenarios)
+  int64_t tailCount = 0;  // k = ceil((1 - confidence) * scenarios); sobol: summed over replications
+  SamplingMethod sampling = SamplingMethod::Mc;  // config.sampling, echoed when not mc
+  int replications = 1;                          // sobol's R
   double elapsedMs = 0.0;
   // Where the time went: compiling the request and picking the backend; scenarios, revaluation
   // and per-row tails (prepare); aggregation and selection of every batch (risk); margin rules

@@ -57,6 +57,13 @@ struct WireNames<Precision> {
       {{Precision::Fp64, "fp64"}, {Precision::Fp32, "fp32"}}};
 };
 template <>
+struct WireNames<SamplingMethod> {
+  static constexpr std::array<std::pair<SamplingMethod, const char*>, 3> table{
+      {{SamplingMethod::Mc, "mc"},
+       {SamplingMethod::Antithetic, "antithetic"},
+       {SamplingMethod::Sobol, "sobol"}}};
+};
+template <>
 struct WireNames<MarginMethod> {
   static constexpr std::array<std::pair<MarginMethod, const char*>, 3> table{
       {{MarginMethod::Es, "es"}, {MarginMethod::Grid, "grid"}, {MarginMethod::Flat, "flat"}}};

@@ -8,39 +8,15 @@
 #include "host/margin/MarginEngine.h"
 #include "host/model/Time.h"
 #include "host/synthetic/SyntheticExchange.h"
+#include "tests/EngineSupport.h"
 #include "tests/ReferenceRisk.h"
 #include "tests/TestSupport.h"
 
 namespace xm {
 namespace {
 
-MarginRequest smallExchange(int64_t accounts, int64_t scenarios, bool studentT = false) {
-  ExchangeSpec spec = exchangePreset("demo");
-  spec.accounts = accounts;
-  spec.scenarios = scenarios;
-  MarginRequest req = makeSyntheticExchange(spec);
-  if (studentT) {
-    req.config.shocks = ShockModel::StudentT;
-    req.config.dof = 4;
-  }
-  return req;
-}
-
-bool bitwiseEqual(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
-
-void expectIdentical(const AccountResult& a, const AccountResult& b, const std::string& what) {
-  SCOPED_TRACE(what);
-  EXPECT_TRUE(bitwiseEqual(a.var, b.var));
-  EXPECT_TRUE(bitwiseEqual(a.es, b.es));
-  EXPECT_TRUE(bitwiseEqual(a.esStderr, b.esStderr));
-  EXPECT_TRUE(bitwiseEqual(a.isolatedMargin, b.isolatedMargin));
-  EXPECT_TRUE(bitwiseEqual(a.initialMargin, b.initialMargin));
-  ASSERT_EQ(a.positions.size(), b.positions.size());
-  for (size_t i = 0; i < a.positions.size(); ++i) {
-    EXPECT_TRUE(bitwiseEqual(a.positions[i].esContribution, b.positions[i].esContribution));
-    EXPECT_TRUE(bitwiseEqual(a.positions[i].standaloneEs, b.positions[i].standaloneEs));
-  }
-}
+using test::expectIdentical;
+using test::smallExchange;
 
 TEST(Engine, MatchesSlowReferencePath) {
   for (bool studentT : {false, true}) {
