@@ -142,6 +142,13 @@ try:
     student["config"]["shocks"] = {"student_t": {"dof": 4}}
     student["config"]["correlation_repair"] = "nearest"
     expect("margin, student-t", "POST", "/v1/margin", 200, student)
+    # Variance reduction (docs/sampling.md): the method and its replications reported in run.
+    for sampling, extra in (("antithetic", {}), ("sobol", {"replications": 8})):
+        sampled = json.loads(json.dumps(example))
+        sampled["config"].update({"sampling": sampling, **extra})
+        validate(f"{sampling} request matches MarginRequest", {"$ref": "#/components/schemas/MarginRequest"}, sampled)
+        _, raw = expect(f"margin, {sampling}", "POST", "/v1/margin", 200, sampled)
+        check(f"{sampling} reported", json.loads(raw)["run"]["sampling"] == sampling, raw[-300:])
     ewma = json.loads(json.dumps(example))
     ewma["market"]["history"] = {"BTC": [{"date": f"2026-11-{d:02d}", "close": 90000 + 500 * (d % 3)} for d in range(1, 24)]}
     ewma["config"]["vol_model"] = {"ewma": {"lambda": 0.94}}

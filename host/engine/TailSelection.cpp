@@ -11,9 +11,13 @@
 namespace xm {
 namespace {
 
+// Below this many losses a plain selection over all of them is as fast as sampling first (a
+// Sobol replication's block is S / R: 1,250 scenarios at 10,000 and R = 8).
+constexpr int64_t kSampledMinimum = 1024;
+
 // A threshold that, with overwhelming probability, at least k of x[0..n) reach: the r-th largest
 // of a 1-in-16 strided sample, r about twice the k/16 expected plus 4 standard deviations.
-// Preconditions: n >= 4096 and 16 k <= n. `scratch` holds n / 16.
+// Preconditions: n >= kSampledMinimum and 16 k <= n. `scratch` holds n / 16.
 double sampledThreshold(const double* x, int64_t n, int64_t k, double* scratch) {
   const int64_t stride = 16;
   const int64_t m = n / stride;
@@ -34,7 +38,7 @@ std::vector<int32_t>& candidateBuffer() {
 // The k-th largest of x[0..n) (1-based k), by selection on the values reaching a sampled
 // threshold; a full nth_element when the sample guessed too high.
 double kthLargest(const double* x, int64_t n, int64_t k, double* scratch) {
-  if (n >= 4096 && k * 16 <= n) {
+  if (n >= kSampledMinimum && k * 16 <= n) {
     const double threshold = sampledThreshold(x, n, k, scratch);
     int64_t c = 0;
     for (int64_t i = 0; i < n; ++i) {
@@ -61,7 +65,7 @@ TailStats selectTail(const double* loss, int64_t n, int64_t k, double confidence
   // alone; otherwise (an unlucky sample, or a small n) every scenario is a candidate.
   std::vector<int32_t>& candidates = candidateBuffer();
   int64_t m = 0;
-  if (n >= 4096 && k * 16 <= n) {
+  if (n >= kSampledMinimum && k * 16 <= n) {
     const double threshold = sampledThreshold(loss, n, k, scratch);
     candidates.resize(n);
     for (int64_t s = 0; s < n; ++s) {
