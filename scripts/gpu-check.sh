@@ -29,9 +29,16 @@ for t in build-gpu/tests/xm_tests_*; do "$t" --gtest_brief=1 >>"$out/all-tests.l
 tail -3 "$out/all-tests.log"
 
 log "benchmark"
-bench() {  # workload backend precision
+bench() {  # workload backend precision [sampling]
   local file=bench/out/$1.json
   [ -f "$file" ] || build-gpu/xmargin generate "$1" --out "$file" 2>/dev/null
+  if [ -n "${4:-}" ]; then  # the same workload under config.sampling (docs/sampling.md)
+    python3 -c "
+import json, sys
+r = json.load(open('$file')); r['config']['sampling'] = '$4'
+json.dump(r, open('bench/out/$1-$4.json', 'w'))"
+    file=bench/out/$1-$4.json
+  fi
   local t0 t1
   t0=$(date +%s.%N)
   build-gpu/xmargin run "$file" --backend "$2" --precision "$3" --out bench/out/resp.json 2>"$out/err.txt" || { echo "$1 $2 $3 failed: $(cat "$out/err.txt")"; return; }
@@ -41,6 +48,7 @@ import json, sys
 w, b, p, t0, t1 = sys.argv[1:]
 r = json.load(open("bench/out/resp.json"))["run"]
 s = r["stages_ms"]
+w += f" ({r['sampling']})" if "sampling" in r else ""
 print(f"| {w} | {r['backend']} | {r['precision']} | {float(t1) - float(t0):.2f} | {r['elapsed_ms']:.0f} | "
       f"{s['prepare']:.0f} | {s['risk']:.0f} | {s['margin']:.0f} | {r['device']} |")
 PY
@@ -51,6 +59,9 @@ PY
   bench exchange-S cpu fp64
   bench exchange-S cuda fp64
   bench exchange-S cuda fp32
+  bench exchange-S cpu fp64 sobol
+  bench exchange-S cuda fp64 sobol
+  bench exchange-S cuda fp64 antithetic
   bench exchange-M cuda fp64
   bench exchange-M cuda fp32
 } | tee "$out/table.md"
