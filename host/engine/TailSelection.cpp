@@ -132,10 +132,7 @@ double tailMean(const double* x, int64_t n, int64_t k, double* scratch) {
 
 double replicatedTailMean(const double* x, const std::vector<Replication>& replications,
                           double* scratch) {
-  if (replications.size() == 1 && replications[0].lastWeight == 1.0) {
-    const Replication& r = replications[0];
-    return tailMean(x + r.begin, r.count, r.k, scratch);
-  }
+  // One replication of weight 1 (mc, antithetic) is tailMean's bits: a mean of one value is it.
   ReplicationMoments m;
   for (const Replication& r : replications) {
     const auto [total, kth] = tailTotal(x + r.begin, r.count, r.k, scratch);
