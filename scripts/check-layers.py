@@ -26,11 +26,13 @@ FLOORS = {
     "host/intraday": ["host/margin", "host/engine", "host/market", "host/model", "host/base", "scenarios"],
     "api/json": ["host/intraday", "host/clearing", "host/backtest", "host/margin", "host/engine", "host/market", "host/model", "host/base",
                  "scenarios"],
-    "api/http": ["api/json", "host/intraday", "host/clearing", "host/margin", "host/engine", "host/market", "host/model", "host/base",
+    "api/report": ["api/json", "host/intraday", "host/clearing", "host/backtest", "host/margin", "host/engine", "host/market",
+                   "host/model", "host/base", "scenarios"],
+    "api/http": ["api/report", "api/json", "host/intraday", "host/clearing", "host/margin", "host/engine", "host/market", "host/model", "host/base",
                  "scenarios"],
     "api/mpi": ["api/json", "host/intraday", "host/clearing", "host/backtest", "host/margin", "host/engine", "host/market",
                 "host/model", "host/base", "scenarios"],
-    "api/cli": ["api/mpi", "api/http", "api/json", "host/intraday", "host/clearing", "host/synthetic", "host/backtest", "host/margin", "host/engine",
+    "api/cli": ["api/mpi", "api/http", "api/report", "api/json", "host/intraday", "host/clearing", "host/synthetic", "host/backtest", "host/margin", "host/engine",
                 "host/market", "host/model", "host/base", "scenarios"],
     "api": ["api/cli"],  # main.cpp
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs xmargin's build and test dependencies from Debian's packages.
+# Installs xmargin's build and test dependencies from Debian's packages (Chromium: the
+# report's browser test, scripts/report-check.sh).
 # Idempotent: a package already present is not reinstalled, and apt-get is
 # not touched at all when nothing is missing.
 set -euo pipefail
@@ -12,6 +13,7 @@ packages=(
   libopenmpi-dev openmpi-bin
   python3-yaml python3-jsonschema
   clang-format
+  chromium fonts-dejavu-core
 )
 
 missing=()

@@ -38,5 +38,6 @@ int simulateCommand(const Args& a);    // SimulateCommand.cpp
 int serveCommand(const Args& a);       // ServeCommand.cpp (builds with the HTTP service only)
 int whatifCommand(const Args& a);      // IntradayCommands.cpp
 int neutralizeCommand(const Args& a);  // IntradayCommands.cpp
+int reportCommand(const Args& a);      // ReportCommand.cpp
 
 }  // namespace xm

@@ -15,6 +15,7 @@ Usage:
   xmargin run REQUEST.json --snapshot MARKET.json [--marks MARKS.json]
   xmargin whatif WHATIF.json --snapshot MARKET.json [--marks MARKS.json]
   xmargin neutralize REQUEST.json [--snapshot MARKET.json] [--marks MARKS.json]
+  xmargin report [RESPONSE.json] [--simulation SIM.json] [--backtest BT.json] --out report.html
   xmargin serve [--host 127.0.0.1] [--port 8080] [--token-file FILE] [options]
   xmargin info
   xmargin --version
@@ -29,6 +30,7 @@ Commands:
             circuit breakers and Cover-2 along Monte Carlo, stress and replayed paths.
   whatif    An account's margin before and after some trades, on a market snapshot.
   neutralize  For each account below its margin, the least-cost trades that restore it.
+  report    One self-contained HTML risk report of a run (and a simulation's, a backtest's).
   serve     Serve the HTTP API (margin, simulate, snapshots, what-if, neutralize, info, health,
             metrics).
   info      The version and the backends this binary has, as JSON.
@@ -183,6 +185,8 @@ finish and exits 0.
                     market snapshots kept between requests (contract §10)
   POST /v1/whatif   an account's margin before and after trades, on a snapshot
   POST /v1/neutralize  least-cost trades restoring accounts below margin
+  POST /v1/report   an HTML risk report of the response (simulation, backtest) in the body
+  GET  /v1/report   with --report: the report of the latest margin run and simulation
   GET  /v1/info     version, backend, device, limits
   GET  /healthz     liveness, never authenticated
   GET  /readyz      readiness
@@ -209,6 +213,7 @@ Options:
   --max-scenarios N    the largest config.scenarios accepted (default 1000000)
   --max-work N         the largest accounts x scenarios per request (default 1e11)
   --access-log         one line per request on stderr
+  --report             keep the latest margin run and simulation: GET /v1/report is their page
   --snapshot-memory N  bytes of snapshots kept; beyond it the least recently used are evicted
                        (default 2147483648)
 )";
@@ -236,6 +241,26 @@ Options:
   --prices DIR       daily closes into market.history (as for run; a replay needs them)
   --implied-vol DIR  implied-vol indices into market.history (as for run)
   --threads N        OpenMP threads
+)";
+
+extern const char* const kReportHelp = R"(xmargin report [RESPONSE.json] [options]
+
+Writes one self-contained HTML page of a run (contract §13): totals and statuses, the margin
+cross-margining saves, the coverage of initial margin (equity / IM) against the call and
+liquidation lines, the riskiest accounts with each position's ES contribution, diversification by
+account size, exposure by asset, the methods compared; with --simulation the insurance fund's
+drawdown, liquidations and where the deficits went; with --backtest the accounts' tests and, with
+--series, margin and realised loss through time with exceedances marked. Charts are inline SVG
+drawn by xmargin: the file opens offline. RESPONSE.json (`xmargin run`'s output, - for standard
+input) is read as a stream: a million accounts take no more memory than ten.
+
+Options:
+  --out FILE          write the page to FILE (complete or untouched); else standard output
+  --request FILE      the run's request (or simulate request): exposure by asset with notionals
+  --simulation FILE   `xmargin simulate`'s JSON; its t0 is the run when no RESPONSE.json is given
+  --backtest FILE     `xmargin backtest`'s JSON
+  --series FILE       `xmargin backtest --series`'s CSV (with --backtest)
+  --title TEXT        the page's title (default "xmargin risk report")
 )";
 
 }  // namespace xm

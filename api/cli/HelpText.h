@@ -13,5 +13,6 @@ extern const char* const kInfoHelp;
 extern const char* const kSimulateHelp;
 extern const char* const kWhatifHelp;
 extern const char* const kNeutralizeHelp;
+extern const char* const kReportHelp;
 
 }  // namespace xm

@@ -84,6 +84,7 @@ int serveCommand(const Args& a) {
   o.limits.maxWork = static_cast<double>(
       intOption(a, "--max-work", static_cast<int64_t>(o.limits.maxWork), 1, INT64_MAX));
   o.accessLog = a.has("--access-log");
+  o.report = a.has("--report");
   o.snapshotMemory =
       intOption(a, "--snapshot-memory", o.snapshotMemory, int64_t{1} << 20, int64_t{1} << 50);
 

@@ -24,6 +24,7 @@
 #include "api/json/ClearingJson.h"
 #include "api/json/JsonCodec.h"
 #include "api/json/Utf8.h"
+#include "api/report/Report.h"
 #include "host/margin/BackendRegistry.h"
 #include "host/margin/MarginEngine.h"
 #include "host/model/Errors.h"
@@ -127,6 +128,7 @@ const char* const kRoutes[][2] = {{"/v1/margin", "POST"},
                                   {"/v1/snapshots", "GET"},
                                   {"/v1/snapshots/{id}", "GET, PUT, DELETE"},
                                   {"/v1/snapshots/{id}/marks", "POST"},
+                                  {"/v1/report", "GET, POST"},
                                   {"/v1/info", "GET"},
                                   {"/healthz", "GET"},
                                   {"/readyz", "GET"},
@@ -231,6 +233,22 @@ struct MarginServer::Impl {
   std::unique_ptr<Admission> admission;
   std::unique_ptr<IntradayService> intraday;
   std::atomic<bool> bound{false}, stopping{false};
+
+  // With options.report: the latest margin run and simulation, for GET /v1/report. Rendered on
+  // demand, so a margin request pays only for keeping its request and response.
+  struct LatestMargin {
+    MarginRequest request;
+    MarginResponse response;
+    std::string at;  // when it was answered, ISO 8601
+  };
+  struct LatestSimulation {
+    MarginRequest request;
+    Json answer;  // {"t0", "simulation"}
+    std::string at;
+  };
+  std::mutex latestMu;
+  std::shared_ptr<const LatestMargin> latestMargin;
+  std::shared_ptr<const LatestSimulation> latestSimulation;
 
   explicit Impl(ServerOptions o) : options(std::move(o)) {
     if (options.workers <= 0) options.workers = std::max(1u, std::thread::hardware_concurrency());
@@ -355,6 +373,18 @@ struct MarginServer::Impl {
       boundary(req, res, [&] { simulate(req, res, reader); });
     });
     configureIntraday();
+    http->Post("/v1/report", [this](const httplib::Request& req, httplib::Response& res,
+                                    const httplib::ContentReader& reader) {
+      boundary(req, res, [&] {
+        const std::string body = jsonBody(req, reader);
+        res.status = 200;
+        res.set_content(report::reportFromText(body, options.limits, report::nowIso8601()),
+                        "text/html; charset=utf-8");
+      });
+    });
+    http->Get("/v1/report", [this](const httplib::Request& req, httplib::Response& res) {
+      boundary(req, res, [&] { latestReport(res); });
+    });
     http->Get("/v1/info", [this](const httplib::Request& req, httplib::Response& res) {
       boundary(req, res, [&] { send(req, res, 200, info()); });
     });
@@ -556,7 +586,57 @@ struct MarginServer::Impl {
     const ClearingResult result = simulateClearing(sim.request, sim.clearing, engine);
     metrics->addWork(static_cast<int64_t>(sim.request.accounts.size()),
                      sim.request.config.scenarios);
-    send(req, res, 200, clearingToJson(sim, result));
+    Json answer = clearingToJson(sim, result);
+    send(req, res, 200, answer);
+    if (options.report) {
+      auto latest = std::make_shared<LatestSimulation>(
+          LatestSimulation{std::move(sim.request), std::move(answer), report::nowIso8601()});
+      const std::lock_guard<std::mutex> lock(latestMu);
+      latestSimulation = std::move(latest);
+    }
+  }
+
+  // GET /v1/report: the latest margin run (else the latest simulation's t0) and the latest
+  // simulation, as one page.
+  void latestReport(httplib::Response& res) {
+    if (!options.report) {
+      throw InputError("",
+                       "this service keeps no report: start it with `xmargin serve --report`, or "
+                       "POST the documents to /v1/report",
+                       ErrorKind::NotFound);
+    }
+    std::shared_ptr<const LatestMargin> m;
+    std::shared_ptr<const LatestSimulation> s;
+    {
+      const std::lock_guard<std::mutex> lock(latestMu);
+      m = latestMargin;
+      s = latestSimulation;
+    }
+    if (!m && !s) {
+      throw InputError("", "no run to report yet: POST /v1/margin or /v1/simulate first",
+                       ErrorKind::NotFound);
+    }
+    std::string title = "xmargin risk report: ";
+    if (m) {
+      report::ReportBuilder builder(&m->request);
+      builder.response(m->request, m->response);
+      title += "margin run of " + m->at;
+      if (s) {
+        builder.simulation(s->answer["simulation"]);
+        title += ", simulation of " + s->at;
+      }
+      res.set_content(builder.html(title, report::nowIso8601()), "text/html; charset=utf-8");
+    } else {
+      report::ReportBuilder builder(&s->request);
+      const Json& t0 = s->answer["t0"];
+      for (const Json& a : t0["accounts"]) builder.account(a);
+      builder.run(t0["run"]);
+      builder.totals(t0["totals"]);
+      builder.simulation(s->answer["simulation"]);
+      title += "simulation of " + s->at;
+      res.set_content(builder.html(title, report::nowIso8601()), "text/html; charset=utf-8");
+    }
+    res.status = 200;
   }
 
   // The intraday routes (contract §10); their work is in IntradayService.
@@ -660,6 +740,12 @@ struct MarginServer::Impl {
     } else {
       res.status = 200;
       res.set_content(responseToText(request, response), "application/json");
+    }
+    if (options.report) {
+      auto latest = std::make_shared<LatestMargin>(
+          LatestMargin{std::move(parsed.request), response, report::nowIso8601()});
+      const std::lock_guard<std::mutex> lock(latestMu);
+      latestMargin = std::move(latest);
     }
   }
 

@@ -6,6 +6,8 @@
 //   POST /v1/simulate the clearing simulation (§9)
 //   PUT, GET, DELETE /v1/snapshots/{id}, GET /v1/snapshots, POST /v1/snapshots/{id}/marks,
 //   POST /v1/whatif, POST /v1/neutralize   the intraday routes (§10)
+//   POST /v1/report   a report (contract §13) of the response, simulation, backtest in the body
+//   GET  /v1/report   with `report`: the report of the latest /v1/margin and /v1/simulate
 //   GET  /v1/info     version, backends, device, limits
 //   GET  /healthz     liveness (never authenticated)
 //   GET  /readyz      200 once the backend is initialised and the socket bound, else 503
@@ -51,6 +53,7 @@ struct ServerOptions {
   Limits limits;
   bool accessLog = false;                     // one line per request on stderr
   int64_t snapshotMemory = int64_t{2} << 30;  // bytes of snapshots kept (LRU beyond)
+  bool report = false;  // keep the latest margin and simulation runs for GET /v1/report
 };
 
 class MarginServer {

@@ -132,7 +132,11 @@ ClearingConfig parseClearing(const Node& n, const MarginRequest& r) {
 }
 
 Json distributionToJson(const Distribution& d) {
-  return {{"mean", d.mean}, {"median", d.median}, {"q99", d.q99}, {"es99", d.es99}};
+  return {{"mean", d.mean},
+          {"median", d.median},
+          {"q99", d.q99},
+          {"es99", d.es99},
+          {"histogram", {{"lo", d.lo}, {"hi", d.hi}, {"counts", d.counts}}}};
 }
 
 Json finite(double x) { return std::isfinite(x) ? Json(x) : Json(); }

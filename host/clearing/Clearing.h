@@ -108,8 +108,13 @@ struct PathOutcome {
 
 // Over the Monte Carlo paths: mean, median, and the bad tail's 99% quantile and ES (the mean of
 // the worst 1%): high values for drawdowns and losses, low ones for the fund's end balance.
+// `counts` is its histogram: kHistogramBins equal bins from `lo` (the smallest value) to `hi`
+// (the largest, in the last bin), all in the first bin when every path agrees.
 struct Distribution {
+  static constexpr int kHistogramBins = 20;
   double mean = 0.0, median = 0.0, q99 = 0.0, es99 = 0.0;
+  double lo = 0.0, hi = 0.0;
+  std::vector<int64_t> counts;
 };
 
 struct ClearingSummary {

@@ -44,6 +44,14 @@ Distribution distribution(std::vector<double> x, bool lowIsBad = false) {
   d.q99 = x[n - k];
   d.es99 = std::accumulate(x.end() - static_cast<std::ptrdiff_t>(k), x.end(), 0.0) /
            static_cast<double>(k);
+  d.lo = std::min(x.front(), x.back());
+  d.hi = std::max(x.front(), x.back());
+  d.counts.assign(Distribution::kHistogramBins, 0);
+  const double width = (d.hi - d.lo) / Distribution::kHistogramBins;
+  for (const double v : x) {
+    const int bin = width > 0.0 ? static_cast<int>((v - d.lo) / width) : 0;
+    ++d.counts[std::clamp(bin, 0, Distribution::kHistogramBins - 1)];
+  }
   return d;
 }
 
