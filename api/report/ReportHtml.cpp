@@ -28,7 +28,7 @@ h3{font-size:14px;margin:0 0 4px;font-weight:600}.meta{color:#5a6270;font-size:1
 .grid2{display:grid;grid-template-columns:repeat(auto-fit,minmax(480px,1fr));gap:14px}
 .fig{margin:0;background:#fff;border:1px solid #d6dae1;border-radius:6px;padding:10px}
 figcaption{font-size:12px;color:#5a6270;margin-top:4px}
-svg.chart{width:100%;height:auto;display:block}
+svg.chart{width:100%;max-width:760px;height:auto;display:block}
 svg .tick,svg .rule-label{font-size:11px;fill:#3b4250}svg .axis-title{font-size:11px;fill:#5a6270}
 svg .grid{stroke:#eceef2}svg .axis{stroke:#6b7280}svg .rule{stroke-width:2;stroke-dasharray:5 3}
 svg .line{stroke-width:1.8}svg rect.bar:hover,svg circle.marker:hover{opacity:.75}
@@ -57,7 +57,7 @@ rows.forEach(function(r){tb.appendChild(r);});});});
 var charts=document.querySelectorAll('svg.chart'),drawn=0,marks=0;
 charts.forEach(function(s){var m=s.querySelectorAll('rect.bar,path.line,circle.marker'),ok=false;
 m.forEach(function(e){var b=e.getBBox();if(b.width>0||b.height>0)ok=true;});marks+=m.length;if(ok)drawn++;});
-var b=document.body;b.dataset.charts=charts.length;b.dataset.rendered=drawn;b.dataset.marks=marks;
+var b=document.body;b.dataset.errors=b.dataset.errors||0;b.dataset.charts=charts.length;b.dataset.rendered=drawn;b.dataset.marks=marks;
 b.dataset.tables=document.querySelectorAll('table').length;});
 )";
 

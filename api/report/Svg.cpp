@@ -168,11 +168,11 @@ std::vector<double> niceTicks(double lo, double hi, int count) {
     step = m * magnitude;
     if (step >= raw) break;
   }
+  // From the step at or below lo to the one at or above hi, each an exact multiple (no drift
+  // from adding steps): the axis spans every value it draws.
+  const double first = std::floor(lo / step), last = std::ceil(hi / step);
   std::vector<double> ticks;
-  for (double t = std::floor(lo / step) * step; t <= hi + step * 0.5; t += step) {
-    ticks.push_back(std::abs(t) < step * 1e-9 ? 0.0 : t);
-    if (t >= hi) break;
-  }
+  for (double k = first; k <= last; k += 1.0) ticks.push_back(k == 0.0 ? 0.0 : k * step);
   return ticks;
 }
 
@@ -228,13 +228,15 @@ std::string barChart(const BarChart& c) {
   }
   out += "<line class=\"axis\" x1=\"" + num(kLeft) + "\" x2=\"" + num(kLeft + kPlotW) + "\" y1=\"" +
          num(y.y(0.0)) + "\" y2=\"" + num(y.y(0.0)) + "\"/>";
-  for (const Rule& r : c.rules) {
+  // Each rule's label a line below the one before, so labels of nearby rules never overlap.
+  for (size_t k = 0; k < c.rules.size(); ++k) {
+    const Rule& r = c.rules[k];
     const double x = kLeft + slot * std::clamp(r.at, 0.0, static_cast<double>(n));
     out += "<line class=\"rule\" x1=\"" + num(x) + "\" x2=\"" + num(x) + "\" y1=\"" + num(kTop) +
            "\" y2=\"" + num(kTop + kPlotH) + "\" stroke=\"" + escapeHtml(r.color) + "\"><title>" +
            escapeHtml(r.label) + "</title></line><text class=\"rule-label\" x=\"" + num(x + 4) +
-           "\" y=\"" + num(kTop + 12) + "\" fill=\"" + escapeHtml(r.color) + "\">" +
-           escapeHtml(r.label) + "</text>";
+           "\" y=\"" + num(kTop + 12 + 14 * static_cast<double>(k)) + "\" fill=\"" +
+           escapeHtml(r.color) + "\">" + escapeHtml(r.label) + "</text>";
   }
   if (c.series.size() > 1) {
     std::vector<std::pair<std::string, std::string>> entries;
