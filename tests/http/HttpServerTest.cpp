@@ -81,6 +81,51 @@ TEST(Http, AnswersExactlyAsXmarginRun) {
   EXPECT_EQ(withoutTimings(http), withoutTimings(cli));
 }
 
+TEST(Http, ReportOfPostedDocumentsAndOfTheLatestRun) {
+  // POST: the page of a posted response; bad documents name their field.
+  Served plain;
+  auto c = plain.client();
+  const std::string response = c.Post("/v1/margin", readFile(kExample), "application/json")->body;
+  auto page = c.Post("/v1/report", R"({"response": )" + response + R"(, "title": "T <1>"})",
+                     "application/json");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200) << page->body;
+  EXPECT_EQ(page->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_NE(page->body.find("<title>T &lt;1&gt;"), std::string::npos);
+  EXPECT_NE(page->body.find("data-chart=\"coverage\""), std::string::npos);
+  EXPECT_NE(page->body.find("acct-1"), std::string::npos);
+  auto bad = c.Post("/v1/report", R"({"response": {"accounts": 1}})", "application/json");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  expectEnvelope(Json::parse(bad->body), "invalid_request", "/response/accounts");
+  auto malformed = c.Post("/v1/report", "{", "application/json");
+  ASSERT_TRUE(malformed);
+  EXPECT_EQ(malformed->status, 400);
+  // GET without --report: 404, saying how to get one.
+  auto none = c.Get("/v1/report");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 404);
+  expectEnvelope(Json::parse(none->body), "not_found", "");
+
+  // With --report: 404 until a run, then the page of the latest run.
+  ServerOptions o;
+  o.report = true;
+  Served kept(o);
+  auto k = kept.client();
+  auto before = k.Get("/v1/report");
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->status, 404);
+  EXPECT_NE(Json::parse(before->body)["error"]["message"].get<std::string>().find("no run"),
+            std::string::npos);
+  ASSERT_EQ(k.Post("/v1/margin", readFile(kExample), "application/json")->status, 200);
+  auto latest = k.Get("/v1/report");
+  ASSERT_TRUE(latest);
+  EXPECT_EQ(latest->status, 200);
+  EXPECT_NE(latest->body.find("acct-1"), std::string::npos);
+  // Exposure by asset: the server kept the request, so positions sit under BTC.
+  EXPECT_NE(latest->body.find("data-chart=\"exposure-notional\""), std::string::npos);
+}
+
 TEST(Http, SimulateAnswersAsTheEngineAndNamesBadClearingFields) {
   Json body = test::validRequest();
   for (Json& a : body["market"]["assets"]) a["daily_volume"] = 1e9;
