@@ -135,8 +135,9 @@ def stop(proc, name):
 validate("example request matches MarginRequest", {"$ref": "#/components/schemas/MarginRequest"}, example)
 
 proc, port = start(["--max-body-bytes", "200000", "--max-scenarios", "100000", "--max-work", "50000",
-                    "--snapshot-memory", "1048576"])
+                    "--snapshot-memory", "1048576", "--report"])
 try:
+    expect("report before any run", "GET", "/v1/report", 404)
     expect("margin", "POST", "/v1/margin", 200, example)
     student = json.loads(json.dumps(example))
     student["config"]["shocks"] = {"student_t": {"dof": 4}}
@@ -297,6 +298,15 @@ try:
     expect("marks, unknown snapshot", "POST", "/v1/snapshots/nope/marks", 404, {"prices": {btc["id"]: 1}})
     expect("marks, msgpack", "POST", "/v1/snapshots/mkt/marks", 415, b"\x80", {"Content-Type": "application/msgpack"})
     expect("marks, wrong method", "GET", "/v1/snapshots/mkt/marks", 405)
+    res, raw = expect("report of the latest run", "GET", "/v1/report", 200)
+    check("the latest report is a page", raw.startswith(b"<!DOCTYPE html>") and b"data-chart" in raw)
+    _, response = expect("margin for a report", "POST", "/v1/margin", 200, example)
+    res, raw = expect("report of posted documents", "POST", "/v1/report", 200,
+                      {"response": json.loads(response), "request": example, "title": "conformance"})
+    check("the posted report has its title", b"<title>conformance" in raw)
+    expect("report, bad document", "POST", "/v1/report", 400, {"response": {"accounts": 1}})
+    expect("report, msgpack", "POST", "/v1/report", 415, b"\x80", {"Content-Type": "application/msgpack"})
+    expect("report, wrong method", "DELETE", "/v1/report", 405)
     expect("snapshot, delete", "DELETE", "/v1/snapshots/mkt", 200)
     expect("snapshot, delete again", "DELETE", "/v1/snapshots/mkt", 404)
     expect("margin on a dropped snapshot", "POST", "/v1/margin", 404, on)
@@ -332,6 +342,8 @@ try:
     expect("marks without token", "POST", "/v1/snapshots/x/marks", 401, {"prices": {}})
     expect("whatif without token", "POST", "/v1/whatif", 401, {})
     expect("neutralize without token", "POST", "/v1/neutralize", 401, slow)
+    expect("report without token", "GET", "/v1/report", 401)
+    expect("posted report without token", "POST", "/v1/report", 401, {"response": {}})
     expect("neutralize past the time limit", "POST", "/v1/neutralize", 503, slow_neutral, auth)
     expect_raw("body never arrives", "POST", "/v1/margin", 408,
                b"POST /v1/margin HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer conformance-token\r\n"
