@@ -7,6 +7,7 @@
 #include <string>
 
 #include "api/cli/Args.h"
+#include "api/cli/Progress.h"
 #include "api/json/BacktestJson.h"
 #include "api/mpi/DistributedBacktest.h"
 #include "host/base/Files.h"
@@ -88,10 +89,13 @@ int backtestCommand(const Args& a) {
   setShockCacheCapacity(size_t{16} << 20);
   // Under mpirun the days are divided among the ranks; rank 0 writes the report.
   const mpi::JobDayShards shards(job);
+  ProgressReporter progress("backtest", job.rank() == 0 ? progressMode(a) : ProgressMode::Off,
+                            std::cerr);
   const BacktestReport report =
       runBacktest(portfolio, a.options.at("--prices"), config, start, end,
                   a.has("--implied-vol") ? a.options.at("--implied-vol") : std::string(),
-                  job.distributed() ? &shards : nullptr);
+                  job.distributed() ? &shards : nullptr, progress.listener());
+  progress.finish();
   if (job.rank() != 0) return 0;
   auto write = [&](std::ostream& out) {
     if (format == "table")

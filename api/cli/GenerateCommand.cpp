@@ -5,6 +5,7 @@
 #include <string>
 
 #include "api/cli/Args.h"
+#include "api/cli/Progress.h"
 #include "api/json/JsonCodec.h"
 #include "host/base/Files.h"
 #include "host/model/Errors.h"
@@ -23,12 +24,15 @@ int generateCommand(const Args& a) {
       static_cast<uint64_t>(intOption(a, "--seed", static_cast<int64_t>(spec.seed), 0, INT64_MAX));
   spec.positionsPerAccount = static_cast<double>(
       intOption(a, "--positions", static_cast<int64_t>(spec.positionsPerAccount), 1, 1000));
-  const MarginRequest request = makeSyntheticExchange(spec);
+  ProgressReporter progress("generate", progressMode(a), std::cerr);
+  const MarginRequest request = makeSyntheticExchange(spec, progress.listener());
+  progress.finish();
   writeFileAtomically(a.options.at("--out"),
                       [&](std::ostream& out) { out << toText(requestToJson(request)) << "\n"; });
-  std::cerr << "wrote " << a.options.at("--out") << ": " << request.accounts.size() << " accounts, "
-            << request.instruments.size() << " instruments, " << request.config.scenarios
-            << " scenarios\n";
+  if (!a.has("--quiet"))
+    std::cerr << "wrote " << a.options.at("--out") << ": " << request.accounts.size()
+              << " accounts, " << request.instruments.size() << " instruments, "
+              << request.config.scenarios << " scenarios\n";
   return 0;
 }
 

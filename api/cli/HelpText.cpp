@@ -51,6 +51,9 @@ Options:
                         depend on it
   --max-scenarios N     the largest config.scenarios accepted (default 1000000)
   --threads N           worker threads (default: all cores)
+  --progress MODE       progress on stderr: auto (on a terminal only, the default), tty, json
+                        (one JSON line per second for schedulers) or off
+  --quiet               no progress
   --backend B           override config.backend: auto, cpu or cuda
   --precision P         override config.precision: fp64 or fp32
   --prices DIR          daily closes for market.history from DIR/<ASSET>-USD_1d.csv (Date and
@@ -132,6 +135,8 @@ Options:
   --scenarios N    override the preset's scenario count
   --seed N         generator seed (default 20231231)
   --positions N    mean positions per account (default: the preset's, 8 or 10)
+  --progress MODE  auto (default: on a terminal only), tty, json or off: accounts built
+  --quiet          no progress and no summary line
 )";
 
 extern const char* const kBacktestHelp =
@@ -171,6 +176,8 @@ Options:
   --series FILE     also write date,account,var,es,initial_margin,loss per day as CSV, and
                     im_<method> for each compared method
   --threads N       worker threads (default: all cores)
+  --progress MODE   auto (default: on a terminal only), tty, json or off: days margined
+  --quiet           no progress
 )";
 
 extern const char* const kServeHelp = R"(xmargin serve [options]
@@ -241,6 +248,9 @@ Options:
   --prices DIR       daily closes into market.history (as for run; a replay needs them)
   --implied-vol DIR  implied-vol indices into market.history (as for run)
   --threads N        OpenMP threads
+  --progress MODE    auto (default: on a terminal only), tty, json or off: accounts at t0,
+                     then paths
+  --quiet            no progress
 )";
 
 extern const char* const kReportHelp = R"(xmargin report [RESPONSE.json] [options]

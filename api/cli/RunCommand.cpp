@@ -7,6 +7,7 @@
 #include <string>
 
 #include "api/cli/Args.h"
+#include "api/cli/Progress.h"
 #include "api/json/JsonCodec.h"
 #include "api/mpi/DistributedRun.h"
 #include "host/base/Files.h"
@@ -57,6 +58,8 @@ int runCommand(const Args& a) {
   const mpi::Job& job = mpi::Job::current();
   if (a.has("--snapshot") && job.distributed())
     throw InputError("", "--snapshot runs as one process, not under mpirun", ErrorKind::Usage);
+  // Progress of one process (under mpirun each rank margins its share: none is shown).
+  const ProgressMode mode = job.distributed() ? ProgressMode::Off : progressMode(a);
   if (a.has("--snapshot")) return runOnSnapshot(a, limits, options);
   if (a.has("--marks"))
     throw InputError("", "--marks moves a --snapshot; give one", ErrorKind::Usage);
@@ -99,9 +102,12 @@ int runCommand(const Args& a) {
   }
   MarginRequest request = readRequest(a.positional[0], limits);
   complete(request);
+  ProgressReporter progress("run", mode, std::cerr);
+  options.progress = progress.listener();
   auto compute = [&](std::ostream& out) {
     StreamingResponseWriter writer(request, out, indent);
     writer.finish(runMargin(request, options, writer));
+    progress.finish();
   };
   writeOutput(a, compute);
   return 0;

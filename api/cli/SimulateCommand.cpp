@@ -6,6 +6,7 @@
 
 #include "api/cli/Args.h"
 #include "api/cli/Commands.h"
+#include "api/cli/Progress.h"
 #include "api/json/ClearingJson.h"
 #include "api/mpi/DistributedSimulation.h"
 #include "host/base/Files.h"
@@ -21,6 +22,7 @@ int simulateCommand(const Args& a) {
   if (format != "json" && format != "table")
     throw InputError("", "--format must be json or table, got \"" + format + "\"",
                      ErrorKind::Usage);
+  const ProgressMode mode = progressMode(a);
   const mpi::Job& job = mpi::Job::current();
   SimulateRequest sim;
   if (!job.distributed()) {
@@ -51,8 +53,13 @@ int simulateCommand(const Args& a) {
   }
   // Under mpirun the Monte Carlo paths are divided among the ranks; rank 0 writes the result.
   const mpi::JobPathShards shards(job);
-  const ClearingResult result =
-      simulateClearing(sim.request, sim.clearing, {}, {}, job.distributed() ? &shards : nullptr);
+  // Progress from rank 0 only (its accounts at t0, then its share of the paths).
+  ProgressReporter progress("simulate", job.rank() == 0 ? mode : ProgressMode::Off, std::cerr);
+  EngineOptions options;
+  options.progress = progress.listener();
+  const ClearingResult result = simulateClearing(sim.request, sim.clearing, options, {},
+                                                 job.distributed() ? &shards : nullptr);
+  progress.finish();
   if (job.rank() != 0) return 0;
   writeOutput(a, [&](std::ostream& out) {
     if (format == "table")

@@ -173,20 +173,21 @@ BacktestPortfolio parseBacktestPortfolio(const Json& portfolio, const Json& conf
 
 BacktestReport runBacktest(const Json& portfolio, const std::string& pricesDir, const Json& config,
                            long long startDay, long long endDay, const std::string& impliedVolDir,
-                           const DayShards* shards) {
+                           const DayShards* shards, ProgressListener* progress) {
   const PriceFolder prices = directoryFolder(pricesDir);
   if (impliedVolDir.empty())
-    return runBacktest(portfolio, prices, config, startDay, endDay, nullptr, {}, shards);
+    return runBacktest(portfolio, prices, config, startDay, endDay, nullptr, {}, shards, progress);
   const PriceFolder indices = directoryFolder(impliedVolDir);
-  return runBacktest(portfolio, prices, config, startDay, endDay, &indices, {}, shards);
+  return runBacktest(portfolio, prices, config, startDay, endDay, &indices, {}, shards, progress);
 }
 
 BacktestReport runBacktest(const Json& portfolio, const PriceFolder& prices, const Json& config,
                            long long startDay, long long endDay, const PriceFolder* impliedVol,
-                           const Limits& limits, const DayShards* shards) {
+                           const Limits& limits, const DayShards* shards,
+                           ProgressListener* progress) {
   checkBacktestRange(startDay, endDay);  // before the portfolio: the range is the first mistake
   return runBacktest(parseBacktestPortfolio(portfolio, config, limits), prices, startDay, endDay,
-                     impliedVol, shards);
+                     impliedVol, shards, progress);
 }
 
 Json backtestToJson(const BacktestReport& report) {

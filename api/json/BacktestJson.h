@@ -21,13 +21,14 @@ BacktestPortfolio parseBacktestPortfolio(const Json& portfolio, const Json& conf
 // parseBacktestPortfolio, then runBacktest on price folders from directories.
 BacktestReport runBacktest(const Json& portfolio, const std::string& pricesDir, const Json& config,
                            long long startDay, long long endDay,
-                           const std::string& impliedVolDir = "",
-                           const DayShards* shards = nullptr);
+                           const std::string& impliedVolDir = "", const DayShards* shards = nullptr,
+                           ProgressListener* progress = nullptr);
 // The same on price files from anywhere (PriceFiles.h; the fuzzer's are in memory), with the
 // request limits the config is checked against. `impliedVol` may be null.
 BacktestReport runBacktest(const Json& portfolio, const PriceFolder& prices, const Json& config,
                            long long startDay, long long endDay, const PriceFolder* impliedVol,
-                           const Limits& limits = {}, const DayShards* shards = nullptr);
+                           const Limits& limits = {}, const DayShards* shards = nullptr,
+                           ProgressListener* progress = nullptr);
 
 Json backtestToJson(const BacktestReport& report);
 std::string backtestTable(const BacktestReport& report);

@@ -1,6 +1,7 @@
 #include "host/backtest/Backtest.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <exception>
 #include <string>
@@ -269,7 +270,7 @@ void checkBacktestRange(long long startDay, long long endDay) {
 
 BacktestReport runBacktest(const BacktestPortfolio& portfolio, const PriceFolder& prices,
                            long long startDay, long long endDay, const PriceFolder* impliedVol,
-                           const DayShards* shards) {
+                           const DayShards* shards, ProgressListener* progress) {
   checkBacktestRange(startDay, endDay);
   const MarginConfig& c = portfolio.request.config;
   if (c.horizonDays != std::floor(c.horizonDays)) {
@@ -298,12 +299,15 @@ BacktestReport runBacktest(const BacktestPortfolio& portfolio, const PriceFolder
   const size_t firstDay = share.first, lastDay = share.second;
   std::exception_ptr error;
   long long errorDay = 0;
+  std::atomic<int64_t> daysDone{0};
+  const int64_t myDays = static_cast<int64_t>(lastDay - firstDay);
 #pragma omp parallel for schedule(dynamic)
   for (size_t i = firstDay; i < lastDay; ++i) {
     const long long t = testDays[i];
     try {
       faultPoint("backtest.days");
       report.days[i] = marginDay(data, portfolio.rolls, t, h);
+      if (progress) progress->progress("days", ++daysDone, myDays);
     } catch (...) {
 #pragma omp critical(xm_backtest_error)
       if (!error || t < errorDay) {

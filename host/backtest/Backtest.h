@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "host/backtest/BacktestStats.h"
+#include "host/base/Progress.h"
 #include "host/market/PriceFiles.h"
 #include "host/model/Errors.h"
 #include "host/model/MarginRequest.h"
@@ -129,6 +130,6 @@ void checkBacktestRange(long long startDay, long long endDay);
 // report (days and accounts) is complete only where shards->reports().
 BacktestReport runBacktest(const BacktestPortfolio& portfolio, const PriceFolder& prices,
                            long long startDay, long long endDay, const PriceFolder* impliedVol,
-                           const DayShards* shards = nullptr);
+                           const DayShards* shards = nullptr, ProgressListener* progress = nullptr);
 
 }  // namespace xm

@@ -330,6 +330,7 @@ void runPaths(const Setup& setup, const MonteCarloPaths& paths, bool breaker, Ac
     for (const PathMoves& m : moves) runs.emplace_back(setup, m, breaker, false);
     runLockstep(runs, setup, marker, options);
     for (int64_t p = 0; p < count; ++p) take(first + p, tallyOf(runs[p].finish()));
+    if (options.progress) options.progress->progress("paths", first + count - begin, end - begin);
   }
 }
 

@@ -138,6 +138,7 @@ RunSummary PreparedMarket::run(const std::vector<Account>& accounts, const Engin
     }
     sink.accounts(first, results);
     run.marginMs += msSince(mark);
+    if (options.progress) options.progress->progress("accounts", first + count, total);
     checkDeadline(options);
   }
   const double own =

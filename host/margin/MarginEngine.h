@@ -8,6 +8,7 @@
 #include <functional>
 #include <vector>
 
+#include "host/base/Progress.h"
 #include "host/engine/RiskBackend.h"
 #include "host/margin/Margin.h"
 #include "host/model/MarginRequest.h"
@@ -19,6 +20,8 @@ struct EngineOptions {
   int64_t batchAccounts = 0;  // 0: the backend's own choice
   // Checked after scenario preparation and after every batch: past it, DeadlineError.
   std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  // Told the accounts done after every batch (and, in a clearing simulation, the paths done).
+  ProgressListener* progress = nullptr;
 };
 
 // Past options.deadline: DeadlineError("<what> exceeded its time limit").

@@ -251,7 +251,7 @@ Account buildAccount(const ExchangeSpec& spec, int64_t k, const Market& m,
 
 }  // namespace
 
-MarginRequest makeSyntheticExchange(const ExchangeSpec& spec) {
+MarginRequest makeSyntheticExchange(const ExchangeSpec& spec, ProgressListener* progress) {
   XM_ASSERT(spec.assets >= 2 && spec.instruments >= spec.assets && spec.accounts >= 0,
             "exchange spec out of range");
   MarginRequest req;
@@ -270,6 +270,8 @@ MarginRequest makeSyntheticExchange(const ExchangeSpec& spec) {
   req.accounts.resize(spec.accounts);
   for (int64_t k = 0; k < spec.accounts; ++k) {
     req.accounts[k] = buildAccount(spec, k, m, req.instruments, linear, valueNow);
+    if (progress && ((k + 1) % 1024 == 0 || k + 1 == spec.accounts))
+      progress->progress("accounts", k + 1, spec.accounts);
   }
 
   MarginConfig& cfg = req.config;

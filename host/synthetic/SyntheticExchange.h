@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <string>
 
+#include "host/base/Progress.h"
 #include "host/model/MarginRequest.h"
 
 namespace xm {
@@ -30,6 +31,7 @@ struct ExchangeSpec {
 // "demo", "exchange-S", "exchange-M", "exchange-L"; throws InputError for another name.
 ExchangeSpec exchangePreset(const std::string& name);
 
-MarginRequest makeSyntheticExchange(const ExchangeSpec& spec);
+// `progress`, when given, is told the accounts built (every 1,024 and at the end).
+MarginRequest makeSyntheticExchange(const ExchangeSpec& spec, ProgressListener* progress = nullptr);
 
 }  // namespace xm

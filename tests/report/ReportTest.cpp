@@ -19,16 +19,15 @@ namespace {
 std::string accountJson(const std::string& id, double equity, double es, double im,
                         const std::string& status, double hedge = 0.0) {
   const double isolated = es + 2.0 * std::abs(hedge);
-  return R"({"id":")" + id + R"(","equity":)" + std::to_string(equity) +
-         R"(,"var":)" + std::to_string(0.9 * es) + R"(,"es":)" + std::to_string(es) +
+  return R"({"id":")" + id + R"(","equity":)" + std::to_string(equity) + R"(,"var":)" +
+         std::to_string(0.9 * es) + R"(,"es":)" + std::to_string(es) +
          R"(,"es_stderr":1.5,"isolated_margin":)" + std::to_string(isolated) +
          R"(,"diversification_benefit":)" + std::to_string(1.0 - im / isolated) +
          R"(,"initial_margin":)" + std::to_string(im) + R"(,"maintenance_margin":)" +
-         std::to_string(im / 2) + R"(,"excess":)" + std::to_string(equity - im) +
-         R"(,"status":")" + status + R"(","positions":[{"instrument":"BTC-PERP","value":-2000,)" +
-         R"("standalone_es":)" + std::to_string(es + std::abs(hedge)) +
-         R"(,"es_contribution":)" + std::to_string(es - hedge) +
-         R"(},{"instrument":"BTC-C","value":1500,"standalone_es":)" +
+         std::to_string(im / 2) + R"(,"excess":)" + std::to_string(equity - im) + R"(,"status":")" +
+         status + R"(","positions":[{"instrument":"BTC-PERP","value":-2000,)" +
+         R"("standalone_es":)" + std::to_string(es + std::abs(hedge)) + R"(,"es_contribution":)" +
+         std::to_string(es - hedge) + R"(},{"instrument":"BTC-C","value":1500,"standalone_es":)" +
          std::to_string(std::abs(hedge)) + R"(,"es_contribution":)" + std::to_string(hedge) +
          R"(}],"collateral":[]})";
 }
@@ -122,8 +121,9 @@ TEST(ReportBuilder, KeepsOnlyTheRiskiestHundred) {
     if (i > 0) doc += ",";
     doc += accountJson("x" + std::to_string(i), 1e6, 10.0 + i, 10.0 + i, "ok");
   }
-  doc += R"(],"run":{},"totals":{"accounts":250,"equity":0,"initial_margin":0,"maintenance_margin":0,)"
-         R"("isolated_margin":0,"ok":250,"margin_call":0,"liquidate":0}})";
+  doc +=
+      R"(],"run":{},"totals":{"accounts":250,"equity":0,"initial_margin":0,"maintenance_margin":0,)"
+      R"("isolated_margin":0,"ok":250,"margin_call":0,"liquidate":0}})";
   ReportBuilder b;
   readResponse(doc, b, "RESPONSE");
   const std::vector<ReportBuilder::Risky> r = b.riskiest();
@@ -168,17 +168,14 @@ TEST(ReportInput, NamesTheFieldOfEveryBadDocument) {
   expectInputError(R"({"response": {"accounts": [{"id": "a"}]}})", "/response/accounts/0/status");
   expectInputError(R"({"response": {"accounts": [{"id": "a", "status": "ok", "equity": "x"}]}})",
                    "/response/accounts/0/equity");
-  expectInputError(R"({"response": )" + responseJson() + R"(, "title": 5})",
-                   "/title");
-  expectInputError(R"({"response": )" + responseJson() + R"(, "series": "x,y\n"})",
-                   "/series");
+  expectInputError(R"({"response": )" + responseJson() + R"(, "title": 5})", "/title");
+  expectInputError(R"({"response": )" + responseJson() + R"(, "series": "x,y\n"})", "/series");
   expectInputError(std::string(40, '[') + std::string(40, ']'), "");
 }
 
 TEST(ReportInput, AValidBodyGivesAPage) {
-  const std::string page =
-      reportFromText(R"({"response": )" + responseJson() + R"(, "title": "T"})", Limits{},
-                     "2026-12-05T00:00:00Z");
+  const std::string page = reportFromText(
+      R"({"response": )" + responseJson() + R"(, "title": "T"})", Limits{}, "2026-12-05T00:00:00Z");
   EXPECT_EQ(page.rfind("<!DOCTYPE html>", 0), 0u);
   EXPECT_NE(page.find("2026-12-05T00:00:00Z"), std::string::npos);
 }
@@ -191,9 +188,9 @@ TEST(ReportSeries, ReadsTheBacktestSeriesAndRejectsABadLine) {
   EXPECT_EQ(rows[1].day - rows[0].day, 1);
   EXPECT_DOUBLE_EQ(rows[0].initialMargin, 3.0);
   EXPECT_DOUBLE_EQ(rows[1].loss, -4.0);
-  EXPECT_THROW(readBacktestSeries("date,account,var,es,initial_margin,loss\n2023-01-02,a,1\n",
-                                  "SERIES"),
-               InputError);
+  EXPECT_THROW(
+      readBacktestSeries("date,account,var,es,initial_margin,loss\n2023-01-02,a,1\n", "SERIES"),
+      InputError);
 }
 
 }  // namespace
