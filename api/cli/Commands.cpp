@@ -22,7 +22,7 @@ const std::vector<Command>& commands() {
        kRunHelp,
        {"--pretty", "--help", "--quiet"},
        {"--out", "--batch-accounts", "--max-scenarios", "--threads", "--backend", "--precision",
-        "--prices", "--implied-vol", "--snapshot", "--marks", "--progress"},
+        "--prices", "--implied-vol", "--snapshot", "--marks", "--progress", "--format"},
        runCommand},
       {"whatif",
        kWhatifHelp,

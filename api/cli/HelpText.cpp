@@ -51,6 +51,9 @@ Options:
                         depend on it
   --max-scenarios N     the largest config.scenarios accepted (default 1000000)
   --threads N           worker threads (default: all cores)
+  --format F            json (default), msgpack (the same document as MessagePack) or csv:
+                        --out DIR then gets accounts.csv, positions.csv, collateral.csv and
+                        run.json (contract §14)
   --progress MODE       progress on stderr: auto (on a terminal only, the default), tty, json
                         (one JSON line per second for schedulers) or off
   --quiet               no progress

@@ -1,5 +1,6 @@
 #include "api/cli/Commands.h"
 
+#include <filesystem>
 #include <functional>
 #include <iostream>
 #include <optional>
@@ -8,7 +9,9 @@
 
 #include "api/cli/Args.h"
 #include "api/cli/Progress.h"
+#include "api/json/CsvWriter.h"
 #include "api/json/JsonCodec.h"
+#include "api/json/ResponseWriter.h"
 #include "api/mpi/DistributedRun.h"
 #include "host/base/Files.h"
 #include "host/intraday/Snapshot.h"
@@ -45,6 +48,38 @@ int runOnSnapshot(const Args& a, const Limits& limits, const EngineOptions& opti
   return 0;
 }
 
+// --format csv --out DIR: DIR/accounts.csv, positions.csv, collateral.csv and run.json (the run
+// and totals), each complete or untouched; none is renamed into place before the run succeeded.
+int runToCsv(const Args& a, const MarginRequest& request, EngineOptions options,
+             ProgressMode mode) {
+  const std::string dir = a.options.at("--out");
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec || !std::filesystem::is_directory(dir))
+    throw InputError(
+        "", "--out " + dir + ": not a directory that can be created (" + ec.message() + ")",
+        ErrorKind::IoError);
+  ProgressReporter progress("run", mode, std::cerr);
+  options.progress = progress.listener();
+  writeFileAtomically(dir + "/run.json", [&](std::ostream& runOut) {
+    writeFileAtomically(dir + "/accounts.csv", [&](std::ostream& accounts) {
+      writeFileAtomically(dir + "/positions.csv", [&](std::ostream& positions) {
+        writeFileAtomically(dir + "/collateral.csv", [&](std::ostream& collateral) {
+          CsvResponseWriter writer(request, accounts, positions, collateral);
+          const RunSummary summary = runMargin(request, options, writer);
+          writer.finish();
+          progress.finish();
+          runOut << toText(Json{{"run", runToJson(summary.run)},
+                                {"totals", totalsToJson(summary.totals)}},
+                           2)
+                 << "\n";
+        });
+      });
+    });
+  });
+  return 0;
+}
+
 }  // namespace
 
 int runCommand(const Args& a) {
@@ -58,6 +93,17 @@ int runCommand(const Args& a) {
   const mpi::Job& job = mpi::Job::current();
   if (a.has("--snapshot") && job.distributed())
     throw InputError("", "--snapshot runs as one process, not under mpirun", ErrorKind::Usage);
+  const std::string format = a.has("--format") ? a.options.at("--format") : "json";
+  if (format != "json" && format != "msgpack" && format != "csv")
+    throw InputError("", "--format must be json, msgpack or csv, got \"" + format + "\"",
+                     ErrorKind::Usage);
+  if (format == "csv" && !a.has("--out"))
+    throw InputError("", "--format csv writes files: give --out DIR", ErrorKind::Usage);
+  if (format != "json" && (a.has("--snapshot") || job.distributed()))
+    throw InputError("", "--format " + format + " is for a single-process run without --snapshot",
+                     ErrorKind::Usage);
+  if (format != "json" && a.has("--pretty"))
+    throw InputError("", "--pretty indents JSON; --format is " + format, ErrorKind::Usage);
   // Progress of one process (under mpirun each rank margins its share: none is shown).
   const ProgressMode mode = job.distributed() ? ProgressMode::Off : progressMode(a);
   if (a.has("--snapshot")) return runOnSnapshot(a, limits, options);
@@ -102,11 +148,22 @@ int runCommand(const Args& a) {
   }
   MarginRequest request = readRequest(a.positional[0], limits);
   complete(request);
+  if (format == "csv") return runToCsv(a, request, options, mode);
   ProgressReporter progress("run", mode, std::cerr);
   options.progress = progress.listener();
   auto compute = [&](std::ostream& out) {
-    StreamingResponseWriter writer(request, out, indent);
-    writer.finish(runMargin(request, options, writer));
+    if (format == "msgpack") {
+      // MessagePack of the same document: the JSON text, converted once it is whole.
+      std::ostringstream text;
+      StreamingResponseWriter writer(request, text, -1);
+      writer.finish(runMargin(request, options, writer));
+      const std::vector<uint8_t> bytes = Json::to_msgpack(Json::parse(text.str()));
+      out.write(reinterpret_cast<const char*>(bytes.data()),
+                static_cast<std::streamsize>(bytes.size()));
+    } else {
+      StreamingResponseWriter writer(request, out, indent);
+      writer.finish(runMargin(request, options, writer));
+    }
     progress.finish();
   };
   writeOutput(a, compute);

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "api/cli/Cli.h"
+#include "api/json/CsvWriter.h"
 #include "api/json/JsonCodec.h"
 #include "api/mpi/DistributedRun.h"
 #include "host/margin/MarginEngine.h"
@@ -339,6 +340,131 @@ TEST(MpiRanges, BalancedByLegs) {
   EXPECT_EQ(rangesByLegs({}, 2), (std::vector<int64_t>{0, 0, 0}));
   // One rank: everything.
   EXPECT_EQ(rangesByLegs({3, 1, 4}, 1), (std::vector<int64_t>{0, 3}));
+}
+
+}  // namespace
+}  // namespace xm
+
+namespace xm {
+namespace {
+
+// RFC 4180 rows (quoted cells with doubled quotes), as csvCell writes them.
+std::vector<std::vector<std::string>> readCsv(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  const std::string text = s.str();
+  std::vector<std::vector<std::string>> rows(1, std::vector<std::string>(1));
+  bool quoted = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        rows.back().back().push_back('"');
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        rows.back().back().push_back(c);
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      rows.back().emplace_back();
+    } else if (c == '\n') {
+      rows.emplace_back(1);
+    } else {
+      rows.back().back().push_back(c);
+    }
+  }
+  if (rows.back().size() == 1 && rows.back()[0].empty()) rows.pop_back();
+  return rows;
+}
+
+// A cell equals the JSON value it came from: strings as they are, numbers exactly.
+void expectCell(const std::string& cell, const Json& v, const std::string& where) {
+  if (v.is_string())
+    EXPECT_EQ(cell, v.get<std::string>()) << where;
+  else if (v.is_number())
+    EXPECT_EQ(std::stod(cell), v.get<double>()) << where;
+  else
+    EXPECT_EQ(Json::parse(cell), v) << where;
+}
+
+TEST(Cli, CsvFilesHoldEveryFieldOfTheJsonResponse) {
+  const std::string request = test::temp("csv-request.json"), dir = test::temp("csv-out");
+  std::filesystem::remove_all(dir);
+  ASSERT_EQ(test::cli({"generate", "demo", "--accounts", "300", "--scenarios", "2000", "--out",
+                       request, "--quiet"})
+                .status,
+            0);
+  const test::Captured json = test::cli({"run", request});
+  ASSERT_EQ(json.status, 0) << json.err;
+  const Json r = Json::parse(json.out);
+  const test::Captured csv = test::cli({"run", request, "--format", "csv", "--out", dir});
+  ASSERT_EQ(csv.status, 0) << csv.err;
+
+  const auto accounts = readCsv(dir + "/accounts.csv");
+  ASSERT_EQ(accounts.size(), r["accounts"].size() + 1);
+  const std::vector<std::string>& header = accounts[0];
+  size_t positions = 0, collateral = 0;
+  for (size_t i = 0; i < r["accounts"].size(); ++i) {
+    const Json& a = r["accounts"][i];
+    ASSERT_EQ(accounts[i + 1].size(), header.size());
+    size_t fields = 0;
+    for (size_t c = 0; c < header.size(); ++c) {
+      ASSERT_TRUE(a.contains(header[c])) << header[c];
+      expectCell(accounts[i + 1][c], a[header[c]], a["id"].get<std::string>() + " " + header[c]);
+    }
+    for (auto it = a.begin(); it != a.end(); ++it)
+      fields += it.key() != "positions" && it.key() != "collateral";
+    EXPECT_EQ(fields, header.size());  // no field left out
+    positions += a["positions"].size();
+    collateral += a["collateral"].size();
+  }
+  // One row per position and per collateral asset, keyed by the account and its index.
+  const auto ps = readCsv(dir + "/positions.csv");
+  ASSERT_EQ(ps.size(), positions + 1);
+  EXPECT_EQ(ps[0][0], "account");
+  EXPECT_EQ(ps[0][1], "index");
+  for (size_t row = 1; row < ps.size(); row += 97) {
+    const Json* acct = nullptr;
+    for (const Json& a : r["accounts"])
+      if (a["id"] == ps[row][0]) acct = &a;
+    ASSERT_NE(acct, nullptr) << ps[row][0];
+    const Json& p = (*acct)["positions"][std::stoul(ps[row][1])];
+    for (size_t c = 2; c < ps[0].size(); ++c) expectCell(ps[row][c], p[ps[0][c]], ps[0][c]);
+  }
+  EXPECT_EQ(readCsv(dir + "/collateral.csv").size(), collateral + 1);
+  // The run and the totals beside them.
+  std::ifstream runFile(dir + "/run.json");
+  const Json run = Json::parse(runFile);
+  EXPECT_EQ(run["totals"], r["totals"]);
+  EXPECT_EQ(run["run"]["scenarios"], r["run"]["scenarios"]);
+
+  // MessagePack: the same document.
+  const std::string packed = test::temp("run.msgpack");
+  ASSERT_EQ(test::cli({"run", request, "--format", "msgpack", "--out", packed}).status, 0);
+  std::ifstream pin(packed, std::ios::binary);
+  const std::vector<uint8_t> bytes((std::istreambuf_iterator<char>(pin)), {});
+  Json unpacked = Json::from_msgpack(bytes);
+  EXPECT_EQ(unpacked["accounts"], r["accounts"]);
+
+  // Usage errors name the option.
+  const test::Captured noOut = test::cli({"run", request, "--format", "csv"});
+  EXPECT_EQ(noOut.status, 2);
+  EXPECT_NE(noOut.err.find("--out DIR"), std::string::npos) << noOut.err;
+  const test::Captured xml = test::cli({"run", request, "--format", "xml"});
+  EXPECT_EQ(xml.status, 2);
+  EXPECT_NE(xml.err.find("json, msgpack or csv"), std::string::npos) << xml.err;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Cli, CsvCellsQuoteWhatNeedsIt) {
+  EXPECT_EQ(csvCell("plain-id"), "plain-id");
+  EXPECT_EQ(csvCell("a,b"), "\"a,b\"");
+  EXPECT_EQ(csvCell("say \"hi\""), "\"say \"\"hi\"\"\"");
+  EXPECT_EQ(csvCell("two\nlines"), "\"two\nlines\"");
 }
 
 }  // namespace
