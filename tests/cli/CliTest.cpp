@@ -469,3 +469,38 @@ TEST(Cli, CsvCellsQuoteWhatNeedsIt) {
 
 }  // namespace
 }  // namespace xm
+
+namespace xm {
+namespace {
+
+TEST(Cli, ReportWritesAPageOrNothingAndNamesTheBadField) {
+  const std::string response = test::temp("report-response.json"),
+                    page = test::temp("report.html");
+  std::filesystem::remove(page);
+  ASSERT_EQ(test::cli({"run", test::kExample, "--out", response}).status, 0);
+  const test::Captured ok = test::cli({"report", response, "--request", test::kExample, "--title",
+                                       "CLI <test>", "--out", page});
+  ASSERT_EQ(ok.status, 0) << ok.err;
+  std::ifstream in(page);
+  std::stringstream html;
+  html << in.rdbuf();
+  EXPECT_NE(html.str().find("<title>CLI &lt;test&gt;"), std::string::npos);
+  EXPECT_NE(html.str().find("data-chart=\"exposure-notional\""), std::string::npos);
+  std::filesystem::remove(page);
+
+  const std::string bad = test::temp("report-bad.json");
+  std::ofstream(bad) << R"({"accounts": [{"id": "a"}]})";
+  const test::Captured b = test::cli({"report", bad, "--out", page});
+  EXPECT_EQ(b.status, 2);
+  EXPECT_EQ(Json::parse(b.err)["error"]["path"], "/accounts/0/status") << b.err;
+  EXPECT_FALSE(std::filesystem::exists(page));  // no half a page
+  const test::Captured none = test::cli({"report", "--out", page});
+  EXPECT_EQ(none.status, 2);
+  EXPECT_EQ(Json::parse(none.err)["error"]["code"], "usage");
+  const test::Captured missing = test::cli({"report", test::temp("no-such.json"), "--out", page});
+  EXPECT_EQ(missing.status, 2);
+  EXPECT_EQ(Json::parse(missing.err)["error"]["code"], "io_error");
+}
+
+}  // namespace
+}  // namespace xm
