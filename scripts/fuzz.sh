@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes one target with libFuzzer under ASan and UBSan for a bounded time:
-#   scripts/fuzz.sh TARGET [SECONDS]     TARGET: request, msgpack, backtest, http (default 120 s)
+#   scripts/fuzz.sh TARGET [SECONDS]     TARGET: request, msgpack, backtest, http, report (default 120 s)
 # The targets are in tests/fuzz/FuzzTargets.h. Each starts from its seed corpus
 # tests/fuzz/TARGET/corpus and its kept crashers tests/fuzz/TARGET/regressions, with the dictionary
 # tests/fuzz/TARGET/dict. A crashing input is saved as tests/fuzz/TARGET/regressions/crash-*: fix the
@@ -11,8 +11,8 @@ cd "$(dirname "$0")/.."
 target=${1:-}
 seconds=${2:-120}
 case "$target" in
-  request|msgpack|backtest|http) ;;
-  *) echo "usage: scripts/fuzz.sh request|msgpack|backtest|http [SECONDS]" >&2; exit 2 ;;
+  request|msgpack|backtest|http|report) ;;
+  *) echo "usage: scripts/fuzz.sh request|msgpack|backtest|http|report [SECONDS]" >&2; exit 2 ;;
 esac
 need=()
 for p in clang libclang-rt-14-dev libomp-14-dev; do

@@ -53,6 +53,7 @@ TEST(FuzzRegressions, MessagePackInputs) { replay("msgpack", fuzz::msgpack, 8, 7
 TEST(FuzzRegressions, BacktestInputs) { replay("backtest", fuzz::backtest, 4, 4); }
 #ifdef XM_HAVE_SERVER
 TEST(FuzzRegressions, HttpInputs) { replay("http", fuzz::http, 12, 6); }
+TEST(FuzzRegressions, ReportInputs) { replay("report", fuzz::report, 5, 4); }
 #endif
 
 TEST(FuzzRegressions, AnOverflowingScenarioIsRefusedNamingTheAsset) {

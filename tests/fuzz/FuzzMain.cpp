@@ -1,4 +1,4 @@
-// The libFuzzer entry of one target (XM_FUZZ_TARGET: request, msgpack, backtest or http; see
+// The libFuzzer entry of one target (XM_FUZZ_TARGET: request, msgpack, backtest, http or report; see
 // FuzzTargets.h). One thread: an input's outcome must not depend on scheduling.
 #include <omp.h>
 

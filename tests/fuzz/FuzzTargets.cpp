@@ -8,6 +8,7 @@
 
 #include "api/json/BacktestJson.h"
 #include "api/json/JsonCodec.h"
+#include "api/report/Report.h"
 #include "host/margin/MarginEngine.h"
 #include "host/market/PriceFiles.h"
 #include "host/model/Time.h"
@@ -179,6 +180,23 @@ Outcome checkAnswers(std::string_view out, bool bodiesKnown) {
 Outcome request(std::string_view bytes) { return parseAndRespond(parseRequestText, bytes); }
 
 Outcome msgpack(std::string_view bytes) { return parseAndRespond(parseRequestMsgpack, bytes); }
+
+Outcome report(std::string_view bytes) {
+  std::string page;
+  try {
+    page = report::reportFromText(bytes, smallLimits(), "2026-12-05T00:00:00Z");
+  } catch (const InputError&) {
+    return Outcome::Refused;
+  }
+  require(page.rfind("<!DOCTYPE html>", 0) == 0, "the page starts with its doctype");
+  size_t scripts = 0;
+  for (size_t at = page.find("<script"); at != std::string::npos; at = page.find("<script", at + 1))
+    ++scripts;
+  require(scripts == 1, "the page holds exactly its own script");
+  const size_t end = page.find("</html>");
+  require(end != std::string::npos && end == page.rfind("</html>"), "one </html>");
+  return Outcome::Answered;
+}
 
 Outcome backtest(std::string_view bytes) {
   const std::vector<std::string_view> parts = sections(bytes, "\n====\n");

@@ -33,5 +33,8 @@ Outcome backtest(std::string_view bytes);
 //     headers, Content-Length and chunked bodies, pipelines. A first byte with its low bit set
 //     sends them to a server that requires the token "fuzz-token".
 Outcome http(std::string_view bytes);
+// (e) a POST /v1/report body -> the HTML page: answered or refused, and every text of the input
+//     escaped (the page holds its one script and nothing the input smuggled in).
+Outcome report(std::string_view bytes);
 
 }  // namespace xm::fuzz
