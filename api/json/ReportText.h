@@ -11,7 +11,9 @@ namespace xm {
 inline std::string shortMoney(double x) {
   char buf[64];
   const double a = std::abs(x);
-  if (a >= 1e9)
+  if (a >= 1e15)  // past a million billions: scientific (1e300 would not fit a label)
+    std::snprintf(buf, sizeof buf, "%.2e", x);
+  else if (a >= 1e9)
     std::snprintf(buf, sizeof buf, "%.2fB", x / 1e9);
   else if (a >= 1e6)
     std::snprintf(buf, sizeof buf, "%.2fM", x / 1e6);

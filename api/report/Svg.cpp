@@ -16,16 +16,19 @@ constexpr double kWidth = 720, kHeight = 300;
 constexpr double kLeft = 76, kRight = 16, kTop = 34, kBottom = 64;
 constexpr double kPlotW = kWidth - kLeft - kRight, kPlotH = kHeight - kTop - kBottom;
 
+// SVG coordinates: one decimal inside any plot; "%g" beyond, so no figure overflows a buffer.
 std::string num(double x) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f", x);
+  std::snprintf(buf, sizeof buf, std::abs(x) < 1e9 ? "%.1f" : "%g", x);
   return buf;
 }
 
 std::string tickText(double v, bool moneyAxis) {
   if (moneyAxis) return shortMoney(v);
   char buf[32];
-  if (std::abs(v) >= 1e4 || v == std::floor(v))
+  if (std::abs(v) >= 1e15)
+    std::snprintf(buf, sizeof buf, "%.3g", v);
+  else if (std::abs(v) >= 1e4 || v == std::floor(v))
     std::snprintf(buf, sizeof buf, "%.0f", v);
   else
     std::snprintf(buf, sizeof buf, "%g", v);
@@ -136,9 +139,15 @@ std::string escapeHtml(std::string_view text) {
 std::string money(double x) {
   if (!std::isfinite(x)) return "\u2013";
   char buf[64];
+  // From a quadrillion up, digits say nothing a reader can use (and 1e300 has 301 of them).
+  if (std::abs(x) >= 1e15) {
+    std::snprintf(buf, sizeof buf, "%.3e", x);
+    return buf;
+  }
   const bool whole = std::abs(x) >= 1000.0;
   const int len = std::snprintf(buf, sizeof buf, whole ? "%.0f" : "%.2f", std::abs(x));
-  const std::string_view digits(buf, static_cast<size_t>(std::max(len, 0)));
+  const std::string_view digits(buf, std::clamp<size_t>(static_cast<size_t>(std::max(len, 0)), 0,
+                                                        sizeof buf - 1));
   const size_t dot = std::min(digits.find('.'), digits.size());
   const bool zero = digits.find_first_not_of("0.") == std::string_view::npos;
   std::string out;
@@ -155,7 +164,7 @@ std::string money(double x) {
 std::string percent(double x, int decimals) {
   if (!std::isfinite(x)) return "\u2013";
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.*f%%", decimals, 100.0 * x);
+  std::snprintf(buf, sizeof buf, std::abs(x) < 1e12 ? "%.*f%%" : "%.*e%%", decimals, 100.0 * x);
   return buf;
 }
 

@@ -51,6 +51,10 @@ TEST(ReportFormat, MoneyGroupsThousandsAndKeepsCentsBelowAThousand) {
   EXPECT_EQ(money(-1234567.4), "-1,234,567");
   EXPECT_EQ(money(1234567890.6), "1,234,567,891");
   EXPECT_EQ(money(-0.001), "0.00");  // no "-0.00"
+  // Found by fuzzing: 1e300 has 301 digits, past the buffer; from 1e15 up, scientific.
+  EXPECT_EQ(money(1e300), "1.000e+300");
+  EXPECT_EQ(money(-2.5e15), "-2.500e+15");
+  EXPECT_EQ(money(999999999999999.0), "999,999,999,999,999");
   EXPECT_EQ(money(std::numeric_limits<double>::quiet_NaN()), "\u2013");
   EXPECT_EQ(money(std::numeric_limits<double>::infinity()), "\u2013");
   EXPECT_EQ(percent(0.1234), "12.3%");
