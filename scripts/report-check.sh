@@ -33,7 +33,7 @@ PY
 "$xmargin" run "$work/request.json" --out "$work/response.json"
 "$xmargin" simulate "$work/simulate.json" --out "$work/simulation.json"
 "$xmargin" backtest --prices "$root/data/prices" --portfolio "$root/examples/backtest/portfolios.json" \
-  --start 2023-06-01 --end 2023-09-30 --series "$work/series.csv" > "$work/backtest.json"
+  --start 2023-06-01 --end 2023-09-30 --compare grid --series "$work/series.csv" > "$work/backtest.json"
 "$xmargin" report "$work/response.json" --request "$work/request.json" \
   --simulation "$work/simulation.json" --backtest "$work/backtest.json" --series "$work/series.csv" \
   --title "xmargin report check" --out "$work/report.html"
@@ -53,14 +53,14 @@ echo "report-check: charts=$charts rendered=$rendered marks=$marks tables=$table
 fail=0
 [ -n "$charts" ] || { echo "report-check: the page's script did not run (no data-charts)"; fail=1; }
 # The run (status, margin saved, coverage, 10 contribution charts, diversification, exposure x2),
-# the simulation (fund drawdown, liquidations, loss allocation) and the backtest (through time).
+# the simulation (fund drawdown, liquidations) and the backtest (methods, through time).
 [ "${charts:-0}" -ge 18 ] || { echo "report-check: expected at least 18 charts"; fail=1; }
 [ "${rendered:-0}" = "${charts:-x}" ] || { echo "report-check: a chart drew nothing"; fail=1; }
 [ "${tables:-0}" -ge 3 ] || { echo "report-check: expected at least 3 tables"; fail=1; }
 [ "${errors:-1}" = 0 ] || { echo "report-check: the page's script raised errors"; fail=1; }
 [ "$console" = 0 ] || { grep 'CONSOLE\|Uncaught' "$work/console.log"; fail=1; }
 for id in status margin-saved coverage diversification exposure-es contrib-1 fund-drawdown \
-    liquidation-count backtest-1; do
+    liquidation-count backtest-1 backtest-methods; do
   grep -q "data-chart=\"$id\"" "$work/dom.html" || { echo "report-check: no chart $id"; fail=1; }
 done
 if [ -n "$shot" ]; then

@@ -544,6 +544,54 @@ std::string ReportBuilder::html(const std::string& title, const std::string& gen
                    {"worst loss", true},
                    {"worst loss date", false}},
                   rows, true);
+    // The venues' methods against the same realised losses (backtest --compare): each
+    // method's breaches and mean margin per account.
+    std::vector<std::string> methodNames, methodAccounts;
+    for (const Json& a : b["accounts"]) {
+      const Json* methods = find(a, {"methods"});
+      if (!methods || !methods->is_object()) continue;
+      methodAccounts.push_back(textAt(a, {"id"}));
+      for (const auto& [name, v] : methods->items()) {
+        if (std::find(methodNames.begin(), methodNames.end(), name) == methodNames.end())
+          methodNames.push_back(name);
+      }
+    }
+    if (!methodNames.empty()) {
+      static const char* const kMethodColors[] = {kBlue, kCall, kLiquidate, kGrey};
+      BarChart mc{"backtest-methods",
+                  "Mean margin by method",
+                  "Each method's mean initial margin over the days margined (backtest "
+                  "--compare); the table gives the days the realised loss exceeded it.",
+                  methodAccounts,
+                  {},
+                  false,
+                  true,
+                  "",
+                  {}};
+      std::vector<std::vector<Cell>> mRows;
+      for (size_t m = 0; m < methodNames.size(); ++m) {
+        Series series{methodNames[m], {}, kMethodColors[m % 4]};
+        for (const Json& a : b["accounts"]) {
+          const Json* v = find(a, {"methods", methodNames[m].c_str()});
+          if (!find(a, {"methods"})) continue;
+          series.values.push_back(v ? numberAt(*v, {"mean_margin"}) : 0.0);
+          if (v) {
+            mRows.push_back(
+                {txt(textAt(a, {"id"})), txt(methodNames[m]),
+                 numCell(numberAt(*v, {"margin_breaches"}), textAt(*v, {"margin_breaches"})),
+                 numCell(numberAt(*v, {"breach_rate"}), percent(numberAt(*v, {"breach_rate"}), 2)),
+                 moneyCell(numberAt(*v, {"mean_margin"}))});
+          }
+        }
+        mc.series.push_back(std::move(series));
+      }
+      body += barChart(mc) + table({{"account", false},
+                                    {"method", false},
+                                    {"margin breaches", true},
+                                    {"breach rate", true},
+                                    {"mean margin", true}},
+                                   mRows, true);
+    }
     // Through time: the accounts with the most exceedances, at most six.
     std::map<std::string, std::vector<const SeriesRow*>> byAccount;
     for (const SeriesRow& r : series_) byAccount[r.account].push_back(&r);

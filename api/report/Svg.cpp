@@ -146,8 +146,8 @@ std::string money(double x) {
   }
   const bool whole = std::abs(x) >= 1000.0;
   const int len = std::snprintf(buf, sizeof buf, whole ? "%.0f" : "%.2f", std::abs(x));
-  const std::string_view digits(buf, std::clamp<size_t>(static_cast<size_t>(std::max(len, 0)), 0,
-                                                        sizeof buf - 1));
+  const std::string_view digits(
+      buf, std::clamp<size_t>(static_cast<size_t>(std::max(len, 0)), 0, sizeof buf - 1));
   const size_t dot = std::min(digits.find('.'), digits.size());
   const bool zero = digits.find_first_not_of("0.") == std::string_view::npos;
   std::string out;

@@ -474,12 +474,11 @@ namespace xm {
 namespace {
 
 TEST(Cli, ReportWritesAPageOrNothingAndNamesTheBadField) {
-  const std::string response = test::temp("report-response.json"),
-                    page = test::temp("report.html");
+  const std::string response = test::temp("report-response.json"), page = test::temp("report.html");
   std::filesystem::remove(page);
   ASSERT_EQ(test::cli({"run", test::kExample, "--out", response}).status, 0);
-  const test::Captured ok = test::cli({"report", response, "--request", test::kExample, "--title",
-                                       "CLI <test>", "--out", page});
+  const test::Captured ok = test::cli(
+      {"report", response, "--request", test::kExample, "--title", "CLI <test>", "--out", page});
   ASSERT_EQ(ok.status, 0) << ok.err;
   std::ifstream in(page);
   std::stringstream html;

@@ -1,5 +1,5 @@
-// The libFuzzer entry of one target (XM_FUZZ_TARGET: request, msgpack, backtest, http or report; see
-// FuzzTargets.h). One thread: an input's outcome must not depend on scheduling.
+// The libFuzzer entry of one target (XM_FUZZ_TARGET: request, msgpack, backtest, http or report;
+// see FuzzTargets.h). One thread: an input's outcome must not depend on scheduling.
 #include <omp.h>
 
 #include <cstddef>

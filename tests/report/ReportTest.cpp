@@ -184,6 +184,25 @@ TEST(ReportInput, AValidBodyGivesAPage) {
   EXPECT_NE(page.find("2026-12-05T00:00:00Z"), std::string::npos);
 }
 
+TEST(ReportHtml, TheBacktestShowsEachComparedMethodAndItsThroughTimeChart) {
+  ReportBuilder b;
+  readResponse(responseJson(), b, "RESPONSE");
+  b.backtest(Json::parse(R"({"backtest": {"start": "2023-01-02", "end": "2023-01-03",
+      "test_days": 2, "horizon_days": 1, "confidence": 0.99},
+    "accounts": [{"id": "p1", "days": 2, "var_exceedances": 1, "margin_breaches": 1,
+      "methods": {"es": {"margin_breaches": 1, "breach_rate": 0.5, "mean_margin": 12},
+                  "grid": {"margin_breaches": 0, "breach_rate": 0.0, "mean_margin": 30}}}]})"),
+             readBacktestSeries("date,account,var,es,initial_margin,loss\n"
+                                "2023-01-02,p1,10,12,12,3\n2023-01-03,p1,10,12,12,15\n",
+                                "SERIES"));
+  const std::string page = b.html("T", "2026-12-05T00:00:00Z");
+  EXPECT_NE(page.find("data-chart=\"backtest-methods\""), std::string::npos);
+  EXPECT_NE(page.find("data-chart=\"backtest-1\""), std::string::npos);
+  EXPECT_NE(page.find("50.00%"), std::string::npos);  // es's breach rate in the table
+  // The day with loss 15 > IM 12 is a breach marker; loss 3 is neither.
+  EXPECT_NE(page.find("circle class=\"marker breach"), std::string::npos);
+}
+
 TEST(ReportSeries, ReadsTheBacktestSeriesAndRejectsABadLine) {
   const std::vector<SeriesRow> rows = readBacktestSeries(
       "date,account,var,es,initial_margin,loss\n2023-01-02,a,1,2,3,4\n2023-01-03,a,1,2,3,-4\n",
