@@ -6,20 +6,13 @@
 #include <cstdio>
 
 #include "api/json/Json.h"
+#include "api/report/Svg.h"
 #include "host/model/Errors.h"
 
 namespace xm {
 namespace {
 
-// 1234567 -> "1,234,567".
-std::string grouped(int64_t n) {
-  std::string digits = std::to_string(n < 0 ? -n : n), out;
-  for (size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
-    out.push_back(digits[i]);
-  }
-  return n < 0 ? "-" + out : out;
-}
+std::string grouped(int64_t n) { return report::count(static_cast<double>(n)); }
 
 // 75 -> "1 min 15 s", 3.24 -> "3.2 s".
 std::string duration(double seconds) {

@@ -153,11 +153,9 @@ int runCommand(const Args& a) {
   options.progress = progress.listener();
   auto compute = [&](std::ostream& out) {
     if (format == "msgpack") {
-      // MessagePack of the same document: the JSON text, converted once it is whole.
-      std::ostringstream text;
-      StreamingResponseWriter writer(request, text, -1);
-      writer.finish(runMargin(request, options, writer));
-      const std::vector<uint8_t> bytes = Json::to_msgpack(Json::parse(text.str()));
+      // The same document as the HTTP service's Accept: application/msgpack (a DOM, then bytes).
+      const std::vector<uint8_t> bytes =
+          Json::to_msgpack(responseToJson(request, computeMargin(request, options)));
       out.write(reinterpret_cast<const char*>(bytes.data()),
                 static_cast<std::streamsize>(bytes.size()));
     } else {

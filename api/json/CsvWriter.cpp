@@ -1,7 +1,6 @@
 #include "api/json/CsvWriter.h"
 
 #include <algorithm>
-#include <map>
 
 #include "api/json/ResponseWriter.h"
 #include "host/model/Errors.h"
@@ -29,6 +28,16 @@ void flatten(const Json& j, const std::string& prefix,
   }
 }
 
+// One line: the cells, each as csvCell writes it, separated by commas.
+void writeRow(std::ostream& out, const std::vector<std::string>& cells) {
+  std::string line;
+  for (size_t i = 0; i < cells.size(); ++i) {
+    if (i > 0) line.push_back(',');
+    line.append(csvCell(cells[i]));
+  }
+  out << line << "\n";
+}
+
 }  // namespace
 
 std::string csvCell(const std::string& text) {
@@ -53,39 +62,25 @@ void CsvResponseWriter::row(Table& t, const std::vector<std::string>& keys, cons
                             const std::vector<std::string>& keyNames) {
   std::vector<std::pair<std::string, std::string>> fields;
   flatten(object, "", fields, {"positions", "collateral"});
-  std::ostream& out = *t.out;
   if (!t.started) {
     t.started = true;
-    for (const auto& f : fields) t.columns.push_back(f.first);
-    std::string header;
-    const std::vector<std::string>& columns = t.columns;
-    for (const std::vector<std::string>* names : {&keyNames, &columns}) {
-      for (const std::string& n : *names) {
-        if (!header.empty()) header.push_back(',');
-        header.append(csvCell(n));
-      }
+    std::vector<std::string> header = keyNames;
+    for (const auto& f : fields) {
+      t.index.emplace(f.first, t.index.size());
+      header.push_back(f.first);
     }
-    out << header << "\n";
+    writeRow(*t.out, header);
   }
-  std::map<std::string, const std::string*> byName;
-  for (const auto& f : fields) byName[f.first] = &f.second;
-  if (byName.size() > t.columns.size() ||
-      std::any_of(fields.begin(), fields.end(), [&](const auto& f) {
-        return std::find(t.columns.begin(), t.columns.end(), f.first) == t.columns.end();
-      })) {
-    throw InternalError("CSV: a row has a field its table's header lacks");
+  // The key cells, then each field under its header's column (an absent field: an empty cell).
+  std::vector<std::string> cells = keys;
+  cells.resize(keys.size() + t.index.size());
+  for (const auto& [name, text] : fields) {
+    const auto it = t.index.find(name);
+    if (it == t.index.end())
+      throw InternalError("CSV: a row has the field " + name + " its table's header lacks");
+    cells[keys.size() + it->second] = text;
   }
-  std::string line;
-  for (const std::string& k : keys) {
-    if (!line.empty()) line.push_back(',');
-    line.append(csvCell(k));
-  }
-  for (size_t c = 0; c < t.columns.size(); ++c) {
-    if (c > 0 || !keys.empty()) line.push_back(',');
-    const auto it = byName.find(t.columns[c]);
-    if (it != byName.end()) line.append(csvCell(*it->second));
-  }
-  out << line << "\n";
+  writeRow(*t.out, cells);
 }
 
 void CsvResponseWriter::accounts(int64_t first, const std::vector<AccountResult>& results) {

@@ -8,6 +8,7 @@
 // the header lacks is an InternalError, never a dropped figure.
 
 #include <cstdint>
+#include <map>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -29,7 +30,7 @@ class CsvResponseWriter final : public ResultSink {
  private:
   struct Table {
     std::ostream* out;
-    std::vector<std::string> columns;  // after the key columns
+    std::map<std::string, size_t> index;  // each column after the key columns: its position
     bool started = false;
   };
   void row(Table& t, const std::vector<std::string>& keys, const Json& object,

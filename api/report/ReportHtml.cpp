@@ -66,13 +66,6 @@ std::string card(const std::string& value, const std::string& key) {
          escapeHtml(key) + "</div></div>";
 }
 
-// A count with thousands separators ("12,345", "7").
-std::string count(double x) {
-  std::string s = money(std::round(x));
-  if (s.size() > 3 && s.compare(s.size() - 3, 3, ".00") == 0) s.resize(s.size() - 3);
-  return s;
-}
-
 std::string plain(double x, int digits = 4) {
   if (!std::isfinite(x)) return "\u2013";
   char buf[32];

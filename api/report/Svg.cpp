@@ -161,6 +161,12 @@ std::string money(double x) {
   return out;
 }
 
+std::string count(double x) {
+  std::string s = money(std::round(x));
+  if (s.size() > 3 && s.compare(s.size() - 3, 3, ".00") == 0) s.resize(s.size() - 3);
+  return s;
+}
+
 std::string percent(double x, int decimals) {
   if (!std::isfinite(x)) return "\u2013";
   char buf[32];

@@ -18,6 +18,8 @@ std::string escapeHtml(std::string_view text);
 // Money for tables: thousands separated, no decimals from 1,000 up, two below ("-1,234,567",
 // "12.34"); NaN and infinities as "–".
 std::string money(double x);
+// A count with thousands separators, rounded to a whole number ("12,345", "7", "-1,024").
+std::string count(double x);
 // 0.1234 -> "12.3%".
 std::string percent(double x, int decimals = 1);
 
