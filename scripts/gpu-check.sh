@@ -10,6 +10,7 @@ mkdir -p "$out" bench/out
 log() { echo "== $*"; }
 
 [ -d .deps/root/usr ] || { echo "no .deps: run scripts/fetch-gpu-deps.sh here first"; exit 2; }
+export LD_LIBRARY_PATH="$PWD/.deps/root/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
 command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$out/gpu.txt"
 
 log "configure and build"

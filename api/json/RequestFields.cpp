@@ -1,5 +1,7 @@
 #include "api/json/RequestFields.h"
 
+#include "api/json/AccountFields.h"
+
 #include <cmath>
 #include <limits>
 #include <unordered_set>
@@ -235,47 +237,7 @@ Instrument parseInstrument(const Node& n, const std::unordered_map<std::string, 
 Account parseAccount(const Node& n, const std::unordered_map<std::string, int>& assetIndex,
                      const std::unordered_map<std::string, int>& instrumentIndex,
                      const std::vector<Instrument>& instruments) {
-  n.object({"id", "collateral", "positions"});
-  Account acct;
-  acct.id = n.at("id").id();
-  if (n.has("collateral")) {
-    const Node list = n.child("collateral");
-    for (size_t i = 0; i < list.array(); ++i) {
-      const Node c = list[i];
-      c.object({"asset", "amount"});
-      const Node a = c.at("asset");
-      const std::string id = a.string();
-      auto it = assetIndex.find(id);
-      if (it == assetIndex.end()) a.fail("unknown asset \"" + id + "\"");
-      acct.collateral.push_back(
-          {it->second,
-           c.at("amount").bounded(-kMaxQuantity, kMaxQuantity, false, "within [-1e15, 1e15]")});
-    }
-  }
-  if (n.has("positions")) {
-    const Node list = n.child("positions");
-    for (size_t i = 0; i < list.array(); ++i) {
-      const Node p = list[i];
-      p.object({"instrument", "qty", "entry_price"});
-      const Node ref = p.at("instrument");
-      const std::string id = ref.string();
-      auto it = instrumentIndex.find(id);
-      if (it == instrumentIndex.end()) ref.fail("unknown instrument \"" + id + "\"");
-      Position pos;
-      pos.instrument = it->second;
-      pos.qty = p.at("qty").bounded(-kMaxQuantity, kMaxQuantity, false, "within [-1e15, 1e15]");
-      const bool spot = instruments[pos.instrument].type == InstrumentType::Spot;
-      if (!spot || p.has("entry_price")) {
-        const Node e = p.at("entry_price");
-        pos.entryPrice =
-            instruments[pos.instrument].type == InstrumentType::Option
-                ? e.bounded(0, kMaxEntryPrice, false, "within [0, 1e15]")
-                : e.bounded(kMinLinearEntry, kMaxEntryPrice, false, "within [1e-12, 1e15]");
-      }
-      acct.positions.push_back(pos);
-    }
-  }
-  return acct;
+  return parseAccountAs(n, assetIndex, instrumentIndex, instruments);
 }
 
 namespace {

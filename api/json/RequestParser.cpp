@@ -7,10 +7,14 @@
 #include <cmath>
 #include <istream>
 #include <limits>
+#include <optional>
+
+#include <omp.h>
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "api/json/ParallelAccounts.h"
 #include "api/json/RequestFields.h"
 #include "api/json/Utf8.h"
 #include "host/base/Files.h"
@@ -104,6 +108,22 @@ class RequestBuilder {
     }
     tryCatalog();
     return finish(doc);
+  }
+
+  // The catalogue accounts are parsed against, once the market and instruments (or the snapshot)
+  // have been read.
+  bool catalogReady() const { return catalogReady_; }
+  const std::unordered_map<std::string, int>& assets() const { return *assets_; }
+  const std::unordered_map<std::string, int>& instrumentIds() const { return *instrumentIds_; }
+  const std::vector<Instrument>& instrumentList() const { return *instrumentList_; }
+
+  // Accounts read by the parallel reader (ids already checked for duplicates), before finish()
+  // reads a document whose "accounts" is then empty.
+  void presetAccounts(std::vector<Account> accounts) {
+    if (static_cast<int64_t>(accounts.size()) > limits_.maxAccounts)
+      throw InputError("/accounts", "/accounts: over the limit", ErrorKind::LimitExceeded);
+    seenAccounts_ = static_cast<int64_t>(accounts.size());
+    req_.accounts = std::move(accounts);
   }
 
   ParsedRequest finish(Json& doc) {
@@ -436,6 +456,52 @@ ParsedRequest parseWithBuilder(std::string_view text, const Limits& limits,
                           [&] { return TextView{text}; }, limits, options);
 }
 
+// The parallel reader (ParallelAccounts.h) for a request whose accounts are all kept: the text
+// without its accounts' contents is read by the builder as usual, the accounts in pieces on every
+// thread, against the catalogue the builder has read by then. Nullopt whenever anything is not
+// valid: the caller then reads the request strictly, which names the first error.
+std::optional<ParsedRequest> parseInParallel(std::string_view text, const Limits& limits,
+                                             const RequestOptions& options) {
+  const bool wholeRequest = !options.noAccounts && options.keepFirst == 0 &&
+                            options.keepLast == INT64_MAX && !options.legCounts &&
+                            !options.accountSink;
+  if (!wholeRequest || text.size() < options.parallelFromBytes) return std::nullopt;
+  const size_t piece =
+      options.pieceBytes > 0
+          ? options.pieceBytes
+          : std::clamp<size_t>(text.size() / (8 * static_cast<size_t>(omp_get_max_threads())),
+                               size_t{64} << 10, size_t{1} << 20);
+  const auto layout = json::layOutAccounts(text, piece);
+  if (!layout) return std::nullopt;
+  std::string rest;
+  rest.reserve(layout->open + 1 + (text.size() - layout->close));
+  rest.append(text.substr(0, layout->open + 1));
+  rest.append(text.substr(layout->close));
+  try {
+    RequestBuilder builder(limits, options);
+    Json doc = Json::parse(rest, [&](int depth, Json::parse_event_t e, Json& v) {
+      if (depth >= kMaxDepth) failTooDeep();
+      return builder.event(depth, e, v);
+    });
+    if (!doc.is_object() || !builder.catalogReady()) return std::nullopt;
+    auto accounts = json::readAccounts(text, *layout, builder.assets(), builder.instrumentIds(),
+                                       builder.instrumentList());
+    if (!accounts) return std::nullopt;
+    builder.presetAccounts(std::move(*accounts));
+    return builder.finish(doc);
+  } catch (const InputError&) {
+    return std::nullopt;
+  } catch (const Json::exception&) {
+    return std::nullopt;
+  }
+}
+
+ParsedRequest parseTextRequest(std::string_view text, const Limits& limits,
+                               const RequestOptions& options) {
+  if (auto parsed = parseInParallel(text, limits, options)) return std::move(*parsed);
+  return parseWithBuilder(text, limits, options);
+}
+
 // A file read in 1 MiB pieces, as an input iterator for nlohmann's parser.
 class FileChars {
  public:
@@ -568,7 +634,7 @@ class BoundedDomSax final : public nlohmann::json_sax<Json> {
 }  // namespace
 
 MarginRequest parseRequestText(std::string_view text, const Limits& limits) {
-  return parseWithBuilder(text, limits, {}).request;
+  return parseTextRequest(text, limits, {}).request;
 }
 
 MarginRequest parseRequestMsgpack(std::string_view bytes, const Limits& limits) {
@@ -581,7 +647,7 @@ MarginRequest parseRequest(Json body, const Limits& limits) {
 
 ParsedRequest parseRequestText(std::string_view text, const Limits& limits,
                                const RequestOptions& options) {
-  return parseWithBuilder(text, limits, options);
+  return parseTextRequest(text, limits, options);
 }
 
 ParsedRequest parseRequestFile(const std::string& path, const Limits& limits,

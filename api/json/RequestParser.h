@@ -51,6 +51,12 @@ struct RequestOptions {
   // When set, each kept account is handed here as soon as it is parsed instead of being kept in
   // the request (a streaming run: memory holds a batch, not the accounts).
   std::function<void(Account&&)> accountSink;
+  // The parallel reader of the accounts (ParallelAccounts.h) reads texts from this size on when
+  // every account is kept (none of the options above), in pieces of pieceBytes (0: about an
+  // eighth of the text per thread, within [64 KiB, 1 MiB]). Tests set both low to cut small
+  // requests into many pieces.
+  size_t parallelFromBytes = size_t{256} << 10;
+  size_t pieceBytes = 0;
 };
 
 struct ParsedRequest {

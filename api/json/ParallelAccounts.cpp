@@ -1,0 +1,485 @@
+#include "api/json/ParallelAccounts.h"
+
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <iterator>
+#include <initializer_list>
+#include <string>
+#include <unordered_set>
+
+#include <omp.h>
+#include <simdjson.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+#include "api/json/AccountFields.h"
+
+namespace xm::json {
+namespace {
+
+constexpr size_t kNone = std::string_view::npos;
+// Depth counts open containers: 1 inside the root object, 2 inside the accounts array.
+constexpr int kArrayDepth = 2;
+
+bool isSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+size_t skipSpace(std::string_view t, size_t i) {
+  while (i < t.size() && isSpace(t[i])) ++i;
+  return i;
+}
+
+// t[i] == '"': the index of the closing quote, or kNone.
+size_t stringEnd(std::string_view t, size_t i) {
+  for (++i; i < t.size(); ++i) {
+    if (t[i] == '\\')
+      ++i;
+    else if (t[i] == '"')
+      return i;
+  }
+  return kNone;
+}
+
+// The index just past the value starting at t[i], or kNone. Only as strict as finding the end
+// needs: the strict JSON parser reads these bytes again (RequestParser.cpp).
+size_t valueEnd(std::string_view t, size_t i) {
+  int depth = 0;
+  for (; i < t.size(); ++i) {
+    const char c = t[i];
+    if (c == '"') {
+      i = stringEnd(t, i);
+      if (i == kNone) return kNone;
+      if (depth == 0) return i + 1;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+    } else if (c == '}' || c == ']') {
+      if (depth-- == 0) return kNone;
+      if (depth == 0) return i + 1;
+    } else if (depth == 0) {  // a literal or a number
+      while (i < t.size() && !isSpace(t[i]) && t[i] != ',' && t[i] != '}' && t[i] != ']') ++i;
+      return i;
+    }
+  }
+  return kNone;
+}
+
+// The index of the '[' of the root object's "accounts" member, or kNone.
+size_t accountsOpen(std::string_view t) {
+  size_t i = skipSpace(t, 0);
+  if (i >= t.size() || t[i] != '{') return kNone;
+  i = skipSpace(t, i + 1);
+  while (i < t.size() && t[i] == '"') {
+    const size_t keyEnd = stringEnd(t, i);
+    if (keyEnd == kNone) return kNone;
+    const std::string_view key = t.substr(i + 1, keyEnd - i - 1);
+    i = skipSpace(t, keyEnd + 1);
+    if (i >= t.size() || t[i] != ':') return kNone;
+    i = skipSpace(t, i + 1);
+    if (key == "accounts") return i < t.size() && t[i] == '[' ? i : kNone;
+    i = valueEnd(t, i);
+    if (i == kNone) return kNone;
+    i = skipSpace(t, i);
+    if (i >= t.size() || t[i] != ',') return kNone;
+    i = skipSpace(t, i + 1);
+  }
+  return kNone;
+}
+
+// Where a scan stands: inside a string or not, the next byte escaped, the depth.
+struct ScanState {
+  bool inString = false;
+  bool escaped = false;
+  int depth = kArrayDepth;
+};
+
+// One byte of the scalar scan; returns the byte's structural meaning outside strings (or 0).
+inline char step(ScanState& s, char c) {
+  if (s.inString) {
+    if (s.escaped)
+      s.escaped = false;
+    else if (c == '\\')
+      s.escaped = true;
+    else if (c == '"')
+      s.inString = false;
+    return 0;
+  }
+  switch (c) {
+    case '"':
+      s.inString = true;
+      return 0;
+    case '{':
+    case '[':
+      ++s.depth;
+      return c;
+    case '}':
+    case ']':
+      --s.depth;
+      return c;
+    case ',':
+      return c;
+    default:
+      return 0;
+  }
+}
+
+// The 64 bytes at p as bit masks (bit j: byte j).
+struct Masks {
+  uint64_t quote = 0, backslash = 0, open = 0, close = 0;
+};
+
+Masks masksOf(const char* p) {
+  Masks m;
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+  const __m128i lower = _mm_set1_epi8(0x20), open = _mm_set1_epi8('{'), close = _mm_set1_epi8('}');
+  for (int j = 0; j < 4; ++j) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16 * j));
+    const __m128i folded = _mm_or_si128(v, lower);  // '[' -> '{', ']' -> '}'
+    auto bits = [&](__m128i eq) {
+      return static_cast<uint64_t>(static_cast<uint32_t>(_mm_movemask_epi8(eq))) << (16 * j);
+    };
+    m.quote |= bits(_mm_cmpeq_epi8(v, quote));
+    m.backslash |= bits(_mm_cmpeq_epi8(v, backslash));
+    m.open |= bits(_mm_cmpeq_epi8(folded, open));
+    m.close |= bits(_mm_cmpeq_epi8(folded, close));
+  }
+#else
+  for (int j = 0; j < 64; ++j) {
+    const uint64_t bit = uint64_t{1} << j;
+    const char c = p[j];
+    if (c == '"') m.quote |= bit;
+    if (c == '\\') m.backslash |= bit;
+    if (c == '{' || c == '[') m.open |= bit;
+    if (c == '}' || c == ']') m.close |= bit;
+  }
+#endif
+  return m;
+}
+
+// Bit j: the XOR of bits 0..j.
+uint64_t prefixXor(uint64_t x) {
+  x ^= x << 1;
+  x ^= x << 2;
+  x ^= x << 4;
+  x ^= x << 8;
+  x ^= x << 16;
+  x ^= x << 32;
+  return x;
+}
+
+// The quotes of p[0, n) that no backslash escapes; `escaped`: whether p[0] is escaped, then
+// whether the byte after p[n - 1] is.
+uint64_t unescapedQuotes(const char* p, int n, bool& escaped) {
+  uint64_t quotes = 0;
+  for (int j = 0; j < n; ++j) {
+    if (escaped)
+      escaped = false;
+    else if (p[j] == '\\')
+      escaped = true;
+    else if (p[j] == '"')
+      quotes |= uint64_t{1} << j;
+  }
+  return quotes;
+}
+
+// Whether the byte at `at` follows an odd run of backslashes (looking back no further than
+// `from`): inside a string, it is escaped. Outside strings a valid text has no backslash.
+bool escapedAt(std::string_view t, size_t from, size_t at) {
+  size_t run = 0;
+  while (at > from && t[at - 1] == '\\') {
+    --at;
+    ++run;
+  }
+  return run % 2 == 1;
+}
+
+// What a segment does to the scan, for each guess of whether it starts inside a string: the
+// parity of its quotes (the same either way), and the net and lowest depth relative to its start.
+struct Segment {
+  bool oddQuotes = false;
+  int net[2] = {0, 0};
+  int low[2] = {0, 0};
+};
+
+void walkBrackets(uint64_t bits, uint64_t open, int& depth, int& low) {
+  while (bits) {
+    const uint64_t bit = bits & -bits;
+    if (open & bit) {
+      ++depth;
+    } else {
+      --depth;
+      low = std::min(low, depth);
+    }
+    bits ^= bit;
+  }
+}
+
+Segment summarize(std::string_view t, size_t from, size_t begin, size_t end) {
+  Segment s;
+  bool escaped = escapedAt(t, from, begin);
+  bool odd = false;
+  for (size_t at = begin; at < end; at += 64) {
+    const int n = static_cast<int>(std::min<size_t>(64, end - at));
+    const char* p = t.data() + at;
+    char tail[64];
+    if (n < 64) {  // the last block, padded with spaces
+      std::memset(tail, ' ', sizeof tail);
+      std::memcpy(tail, p, static_cast<size_t>(n));
+      p = tail;
+    }
+    const Masks m = masksOf(p);
+    uint64_t quotes = m.quote;
+    if (m.backslash || escaped) quotes = unescapedQuotes(p, n, escaped);
+    const uint64_t inString = prefixXor(quotes) ^ (odd ? ~uint64_t{0} : 0);
+    odd ^= (std::popcount(quotes) & 1) != 0;
+    const uint64_t brackets = m.open | m.close;
+    walkBrackets(brackets & ~inString, m.open, s.net[0], s.low[0]);
+    walkBrackets(brackets & inString, m.open, s.net[1], s.low[1]);
+  }
+  s.oddQuotes = odd;
+  return s;
+}
+
+// From `at` in state `s`, the first comma between accounts (at the array's depth) before `limit`,
+// or the array's ']' (where the depth falls below the array's), or kNone.
+size_t nextCutOrClose(std::string_view t, size_t at, size_t limit, ScanState s, bool* closed) {
+  *closed = false;
+  for (; at < limit; ++at) {
+    const char c = step(s, t[at]);
+    if (c == ',' && s.depth == kArrayDepth) return at;
+    if ((c == ']' || c == '}') && s.depth < kArrayDepth) {
+      *closed = true;
+      return c == ']' ? at : kNone;
+    }
+  }
+  return kNone;
+}
+
+// A simdjson element behind the strict reader's Node interface (AccountFields.h). It never reports
+// an error itself: any failure throws Refused and the strict reader names it.
+struct Refused {};
+
+class SimdNode {
+ public:
+  SimdNode() = default;
+  explicit SimdNode(simdjson::dom::element e) : e_(e), present_(true) {}
+
+  [[noreturn]] void fail(const std::string&) const { throw Refused{}; }
+
+  void object(std::initializer_list<std::string_view> allowed) const {
+    simdjson::dom::object o;
+    if (!present_ || e_.get(o)) fail("");
+    std::string_view seen[8];
+    size_t count = 0;
+    for (const auto field : o) {
+      if (std::find(allowed.begin(), allowed.end(), field.key) == allowed.end()) fail("");
+      // A repeated key: nlohmann keeps the last, simdjson finds the first; leave it to the
+      // strict reader.
+      if (count == std::size(seen) || std::find(seen, seen + count, field.key) != seen + count)
+        fail("");
+      seen[count++] = field.key;
+    }
+  }
+  SimdNode child(std::string_view key) const {
+    simdjson::dom::element v;
+    if (!present_ || e_.at_key(key).get(v)) return SimdNode();
+    return SimdNode(v);
+  }
+  bool has(std::string_view key) const { return child(key).present_; }
+  SimdNode at(std::string_view key) const {
+    SimdNode c = child(key);
+    if (!c.present_) fail("");
+    return c;
+  }
+
+  size_t array() const {
+    if (!present_ || e_.get(array_)) fail("");
+    next_ = array_.begin();
+    nextIndex_ = 0;
+    const size_t size = array_.size();
+    if (size >= 0xFFFFFF) fail("");  // simdjson's count saturates there
+    return size;
+  }
+  // Elements in order (AccountFields.h reads them so), each step O(1).
+  SimdNode operator[](size_t i) const {
+    while (nextIndex_ < i) {
+      ++next_;
+      ++nextIndex_;
+    }
+    if (nextIndex_ != i) fail("");
+    return SimdNode(*next_);
+  }
+
+  double bounded(double lo, double hi, bool loOpen, const char*) const {
+    double x;
+    if (!present_ || e_.get_double().get(x)) fail("");  // integers too, as nlohmann converts them
+    if (!std::isfinite(x) || (loOpen ? !(x > lo) : !(x >= lo)) || !(x <= hi)) fail("");
+    return x;
+  }
+  std::string string() const {
+    std::string_view s;
+    if (!present_ || e_.get_string().get(s)) fail("");
+    return std::string(s);
+  }
+  std::string id() const {
+    std::string s = string();
+    if (s.empty() || s.size() > 256) fail("");
+    return s;
+  }
+
+ private:
+  simdjson::dom::element e_;
+  bool present_ = false;
+  mutable simdjson::dom::array array_;
+  mutable simdjson::dom::array::iterator next_;
+  mutable size_t nextIndex_ = 0;
+};
+
+// One piece's accounts: t[begin, end) is "{...},{...}" (at least one account when `nonEmpty`).
+void readPiece(std::string_view t, size_t begin, size_t end, bool nonEmpty,
+               simdjson::dom::parser& parser, std::vector<char>& buffer,
+               const std::unordered_map<std::string, int>& assetIndex,
+               const std::unordered_map<std::string, int>& instrumentIndex,
+               const std::vector<Instrument>& instruments, std::vector<Account>& out) {
+  const size_t n = end - begin;
+  buffer.resize(n + 2 + simdjson::SIMDJSON_PADDING);
+  buffer[0] = '[';
+  std::memcpy(buffer.data() + 1, t.data() + begin, n);
+  buffer[n + 1] = ']';
+  simdjson::dom::array accounts;
+  if (parser.parse(buffer.data(), n + 2, false).get_array().get(accounts)) throw Refused{};
+  if (nonEmpty && accounts.size() == 0) throw Refused{};
+  for (const simdjson::dom::element a : accounts)
+    out.push_back(parseAccountAs(SimdNode(a), assetIndex, instrumentIndex, instruments));
+}
+
+// Whether two accounts share an id: hashed on all threads, each thread then checking the ids
+// whose hash falls to it.
+bool duplicateIds(const std::vector<std::vector<Account>>& pieces) {
+  std::vector<const std::string*> ids;
+  for (const auto& piece : pieces)
+    for (const Account& a : piece) ids.push_back(&a.id);
+  const int64_t count = static_cast<int64_t>(ids.size());
+  std::vector<uint64_t> hashes(ids.size());
+#pragma omp parallel for schedule(static)
+  for (int64_t i = 0; i < count; ++i) hashes[i] = std::hash<std::string_view>{}(*ids[i]);
+  std::atomic<bool> duplicate{false};
+#pragma omp parallel
+  {
+    const uint64_t share = static_cast<uint64_t>(omp_get_thread_num());
+    const uint64_t shares = static_cast<uint64_t>(omp_get_num_threads());
+    std::unordered_set<std::string_view> seen;
+    for (int64_t i = 0; i < count && !duplicate.load(std::memory_order_relaxed); ++i) {
+      if (hashes[i] % shares != share) continue;
+      if (!seen.insert(*ids[i]).second) duplicate = true;
+    }
+  }
+  return duplicate;
+}
+
+}  // namespace
+
+std::optional<AccountsLayout> layOutAccounts(std::string_view t, size_t pieceBytes) {
+  AccountsLayout layout;
+  layout.open = accountsOpen(t);
+  if (layout.open == kNone) return std::nullopt;
+  const size_t from = layout.open + 1;
+  const size_t size = std::max<size_t>(64, (pieceBytes + 63) / 64 * 64);
+  const int64_t segments = static_cast<int64_t>((t.size() - from + size - 1) / size);
+  auto segmentBegin = [&](int64_t k) { return from + static_cast<size_t>(k) * size; };
+  auto segmentEnd = [&](int64_t k) { return std::min(t.size(), segmentBegin(k) + size); };
+
+  std::vector<Segment> summary(static_cast<size_t>(segments));
+#pragma omp parallel for schedule(dynamic, 4)
+  for (int64_t k = 0; k < segments; ++k) summary[k] = summarize(t, from, segmentBegin(k), segmentEnd(k));
+
+  // Each segment's starting state, up to the one where the array closes.
+  std::vector<ScanState> start;
+  ScanState s;
+  int64_t last = -1;
+  for (int64_t k = 0; k < segments; ++k) {
+    s.escaped = s.inString && escapedAt(t, from, segmentBegin(k));
+    start.push_back(s);
+    const int guess = s.inString ? 1 : 0;
+    if (s.depth + summary[k].low[guess] < kArrayDepth) {
+      last = k;
+      break;
+    }
+    s.depth += summary[k].net[guess];
+    s.inString ^= summary[k].oddQuotes;
+  }
+  if (last < 0) return std::nullopt;  // never closed: not valid JSON
+  bool closed = false;
+  size_t at = segmentBegin(last);
+  ScanState scan = start[last];
+  while (!closed) {  // the close itself, past any cut in that segment
+    at = nextCutOrClose(t, at, segmentEnd(last), scan, &closed);
+    if (at == kNone) return std::nullopt;
+    if (!closed) {  // a cut: carry on after it
+      scan.depth = kArrayDepth;
+      scan.inString = scan.escaped = false;
+      ++at;
+    }
+  }
+  layout.close = at;
+
+  // A cut at the first comma between accounts after each segment's start.
+  std::vector<size_t> cuts(static_cast<size_t>(last + 1), kNone);
+#pragma omp parallel for schedule(dynamic, 4)
+  for (int64_t k = 1; k <= last; ++k) {
+    bool end = false;
+    cuts[k] = nextCutOrClose(t, segmentBegin(k), std::min(layout.close, segmentEnd(k)), start[k],
+                             &end);
+    if (end) cuts[k] = kNone;
+  }
+  for (const size_t c : cuts)
+    if (c != kNone && (layout.cuts.empty() || c > layout.cuts.back())) layout.cuts.push_back(c);
+  return layout;
+}
+
+std::optional<std::vector<Account>> readAccounts(
+    std::string_view t, const AccountsLayout& layout,
+    const std::unordered_map<std::string, int>& assetIndex,
+    const std::unordered_map<std::string, int>& instrumentIndex,
+    const std::vector<Instrument>& instruments) {
+  std::vector<size_t> bounds;
+  bounds.push_back(layout.open);
+  bounds.insert(bounds.end(), layout.cuts.begin(), layout.cuts.end());
+  bounds.push_back(layout.close);
+  const int64_t pieces = static_cast<int64_t>(bounds.size()) - 1;
+  std::vector<std::vector<Account>> read(static_cast<size_t>(pieces));
+  std::atomic<bool> refused{false};
+#pragma omp parallel
+  {
+    simdjson::dom::parser parser;
+    std::vector<char> buffer;
+#pragma omp for schedule(dynamic, 1)
+    for (int64_t i = 0; i < pieces; ++i) {
+      if (refused.load(std::memory_order_relaxed)) continue;
+      try {
+        readPiece(t, bounds[i] + 1, bounds[i + 1], pieces > 1, parser, buffer, assetIndex,
+                  instrumentIndex, instruments, read[i]);
+      } catch (...) {  // Refused, or out of memory: the strict reader decides
+        refused = true;
+      }
+    }
+  }
+  if (refused || duplicateIds(read)) return std::nullopt;
+  size_t total = 0;
+  for (const auto& piece : read) total += piece.size();
+  std::vector<Account> accounts;
+  accounts.reserve(total);
+  for (auto& piece : read) {
+    std::move(piece.begin(), piece.end(), std::back_inserter(accounts));
+    std::vector<Account>().swap(piece);
+  }
+  return accounts;
+}
+
+}  // namespace xm::json
