@@ -488,7 +488,9 @@ std::optional<ParsedRequest> parseInParallel(std::string_view text, const Limits
                                        builder.instrumentList());
     if (!accounts) return std::nullopt;
     builder.presetAccounts(std::move(*accounts));
-    return builder.finish(doc);
+    ParsedRequest parsed = builder.finish(doc);
+    parsed.accountPieces = static_cast<int64_t>(layout->cuts.size()) + 1;
+    return parsed;
   } catch (const InputError&) {
     return std::nullopt;
   } catch (const Json::exception&) {

@@ -1,0 +1,279 @@
+// The parallel reader of a request's accounts (api/json/ParallelAccounts): on every valid text it
+// reads exactly the accounts the strict reader reads, whatever the pieces, threads, spacing and
+// strings; on every bad text the answer is the strict reader's error, the first in document order.
+#include <gtest/gtest.h>
+
+#include <omp.h>
+
+#include <cstring>
+#include <optional>
+#include <string>
+
+#include "api/json/JsonCodec.h"
+#include "api/json/RequestWriter.h"
+#include "host/synthetic/SyntheticExchange.h"
+#include "tests/BadRequests.h"
+#include "tests/TestSupport.h"
+
+namespace xm {
+namespace {
+
+RequestOptions inPieces(size_t pieceBytes) {
+  RequestOptions o;
+  o.parallelFromBytes = 0;
+  o.pieceBytes = pieceBytes;
+  return o;
+}
+
+RequestOptions strictOnly() {
+  RequestOptions o;
+  o.parallelFromBytes = SIZE_MAX;
+  return o;
+}
+
+struct Outcome {
+  std::optional<ParsedRequest> parsed;
+  std::string path, message, code;
+};
+
+Outcome read(const std::string& text, const RequestOptions& options) {
+  Outcome out;
+  try {
+    out.parsed = parseRequestText(text, Limits{}, options);
+  } catch (const InputError& e) {
+    out.path = e.path();
+    out.message = e.what();
+    out.code = e.code();
+  }
+  return out;
+}
+
+bool same(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+void expectSameAccounts(const MarginRequest& a, const MarginRequest& b) {
+  ASSERT_EQ(a.accounts.size(), b.accounts.size());
+  for (size_t i = 0; i < a.accounts.size(); ++i) {
+    const Account &x = a.accounts[i], &y = b.accounts[i];
+    ASSERT_EQ(x.id, y.id) << i;
+    ASSERT_EQ(x.positions.size(), y.positions.size()) << x.id;
+    ASSERT_EQ(x.collateral.size(), y.collateral.size()) << x.id;
+    for (size_t j = 0; j < x.positions.size(); ++j) {
+      EXPECT_EQ(x.positions[j].instrument, y.positions[j].instrument) << x.id;
+      EXPECT_TRUE(same(x.positions[j].qty, y.positions[j].qty)) << x.id;
+      EXPECT_TRUE(same(x.positions[j].entryPrice, y.positions[j].entryPrice)) << x.id;
+    }
+    for (size_t j = 0; j < x.collateral.size(); ++j) {
+      EXPECT_EQ(x.collateral[j].asset, y.collateral[j].asset) << x.id;
+      EXPECT_TRUE(same(x.collateral[j].amount, y.collateral[j].amount)) << x.id;
+    }
+  }
+}
+
+// The parallel reader read `text` (in more than one piece when `pieces`), and read it as the
+// strict reader does.
+void expectReadAsStrict(const std::string& text, size_t pieceBytes, bool pieces = true) {
+  const Outcome strict = read(text, strictOnly());
+  ASSERT_TRUE(strict.parsed) << strict.message;
+  EXPECT_EQ(strict.parsed->accountPieces, 0);
+  const Outcome parallel = read(text, inPieces(pieceBytes));
+  ASSERT_TRUE(parallel.parsed) << parallel.message;
+  EXPECT_GE(parallel.parsed->accountPieces, pieces ? 2 : 1) << "read by the strict reader";
+  expectSameAccounts(parallel.parsed->request, strict.parsed->request);
+  EXPECT_EQ(toText(requestToJson(parallel.parsed->request)),
+            toText(requestToJson(strict.parsed->request)));
+}
+
+// The same error as the strict reader: pointer, code and message.
+void expectStrictError(const std::string& text, size_t pieceBytes, const std::string& path) {
+  const Outcome strict = read(text, strictOnly());
+  const Outcome parallel = read(text, inPieces(pieceBytes));
+  ASSERT_FALSE(strict.parsed) << "accepted by the strict reader";
+  ASSERT_FALSE(parallel.parsed) << "accepted by the parallel reader";
+  EXPECT_EQ(strict.path, path) << strict.message;
+  EXPECT_EQ(parallel.path, strict.path);
+  EXPECT_EQ(parallel.code, strict.code);
+  EXPECT_EQ(parallel.message, strict.message);
+}
+
+std::string syntheticText(int64_t accounts, int indent = -1) {
+  ExchangeSpec spec = exchangePreset("demo");
+  spec.accounts = accounts;
+  return toText(requestToJson(makeSyntheticExchange(spec)), indent);
+}
+
+TEST(ParallelReader, ReadsWhatTheStrictReaderReadsInAnyPieces) {
+  const std::string compact = syntheticText(600);
+  const std::string pretty = syntheticText(600, 2);
+  for (size_t piece : {64, 200, 1000, 4096, 65536, 1 << 20}) {
+    SCOPED_TRACE(piece);
+    expectReadAsStrict(compact, piece, piece < compact.size() / 2);
+    expectReadAsStrict(pretty, piece, piece < pretty.size() / 2);
+  }
+}
+
+TEST(ParallelReader, TheSameAccountsOnOneTwoAndFourThreads) {
+  const std::string text = syntheticText(400);
+  const Outcome strict = read(text, strictOnly());
+  ASSERT_TRUE(strict.parsed);
+  const int before = omp_get_max_threads();
+  for (int threads : {1, 2, 4}) {
+    omp_set_num_threads(threads);
+    const Outcome parallel = read(text, inPieces(512));
+    ASSERT_TRUE(parallel.parsed) << threads;
+    EXPECT_GT(parallel.parsed->accountPieces, 10);
+    expectSameAccounts(parallel.parsed->request, strict.parsed->request);
+  }
+  omp_set_num_threads(before);
+}
+
+// Strings that look like structure, escapes, spacing, odd but valid numbers, accounts before the
+// market: cuts found from anywhere must still fall between accounts.
+TEST(ParallelReader, StructureInsideStringsAndOddSpacing) {
+  Json r = test::baseRequest();
+  const char* ids[] = {"plain",      "a},{\"id\":\"b\",[",   "back\\slash\\",   "\\\"",
+                       "],[}{,:",    "\xC3\xA9t\xC3\xA9",    "tab\tnew\nline", "\\\\\\\"",
+                       "q\"},{\"x",  "\xF0\x9F\x9A\x80 ,]"};
+  int n = 0;
+  for (const char* id : ids) {
+    for (int copy = 0; copy < 6; ++copy) {
+      r["accounts"].push_back(test::account(
+          std::string(id) + "#" + std::to_string(n++),
+          Json::array({test::position("BTC-PERP", copy - 2.5, 50000),
+                       test::position("BTC-C", 1e-7 * copy, 0)}),
+          Json::array({{{"asset", "USD"}, {"amount", 1000 * copy}}})));
+    }
+  }
+  std::string text = toText(r);
+  expectReadAsStrict(text, 64);
+  expectReadAsStrict(toText(r, 4), 96);
+  // Numbers as the strict reader takes them: integers, exponents, negative zero.
+  std::string numbers = text;
+  for (auto [from, to] : {std::pair{"\"qty\":-2.5", "\"qty\":-25e-1"},
+                          std::pair{"\"amount\":0", "\"amount\":-0.0"},
+                          std::pair{"\"amount\":1000", "\"amount\":1E3"}}) {
+    for (size_t at = numbers.find(from); at != std::string::npos; at = numbers.find(from, at))
+      numbers.replace(at, std::strlen(from), to);
+  }
+  expectReadAsStrict(numbers, 80);
+  // Escaped keys and ids, and the accounts first in the document.
+  std::string escaped = text;
+  for (size_t at = escaped.find("\"id\":"); at != std::string::npos; at = escaped.find("\"id\":", at + 1))
+    escaped.replace(at, 5, "\"\\u0069d\":");
+  expectReadAsStrict(escaped, 128);
+  Json reordered = Json::object();
+  reordered["accounts"] = r["accounts"];
+  for (const char* key : {"config", "instruments", "market"}) reordered[key] = r[key];
+  expectReadAsStrict(toText(reordered, 1), 100);
+}
+
+TEST(ParallelReader, EmptyAndSingleAccountArrays) {
+  Json r = test::baseRequest();
+  expectReadAsStrict(toText(r), 64, false);
+  r["accounts"].push_back(test::account("only", Json::array({test::position("BTC-PERP", 1, 1)})));
+  expectReadAsStrict(toText(r), 64, false);
+}
+
+// Every bad input of contract §5, read as text in small pieces: the strict reader's error (or,
+// where the engine refuses it, the strict reader's request).
+TEST(ParallelReader, ContractSection5InputsGetTheStrictError) {
+  for (const test::BadCase& c : test::badRequests()) {
+    SCOPED_TRACE(c.name);
+    Json body = test::validRequest();
+    for (int i = 0; i < 40; ++i)
+      body["accounts"].push_back(test::account("more-" + std::to_string(i),
+                                               Json::array({test::position("BTC-PERP", i, 1)})));
+    c.mutate(body);
+    const Outcome strict = read(toText(body), strictOnly());
+    if (strict.parsed)  // refused later, by the engine (a correlation matrix that is not PSD)
+      expectReadAsStrict(toText(body), 64);
+    else
+      expectStrictError(toText(body), 64, strict.path);
+  }
+}
+
+// An error deep in the accounts is named by its path whichever thread reads it, and of several
+// the first in document order wins: a semantic error before a syntax error, and the reverse.
+TEST(ParallelReader, FirstErrorInDocumentOrderWinsWhateverThreadFindsIt) {
+  const std::string text = syntheticText(2000);
+  const auto accountAt = [&](const std::string& t, int index) {
+    size_t at = t.find("\"accounts\":[") + 12;
+    for (int i = 0; i < index; ++i) at = t.find("{\"id\":", at + 1);
+    return at;
+  };
+  const auto breakId = [&](std::string t, int index) {  // "id": 123
+    const size_t value = accountAt(t, index) + 6;
+    t.replace(value, t.find('"', value + 1) + 1 - value, "123");
+    return t;
+  };
+  const auto breakSyntax = [&](std::string t, int index) {
+    t.insert(accountAt(t, index) + 1, "!");
+    return t;
+  };
+  for (int threads : {1, 2, 4}) {
+    SCOPED_TRACE(threads);
+    omp_set_num_threads(threads);
+    expectStrictError(breakId(text, 1700), 512, "/accounts/1700/id");
+    expectStrictError(breakId(breakId(text, 1700), 300), 512, "/accounts/300/id");
+    // A semantic error before a syntax error, then the reverse (the strict reader stops at the
+    // syntax error: pointer "", malformed JSON).
+    expectStrictError(breakSyntax(breakId(text, 900), 1700), 512, "/accounts/900/id");
+    expectStrictError(breakId(breakSyntax(text, 300), 1500), 512, "");
+  }
+  omp_set_num_threads(2);
+}
+
+TEST(ParallelReader, DuplicatesAndTrailingCommasAreTheStrictReadersToName) {
+  const std::string text = syntheticText(300);
+  // The same id in two pieces.
+  std::string twice = text;
+  const size_t first = twice.find("\"id\":\"", twice.find("\"accounts\":[")) + 6;
+  const size_t firstEnd = twice.find('"', first);
+  const std::string id = twice.substr(first, firstEnd - first);
+  const size_t late = twice.rfind("{\"id\":\"") + 7;
+  twice.replace(late, twice.find('"', late) - late, id);
+  expectStrictError(twice, 256, "/accounts/299/id");
+  // A trailing comma in the accounts array, and an empty element.
+  std::string trailing = text;
+  trailing.insert(trailing.rfind("],\"config\""), ",");
+  const Outcome bad = read(trailing, inPieces(256));
+  EXPECT_FALSE(bad.parsed);
+  std::string hole = text;
+  hole.insert(hole.find(",{\"id\":", text.size() / 2), ",");
+  EXPECT_FALSE(read(hole, inPieces(256)).parsed);
+  // A key twice in one account: whatever the strict reader makes of it, so does the parallel one.
+  Json r = test::validRequest();
+  std::string dup = toText(r);
+  dup.insert(dup.find("\"id\":\"acct-1\""), "\"id\":\"shadowed\",");
+  const Outcome strict = read(dup, strictOnly());
+  const Outcome parallel = read(dup, inPieces(64));
+  ASSERT_EQ(strict.parsed.has_value(), parallel.parsed.has_value());
+  if (strict.parsed) expectSameAccounts(parallel.parsed->request, strict.parsed->request);
+}
+
+// Bytes the strict reader refuses inside an account are refused the same way: invalid UTF-8, a
+// lone surrogate, a control character, a number beyond double's range, nesting past 32 levels.
+TEST(ParallelReader, LexicalErrorsInsideAccountsGetTheStrictError) {
+  const std::string text = syntheticText(200);
+  const size_t id = text.find("\"id\":\"", text.find("\"accounts\":[") + 3000) + 6;
+  for (const std::string& bad : {std::string("\xC3("), std::string("\\uD800"),
+                                 std::string("\x01"), std::string("\\x")}) {
+    std::string t = text;
+    t.insert(id, bad);
+    const Outcome strict = read(t, strictOnly());
+    ASSERT_FALSE(strict.parsed) << bad;
+    expectStrictError(t, 256, strict.path);
+  }
+  std::string huge = text;
+  const size_t qty = huge.find("\"qty\":", id) + 6;
+  huge.insert(qty, "1e999");
+  huge.erase(qty + 5, huge.find_first_of(",}", qty + 5) - qty - 5);
+  expectStrictError(huge, 256, "");
+  std::string deep = text;
+  deep.replace(qty, deep.find_first_of(",}", qty) - qty, std::string(40, '[') + std::string(40, ']'));
+  const Outcome strict = read(deep, strictOnly());
+  ASSERT_FALSE(strict.parsed);
+  expectStrictError(deep, 256, strict.path);
+}
+
+}  // namespace
+}  // namespace xm
