@@ -42,7 +42,7 @@ const std::vector<Command>& commands() {
       {"generate",
        kGenerateHelp,
        {"--help", "--quiet"},
-       {"--out", "--accounts", "--scenarios", "--seed", "--positions", "--progress"},
+       {"--out", "--accounts", "--scenarios", "--seed", "--positions", "--progress", "--format"},
        generateCommand},
       {"info", kInfoHelp, {"--help"}, {}, infoCommand},
       {"simulate",

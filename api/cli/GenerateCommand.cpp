@@ -27,8 +27,19 @@ int generateCommand(const Args& a) {
   ProgressReporter progress("generate", progressMode(a), std::cerr);
   const MarginRequest request = makeSyntheticExchange(spec, progress.listener());
   progress.finish();
-  writeFileAtomically(a.options.at("--out"),
-                      [&](std::ostream& out) { out << toText(requestToJson(request)) << "\n"; });
+  const std::string format = a.has("--format") ? a.options.at("--format") : "json";
+  if (format != "json" && format != "msgpack")
+    throw InputError("", "--format must be json or msgpack, got \"" + format + "\"",
+                     ErrorKind::Usage);
+  writeFileAtomically(a.options.at("--out"), [&](std::ostream& out) {
+    if (format == "msgpack") {
+      const std::vector<uint8_t> bytes = Json::to_msgpack(requestToJson(request));
+      out.write(reinterpret_cast<const char*>(bytes.data()),
+                static_cast<std::streamsize>(bytes.size()));
+    } else {
+      out << toText(requestToJson(request)) << "\n";
+    }
+  });
   if (!a.has("--quiet"))
     std::cerr << "wrote " << a.options.at("--out") << ": " << request.accounts.size()
               << " accounts, " << request.instruments.size() << " instruments, "

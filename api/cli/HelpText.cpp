@@ -42,7 +42,8 @@ Commands:
 extern const char* const kRunHelp = R"(xmargin run REQUEST.json [options]
 
 Margins every account of the request and prints the response JSON (or writes it with --out).
-REQUEST.json may be - for standard input.
+REQUEST.json may be - for standard input. A request whose first byte opens a MessagePack map
+(0x80-0x8f, 0xde, 0xdf; no JSON text begins so) is read as MessagePack.
 
 Options:
   --out FILE            write the response to FILE (atomically: complete or not at all)
@@ -138,6 +139,8 @@ Options:
   --scenarios N    override the preset's scenario count
   --seed N         generator seed (default 20231231)
   --positions N    mean positions per account (default: the preset's, 8 or 10)
+  --format F       json (default) or msgpack (the same document as MessagePack, which
+                   `xmargin run` and POST /v1/margin read as well)
   --progress MODE  auto (default: on a terminal only), tty, json or off: accounts built
   --quiet          no progress and no summary line
 )";

@@ -7,8 +7,8 @@
 #include <cstring>
 #include <exception>
 #include <functional>
-#include <iterator>
 #include <initializer_list>
+#include <iterator>
 #include <string>
 #include <unordered_set>
 
@@ -397,7 +397,8 @@ std::optional<AccountsLayout> layOutAccounts(std::string_view t, size_t pieceByt
 
   std::vector<Segment> summary(static_cast<size_t>(segments));
 #pragma omp parallel for schedule(dynamic, 4)
-  for (int64_t k = 0; k < segments; ++k) summary[k] = summarize(t, from, segmentBegin(k), segmentEnd(k));
+  for (int64_t k = 0; k < segments; ++k)
+    summary[k] = summarize(t, from, segmentBegin(k), segmentEnd(k));
 
   // Each segment's starting state, up to the one where the array closes.
   std::vector<ScanState> start;
@@ -434,8 +435,8 @@ std::optional<AccountsLayout> layOutAccounts(std::string_view t, size_t pieceByt
 #pragma omp parallel for schedule(dynamic, 4)
   for (int64_t k = 1; k <= last; ++k) {
     bool end = false;
-    cuts[k] = nextCutOrClose(t, segmentBegin(k), std::min(layout.close, segmentEnd(k)), start[k],
-                             &end);
+    cuts[k] =
+        nextCutOrClose(t, segmentBegin(k), std::min(layout.close, segmentEnd(k)), start[k], &end);
     if (end) cuts[k] = kNone;
   }
   for (const size_t c : cuts)
@@ -470,12 +471,17 @@ std::optional<std::vector<Account>> readAccounts(
       }
     }
   }
-  if (refused || duplicateIds(read)) return std::nullopt;
+  if (refused) return std::nullopt;
+  return joinPieces(std::move(read));
+}
+
+std::optional<std::vector<Account>> joinPieces(std::vector<std::vector<Account>> pieces) {
+  if (duplicateIds(pieces)) return std::nullopt;
   size_t total = 0;
-  for (const auto& piece : read) total += piece.size();
+  for (const auto& piece : pieces) total += piece.size();
   std::vector<Account> accounts;
   accounts.reserve(total);
-  for (auto& piece : read) {
+  for (auto& piece : pieces) {
     std::move(piece.begin(), piece.end(), std::back_inserter(accounts));
     std::vector<Account>().swap(piece);
   }

@@ -41,4 +41,7 @@ std::optional<std::vector<Account>> readAccounts(
     const std::unordered_map<std::string, int>& instrumentIndex,
     const std::vector<Instrument>& instruments);
 
+// Accounts read in pieces, joined in order; nullopt when two share an id (checked on all threads).
+std::optional<std::vector<Account>> joinPieces(std::vector<std::vector<Account>> pieces);
+
 }  // namespace xm::json

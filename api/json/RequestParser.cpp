@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "api/json/MsgpackAccounts.h"
 #include "api/json/ParallelAccounts.h"
 #include "api/json/RequestFields.h"
 #include "api/json/Utf8.h"
@@ -86,6 +87,13 @@ class RequestBuilder {
   // convert the rest as finish() does.
   ParsedRequest adopt(Json& doc) {
     if (!doc.is_object()) Node(doc, "").object({});  // "request: must be an object"
+    takeCatalogue(doc);
+    return finish(doc);
+  }
+
+  // The extras, the snapshot, the market and the instruments taken out of a parsed document (an
+  // object), and the catalogue read when it is complete.
+  void takeCatalogue(Json& doc) {
     for (const std::string& key : options_.extraKeys) {
       if (doc.contains(key)) {
         extras_[key] = std::move(doc[key]);
@@ -107,7 +115,6 @@ class RequestBuilder {
       haveInstruments_ = true;
     }
     tryCatalog();
-    return finish(doc);
   }
 
   // The catalogue accounts are parsed against, once the market and instruments (or the snapshot)
@@ -669,8 +676,48 @@ ParsedRequest parseRequestFile(const std::string& path, const Limits& limits,
       limits, options);
 }
 
+// The parallel MessagePack reader (MsgpackAccounts.h), as parseInParallel for JSON text: the root
+// map without its accounts (their array emptied) read as a document, the accounts on every thread.
+std::optional<ParsedRequest> parseMsgpackInParallel(std::string_view bytes, const Limits& limits,
+                                                    const RequestOptions& options) {
+  const bool wholeRequest = !options.noAccounts && options.keepFirst == 0 &&
+                            options.keepLast == INT64_MAX && !options.legCounts &&
+                            !options.accountSink;
+  if (!wholeRequest || bytes.size() < options.parallelFromBytes) return std::nullopt;
+  const auto layout = json::layOutMsgpackAccounts(bytes);
+  if (!layout) return std::nullopt;
+  std::string rest;
+  rest.reserve(layout->header + 1 + (bytes.size() - layout->end));
+  rest.append(bytes.substr(0, layout->header));
+  rest.push_back(static_cast<char>(0x90));  // an empty array
+  rest.append(bytes.substr(layout->end));
+  try {
+    Json doc;
+    BoundedDomSax sax(doc);
+    Json::sax_parse(rest, &sax, nlohmann::detail::input_format_t::msgpack, true);
+    if (sax.tooDeep() || !doc.is_object()) return std::nullopt;
+    std::string path;
+    checkUtf8(doc, path, 0);
+    RequestBuilder builder(limits, options);
+    builder.takeCatalogue(doc);
+    if (!builder.catalogReady()) return std::nullopt;
+    auto accounts = json::readMsgpackAccounts(bytes, *layout, builder.assets(),
+                                              builder.instrumentIds(), builder.instrumentList());
+    if (!accounts) return std::nullopt;
+    builder.presetAccounts(std::move(*accounts));
+    ParsedRequest parsed = builder.finish(doc);
+    parsed.accountPieces = json::msgpackPieces(layout->starts.size());
+    return parsed;
+  } catch (const InputError&) {
+    return std::nullopt;
+  } catch (const Json::exception&) {
+    return std::nullopt;
+  }
+}
+
 ParsedRequest parseRequestMsgpack(std::string_view bytes, const Limits& limits,
                                   const RequestOptions& options) {
+  if (auto parsed = parseMsgpackInParallel(bytes, limits, options)) return std::move(*parsed);
   Json doc;
   BoundedDomSax sax(doc);
   try {

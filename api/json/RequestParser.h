@@ -64,7 +64,7 @@ struct ParsedRequest {
                           // (with noAccounts only its config: nothing needs the rest)
   std::shared_ptr<const MarketSnapshot> snapshot;  // the one "snapshot" named, or null
   Json extras;                                     // an object of the extraKeys present
-  int64_t accountPieces = 0;  // the pieces the parallel reader read the accounts in; 0: strict
+  int64_t accountPieces = 0;  // pieces the parallel reader read the accounts in (0: strict)
 };
 
 ParsedRequest parseRequestText(std::string_view text, const Limits& limits,

@@ -130,17 +130,17 @@ TEST(ParallelReader, TheSameAccountsOnOneTwoAndFourThreads) {
 // market: cuts found from anywhere must still fall between accounts.
 TEST(ParallelReader, StructureInsideStringsAndOddSpacing) {
   Json r = test::baseRequest();
-  const char* ids[] = {"plain",      "a},{\"id\":\"b\",[",   "back\\slash\\",   "\\\"",
-                       "],[}{,:",    "\xC3\xA9t\xC3\xA9",    "tab\tnew\nline", "\\\\\\\"",
-                       "q\"},{\"x",  "\xF0\x9F\x9A\x80 ,]"};
+  const char* ids[] = {"plain",     "a},{\"id\":\"b\",[", "back\\slash\\",  "\\\"",
+                       "],[}{,:",   "\xC3\xA9t\xC3\xA9",  "tab\tnew\nline", "\\\\\\\"",
+                       "q\"},{\"x", "\xF0\x9F\x9A\x80 ,]"};
   int n = 0;
   for (const char* id : ids) {
     for (int copy = 0; copy < 6; ++copy) {
-      r["accounts"].push_back(test::account(
-          std::string(id) + "#" + std::to_string(n++),
-          Json::array({test::position("BTC-PERP", copy - 2.5, 50000),
-                       test::position("BTC-C", 1e-7 * copy, 0)}),
-          Json::array({{{"asset", "USD"}, {"amount", 1000 * copy}}})));
+      r["accounts"].push_back(
+          test::account(std::string(id) + "#" + std::to_string(n++),
+                        Json::array({test::position("BTC-PERP", copy - 2.5, 50000),
+                                     test::position("BTC-C", 1e-7 * copy, 0)}),
+                        Json::array({{{"asset", "USD"}, {"amount", 1000 * copy}}})));
     }
   }
   std::string text = toText(r);
@@ -148,16 +148,17 @@ TEST(ParallelReader, StructureInsideStringsAndOddSpacing) {
   expectReadAsStrict(toText(r, 4), 96);
   // Numbers as the strict reader takes them: integers, exponents, negative zero.
   std::string numbers = text;
-  for (auto [from, to] : {std::pair{"\"qty\":-2.5", "\"qty\":-25e-1"},
-                          std::pair{"\"amount\":0", "\"amount\":-0.0"},
-                          std::pair{"\"amount\":1000", "\"amount\":1E3"}}) {
+  for (auto [from, to] :
+       {std::pair{"\"qty\":-2.5", "\"qty\":-25e-1"}, std::pair{"\"amount\":0", "\"amount\":-0.0"},
+        std::pair{"\"amount\":1000", "\"amount\":1E3"}}) {
     for (size_t at = numbers.find(from); at != std::string::npos; at = numbers.find(from, at))
       numbers.replace(at, std::strlen(from), to);
   }
   expectReadAsStrict(numbers, 80);
   // Escaped keys and ids, and the accounts first in the document.
   std::string escaped = text;
-  for (size_t at = escaped.find("\"id\":"); at != std::string::npos; at = escaped.find("\"id\":", at + 1))
+  for (size_t at = escaped.find("\"id\":"); at != std::string::npos;
+       at = escaped.find("\"id\":", at + 1))
     escaped.replace(at, 5, "\"\\u0069d\":");
   expectReadAsStrict(escaped, 128);
   Json reordered = Json::object();
@@ -255,8 +256,8 @@ TEST(ParallelReader, DuplicatesAndTrailingCommasAreTheStrictReadersToName) {
 TEST(ParallelReader, LexicalErrorsInsideAccountsGetTheStrictError) {
   const std::string text = syntheticText(200);
   const size_t id = text.find("\"id\":\"", text.find("\"accounts\":[") + 3000) + 6;
-  for (const std::string& bad : {std::string("\xC3("), std::string("\\uD800"),
-                                 std::string("\x01"), std::string("\\x")}) {
+  for (const std::string& bad :
+       {std::string("\xC3("), std::string("\\uD800"), std::string("\x01"), std::string("\\x")}) {
     std::string t = text;
     t.insert(id, bad);
     const Outcome strict = read(t, strictOnly());
@@ -269,10 +270,97 @@ TEST(ParallelReader, LexicalErrorsInsideAccountsGetTheStrictError) {
   huge.erase(qty + 5, huge.find_first_of(",}", qty + 5) - qty - 5);
   expectStrictError(huge, 256, "");
   std::string deep = text;
-  deep.replace(qty, deep.find_first_of(",}", qty) - qty, std::string(40, '[') + std::string(40, ']'));
+  deep.replace(qty, deep.find_first_of(",}", qty) - qty,
+               std::string(40, '[') + std::string(40, ']'));
   const Outcome strict = read(deep, strictOnly());
   ASSERT_FALSE(strict.parsed);
   expectStrictError(deep, 256, strict.path);
+}
+
+}  // namespace
+}  // namespace xm
+
+namespace xm {
+namespace {
+
+std::string msgpackOf(const Json& j) {
+  const std::vector<uint8_t> bytes = Json::to_msgpack(j);
+  return std::string(bytes.begin(), bytes.end());
+}
+
+Outcome readMsgpack(const std::string& bytes, const RequestOptions& options) {
+  Outcome out;
+  try {
+    out.parsed = parseRequestMsgpack(bytes, Limits{}, options);
+  } catch (const InputError& e) {
+    out.path = e.path();
+    out.message = e.what();
+    out.code = e.code();
+  }
+  return out;
+}
+
+TEST(ParallelMsgpackReader, ReadsWhatTheStrictReaderReads) {
+  ExchangeSpec spec = exchangePreset("demo");
+  spec.accounts = 700;
+  const Json request = requestToJson(makeSyntheticExchange(spec));
+  const std::string bytes = msgpackOf(request);
+  const Outcome strict = readMsgpack(bytes, strictOnly());
+  const Outcome parallel = readMsgpack(bytes, inPieces(0));
+  ASSERT_TRUE(strict.parsed && parallel.parsed) << strict.message << parallel.message;
+  EXPECT_EQ(strict.parsed->accountPieces, 0);
+  EXPECT_EQ(parallel.parsed->accountPieces, 3);  // 256 + 256 + 188 accounts
+  expectSameAccounts(parallel.parsed->request, strict.parsed->request);
+  EXPECT_EQ(toText(requestToJson(parallel.parsed->request)), toText(request));
+  // The accounts first in the map, and an empty account list.
+  Json reordered = Json::object();
+  reordered["accounts"] = request["accounts"];
+  for (const char* key : {"config", "instruments", "market"}) reordered[key] = request[key];
+  const Outcome first = readMsgpack(msgpackOf(reordered), inPieces(0));
+  ASSERT_TRUE(first.parsed);
+  EXPECT_GT(first.parsed->accountPieces, 0);
+  expectSameAccounts(first.parsed->request, strict.parsed->request);
+  const Outcome none = readMsgpack(msgpackOf(test::baseRequest()), inPieces(0));
+  ASSERT_TRUE(none.parsed);
+  EXPECT_EQ(none.parsed->accountPieces, 1);
+  EXPECT_TRUE(none.parsed->request.accounts.empty());
+}
+
+TEST(ParallelMsgpackReader, BadAccountsGetTheStrictError) {
+  for (const test::BadCase& c : test::badRequests()) {
+    SCOPED_TRACE(c.name);
+    Json body = test::validRequest();
+    for (int i = 0; i < 300; ++i)
+      body["accounts"].push_back(test::account("more-" + std::to_string(i),
+                                               Json::array({test::position("BTC-PERP", i, 1)})));
+    c.mutate(body);
+    const std::string bytes = msgpackOf(body);
+    const Outcome strict = readMsgpack(bytes, strictOnly());
+    const Outcome parallel = readMsgpack(bytes, inPieces(0));
+    ASSERT_EQ(strict.parsed.has_value(), parallel.parsed.has_value());
+    if (strict.parsed) {
+      expectSameAccounts(parallel.parsed->request, strict.parsed->request);
+    } else {
+      EXPECT_EQ(parallel.path, strict.path);
+      EXPECT_EQ(parallel.message, strict.message);
+    }
+  }
+  // Invalid UTF-8 in an id and a truncated body: the strict reader's words.
+  Json body = test::validRequest();
+  for (int i = 0; i < 300; ++i)
+    body["accounts"].push_back(test::account("more-" + std::to_string(i), Json::array()));
+  body["accounts"][280]["id"] = std::string("bad\xC3(");
+  const std::string bytes = msgpackOf(body);
+  const Outcome strict = readMsgpack(bytes, strictOnly());
+  ASSERT_FALSE(strict.parsed);
+  EXPECT_EQ(strict.path, "/accounts/280/id");
+  const Outcome parallel = readMsgpack(bytes, inPieces(0));
+  EXPECT_EQ(parallel.path, strict.path);
+  EXPECT_EQ(parallel.message, strict.message);
+  const std::string cut = msgpackOf(test::validRequest()).substr(0, 200);
+  const Outcome truncated = readMsgpack(cut, inPieces(0));
+  ASSERT_FALSE(truncated.parsed);
+  EXPECT_EQ(truncated.message, readMsgpack(cut, strictOnly()).message);
 }
 
 }  // namespace
