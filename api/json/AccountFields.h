@@ -2,7 +2,8 @@
 // An account's fields (contract §2), written once for every reader of an account: the strict
 // reader's Node (nlohmann, RequestFields.cpp) and the parallel reader's simdjson element
 // (ParallelAccounts.cpp). `N` provides Node's accessors: object, has, at, child, array,
-// operator[], string, id, bounded and fail.
+// operator[], string, id, bounded and fail. `Index` maps an id as N::string() returns it (a
+// std::string, or a std::string_view into the text) to its index.
 
 #include <string>
 #include <unordered_map>
@@ -13,9 +14,8 @@
 
 namespace xm::json {
 
-template <typename N>
-Account parseAccountAs(const N& n, const std::unordered_map<std::string, int>& assetIndex,
-                       const std::unordered_map<std::string, int>& instrumentIndex,
+template <typename N, typename Index>
+Account parseAccountAs(const N& n, const Index& assetIndex, const Index& instrumentIndex,
                        const std::vector<Instrument>& instruments) {
   n.object({"id", "collateral", "positions"});
   Account acct;
@@ -28,9 +28,9 @@ Account parseAccountAs(const N& n, const std::unordered_map<std::string, int>& a
       const N c = list[i];
       c.object({"asset", "amount"});
       const N a = c.at("asset");
-      const std::string id = a.string();
+      const auto id = a.string();
       auto it = assetIndex.find(id);
-      if (it == assetIndex.end()) a.fail("unknown asset \"" + id + "\"");
+      if (it == assetIndex.end()) a.fail("unknown asset \"" + std::string(id) + "\"");
       acct.collateral.push_back(
           {it->second,
            c.at("amount").bounded(-kMaxQuantity, kMaxQuantity, false, "within [-1e15, 1e15]")});
@@ -44,9 +44,9 @@ Account parseAccountAs(const N& n, const std::unordered_map<std::string, int>& a
       const N p = list[i];
       p.object({"instrument", "qty", "entry_price"});
       const N ref = p.at("instrument");
-      const std::string id = ref.string();
+      const auto id = ref.string();
       auto it = instrumentIndex.find(id);
-      if (it == instrumentIndex.end()) ref.fail("unknown instrument \"" + id + "\"");
+      if (it == instrumentIndex.end()) ref.fail("unknown instrument \"" + std::string(id) + "\"");
       Position pos;
       pos.instrument = it->second;
       pos.qty = p.at("qty").bounded(-kMaxQuantity, kMaxQuantity, false, "within [-1e15, 1e15]");

@@ -1,6 +1,7 @@
 #include "api/json/ParallelAccounts.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <bit>
 #include <cstdint>
@@ -207,16 +208,13 @@ struct Segment {
   int low[2] = {0, 0};
 };
 
+// Branch-free: whether a bracket opens or closes is as unpredictable as the text.
 void walkBrackets(uint64_t bits, uint64_t open, int& depth, int& low) {
   while (bits) {
-    const uint64_t bit = bits & -bits;
-    if (open & bit) {
-      ++depth;
-    } else {
-      --depth;
-      low = std::min(low, depth);
-    }
-    bits ^= bit;
+    const int j = std::countr_zero(bits);
+    depth += static_cast<int>((open >> j) & 1) * 2 - 1;
+    low = std::min(low, depth);
+    bits &= bits - 1;
   }
 }
 
@@ -272,21 +270,29 @@ class SimdNode {
 
   [[noreturn]] void fail(const std::string&) const { throw Refused{}; }
 
+  // Checks the keys and keeps the fields, which child() then finds without a search of the tape.
   void object(std::initializer_list<std::string_view> allowed) const {
     simdjson::dom::object o;
     if (!present_ || e_.get(o)) fail("");
-    std::string_view seen[8];
-    size_t count = 0;
+    fieldCount_ = 0;
     for (const auto field : o) {
       if (std::find(allowed.begin(), allowed.end(), field.key) == allowed.end()) fail("");
       // A repeated key: nlohmann keeps the last, simdjson finds the first; leave it to the
       // strict reader.
-      if (count == std::size(seen) || std::find(seen, seen + count, field.key) != seen + count)
-        fail("");
-      seen[count++] = field.key;
+      for (size_t f = 0; f < fieldCount_; ++f)
+        if (keys_[f] == field.key) fail("");
+      if (fieldCount_ == keys_.size()) fail("");
+      keys_[fieldCount_] = field.key;
+      values_[fieldCount_++] = field.value;
     }
+    fieldsKept_ = true;
   }
   SimdNode child(std::string_view key) const {
+    if (fieldsKept_) {
+      for (size_t f = 0; f < fieldCount_; ++f)
+        if (keys_[f] == key) return SimdNode(values_[f]);
+      return SimdNode();
+    }
     simdjson::dom::element v;
     if (!present_ || e_.at_key(key).get(v)) return SimdNode();
     return SimdNode(v);
@@ -322,30 +328,40 @@ class SimdNode {
     if (!std::isfinite(x) || (loOpen ? !(x > lo) : !(x >= lo)) || !(x <= hi)) fail("");
     return x;
   }
-  std::string string() const {
+  // A view into the parser's strings, valid while its piece is being read.
+  std::string_view string() const {
     std::string_view s;
     if (!present_ || e_.get_string().get(s)) fail("");
-    return std::string(s);
+    return s;
   }
   std::string id() const {
-    std::string s = string();
+    const std::string_view s = string();
     if (s.empty() || s.size() > 256) fail("");
-    return s;
+    return std::string(s);
   }
 
  private:
   simdjson::dom::element e_;
   bool present_ = false;
+  mutable std::array<std::string_view, 3> keys_{};
+  mutable std::array<simdjson::dom::element, 3> values_{};
+  mutable size_t fieldCount_ = 0;
+  mutable bool fieldsKept_ = false;
   mutable simdjson::dom::array array_;
   mutable simdjson::dom::array::iterator next_;
   mutable size_t nextIndex_ = 0;
 };
 
+// An id index looked up by views into the text (no string made per position).
+using ViewIndex = std::unordered_map<std::string_view, int>;
+ViewIndex viewOf(const std::unordered_map<std::string, int>& index) {
+  return ViewIndex(index.begin(), index.end());
+}
+
 // One piece's accounts: t[begin, end) is "{...},{...}" (at least one account when `nonEmpty`).
 void readPiece(std::string_view t, size_t begin, size_t end, bool nonEmpty,
                simdjson::dom::parser& parser, std::vector<char>& buffer,
-               const std::unordered_map<std::string, int>& assetIndex,
-               const std::unordered_map<std::string, int>& instrumentIndex,
+               const ViewIndex& assetIndex, const ViewIndex& instrumentIndex,
                const std::vector<Instrument>& instruments, std::vector<Account>& out) {
   const size_t n = end - begin;
   buffer.resize(n + 2 + simdjson::SIMDJSON_PADDING);
@@ -456,6 +472,7 @@ std::optional<std::vector<Account>> readAccounts(
   const int64_t pieces = static_cast<int64_t>(bounds.size()) - 1;
   std::vector<std::vector<Account>> read(static_cast<size_t>(pieces));
   std::atomic<bool> refused{false};
+  const ViewIndex assets = viewOf(assetIndex), instrumentIds = viewOf(instrumentIndex);
 #pragma omp parallel
   {
     simdjson::dom::parser parser;
@@ -464,8 +481,8 @@ std::optional<std::vector<Account>> readAccounts(
     for (int64_t i = 0; i < pieces; ++i) {
       if (refused.load(std::memory_order_relaxed)) continue;
       try {
-        readPiece(t, bounds[i] + 1, bounds[i + 1], pieces > 1, parser, buffer, assetIndex,
-                  instrumentIndex, instruments, read[i]);
+        readPiece(t, bounds[i] + 1, bounds[i + 1], pieces > 1, parser, buffer, assets,
+                  instrumentIds, instruments, read[i]);
       } catch (...) {  // Refused, or out of memory: the strict reader decides
         refused = true;
       }

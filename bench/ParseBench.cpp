@@ -1,0 +1,50 @@
+// Reading a request (issue 20): exchange-S's 10,000 accounts as JSON text and as MessagePack, by
+// the strict reader (one thread) and the parallel reader (every OpenMP thread). Bytes per second
+// are the request's size over the time to a MarginRequest.
+#include <benchmark/benchmark.h>
+
+#include <string>
+
+#include "api/json/JsonCodec.h"
+#include "api/json/RequestWriter.h"
+#include "bench/BenchSupport.h"
+
+namespace xm::bench {
+namespace {
+
+const Json& requestDocument() {
+  static const Json doc = requestToJson(workload(10000, 10000));
+  return doc;
+}
+
+RequestOptions reader(int64_t parallel) {
+  RequestOptions o;
+  o.parallelFromBytes = parallel ? 0 : SIZE_MAX;
+  return o;
+}
+
+void BM_ParseJson(benchmark::State& state) {
+  static const std::string text = toText(requestDocument());
+  const RequestOptions options = reader(state.range(0));
+  for (auto _ : state) benchmark::DoNotOptimize(parseRequestText(text, Limits{}, options));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * text.size()));
+  state.SetLabel(state.range(0) ? "parallel" : "strict");
+}
+BENCHMARK(BM_ParseJson)->ArgName("parallel")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+void BM_ParseMsgpack(benchmark::State& state) {
+  static const std::string bytes = [] {
+    const std::vector<uint8_t> b = Json::to_msgpack(requestDocument());
+    return std::string(b.begin(), b.end());
+  }();
+  const RequestOptions options = reader(state.range(0));
+  for (auto _ : state) benchmark::DoNotOptimize(parseRequestMsgpack(bytes, Limits{}, options));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes.size()));
+  state.SetLabel(state.range(0) ? "parallel" : "strict");
+}
+BENCHMARK(BM_ParseMsgpack)->ArgName("parallel")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+}  // namespace xm::bench
+
+BENCHMARK_MAIN();
