@@ -66,7 +66,9 @@ bool isMsgpackMap(std::string_view bytes) {
 MarginRequest readRequest(const std::string& path, const Limits& limits) {
   const InputText input(path, "request");
   if (isMsgpackMap(input.text())) return parseRequestMsgpack(input.text(), limits);
-  return parseRequestText(input.text(), limits);
+  RequestOptions options;
+  options.textDone = [&](size_t begin, size_t end) { input.dropPages(begin, end); };
+  return parseRequestText(input.text(), limits, options).request;
 }
 
 // The answer to --out FILE (complete or untouched), or to standard output once it is whole: a

@@ -401,7 +401,8 @@ bool duplicateIds(const std::vector<std::vector<Account>>& pieces) {
 
 }  // namespace
 
-std::optional<AccountsLayout> layOutAccounts(std::string_view t, size_t pieceBytes) {
+std::optional<AccountsLayout> layOutAccounts(std::string_view t, size_t pieceBytes,
+                                             const TextDone& done) {
   AccountsLayout layout;
   layout.open = accountsOpen(t);
   if (layout.open == kNone) return std::nullopt;
@@ -413,8 +414,10 @@ std::optional<AccountsLayout> layOutAccounts(std::string_view t, size_t pieceByt
 
   std::vector<Segment> summary(static_cast<size_t>(segments));
 #pragma omp parallel for schedule(dynamic, 4)
-  for (int64_t k = 0; k < segments; ++k)
+  for (int64_t k = 0; k < segments; ++k) {
     summary[k] = summarize(t, from, segmentBegin(k), segmentEnd(k));
+    if (done) done(segmentBegin(k), segmentEnd(k));
+  }
 
   // Each segment's starting state, up to the one where the array closes.
   std::vector<ScanState> start;
@@ -464,7 +467,7 @@ std::optional<std::vector<Account>> readAccounts(
     std::string_view t, const AccountsLayout& layout,
     const std::unordered_map<std::string, int>& assetIndex,
     const std::unordered_map<std::string, int>& instrumentIndex,
-    const std::vector<Instrument>& instruments) {
+    const std::vector<Instrument>& instruments, const TextDone& done) {
   std::vector<size_t> bounds;
   bounds.push_back(layout.open);
   bounds.insert(bounds.end(), layout.cuts.begin(), layout.cuts.end());
@@ -483,6 +486,7 @@ std::optional<std::vector<Account>> readAccounts(
       try {
         readPiece(t, bounds[i] + 1, bounds[i + 1], pieces > 1, parser, buffer, assets,
                   instrumentIds, instruments, read[i]);
+        if (done) done(bounds[i], bounds[i + 1]);
       } catch (...) {  // Refused, or out of memory: the strict reader decides
         refused = true;
       }

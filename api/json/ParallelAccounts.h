@@ -10,6 +10,7 @@
 // its JSON Pointer, exactly as it always has. A valid request is read once.
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,9 @@
 #include "host/model/MarginRequest.h"
 
 namespace xm::json {
+
+// Told text[begin, end) is read for now (a mapped file may drop those pages): may be empty.
+using TextDone = std::function<void(size_t begin, size_t end)>;
 
 // Where the request's top-level "accounts" array sits: text[open] is '[' and text[close] its ']'.
 // The cuts are the commas between accounts where the pieces begin and end, ascending.
@@ -31,7 +35,8 @@ struct AccountsLayout {
 // The layout of `text`'s accounts, or nullopt when it has none the reader can find (no top-level
 // "accounts" array, or a text that is not valid JSON where it looked). Cuts are about
 // `pieceBytes` apart. Runs on the OpenMP threads.
-std::optional<AccountsLayout> layOutAccounts(std::string_view text, size_t pieceBytes);
+std::optional<AccountsLayout> layOutAccounts(std::string_view text, size_t pieceBytes,
+                                             const TextDone& done = {});
 
 // The accounts between layout.open and layout.close in document order, or nullopt when any of
 // them is not valid (see above) or two share an id. Runs on the OpenMP threads.
@@ -39,7 +44,7 @@ std::optional<std::vector<Account>> readAccounts(
     std::string_view text, const AccountsLayout& layout,
     const std::unordered_map<std::string, int>& assetIndex,
     const std::unordered_map<std::string, int>& instrumentIndex,
-    const std::vector<Instrument>& instruments);
+    const std::vector<Instrument>& instruments, const TextDone& done = {});
 
 // Accounts read in pieces, joined in order; nullopt when two share an id (checked on all threads).
 std::optional<std::vector<Account>> joinPieces(std::vector<std::vector<Account>> pieces);

@@ -478,7 +478,7 @@ std::optional<ParsedRequest> parseInParallel(std::string_view text, const Limits
           ? options.pieceBytes
           : std::clamp<size_t>(text.size() / (8 * static_cast<size_t>(omp_get_max_threads())),
                                size_t{64} << 10, size_t{1} << 20);
-  const auto layout = json::layOutAccounts(text, piece);
+  const auto layout = json::layOutAccounts(text, piece, options.textDone);
   if (!layout) return std::nullopt;
   std::string rest;
   rest.reserve(layout->open + 1 + (text.size() - layout->close));
@@ -492,7 +492,7 @@ std::optional<ParsedRequest> parseInParallel(std::string_view text, const Limits
     });
     if (!doc.is_object() || !builder.catalogReady()) return std::nullopt;
     auto accounts = json::readAccounts(text, *layout, builder.assets(), builder.instrumentIds(),
-                                       builder.instrumentList());
+                                       builder.instrumentList(), options.textDone);
     if (!accounts) return std::nullopt;
     builder.presetAccounts(std::move(*accounts));
     ParsedRequest parsed = builder.finish(doc);

@@ -57,6 +57,10 @@ struct RequestOptions {
   // requests into many pieces.
   size_t parallelFromBytes = size_t{256} << 10;
   size_t pieceBytes = 0;
+  // When set, the parallel JSON reader tells it each range of the text it is done with for now
+  // (a mapped file then drops those pages: InputText::dropPages), so that a large request's text
+  // does not stay in memory beside its accounts.
+  std::function<void(size_t begin, size_t end)> textDone;
 };
 
 struct ParsedRequest {

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
@@ -200,6 +201,14 @@ InputText::InputText(const std::string& path, const std::string& what) {
   map_ = data;
   mapSize_ = static_cast<size_t>(size);
   text_ = std::string_view(static_cast<const char*>(data), mapSize_);
+}
+
+void InputText::dropPages(size_t begin, size_t end) const {
+  if (!map_) return;
+  const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+  const size_t first = (begin + page - 1) / page * page,
+               last = std::min(end, mapSize_) / page * page;
+  if (first < last) ::madvise(static_cast<char*>(map_) + first, last - first, MADV_DONTNEED);
 }
 
 InputText::~InputText() {

@@ -32,6 +32,10 @@ class InputText {
   InputText(const InputText&) = delete;
   InputText& operator=(const InputText&) = delete;
   std::string_view text() const { return text_; }
+  // A reader is done with text()[begin, end) for now: a mapped file's whole pages in that range
+  // leave this process's memory (read again, they come back from the file). Nothing for text
+  // read from standard input.
+  void dropPages(size_t begin, size_t end) const;
 
  private:
   std::string owned_;
