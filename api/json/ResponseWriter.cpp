@@ -1,5 +1,7 @@
 #include "api/json/ResponseWriter.h"
 
+#include <future>
+
 #include "api/json/JsonWriter.h"
 #include "api/json/Utf8.h"
 #include "host/base/FaultInjection.h"
@@ -272,10 +274,23 @@ void StreamingResponseWriter::accounts(int64_t first, const std::vector<AccountR
     });
   }
   errors.rethrow();
-  for (int64_t i = 0; i < n; ++i) {
-    out_ << (any_ ? "," : "") << (indent_ >= 0 ? "\n" : "") << text[i];
-    any_ = true;
-  }
+  // The stream takes the batch on a thread of its own while the engine computes the next batch:
+  // one batch in flight, written in order (the previous one's failure surfaces here).
+  waitForWrite();
+  pending_ = std::async(std::launch::async, [this, text = std::move(text)] {
+    for (const std::string& account : text) {
+      out_ << (any_ ? "," : "") << (indent_ >= 0 ? "\n" : "") << account;
+      any_ = true;
+    }
+  });
+}
+
+void StreamingResponseWriter::waitForWrite() {
+  if (pending_.valid()) pending_.get();
+}
+
+StreamingResponseWriter::~StreamingResponseWriter() {
+  if (pending_.valid()) pending_.wait();  // a run that failed: its last batch is discarded
 }
 
 void writeResponseClosing(std::ostream& out, const RunSummary& summary, int indent) {
@@ -285,6 +300,7 @@ void writeResponseClosing(std::ostream& out, const RunSummary& summary, int inde
 }
 
 void StreamingResponseWriter::finish(const RunSummary& summary) {
+  waitForWrite();
   writeResponseClosing(out_, summary, indent_);
 }
 

@@ -3,6 +3,7 @@
 // without a DOM of the accounts, and streamed batch by batch.
 
 #include <cstdint>
+#include <future>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -58,15 +59,26 @@ class StreamingResponseWriter final : public ResultSink {
   // The accounts the results of accounts() refer to (by `first` + i), their positions indexing
   // request.instruments: request.accounts unless a streamed batch is set here.
   void batch(const std::vector<Account>& accounts) { accounts_ = &accounts; }
+  ~StreamingResponseWriter() override;
+  StreamingResponseWriter(const StreamingResponseWriter&) = delete;
+  StreamingResponseWriter& operator=(const StreamingResponseWriter&) = delete;
+  // Formats the batch on the OpenMP threads and hands it to the stream on a thread of its own,
+  // which writes while the engine computes the next batch; the stream is the writer's until
+  // finish() (or the writer's end).
   void accounts(int64_t first, const std::vector<AccountResult>& results) override;
   void finish(const RunSummary& summary);
+  // Waits until every batch is in the stream (its exception rethrown): a shard has no finish().
+  void drain() { waitForWrite(); }
 
  private:
+  void waitForWrite();  // the batch in flight written (its exception rethrown)
+
   const MarginRequest& request_;
   std::ostream& out_;
   int indent_;
   bool any_ = false;
   const std::vector<Account>* accounts_;
+  std::future<void> pending_;
 };
 
 }  // namespace xm

@@ -31,6 +31,7 @@ class ShardSink final : public ResultSink {
             bool follows)
       : writer_(catalog, text, indent, StreamingResponseWriter::Shard{follows}), totals_(totals) {}
   void batch(const std::vector<Account>& accounts) { writer_.batch(accounts); }
+  void drain() { writer_.drain(); }
   void accounts(int64_t first, const std::vector<AccountResult>& results) override {
     writer_.accounts(first, results);
     for (const AccountResult& r : results) {
@@ -217,6 +218,7 @@ void runMarginDistributed(
     };
     parse(stream);
     flush();
+    sink.drain();
     out.close();
     totals.close();
     if (!out || !totals)
