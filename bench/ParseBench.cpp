@@ -3,7 +3,10 @@
 // are the request's size over the time to a MarginRequest.
 #include <benchmark/benchmark.h>
 
+#include <cstdlib>
 #include <string>
+
+#include "host/base/Files.h"
 
 #include "api/json/JsonCodec.h"
 #include "api/json/RequestWriter.h"
@@ -44,7 +47,26 @@ void BM_ParseMsgpack(benchmark::State& state) {
 }
 BENCHMARK(BM_ParseMsgpack)->ArgName("parallel")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
+// A request file of one's own (XM_PARSE_FILE=path), mapped as `xmargin run` maps it.
+void BM_ParseFile(benchmark::State& state, const std::string& path) {
+  const InputText input(path, "request");
+  const RequestOptions options = reader(state.range(0));
+  for (auto _ : state) benchmark::DoNotOptimize(parseRequestText(input.text(), Limits{}, options));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * input.text().size()));
+  state.SetLabel(state.range(0) ? "parallel" : "strict");
+}
+
 }  // namespace
 }  // namespace xm::bench
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  if (const char* path = std::getenv("XM_PARSE_FILE"))
+    benchmark::RegisterBenchmark("BM_ParseFile", xm::bench::BM_ParseFile, std::string(path))
+        ->ArgName("parallel")
+        ->Arg(1)
+        ->Unit(benchmark::kMillisecond);
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

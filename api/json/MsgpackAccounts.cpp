@@ -1,10 +1,13 @@
 #include "api/json/MsgpackAccounts.h"
 
+#include <algorithm>
+#include <array>
 #include <atomic>
+#include <cmath>
+#include <cstring>
 #include <initializer_list>
 
 #include "api/json/AccountFields.h"
-#include "api/json/Json.h"
 #include "api/json/ParallelAccounts.h"
 #include "api/json/Utf8.h"
 
@@ -12,9 +15,6 @@ namespace xm::json {
 namespace {
 
 constexpr size_t kNone = std::string_view::npos;
-// A request nests at most 32 levels (RequestParser.cpp); an account sits two levels down.
-constexpr int kAccountDepth = 30;
-
 uint64_t bigEndian(const uint8_t* p, int bytes) {
   uint64_t v = 0;
   for (int i = 0; i < bytes; ++i) v = v << 8 | p[i];
@@ -155,107 +155,161 @@ std::string_view stringAt(std::string_view bytes, size_t i, size_t& next) {
   return bytes.substr(i + head, length - head);
 }
 
-// A DOM value of one account behind the strict reader's Node interface (AccountFields.h),
-// without the paths: any failure throws Refused and the strict reader names it.
+// A MessagePack value of one account, read in place behind the strict reader's Node interface
+// (AccountFields.h), without the paths: any failure throws Refused and the strict reader names
+// it. What it accepts is what nlohmann's reader and the strict rules accept, read the same way:
+// string keys only (a key given twice is left to the strict reader), integers and floats as
+// doubles, strings well-formed UTF-8.
 struct Refused {};
 
-class DomNode {
+class BytesNode {
  public:
-  explicit DomNode(const Json* j) : j_(j) {}
+  BytesNode() = default;
+  BytesNode(std::string_view bytes, size_t at) : bytes_(bytes), at_(at), present_(true) {}
+
   [[noreturn]] void fail(const std::string&) const { throw Refused{}; }
+
+  // Checks the keys and keeps where each value starts, for child().
   void object(std::initializer_list<std::string_view> allowed) const {
-    if (!j_ || !j_->is_object()) fail("");
-    for (auto it = j_->begin(); it != j_->end(); ++it) {
-      bool known = false;
-      for (auto a : allowed) known = known || it.key() == a;
-      if (!known) fail("");
+    const auto b = lead();
+    if (!((b >= 0x80 && b <= 0x8f) || b == 0xde || b == 0xdf)) fail("");
+    size_t length = 0;
+    uint64_t nested = 0;
+    if (!header(bytes_, at_, length, nested)) fail("");
+    size_t at = at_ + length;
+    fieldCount_ = 0;
+    for (uint64_t e = 0; e < nested / 2; ++e) {
+      size_t next = 0;
+      const std::string_view key = stringAt(bytes_, at, next);
+      if (next == kNone || firstInvalidUtf8(key)) fail("");
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) fail("");
+      for (size_t f = 0; f < fieldCount_; ++f)
+        if (keys_[f] == key) fail("");
+      if (fieldCount_ == keys_.size()) fail("");
+      keys_[fieldCount_] = key;
+      values_[fieldCount_++] = next;
+      at = valueEnd(bytes_, next);
+      if (at == kNone) fail("");
     }
+    fieldsKept_ = true;
   }
-  DomNode child(std::string_view key) const {
-    if (!j_ || !j_->is_object()) return DomNode(nullptr);
-    const auto it = j_->find(key);
-    return DomNode(it == j_->end() ? nullptr : &*it);
+  BytesNode child(std::string_view key) const {
+    if (!fieldsKept_) object({});  // not an object, or an unexpected key: refused
+    for (size_t f = 0; f < fieldCount_; ++f)
+      if (keys_[f] == key) return BytesNode(bytes_, values_[f]);
+    return BytesNode();
   }
-  bool has(std::string_view key) const { return child(key).j_ != nullptr; }
-  DomNode at(std::string_view key) const {
-    const DomNode c = child(key);
-    if (!c.j_) fail("");
+  bool has(std::string_view key) const { return child(key).present_; }
+  BytesNode at(std::string_view key) const {
+    BytesNode c = child(key);
+    if (!c.present_) fail("");
     return c;
   }
+
   size_t array() const {
-    if (!j_ || !j_->is_array()) fail("");
-    return j_->size();
+    const auto b = lead();
+    if (!((b >= 0x90 && b <= 0x9f) || b == 0xdc || b == 0xdd)) fail("");
+    size_t length = 0;
+    uint64_t nested = 0;
+    if (!header(bytes_, at_, length, nested)) fail("");
+    next_ = at_ + length;
+    nextIndex_ = 0;
+    return static_cast<size_t>(nested);
   }
-  DomNode operator[](size_t i) const { return DomNode(&(*j_)[i]); }
+  // Elements in order (AccountFields.h reads them so).
+  BytesNode operator[](size_t i) const {
+    while (nextIndex_ < i) {
+      next_ = valueEnd(bytes_, next_);
+      if (next_ == kNone) fail("");
+      ++nextIndex_;
+    }
+    if (nextIndex_ != i) fail("");
+    return BytesNode(bytes_, next_);
+  }
+
   double bounded(double lo, double hi, bool loOpen, const char*) const {
-    if (!j_ || !j_->is_number()) fail("");
-    const double x = j_->get<double>();
+    const double x = number();
     if (!std::isfinite(x) || (loOpen ? !(x > lo) : !(x >= lo)) || !(x <= hi)) fail("");
     return x;
   }
-  std::string string() const {
-    if (!j_ || !j_->is_string()) fail("");
-    const std::string& s = j_->get_ref<const std::string&>();
-    if (firstInvalidUtf8(s)) fail("");
+  std::string_view string() const {
+    size_t next = 0;
+    const std::string_view s = present_ ? stringAt(bytes_, at_, next) : std::string_view();
+    if (!present_ || next == kNone || firstInvalidUtf8(s)) fail("");
     return s;
   }
   std::string id() const {
-    std::string s = string();
+    const std::string_view s = string();
     if (s.empty() || s.size() > 256) fail("");
-    return s;
+    return std::string(s);
   }
 
  private:
-  const Json* j_;
-};
-
-// Every key of the account well-formed UTF-8 (its strings are checked as they are read).
-void checkKeys(const Json& j) {
-  if (j.is_object()) {
-    for (auto it = j.begin(); it != j.end(); ++it) {
-      if (firstInvalidUtf8(it.key())) throw Refused{};
-      checkKeys(it.value());
+  uint8_t lead() const {
+    if (!present_ || at_ >= bytes_.size()) fail("");
+    return static_cast<uint8_t>(bytes_[at_]);
+  }
+  // An integer or a float as nlohmann converts it to double.
+  double number() const {
+    const uint8_t b = lead();
+    const auto* p = reinterpret_cast<const uint8_t*>(bytes_.data()) + at_ + 1;
+    auto need = [&](size_t n) {
+      if (bytes_.size() - at_ - 1 < n) fail("");
+    };
+    if (b <= 0x7f) return static_cast<double>(b);
+    if (b >= 0xe0) return static_cast<double>(static_cast<int8_t>(b));
+    switch (b) {
+      case 0xca: {
+        need(4);
+        const auto bits = static_cast<uint32_t>(bigEndian(p, 4));
+        float f;
+        std::memcpy(&f, &bits, sizeof f);
+        return static_cast<double>(f);
+      }
+      case 0xcb: {
+        need(8);
+        const uint64_t bits = bigEndian(p, 8);
+        double d;
+        std::memcpy(&d, &bits, sizeof d);
+        return d;
+      }
+      case 0xcc:
+        need(1);
+        return static_cast<double>(bigEndian(p, 1));
+      case 0xcd:
+        need(2);
+        return static_cast<double>(bigEndian(p, 2));
+      case 0xce:
+        need(4);
+        return static_cast<double>(bigEndian(p, 4));
+      case 0xcf:
+        need(8);
+        return static_cast<double>(bigEndian(p, 8));
+      case 0xd0:
+        need(1);
+        return static_cast<double>(static_cast<int8_t>(bigEndian(p, 1)));
+      case 0xd1:
+        need(2);
+        return static_cast<double>(static_cast<int16_t>(bigEndian(p, 2)));
+      case 0xd2:
+        need(4);
+        return static_cast<double>(static_cast<int32_t>(bigEndian(p, 4)));
+      case 0xd3:
+        need(8);
+        return static_cast<double>(static_cast<int64_t>(bigEndian(p, 8)));
+      default:
+        fail("");
     }
-  } else if (j.is_array()) {
-    for (const Json& v : j) checkKeys(v);
-  }
-}
-
-// nlohmann's DOM builder behind a depth limit (as the strict reader's BoundedDomSax).
-class AccountSax final : public nlohmann::json_sax<Json> {
- public:
-  explicit AccountSax(Json& out) : dom_(out, false) {}
-  bool null() override { return dom_.null(); }
-  bool boolean(bool v) override { return dom_.boolean(v); }
-  bool number_integer(number_integer_t v) override { return dom_.number_integer(v); }
-  bool number_unsigned(number_unsigned_t v) override { return dom_.number_unsigned(v); }
-  bool number_float(number_float_t v, const string_t& s) override {
-    return dom_.number_float(v, s);
-  }
-  bool string(string_t& v) override { return dom_.string(v); }
-  bool binary(binary_t& v) override { return dom_.binary(v); }
-  bool start_object(std::size_t n) override {
-    return ++depth_ < kAccountDepth && dom_.start_object(n);
-  }
-  bool key(string_t& k) override { return dom_.key(k); }
-  bool end_object() override {
-    --depth_;
-    return dom_.end_object();
-  }
-  bool start_array(std::size_t n) override {
-    return ++depth_ < kAccountDepth && dom_.start_array(n);
-  }
-  bool end_array() override {
-    --depth_;
-    return dom_.end_array();
-  }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
-    return false;
   }
 
- private:
-  nlohmann::detail::json_sax_dom_parser<Json> dom_;
-  int depth_ = 0;
+  std::string_view bytes_;
+  size_t at_ = 0;
+  bool present_ = false;
+  mutable std::array<std::string_view, 3> keys_{};
+  mutable std::array<size_t, 3> values_{};
+  mutable size_t fieldCount_ = 0;
+  mutable bool fieldsKept_ = false;
+  mutable size_t next_ = 0, nextIndex_ = 0;
 };
 
 }  // namespace
@@ -306,6 +360,9 @@ std::optional<std::vector<Account>> readMsgpackAccounts(
   const int64_t pieces = (count + kPiece - 1) / kPiece;
   std::vector<std::vector<Account>> read(static_cast<size_t>(pieces));
   std::atomic<bool> refused{false};
+  const std::unordered_map<std::string_view, int> assets(assetIndex.begin(), assetIndex.end());
+  const std::unordered_map<std::string_view, int> instrumentIds(instrumentIndex.begin(),
+                                                                instrumentIndex.end());
 #pragma omp parallel for schedule(dynamic, 1)
   for (int64_t k = 0; k < pieces; ++k) {
     if (refused.load(std::memory_order_relaxed)) continue;
@@ -315,14 +372,8 @@ std::optional<std::vector<Account>> readMsgpackAccounts(
       for (int64_t a = k * kPiece; a < last; ++a) {
         const size_t begin = layout.starts[a];
         const size_t end = a + 1 < count ? layout.starts[a + 1] : layout.end;
-        Json account;
-        AccountSax sax(account);
-        if (!Json::sax_parse(bytes.substr(begin, end - begin), &sax,
-                             nlohmann::detail::input_format_t::msgpack, true))
-          throw Refused{};
-        checkKeys(account);
-        read[k].push_back(
-            parseAccountAs(DomNode(&account), assetIndex, instrumentIndex, instruments));
+        read[k].push_back(parseAccountAs(BytesNode(bytes.substr(begin, end - begin), 0), assets,
+                                         instrumentIds, instruments));
       }
     } catch (...) {  // Refused, a parse error, or out of memory: the strict reader decides
       refused = true;

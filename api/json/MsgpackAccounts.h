@@ -1,9 +1,9 @@
 #pragma once
 // The parallel reader of a MessagePack request's accounts: the root map's "accounts" array is
 // found by walking the headers (MessagePack's lengths make each value's end known without reading
-// it), cut into pieces of whole accounts, and each account is read on the OpenMP threads by
-// nlohmann's MessagePack reader and the strict reader's field rules (AccountFields.h), its strings
-// checked for UTF-8 as the strict reader checks them. Internal to api/json.
+// it), cut into pieces of whole accounts, and each account is read in place on the OpenMP threads
+// by the strict reader's field rules (AccountFields.h), its keys and strings checked for UTF-8 as
+// the strict reader checks them. Internal to api/json.
 //
 // As the JSON reader (ParallelAccounts.h), it reads valid requests only: on anything else it
 // gives up (nullopt) and the strict reader names the first error.

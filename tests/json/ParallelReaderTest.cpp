@@ -326,6 +326,71 @@ TEST(ParallelMsgpackReader, ReadsWhatTheStrictReaderReads) {
   EXPECT_TRUE(none.parsed->request.accounts.empty());
 }
 
+// MessagePack's other encodings of the same values: integers of every width, float32, str8 and
+// str16 keys and strings, map16 and array16 headers. Each reads as the strict reader reads it.
+TEST(ParallelMsgpackReader, EveryEncodingOfANumberOrStringReadsAsTheStrictReader) {
+  using namespace std::string_literals;
+  const auto str8 = [](std::string_view s) {
+    std::string b = "\xd9";
+    b += static_cast<char>(s.size());
+    return b + std::string(s);
+  };
+  const auto str16 = [](std::string_view s) {
+    std::string b = "\xda";
+    b += static_cast<char>(s.size() >> 8);
+    b += static_cast<char>(s.size() & 0xff);
+    return b + std::string(s);
+  };
+  const auto fix = [](std::string_view s) {
+    return std::string(1, static_cast<char>(0xa0 | s.size())) + std::string(s);
+  };
+  const std::vector<std::string> quantities = {
+      "\x05"s,                                  // positive fixint
+      "\xfb"s,                                  // negative fixint (-5)
+      "\xcc\xc8"s,                              // uint8 200
+      "\xcd\x01\x2c"s,                          // uint16 300
+      "\xce\x00\x01\x86\xa0"s,                  // uint32 100000
+      "\xcf\x00\x00\x00\xe8\xd4\xa5\x10\x00"s,  // uint64 1e12
+      "\xd0\x80"s,                              // int8 -128
+      "\xd1\xfe\x0c"s,                          // int16 -500
+      "\xd2\xff\xfe\x79\x60"s,                  // int32 -100000
+      "\xd3\xff\xff\xff\xff\xff\xff\xff\xfe"s,  // int64 -2
+      "\xca\x3f\xc0\x00\x00"s,                  // float32 1.5
+      "\xca\x3d\xcc\xcc\xcd"s,                  // float32 0.1f (not 0.1)
+  };
+  std::string accounts;
+  for (size_t i = 0; i < quantities.size(); ++i) {
+    accounts += "\xde";  // map16 of 3
+    accounts += std::string("\x00\x03", 2);
+    accounts += str8("id") + str16("enc-" + std::to_string(i));
+    accounts += fix("collateral") + "\xdc" + std::string("\x00\x01", 2) + "\x82" + fix("asset") +
+                fix("USD") + fix("amount") + quantities[i];
+    accounts += fix("positions") + "\x91\x83" + fix("instrument") + str8("BTC-PERP") + fix("qty") +
+                quantities[i] + str16("entry_price") + "\xcb" +
+                std::string("\x40\xe8\x6a\x00\x00\x00\x00\x00", 8);  // 50000
+  }
+  std::string bytes = msgpackOf(test::baseRequest());
+  const std::string empty = fix("accounts") + "\x90";
+  const size_t at = bytes.find(empty);
+  ASSERT_NE(at, std::string::npos);
+  std::string array = "\xdc";
+  array += static_cast<char>(0);
+  array += static_cast<char>(quantities.size());
+  bytes.replace(at, empty.size(), fix("accounts") + array + accounts);
+  const Outcome strict = readMsgpack(bytes, strictOnly());
+  ASSERT_TRUE(strict.parsed) << strict.message;
+  const Outcome parallel = readMsgpack(bytes, inPieces(0));
+  ASSERT_TRUE(parallel.parsed) << "refused";
+  EXPECT_EQ(parallel.parsed->accountPieces, 1);
+  expectSameAccounts(parallel.parsed->request, strict.parsed->request);
+  const auto& read = parallel.parsed->request.accounts;
+  ASSERT_EQ(read.size(), quantities.size());
+  EXPECT_EQ(read[5].positions[0].qty, 1e12);
+  EXPECT_EQ(read[9].positions[0].qty, -2.0);
+  EXPECT_EQ(read[11].positions[0].qty, static_cast<double>(0.1f));
+  EXPECT_EQ(read[3].collateral[0].amount, 300.0);
+}
+
 TEST(ParallelMsgpackReader, BadAccountsGetTheStrictError) {
   for (const test::BadCase& c : test::badRequests()) {
     SCOPED_TRACE(c.name);
