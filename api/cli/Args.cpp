@@ -63,10 +63,9 @@ bool isMsgpackMap(std::string_view bytes) {
   return (b >= 0x80 && b <= 0x8f) || b == 0xde || b == 0xdf;
 }
 
-MarginRequest readRequest(const std::string& path, const Limits& limits) {
+MarginRequest readRequest(const std::string& path, const Limits& limits, RequestOptions options) {
   const InputText input(path, "request");
-  if (isMsgpackMap(input.text())) return parseRequestMsgpack(input.text(), limits);
-  RequestOptions options;
+  if (isMsgpackMap(input.text())) return parseRequestMsgpack(input.text(), limits, options).request;
   options.textDone = [&](size_t begin, size_t end) { input.dropPages(begin, end); };
   return parseRequestText(input.text(), limits, options).request;
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "api/json/Json.h"
+#include "api/json/RequestParser.h"
 #include "host/model/MarginRequest.h"
 
 namespace xm {
@@ -33,7 +34,9 @@ long long dateOption(const Args& a, const std::string& key);
 
 // A request file: MessagePack when its first byte opens a map (0x80-0x8f, 0xde, 0xdf: bytes
 // that cannot begin JSON text), JSON otherwise.
-MarginRequest readRequest(const std::string& path, const Limits& limits);
+// `options` as the parser takes them (RequestOptions: e.g. catalogueRead).
+MarginRequest readRequest(const std::string& path, const Limits& limits,
+                          RequestOptions options = {});
 bool isMsgpackMap(std::string_view bytes);
 // --prices DIR and --implied-vol DIR into the request's market.history.
 void loadMarketFiles(const Args& a, MarginRequest& request);

@@ -50,8 +50,8 @@ int runOnSnapshot(const Args& a, const Limits& limits, const EngineOptions& opti
 
 // --format csv --out DIR: DIR/accounts.csv, positions.csv, collateral.csv and run.json (the run
 // and totals), each complete or untouched; none is renamed into place before the run succeeded.
-int runToCsv(const Args& a, const MarginRequest& request, EngineOptions options,
-             ProgressMode mode) {
+int runToCsv(const Args& a, const MarginRequest& request, EngineOptions options, ProgressMode mode,
+             EarlyPreparation& early) {
   const std::string dir = a.options.at("--out");
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
@@ -66,7 +66,7 @@ int runToCsv(const Args& a, const MarginRequest& request, EngineOptions options,
       writeFileAtomically(dir + "/positions.csv", [&](std::ostream& positions) {
         writeFileAtomically(dir + "/collateral.csv", [&](std::ostream& collateral) {
           CsvResponseWriter writer(request, accounts, positions, collateral);
-          const RunSummary summary = runMargin(request, options, writer);
+          const RunSummary summary = early.run(request, options, writer);
           writer.finish();
           progress.finish();
           runOut << toText(Json{{"run", runToJson(summary.run)},
@@ -146,21 +146,28 @@ int runCommand(const Args& a) {
         [&](const std::function<void(std::ostream&)>& write) { writeOutput(a, write); });
     return 0;
   }
-  MarginRequest request = readRequest(a.positional[0], limits);
+  // The market is prepared while the accounts are read (a large request's readers hand over its
+  // catalogue first): scenario generation and revaluation overlap the parsing.
+  EarlyPreparation early;
+  RequestOptions parse;
+  parse.catalogueRead = [&](const MarginRequest& catalogue) {
+    early.start(catalogue, options, complete);
+  };
+  MarginRequest request = readRequest(a.positional[0], limits, parse);
   complete(request);
-  if (format == "csv") return runToCsv(a, request, options, mode);
+  if (format == "csv") return runToCsv(a, request, options, mode, early);
   ProgressReporter progress("run", mode, std::cerr);
   options.progress = progress.listener();
   auto compute = [&](std::ostream& out) {
     if (format == "msgpack") {
       // The same document as the HTTP service's Accept: application/msgpack (a DOM, then bytes).
       const std::vector<uint8_t> bytes =
-          Json::to_msgpack(responseToJson(request, computeMargin(request, options)));
+          Json::to_msgpack(responseToJson(request, computeMargin(request, options, early)));
       out.write(reinterpret_cast<const char*>(bytes.data()),
                 static_cast<std::streamsize>(bytes.size()));
     } else {
       StreamingResponseWriter writer(request, out, indent);
-      writer.finish(runMargin(request, options, writer));
+      writer.finish(early.run(request, options, writer));
     }
     progress.finish();
   };

@@ -122,16 +122,6 @@ class RequestBuilder {
   bool catalogReady() const { return catalogReady_; }
   const std::unordered_map<std::string, int>& assets() const { return *assets_; }
   const std::unordered_map<std::string, int>& instrumentIds() const { return *instrumentIds_; }
-  const std::vector<Instrument>& instrumentList() const { return *instrumentList_; }
-
-  // Accounts read by the parallel reader (ids already checked for duplicates), before finish()
-  // reads a document whose "accounts" is then empty.
-  void presetAccounts(std::vector<Account> accounts) {
-    if (static_cast<int64_t>(accounts.size()) > limits_.maxAccounts)
-      throw InputError("/accounts", "/accounts: over the limit", ErrorKind::LimitExceeded);
-    seenAccounts_ = static_cast<int64_t>(accounts.size());
-    req_.accounts = std::move(accounts);
-  }
 
   ParsedRequest finish(Json& doc) {
     if (doc.is_object()) {
@@ -463,6 +453,29 @@ ParsedRequest parseWithBuilder(std::string_view text, const Limits& limits,
                           [&] { return TextView{text}; }, limits, options);
 }
 
+// The end of a parallel read: the rest of the request finished first (its catalogue then handed
+// to options.catalogueRead, so that preparing the market overlaps reading the accounts), then the
+// accounts read by `read(assetIndex, instrumentIndex, instruments)`. Nullopt when the catalogue
+// is incomplete, an account is refused or a limit is passed: the strict reader then says why.
+template <typename Read>
+std::optional<ParsedRequest> finishInParallel(RequestBuilder& builder, Json& doc,
+                                              const Limits& limits, const RequestOptions& options,
+                                              int64_t pieces, const Read& read) {
+  if (!builder.catalogReady()) return std::nullopt;
+  ParsedRequest parsed = builder.finish(doc);  // its accounts: none yet
+  if (options.catalogueRead) options.catalogueRead(parsed.request);
+  auto accounts = read(builder.assets(), builder.instrumentIds(), parsed.request.instruments);
+  if (!accounts) return std::nullopt;
+  const auto count = static_cast<int64_t>(accounts->size());
+  if (count > limits.maxAccounts ||
+      static_cast<double>(count) * static_cast<double>(parsed.request.config.scenarios) >
+          limits.maxWork)
+    return std::nullopt;
+  parsed.request.accounts = std::move(*accounts);
+  parsed.accountPieces = pieces;
+  return parsed;
+}
+
 // The parallel reader (ParallelAccounts.h) for a request whose accounts are all kept: the text
 // without its accounts' contents is read by the builder as usual, the accounts in pieces on every
 // thread, against the catalogue the builder has read by then. Nullopt whenever anything is not
@@ -490,14 +503,11 @@ std::optional<ParsedRequest> parseInParallel(std::string_view text, const Limits
       if (depth >= kMaxDepth) failTooDeep();
       return builder.event(depth, e, v);
     });
-    if (!doc.is_object() || !builder.catalogReady()) return std::nullopt;
-    auto accounts = json::readAccounts(text, *layout, builder.assets(), builder.instrumentIds(),
-                                       builder.instrumentList(), options.textDone);
-    if (!accounts) return std::nullopt;
-    builder.presetAccounts(std::move(*accounts));
-    ParsedRequest parsed = builder.finish(doc);
-    parsed.accountPieces = static_cast<int64_t>(layout->cuts.size()) + 1;
-    return parsed;
+    if (!doc.is_object()) return std::nullopt;
+    return finishInParallel(builder, doc, limits, options,
+                            static_cast<int64_t>(layout->cuts.size()) + 1, [&](auto&&... index) {
+                              return json::readAccounts(text, *layout, index..., options.textDone);
+                            });
   } catch (const InputError&) {
     return std::nullopt;
   } catch (const Json::exception&) {
@@ -700,14 +710,9 @@ std::optional<ParsedRequest> parseMsgpackInParallel(std::string_view bytes, cons
     checkUtf8(doc, path, 0);
     RequestBuilder builder(limits, options);
     builder.takeCatalogue(doc);
-    if (!builder.catalogReady()) return std::nullopt;
-    auto accounts = json::readMsgpackAccounts(bytes, *layout, builder.assets(),
-                                              builder.instrumentIds(), builder.instrumentList());
-    if (!accounts) return std::nullopt;
-    builder.presetAccounts(std::move(*accounts));
-    ParsedRequest parsed = builder.finish(doc);
-    parsed.accountPieces = json::msgpackPieces(layout->starts.size());
-    return parsed;
+    return finishInParallel(
+        builder, doc, limits, options, json::msgpackPieces(layout->starts.size()),
+        [&](auto&&... index) { return json::readMsgpackAccounts(bytes, *layout, index...); });
   } catch (const InputError&) {
     return std::nullopt;
   } catch (const Json::exception&) {

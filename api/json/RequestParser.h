@@ -61,6 +61,11 @@ struct RequestOptions {
   // (a mapped file then drops those pages: InputText::dropPages), so that a large request's text
   // does not stay in memory beside its accounts.
   std::function<void(size_t begin, size_t end)> textDone;
+  // When set, the parallel readers call it once, on the calling thread, as soon as the market,
+  // instruments and config are read and before the accounts are: the caller may start preparing
+  // the market (scenarios, revaluation) while the accounts are read. The catalogue (accounts
+  // empty) lives for the call only.
+  std::function<void(const MarginRequest& catalogue)> catalogueRead;
 };
 
 struct ParsedRequest {

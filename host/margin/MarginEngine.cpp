@@ -169,21 +169,60 @@ RunSummary runMargin(const MarginRequest& request, const EngineOptions& options,
   return summary;
 }
 
-MarginResponse computeMargin(const MarginRequest& request, const EngineOptions& options) {
-  struct Collect final : ResultSink {
-    std::vector<AccountResult>* out;
-    void accounts(int64_t, const std::vector<AccountResult>& r) override {
-      out->insert(out->end(), r.begin(), r.end());
-    }
-  };
+void EarlyPreparation::start(const MarginRequest& catalogue, const EngineOptions& options,
+                             const std::function<void(MarginRequest&)>& adjust) {
+  start_ = std::chrono::steady_clock::now();
+  definition_.market = catalogue.market;
+  definition_.instruments = catalogue.instruments;
+  definition_.config = catalogue.config;
+  if (adjust) adjust(definition_);
+  preparing_ = std::async(std::launch::async, [this, options] {
+    return std::make_unique<PreparedMarket>(definition_, RowSet::All, options);
+  });
+}
+
+RunSummary EarlyPreparation::run(const MarginRequest& request, const EngineOptions& options,
+                                 ResultSink& sink) {
+  if (!started()) return runMargin(request, options, sink);
+  const std::unique_ptr<PreparedMarket> prepared = preparing_.get();
+  RunSummary summary = prepared->run(request.accounts, options, sink);
+  summary.run.compileMs = prepared->preparation().compileMs;
+  summary.run.prepareMs = prepared->preparation().prepareMs;
+  summary.run.elapsedMs =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
+  return summary;
+}
+
+namespace {
+
+struct Collect final : ResultSink {
+  std::vector<AccountResult>* out;
+  void accounts(int64_t, const std::vector<AccountResult>& r) override {
+    out->insert(out->end(), r.begin(), r.end());
+  }
+};
+
+MarginResponse collect(const MarginRequest& request,
+                       const std::function<RunSummary(ResultSink&)>& run) {
   MarginResponse response;
   response.accounts.reserve(request.accounts.size());
   Collect sink;
   sink.out = &response.accounts;
-  RunSummary s = runMargin(request, options, sink);
+  RunSummary s = run(sink);
   response.run = std::move(s.run);
   response.totals = s.totals;
   return response;
+}
+
+}  // namespace
+
+MarginResponse computeMargin(const MarginRequest& request, const EngineOptions& options) {
+  return collect(request, [&](ResultSink& sink) { return runMargin(request, options, sink); });
+}
+
+MarginResponse computeMargin(const MarginRequest& request, const EngineOptions& options,
+                             EarlyPreparation& early) {
+  return collect(request, [&](ResultSink& sink) { return early.run(request, options, sink); });
 }
 
 }  // namespace xm

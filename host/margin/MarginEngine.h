@@ -6,6 +6,8 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <future>
+#include <memory>
 #include <vector>
 
 #include "host/base/Progress.h"
@@ -101,6 +103,26 @@ class PreparedMarket {
 
 RunSummary runMargin(const MarginRequest& request, const EngineOptions& options, ResultSink& sink);
 
+// runMargin with the market prepared early: start() is given the request's market, instruments
+// and config (no accounts) as soon as they are read, and prepares them on a thread of its own
+// while the caller reads the accounts; run() waits for the preparation and runs the accounts.
+// Every instrument's row is revalued (RowSet::All, as for a snapshot: the accounts are not known
+// yet), which gives runMargin's figures to the bit. Without start(), run() is runMargin.
+class EarlyPreparation {
+ public:
+  // Copies `catalogue`, lets `adjust` change the copy (the command line's overrides), starts.
+  void start(const MarginRequest& catalogue, const EngineOptions& options,
+             const std::function<void(MarginRequest&)>& adjust = {});
+  bool started() const { return preparing_.valid(); }
+  // `request`: the catalogue's market, instruments and config with the accounts.
+  RunSummary run(const MarginRequest& request, const EngineOptions& options, ResultSink& sink);
+
+ private:
+  MarginRequest definition_;
+  std::chrono::steady_clock::time_point start_;
+  std::future<std::unique_ptr<PreparedMarket>> preparing_;
+};
+
 // The whole response in memory (the HTTP service and tests).
 struct MarginResponse {
   RunInfo run;
@@ -109,5 +131,8 @@ struct MarginResponse {
 };
 
 MarginResponse computeMargin(const MarginRequest& request, const EngineOptions& options = {});
+// The same through `early` (runMargin's figures either way).
+MarginResponse computeMargin(const MarginRequest& request, const EngineOptions& options,
+                             EarlyPreparation& early);
 
 }  // namespace xm
