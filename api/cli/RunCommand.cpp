@@ -160,11 +160,10 @@ int runCommand(const Args& a) {
   options.progress = progress.listener();
   auto compute = [&](std::ostream& out) {
     if (format == "msgpack") {
-      // The same document as the HTTP service's Accept: application/msgpack (a DOM, then bytes).
-      const std::vector<uint8_t> bytes =
-          Json::to_msgpack(responseToJson(request, computeMargin(request, options, early)));
-      out.write(reinterpret_cast<const char*>(bytes.data()),
-                static_cast<std::streamsize>(bytes.size()));
+      // The same document as the HTTP service's Accept: application/msgpack, streamed batch by
+      // batch as the JSON is.
+      StreamingResponseWriter writer(request, out, StreamingResponseWriter::Msgpack{});
+      writer.finish(early.run(request, options, writer));
     } else {
       StreamingResponseWriter writer(request, out, indent);
       writer.finish(early.run(request, options, writer));

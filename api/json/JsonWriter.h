@@ -8,6 +8,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -157,6 +159,165 @@ class JsonDomWriter {
   Json& root_;
   std::vector<Json*> stack_;
   std::string key_;
+};
+
+}  // namespace xm
+
+namespace xm {
+
+// The same interface writing MessagePack, byte for byte what nlohmann's to_msgpack writes for the
+// DOM JsonDomWriter would build (the smallest header for each count and length, integers in the
+// smallest form, a double as float32 when that holds it exactly): the streamed MessagePack answer
+// equals the DOM's. A container's count is patched into its header when it closes.
+class MsgpackWriter {
+ public:
+  explicit MsgpackWriter(std::string& out) : out_(out) {}
+
+  MsgpackWriter& beginObject() { return open(true); }
+  MsgpackWriter& endObject() { return close(); }
+  MsgpackWriter& beginArray() { return open(false); }
+  MsgpackWriter& endArray() { return close(); }
+
+  MsgpackWriter& key(std::string_view k) {
+    element();
+    string(k);
+    afterKey_ = true;
+    return *this;
+  }
+  MsgpackWriter& value(double x) {
+    element();
+    const auto f = static_cast<float>(x);
+    if (x >= static_cast<double>(std::numeric_limits<float>::lowest()) &&
+        x <= static_cast<double>(std::numeric_limits<float>::max()) &&
+        static_cast<double>(f) == x) {
+      uint32_t bits;
+      std::memcpy(&bits, &f, sizeof bits);
+      out_ += static_cast<char>(0xca);
+      bigEndian(bits, 4);
+    } else {
+      uint64_t bits;
+      std::memcpy(&bits, &x, sizeof bits);
+      out_ += static_cast<char>(0xcb);
+      bigEndian(bits, 8);
+    }
+    return *this;
+  }
+  MsgpackWriter& value(int64_t x) {
+    element();
+    if (x >= 0) {
+      const auto u = static_cast<uint64_t>(x);
+      if (u < 128) {
+        out_ += static_cast<char>(u);
+      } else if (u <= UINT8_MAX) {
+        out_ += static_cast<char>(0xcc);
+        bigEndian(u, 1);
+      } else if (u <= UINT16_MAX) {
+        out_ += static_cast<char>(0xcd);
+        bigEndian(u, 2);
+      } else if (u <= UINT32_MAX) {
+        out_ += static_cast<char>(0xce);
+        bigEndian(u, 4);
+      } else {
+        out_ += static_cast<char>(0xcf);
+        bigEndian(u, 8);
+      }
+    } else if (x >= -32) {
+      out_ += static_cast<char>(static_cast<int8_t>(x));
+    } else if (x >= INT8_MIN) {
+      out_ += static_cast<char>(0xd0);
+      bigEndian(static_cast<uint64_t>(x), 1);
+    } else if (x >= INT16_MIN) {
+      out_ += static_cast<char>(0xd1);
+      bigEndian(static_cast<uint64_t>(x), 2);
+    } else if (x >= INT32_MIN) {
+      out_ += static_cast<char>(0xd2);
+      bigEndian(static_cast<uint64_t>(x), 4);
+    } else {
+      out_ += static_cast<char>(0xd3);
+      bigEndian(static_cast<uint64_t>(x), 8);
+    }
+    return *this;
+  }
+  MsgpackWriter& value(std::string_view s) {
+    element();
+    string(s);
+    return *this;
+  }
+  MsgpackWriter& value(const char* s) { return value(std::string_view(s)); }
+  MsgpackWriter& value(bool b) {
+    element();
+    out_ += static_cast<char>(b ? 0xc3 : 0xc2);
+    return *this;
+  }
+  template <typename T>
+  MsgpackWriter& field(std::string_view k, T v) {
+    key(k);
+    return value(v);
+  }
+
+  // The header of a string, an array or a map of `n` (as to_msgpack writes it) appended to `out`.
+  static void header(std::string& out, char kind, uint64_t n) {
+    MsgpackWriter w(out);
+    w.head(kind, n);
+  }
+
+ private:
+  struct Frame {
+    size_t at;  // the header's placeholder byte
+    bool map;
+    uint64_t count = 0;
+  };
+
+  // A value or a key: counted in its container (a key's value is not counted again).
+  void element() {
+    if (afterKey_) {
+      afterKey_ = false;
+      return;
+    }
+    if (!frames_.empty()) ++frames_.back().count;
+  }
+  MsgpackWriter& open(bool map) {
+    element();
+    frames_.push_back({out_.size(), map});
+    out_ += '\0';
+    return *this;
+  }
+  MsgpackWriter& close() {
+    const Frame f = frames_.back();
+    frames_.pop_back();
+    std::string head;
+    MsgpackWriter(head).head(f.map ? 'm' : 'a', f.count);
+    out_.replace(f.at, 1, head);
+    return *this;
+  }
+  // 's' string, 'a' array, 'm' map.
+  void head(char kind, uint64_t n) {
+    const int fixedMax = kind == 's' ? 31 : 15;
+    const unsigned fixed = kind == 's' ? 0xa0 : kind == 'a' ? 0x90 : 0x80;
+    if (n <= static_cast<uint64_t>(fixedMax)) {
+      out_ += static_cast<char>(fixed | n);
+    } else if (kind == 's' && n <= UINT8_MAX) {
+      out_ += static_cast<char>(0xd9);
+      bigEndian(n, 1);
+    } else if (n <= UINT16_MAX) {
+      out_ += static_cast<char>(kind == 's' ? 0xda : kind == 'a' ? 0xdc : 0xde);
+      bigEndian(n, 2);
+    } else {
+      out_ += static_cast<char>(kind == 's' ? 0xdb : kind == 'a' ? 0xdd : 0xdf);
+      bigEndian(n, 4);
+    }
+  }
+  void string(std::string_view s) {
+    head('s', s.size());
+    out_ += s;
+  }
+  void bigEndian(uint64_t v, int bytes) {
+    for (int i = bytes - 1; i >= 0; --i) out_ += static_cast<char>((v >> (8 * i)) & 0xff);
+  }
+
+  std::string& out_;
+  std::vector<Frame> frames_;
+  bool afterKey_ = false;
 };
 
 }  // namespace xm

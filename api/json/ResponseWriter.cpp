@@ -249,6 +249,17 @@ StreamingResponseWriter::StreamingResponseWriter(const MarginRequest& request, s
 }
 
 StreamingResponseWriter::StreamingResponseWriter(const MarginRequest& request, std::ostream& out,
+                                                 Msgpack)
+    : request_(request), out_(out), indent_(-1), msgpack_(true), accounts_(&request.accounts) {
+  std::string head;
+  MsgpackWriter::header(head, 'm', 3);
+  MsgpackWriter::header(head, 's', 8);
+  head += "accounts";
+  MsgpackWriter::header(head, 'a', request.accounts.size());
+  out_ << head;
+}
+
+StreamingResponseWriter::StreamingResponseWriter(const MarginRequest& request, std::ostream& out,
                                                  int indent, Shard shard)
     : request_(request),
       out_(out),
@@ -266,7 +277,10 @@ void StreamingResponseWriter::accounts(int64_t first, const std::vector<AccountR
     errors.capture([&] {
       faultPoint("writer.accounts");
       const Account& account = (*accounts_)[first + i];
-      if (indent_ >= 0) {
+      if (msgpack_) {
+        MsgpackWriter w(text[i]);
+        writeAccount(w, request_, account, results[i]);
+      } else if (indent_ >= 0) {
         text[i] = toText(accountToJson(request_, account, results[i]), indent_);
       } else {
         appendAccountJson(text[i], request_, account, results[i]);
@@ -279,7 +293,8 @@ void StreamingResponseWriter::accounts(int64_t first, const std::vector<AccountR
   waitForWrite();
   pending_ = std::async(std::launch::async, [this, text = std::move(text)] {
     for (const std::string& account : text) {
-      out_ << (any_ ? "," : "") << (indent_ >= 0 ? "\n" : "") << account;
+      if (!msgpack_) out_ << (any_ ? "," : "") << (indent_ >= 0 ? "\n" : "");
+      out_ << account;
       any_ = true;
     }
   });
@@ -301,6 +316,18 @@ void writeResponseClosing(std::ostream& out, const RunSummary& summary, int inde
 
 void StreamingResponseWriter::finish(const RunSummary& summary) {
   waitForWrite();
+  if (msgpack_) {
+    std::string tail;
+    for (const auto& [key, value] : {std::pair{"run", runToJson(summary.run)},
+                                     std::pair{"totals", totalsToJson(summary.totals)}}) {
+      MsgpackWriter::header(tail, 's', std::string_view(key).size());
+      tail += key;
+      const std::vector<uint8_t> bytes = Json::to_msgpack(value);
+      tail.append(bytes.begin(), bytes.end());
+    }
+    out_ << tail;
+    return;
+  }
   writeResponseClosing(out_, summary, indent_);
 }
 

@@ -46,6 +46,10 @@ void writeResponseClosing(std::ostream& out, const RunSummary& summary, int inde
 class StreamingResponseWriter final : public ResultSink {
  public:
   StreamingResponseWriter(const MarginRequest& request, std::ostream& out, int indent = -1);
+  // The same document as MessagePack, byte for byte Json::to_msgpack(responseToJson(...)) (the
+  // request's accounts: their count opens the array).
+  struct Msgpack {};
+  StreamingResponseWriter(const MarginRequest& request, std::ostream& out, Msgpack);
   // A shard of the response (an MPI rank's accounts): each account with the separator it has in
   // the whole response (`follows`: accounts come before the shard's), and no opening: shards
   // written in order between the opening and the closing (writeResponseClosing) are the whole
@@ -76,6 +80,7 @@ class StreamingResponseWriter final : public ResultSink {
   const MarginRequest& request_;
   std::ostream& out_;
   int indent_;
+  bool msgpack_ = false;
   bool any_ = false;
   const std::vector<Account>* accounts_;
   std::future<void> pending_;
