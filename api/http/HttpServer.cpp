@@ -736,7 +736,8 @@ struct MarginServer::Impl {
     const MarginResponse response = computeParsedMargin(parsed, engine);
     metrics->addWork(static_cast<int64_t>(request.accounts.size()), request.config.scenarios);
     if (wantsMsgpack(req)) {
-      send(req, res, 200, responseToJson(request, response));
+      res.status = 200;
+      res.set_content(responseToMsgpack(request, response), "application/msgpack");
     } else {
       res.status = 200;
       res.set_content(responseToText(request, response), "application/json");

@@ -1,6 +1,7 @@
 #include "api/json/ResponseWriter.h"
 
 #include <future>
+#include <sstream>
 
 #include "api/json/JsonWriter.h"
 #include "api/json/Utf8.h"
@@ -227,6 +228,14 @@ std::string responseToText(const MarginRequest& request, const MarginResponse& r
   out += "],\"run\":" + toText(runToJson(response.run)) +
          ",\"totals\":" + toText(totalsToJson(response.totals)) + "}";
   return out;
+}
+
+std::string responseToMsgpack(const MarginRequest& request, const MarginResponse& response) {
+  std::ostringstream out;
+  StreamingResponseWriter writer(request, out, StreamingResponseWriter::Msgpack{});
+  writer.accounts(0, response.accounts);
+  writer.finish(RunSummary{response.run, response.totals});
+  return std::move(out).str();
 }
 
 Json errorToJson(const std::string& code, const std::string& message, const std::string& path) {

@@ -32,6 +32,8 @@ Json totalsToJson(const MarginTotals& t);
 Json responseToJson(const MarginRequest& request, const MarginResponse& response);
 // The response as compact JSON text, without a DOM of the accounts.
 std::string responseToText(const MarginRequest& request, const MarginResponse& response);
+// The response as MessagePack, without a DOM of the accounts: Json::to_msgpack(responseToJson()).
+std::string responseToMsgpack(const MarginRequest& request, const MarginResponse& response);
 
 // {"error": {"code", "message", "path"}} (contract §5).
 Json errorToJson(const std::string& code, const std::string& message, const std::string& path);

@@ -8,6 +8,7 @@
 
 #include "api/json/BacktestJson.h"
 #include "api/json/JsonCodec.h"
+#include "api/json/RequestWriter.h"
 #include "api/report/Report.h"
 #include "host/margin/MarginEngine.h"
 #include "host/market/PriceFiles.h"
@@ -65,6 +66,8 @@ Outcome respondAndCheck(const MarginRequest& req) {
   require(fast == dom, "the JSON text disagrees with the document");
   const std::vector<uint8_t> packed = Json::to_msgpack(dom);
   require(Json::from_msgpack(packed) == dom, "MessagePack does not round-trip the response");
+  require(responseToMsgpack(req, response) == std::string(packed.begin(), packed.end()),
+          "the streamed MessagePack disagrees with the document's");
   return Outcome::Answered;
 }
 
@@ -177,9 +180,33 @@ Outcome checkAnswers(std::string_view out, bool bodiesKnown) {
 
 }  // namespace
 
-Outcome request(std::string_view bytes) { return parseAndRespond(parseRequestText, bytes); }
+// The parallel readers (from the first byte, in pieces of 64 bytes) read what the strict reader
+// reads: the same request, or the same error (pointer and message).
+void parallelAgrees(std::string_view bytes, bool msgpack) {
+  auto read = [&](bool parallel) -> std::string {
+    RequestOptions o;
+    o.parallelFromBytes = parallel ? 0 : SIZE_MAX;
+    o.pieceBytes = 64;
+    try {
+      const ParsedRequest p = msgpack ? parseRequestMsgpack(bytes, smallLimits(), o)
+                                      : parseRequestText(bytes, smallLimits(), o);
+      return toText(requestToJson(p.request));
+    } catch (const InputError& e) {
+      return "error " + e.path() + " " + e.what();
+    }
+  };
+  require(read(true) == read(false), "the parallel reader disagrees with the strict one");
+}
 
-Outcome msgpack(std::string_view bytes) { return parseAndRespond(parseRequestMsgpack, bytes); }
+Outcome request(std::string_view bytes) {
+  parallelAgrees(bytes, false);
+  return parseAndRespond(parseRequestText, bytes);
+}
+
+Outcome msgpack(std::string_view bytes) {
+  parallelAgrees(bytes, true);
+  return parseAndRespond(parseRequestMsgpack, bytes);
+}
 
 Outcome report(std::string_view bytes) {
   std::string page;

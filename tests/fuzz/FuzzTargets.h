@@ -21,9 +21,10 @@ struct FuzzInvariant : std::logic_error {
 enum class Outcome { Answered, Refused };
 
 // (a) a JSON request -> the engine -> every response writer (compact and indented JSON, the DOM,
-// MessagePack), which must agree with each other.
+// MessagePack), which must agree with each other; the parallel reader, cutting the text into
+// 64-byte pieces, must read the strict reader's request or name its error.
 Outcome request(std::string_view bytes);
-// (b) a MessagePack request -> the engine -> the writers, as (a).
+// (b) a MessagePack request -> the engine -> the writers, and the parallel reader, as (a).
 Outcome msgpack(std::string_view bytes);
 // (c) the price and implied-vol CSV readers and the backtest. The input is sections separated by
 //     "\n====\n": "START END" dates; the portfolio JSON; the config JSON (or nothing); then files,

@@ -87,6 +87,8 @@ TEST(MsgpackWriter, StreamedResponseIsTheDomsMsgpack) {
   }
   const std::vector<uint8_t> expected = Json::to_msgpack(responseToJson(request, response));
   EXPECT_EQ(out.str(), std::string(expected.begin(), expected.end()));
+  // The service's answer to Accept: application/msgpack.
+  EXPECT_EQ(responseToMsgpack(request, response), std::string(expected.begin(), expected.end()));
 }
 
 }  // namespace
