@@ -65,8 +65,9 @@ bool isMsgpackMap(std::string_view bytes) {
 
 MarginRequest readRequest(const std::string& path, const Limits& limits, RequestOptions options) {
   const InputText input(path, "request");
-  if (isMsgpackMap(input.text())) return parseRequestMsgpack(input.text(), limits, options).request;
+  // The file's pages leave memory as the readers finish with them.
   options.textDone = [&](size_t begin, size_t end) { input.dropPages(begin, end); };
+  if (isMsgpackMap(input.text())) return parseRequestMsgpack(input.text(), limits, options).request;
   return parseRequestText(input.text(), limits, options).request;
 }
 

@@ -314,7 +314,8 @@ class BytesNode {
 
 }  // namespace
 
-std::optional<MsgpackAccountsLayout> layOutMsgpackAccounts(std::string_view bytes) {
+std::optional<MsgpackAccountsLayout> layOutMsgpackAccounts(
+    std::string_view bytes, const std::function<void(size_t, size_t)>& done) {
   size_t length = 0;
   uint64_t entries = 0;
   if (bytes.empty() || !header(bytes, 0, length, entries)) return std::nullopt;
@@ -335,11 +336,15 @@ std::optional<MsgpackAccountsLayout> layOutMsgpackAccounts(std::string_view byte
       layout.first = next + length;
       if (count > bytes.size() - layout.first) return std::nullopt;
       layout.starts.reserve(static_cast<size_t>(count));
-      size_t at = layout.first;
+      size_t at = layout.first, walked = at;
       for (uint64_t a = 0; a < count; ++a) {
         layout.starts.push_back(at);
         at = valueEnd(bytes, at);
         if (at == kNone) return std::nullopt;
+        if (done && at - walked >= (size_t{1} << 20)) {
+          done(walked, at);
+          walked = at;
+        }
       }
       layout.end = at;
       return layout;
@@ -354,7 +359,7 @@ std::optional<std::vector<Account>> readMsgpackAccounts(
     std::string_view bytes, const MsgpackAccountsLayout& layout,
     const std::unordered_map<std::string, int>& assetIndex,
     const std::unordered_map<std::string, int>& instrumentIndex,
-    const std::vector<Instrument>& instruments) {
+    const std::vector<Instrument>& instruments, const std::function<void(size_t, size_t)>& done) {
   const int64_t count = static_cast<int64_t>(layout.starts.size());
   constexpr int64_t kPiece = kMsgpackPieceAccounts;
   const int64_t pieces = (count + kPiece - 1) / kPiece;
@@ -375,6 +380,7 @@ std::optional<std::vector<Account>> readMsgpackAccounts(
         read[k].push_back(parseAccountAs(BytesNode(bytes.substr(begin, end - begin), 0), assets,
                                          instrumentIds, instruments));
       }
+      if (done) done(layout.starts[k * kPiece], last < count ? layout.starts[last] : layout.end);
     } catch (...) {  // Refused, a parse error, or out of memory: the strict reader decides
       refused = true;
     }

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,7 +31,10 @@ struct MsgpackAccountsLayout {
   std::vector<size_t> starts;
 };
 
-std::optional<MsgpackAccountsLayout> layOutMsgpackAccounts(std::string_view bytes);
+// `done`, when set, is told each range of the bytes the reader is done with for now (as the JSON
+// reader's TextDone).
+std::optional<MsgpackAccountsLayout> layOutMsgpackAccounts(
+    std::string_view bytes, const std::function<void(size_t, size_t)>& done = {});
 
 // The accounts are read in pieces of this many, one piece at least.
 constexpr int64_t kMsgpackPieceAccounts = 256;
@@ -44,6 +48,7 @@ std::optional<std::vector<Account>> readMsgpackAccounts(
     std::string_view bytes, const MsgpackAccountsLayout& layout,
     const std::unordered_map<std::string, int>& assetIndex,
     const std::unordered_map<std::string, int>& instrumentIndex,
-    const std::vector<Instrument>& instruments);
+    const std::vector<Instrument>& instruments,
+    const std::function<void(size_t, size_t)>& done = {});
 
 }  // namespace xm::json

@@ -694,7 +694,7 @@ std::optional<ParsedRequest> parseMsgpackInParallel(std::string_view bytes, cons
                             options.keepLast == INT64_MAX && !options.legCounts &&
                             !options.accountSink;
   if (!wholeRequest || bytes.size() < options.parallelFromBytes) return std::nullopt;
-  const auto layout = json::layOutMsgpackAccounts(bytes);
+  const auto layout = json::layOutMsgpackAccounts(bytes, options.textDone);
   if (!layout) return std::nullopt;
   std::string rest;
   rest.reserve(layout->header + 1 + (bytes.size() - layout->end));
@@ -710,9 +710,11 @@ std::optional<ParsedRequest> parseMsgpackInParallel(std::string_view bytes, cons
     checkUtf8(doc, path, 0);
     RequestBuilder builder(limits, options);
     builder.takeCatalogue(doc);
-    return finishInParallel(
-        builder, doc, limits, options, json::msgpackPieces(layout->starts.size()),
-        [&](auto&&... index) { return json::readMsgpackAccounts(bytes, *layout, index...); });
+    return finishInParallel(builder, doc, limits, options,
+                            json::msgpackPieces(layout->starts.size()), [&](auto&&... index) {
+                              return json::readMsgpackAccounts(bytes, *layout, index...,
+                                                               options.textDone);
+                            });
   } catch (const InputError&) {
     return std::nullopt;
   } catch (const Json::exception&) {
