@@ -47,11 +47,16 @@ void BM_ParseMsgpack(benchmark::State& state) {
 }
 BENCHMARK(BM_ParseMsgpack)->ArgName("parallel")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
-// A request file of one's own (XM_PARSE_FILE=path), mapped as `xmargin run` maps it.
+// A request file of one's own (XM_PARSE_FILE=path, JSON or MessagePack), mapped as `xmargin run`
+// maps it.
 void BM_ParseFile(benchmark::State& state, const std::string& path) {
   const InputText input(path, "request");
   const RequestOptions options = reader(state.range(0));
-  for (auto _ : state) benchmark::DoNotOptimize(parseRequestText(input.text(), Limits{}, options));
+  const auto first = input.text().empty() ? 0 : static_cast<unsigned char>(input.text()[0]);
+  const bool msgpack = (first >= 0x80 && first <= 0x8f) || first == 0xde || first == 0xdf;
+  for (auto _ : state)
+    benchmark::DoNotOptimize(msgpack ? parseRequestMsgpack(input.text(), Limits{}, options)
+                                     : parseRequestText(input.text(), Limits{}, options));
   state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * input.text().size()));
   state.SetLabel(state.range(0) ? "parallel" : "strict");
 }

@@ -181,7 +181,8 @@ class BytesNode {
     for (uint64_t e = 0; e < nested / 2; ++e) {
       size_t next = 0;
       const std::string_view key = stringAt(bytes_, at, next);
-      if (next == kNone || firstInvalidUtf8(key)) fail("");
+      // An allowed key is ASCII: checking it against the list checks its UTF-8 too.
+      if (next == kNone) fail("");
       if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) fail("");
       for (size_t f = 0; f < fieldCount_; ++f)
         if (keys_[f] == key) fail("");
@@ -232,15 +233,17 @@ class BytesNode {
     if (!std::isfinite(x) || (loOpen ? !(x > lo) : !(x >= lo)) || !(x <= hi)) fail("");
     return x;
   }
+  // Not checked for UTF-8 here: AccountFields.h looks every such string up, and one that names
+  // a catalogue id is that id's valid UTF-8 (anything else is refused). id() checks.
   std::string_view string() const {
     size_t next = 0;
     const std::string_view s = present_ ? stringAt(bytes_, at_, next) : std::string_view();
-    if (!present_ || next == kNone || firstInvalidUtf8(s)) fail("");
+    if (!present_ || next == kNone) fail("");
     return s;
   }
   std::string id() const {
     const std::string_view s = string();
-    if (s.empty() || s.size() > 256) fail("");
+    if (s.empty() || s.size() > 256 || firstInvalidUtf8(s)) fail("");
     return std::string(s);
   }
 
