@@ -5,7 +5,11 @@
 // operator[], string, id, bounded and fail. `Index` maps an id as N::string() returns it (a
 // std::string, or a std::string_view into the text) to its index.
 
+#include <algorithm>
+#include <array>
+#include <initializer_list>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -13,6 +17,34 @@
 #include "host/model/Units.h"
 
 namespace xm::json {
+
+// An object's fields as a reader without paths keeps them while it checks the keys (its
+// object()), for child() to find without reading the object again: at most three, none unknown,
+// none twice (nlohmann keeps a repeated key's last value, simdjson finds its first: such objects
+// are left to the strict reader).
+template <typename Value>
+struct KeptFields {
+  std::array<std::string_view, 3> keys{};
+  std::array<Value, 3> values{};
+  size_t count = 0;
+  bool kept = false;
+
+  // False when `key` is not allowed, repeats or is a fourth.
+  bool add(std::initializer_list<std::string_view> allowed, std::string_view key, Value value) {
+    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end() || count == keys.size())
+      return false;
+    for (size_t f = 0; f < count; ++f)
+      if (keys[f] == key) return false;
+    keys[count] = key;
+    values[count++] = value;
+    return true;
+  }
+  const Value* find(std::string_view key) const {
+    for (size_t f = 0; f < count; ++f)
+      if (keys[f] == key) return &values[f];
+    return nullptr;
+  }
+};
 
 template <typename N, typename Index>
 Account parseAccountAs(const N& n, const Index& assetIndex, const Index& instrumentIndex,

@@ -177,28 +177,21 @@ class BytesNode {
     uint64_t nested = 0;
     if (!header(bytes_, at_, length, nested)) fail("");
     size_t at = at_ + length;
-    fieldCount_ = 0;
+    fields_ = {};
     for (uint64_t e = 0; e < nested / 2; ++e) {
       size_t next = 0;
       const std::string_view key = stringAt(bytes_, at, next);
       // An allowed key is ASCII: checking it against the list checks its UTF-8 too.
-      if (next == kNone) fail("");
-      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end()) fail("");
-      for (size_t f = 0; f < fieldCount_; ++f)
-        if (keys_[f] == key) fail("");
-      if (fieldCount_ == keys_.size()) fail("");
-      keys_[fieldCount_] = key;
-      values_[fieldCount_++] = next;
+      if (next == kNone || !fields_.add(allowed, key, next)) fail("");
       at = valueEnd(bytes_, next);
       if (at == kNone) fail("");
     }
-    fieldsKept_ = true;
+    fields_.kept = true;
   }
   BytesNode child(std::string_view key) const {
-    if (!fieldsKept_) object({});  // not an object, or an unexpected key: refused
-    for (size_t f = 0; f < fieldCount_; ++f)
-      if (keys_[f] == key) return BytesNode(bytes_, values_[f]);
-    return BytesNode();
+    if (!fields_.kept) object({});  // not an object, or an unexpected key: refused
+    const size_t* v = fields_.find(key);
+    return v ? BytesNode(bytes_, *v) : BytesNode();
   }
   bool has(std::string_view key) const { return child(key).present_; }
   BytesNode at(std::string_view key) const {
@@ -308,10 +301,7 @@ class BytesNode {
   std::string_view bytes_;
   size_t at_ = 0;
   bool present_ = false;
-  mutable std::array<std::string_view, 3> keys_{};
-  mutable std::array<size_t, 3> values_{};
-  mutable size_t fieldCount_ = 0;
-  mutable bool fieldsKept_ = false;
+  mutable KeptFields<size_t> fields_;
   mutable size_t next_ = 0, nextIndex_ = 0;
 };
 

@@ -293,24 +293,15 @@ class SimdNode {
   void object(std::initializer_list<std::string_view> allowed) const {
     simdjson::dom::object o;
     if (!present_ || e_.get(o)) fail("");
-    fieldCount_ = 0;
-    for (const auto field : o) {
-      if (std::find(allowed.begin(), allowed.end(), field.key) == allowed.end()) fail("");
-      // A repeated key: nlohmann keeps the last, simdjson finds the first; leave it to the
-      // strict reader.
-      for (size_t f = 0; f < fieldCount_; ++f)
-        if (keys_[f] == field.key) fail("");
-      if (fieldCount_ == keys_.size()) fail("");
-      keys_[fieldCount_] = field.key;
-      values_[fieldCount_++] = field.value;
-    }
-    fieldsKept_ = true;
+    fields_ = {};
+    for (const auto field : o)
+      if (!fields_.add(allowed, field.key, field.value)) fail("");
+    fields_.kept = true;
   }
   SimdNode child(std::string_view key) const {
-    if (fieldsKept_) {
-      for (size_t f = 0; f < fieldCount_; ++f)
-        if (keys_[f] == key) return SimdNode(values_[f]);
-      return SimdNode();
+    if (fields_.kept) {
+      const simdjson::dom::element* v = fields_.find(key);
+      return v ? SimdNode(*v) : SimdNode();
     }
     simdjson::dom::element v;
     if (!present_ || e_.at_key(key).get(v)) return SimdNode();
@@ -362,10 +353,7 @@ class SimdNode {
  private:
   simdjson::dom::element e_;
   bool present_ = false;
-  mutable std::array<std::string_view, 3> keys_{};
-  mutable std::array<simdjson::dom::element, 3> values_{};
-  mutable size_t fieldCount_ = 0;
-  mutable bool fieldsKept_ = false;
+  mutable KeptFields<simdjson::dom::element> fields_;
   mutable simdjson::dom::array array_;
   mutable simdjson::dom::array::iterator next_;
   mutable size_t nextIndex_ = 0;

@@ -453,6 +453,25 @@ ParsedRequest parseWithBuilder(std::string_view text, const Limits& limits,
                           [&] { return TextView{text}; }, limits, options);
 }
 
+// Whether a parallel reader may read `size` bytes under `options`: every account kept, none
+// streamed, and a request large enough to be worth the threads.
+bool parallelApplies(size_t size, const RequestOptions& options) {
+  return !options.noAccounts && options.keepFirst == 0 && options.keepLast == INT64_MAX &&
+         !options.legCounts && !options.accountSink && size >= options.parallelFromBytes;
+}
+
+// `read()`, or nullopt where it throws an error of the request: the strict reader then names it.
+template <typename Read>
+std::optional<ParsedRequest> orStrict(const Read& read) {
+  try {
+    return read();
+  } catch (const InputError&) {
+    return std::nullopt;
+  } catch (const Json::exception&) {
+    return std::nullopt;
+  }
+}
+
 // The end of a parallel read: the rest of the request finished first (its catalogue then handed
 // to options.catalogueRead, so that preparing the market overlaps reading the accounts), then the
 // accounts read by `read(assetIndex, instrumentIndex, instruments)`. Nullopt when the catalogue
@@ -482,10 +501,7 @@ std::optional<ParsedRequest> finishInParallel(RequestBuilder& builder, Json& doc
 // valid: the caller then reads the request strictly, which names the first error.
 std::optional<ParsedRequest> parseInParallel(std::string_view text, const Limits& limits,
                                              const RequestOptions& options) {
-  const bool wholeRequest = !options.noAccounts && options.keepFirst == 0 &&
-                            options.keepLast == INT64_MAX && !options.legCounts &&
-                            !options.accountSink;
-  if (!wholeRequest || text.size() < options.parallelFromBytes) return std::nullopt;
+  if (!parallelApplies(text.size(), options)) return std::nullopt;
   const size_t piece =
       options.pieceBytes > 0
           ? options.pieceBytes
@@ -497,7 +513,7 @@ std::optional<ParsedRequest> parseInParallel(std::string_view text, const Limits
   rest.reserve(layout->open + 1 + (text.size() - layout->close));
   rest.append(text.substr(0, layout->open + 1));
   rest.append(text.substr(layout->close));
-  try {
+  return orStrict([&]() -> std::optional<ParsedRequest> {
     RequestBuilder builder(limits, options);
     Json doc = Json::parse(rest, [&](int depth, Json::parse_event_t e, Json& v) {
       if (depth >= kMaxDepth) failTooDeep();
@@ -508,11 +524,7 @@ std::optional<ParsedRequest> parseInParallel(std::string_view text, const Limits
                             static_cast<int64_t>(layout->cuts.size()) + 1, [&](auto&&... index) {
                               return json::readAccounts(text, *layout, index..., options.textDone);
                             });
-  } catch (const InputError&) {
-    return std::nullopt;
-  } catch (const Json::exception&) {
-    return std::nullopt;
-  }
+  });
 }
 
 ParsedRequest parseTextRequest(std::string_view text, const Limits& limits,
@@ -690,10 +702,7 @@ ParsedRequest parseRequestFile(const std::string& path, const Limits& limits,
 // map without its accounts (their array emptied) read as a document, the accounts on every thread.
 std::optional<ParsedRequest> parseMsgpackInParallel(std::string_view bytes, const Limits& limits,
                                                     const RequestOptions& options) {
-  const bool wholeRequest = !options.noAccounts && options.keepFirst == 0 &&
-                            options.keepLast == INT64_MAX && !options.legCounts &&
-                            !options.accountSink;
-  if (!wholeRequest || bytes.size() < options.parallelFromBytes) return std::nullopt;
+  if (!parallelApplies(bytes.size(), options)) return std::nullopt;
   const auto layout = json::layOutMsgpackAccounts(bytes, options.textDone);
   if (!layout) return std::nullopt;
   std::string rest;
@@ -701,7 +710,7 @@ std::optional<ParsedRequest> parseMsgpackInParallel(std::string_view bytes, cons
   rest.append(bytes.substr(0, layout->header));
   rest.push_back(static_cast<char>(0x90));  // an empty array
   rest.append(bytes.substr(layout->end));
-  try {
+  return orStrict([&]() -> std::optional<ParsedRequest> {
     Json doc;
     BoundedDomSax sax(doc);
     Json::sax_parse(rest, &sax, nlohmann::detail::input_format_t::msgpack, true);
@@ -715,11 +724,7 @@ std::optional<ParsedRequest> parseMsgpackInParallel(std::string_view bytes, cons
                               return json::readMsgpackAccounts(bytes, *layout, index...,
                                                                options.textDone);
                             });
-  } catch (const InputError&) {
-    return std::nullopt;
-  } catch (const Json::exception&) {
-    return std::nullopt;
-  }
+  });
 }
 
 ParsedRequest parseRequestMsgpack(std::string_view bytes, const Limits& limits,

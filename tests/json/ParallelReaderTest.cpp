@@ -36,10 +36,12 @@ struct Outcome {
   std::string path, message, code;
 };
 
-Outcome read(const std::string& text, const RequestOptions& options) {
+// JSON text, or MessagePack bytes when `msgpack`.
+Outcome read(const std::string& text, const RequestOptions& options, bool msgpack = false) {
   Outcome out;
   try {
-    out.parsed = parseRequestText(text, Limits{}, options);
+    out.parsed = msgpack ? parseRequestMsgpack(text, Limits{}, options)
+                         : parseRequestText(text, Limits{}, options);
   } catch (const InputError& e) {
     out.path = e.path();
     out.message = e.what();
@@ -289,15 +291,7 @@ std::string msgpackOf(const Json& j) {
 }
 
 Outcome readMsgpack(const std::string& bytes, const RequestOptions& options) {
-  Outcome out;
-  try {
-    out.parsed = parseRequestMsgpack(bytes, Limits{}, options);
-  } catch (const InputError& e) {
-    out.path = e.path();
-    out.message = e.what();
-    out.code = e.code();
-  }
-  return out;
+  return read(bytes, options, true);
 }
 
 TEST(ParallelMsgpackReader, ReadsWhatTheStrictReaderReads) {
