@@ -7,10 +7,13 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <functional>
 #include <initializer_list>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "host/model/MarginRequest.h"
@@ -39,11 +42,56 @@ struct KeptFields {
     values[count++] = value;
     return true;
   }
+  // False when `key` repeats or is a fourth (a reader that leaves the allowed keys to allOf()).
+  bool addAny(std::string_view key, Value value) {
+    if (count == keys.size()) return false;
+    for (size_t f = 0; f < count; ++f)
+      if (keys[f] == key) return false;
+    keys[count] = key;
+    values[count++] = value;
+    return true;
+  }
+  // Whether every key kept is allowed.
+  bool allOf(std::initializer_list<std::string_view> allowed) const {
+    for (size_t f = 0; f < count; ++f)
+      if (std::find(allowed.begin(), allowed.end(), keys[f]) == allowed.end()) return false;
+    return true;
+  }
   const Value* find(std::string_view key) const {
     for (size_t f = 0; f < count; ++f)
       if (keys[f] == key) return &values[f];
     return nullptr;
   }
+};
+
+// The catalogue's ids (assets or instruments) for the parallel readers' lookups: views into the
+// catalogue's strings in an open-addressing table, one probe of a flat array in the common case.
+// find() and end() as an unordered_map's, for AccountFields' rules.
+class IdIndex {
+ public:
+  using Entry = std::pair<std::string_view, int>;
+  explicit IdIndex(const std::unordered_map<std::string, int>& ids) {
+    const size_t size = std::bit_ceil(std::max<size_t>(16, 2 * ids.size()));
+    slots_.assign(size, Entry{std::string_view(), -1});
+    mask_ = size - 1;
+    for (const auto& [id, index] : ids) {
+      size_t s = std::hash<std::string_view>{}(id)&mask_;
+      while (slots_[s].second >= 0) s = (s + 1) & mask_;
+      slots_[s] = {id, index};
+    }
+  }
+  const Entry* find(std::string_view key) const {
+    for (size_t s = std::hash<std::string_view>{}(key)&mask_;; s = (s + 1) & mask_) {
+      const Entry& e = slots_[s];
+      if (e.second < 0) return nullptr;
+      if (e.first == key) return &e;
+    }
+  }
+  const Entry* end() const { return nullptr; }
+
+ private:
+  std::vector<Entry> slots_;
+  size_t mask_ = 0;
 };
 
 template <typename N, typename Index>

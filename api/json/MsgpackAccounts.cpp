@@ -358,9 +358,7 @@ std::optional<std::vector<Account>> readMsgpackAccounts(
   const int64_t pieces = (count + kPiece - 1) / kPiece;
   std::vector<std::vector<Account>> read(static_cast<size_t>(pieces));
   std::atomic<bool> refused{false};
-  const std::unordered_map<std::string_view, int> assets(assetIndex.begin(), assetIndex.end());
-  const std::unordered_map<std::string_view, int> instrumentIds(instrumentIndex.begin(),
-                                                                instrumentIndex.end());
+  const IdIndex assets(assetIndex), instrumentIds(instrumentIndex);
 #pragma omp parallel for schedule(dynamic, 1)
   for (int64_t k = 0; k < pieces; ++k) {
     if (refused.load(std::memory_order_relaxed)) continue;

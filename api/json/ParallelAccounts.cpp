@@ -278,71 +278,148 @@ size_t nextCutOrClose(std::string_view t, size_t at, size_t limit, ScanState s, 
   return kNone;
 }
 
-// A simdjson element behind the strict reader's Node interface (AccountFields.h). It never reports
-// an error itself: any failure throws Refused and the strict reader names it.
+// One account as simdjson's On-Demand parser reads it in a single pass, shallow and generic: its
+// fields, each a scalar or an array of small objects of scalars (positions, collateral). The
+// strict reader's rules then run on it through RawNode (AccountFields.h): which keys are allowed,
+// which are required, types, bounds and lookups are decided there, not here.
 struct Refused {};
 
-class SimdNode {
+struct RawScalar {
+  enum Kind : uint8_t { Number, String, Other } kind = Other;
+  double number = 0.0;
+  std::string_view text;  // into the parser's string buffer, valid while its piece is read
+};
+
+struct RawSlot {
+  bool array = false;
+  RawScalar scalar;
+  uint32_t begin = 0, end = 0;  // items [begin, end) when an array
+};
+
+struct RawAccount {
+  KeptFields<RawSlot> fields;
+  std::vector<KeptFields<RawScalar>> items;  // every array's objects, in order
+};
+
+namespace od = simdjson::ondemand;
+
+// A number as nlohmann reads it: an integer literal converted from its integer value (so "-0"
+// is +0.0), anything else as the nearest double.
+RawScalar scalarOf(od::value v) {
+  RawScalar s;
+  od::json_type type;
+  if (v.type().get(type)) throw Refused{};
+  if (type == od::json_type::number) {
+    // Not get_number(): simdjson 3.0.1's returns 0 for a float of more than 19 significant
+    // digits (tests/json/ParallelReaderTest.cpp keeps such a number).
+    od::number_type kind;
+    if (v.get_number_type().get(kind)) throw Refused{};
+    s.kind = RawScalar::Number;
+    int64_t i;
+    uint64_t u;
+    if (kind == od::number_type::signed_integer && !v.get_int64().get(i)) {
+      s.number = static_cast<double>(i);
+    } else if (kind == od::number_type::unsigned_integer && !v.get_uint64().get(u)) {
+      s.number = static_cast<double>(u);
+    } else if (v.get_double().get(s.number)) {  // a float, or an integer past 64 bits
+      throw Refused{};
+    }
+  } else if (type == od::json_type::string) {
+    s.kind = RawScalar::String;
+    if (v.get_string().get(s.text)) throw Refused{};
+  }  // anything else: Other, refused by the rules wherever it stands
+  return s;
+}
+
+void readRaw(od::value account, RawAccount& raw) {
+  raw.fields = {};
+  raw.items.clear();
+  od::object object;
+  if (account.get_object().get(object)) throw Refused{};
+  for (auto field : object) {
+    std::string_view key;
+    if (field.unescaped_key().get(key)) throw Refused{};
+    od::value value = field.value();
+    od::json_type type;
+    if (value.type().get(type)) throw Refused{};
+    RawSlot slot;
+    if (type == od::json_type::array) {
+      slot.array = true;
+      slot.begin = static_cast<uint32_t>(raw.items.size());
+      od::array list;
+      if (value.get_array().get(list)) throw Refused{};
+      for (auto element : list) {
+        od::object item;
+        if (element.get_object().get(item)) throw Refused{};
+        KeptFields<RawScalar>& kept = raw.items.emplace_back();
+        for (auto f : item) {
+          std::string_view k;
+          if (f.unescaped_key().get(k)) throw Refused{};
+          if (!kept.addAny(k, scalarOf(f.value()))) throw Refused{};
+        }
+        kept.kept = true;
+      }
+      slot.end = static_cast<uint32_t>(raw.items.size());
+    } else {
+      slot.scalar = scalarOf(value);
+    }
+    if (!raw.fields.addAny(key, slot)) throw Refused{};
+  }
+  raw.fields.kept = true;
+}
+
+// A RawAccount behind the strict reader's Node interface. It never reports an error itself: any
+// failure throws Refused and the strict reader names it.
+class RawNode {
  public:
-  SimdNode() = default;
-  explicit SimdNode(simdjson::dom::element e) : e_(e), present_(true) {}
+  static RawNode accountOf(const RawAccount& a) { return RawNode(&a, nullptr, nullptr, nullptr); }
 
   [[noreturn]] void fail(const std::string&) const { throw Refused{}; }
 
-  // Checks the keys and keeps the fields, which child() then finds without a search of the tape.
   void object(std::initializer_list<std::string_view> allowed) const {
-    simdjson::dom::object o;
-    if (!present_ || e_.get(o)) fail("");
-    fields_ = {};
-    for (const auto field : o)
-      if (!fields_.add(allowed, field.key, field.value)) fail("");
-    fields_.kept = true;
-  }
-  SimdNode child(std::string_view key) const {
-    if (fields_.kept) {
-      const simdjson::dom::element* v = fields_.find(key);
-      return v ? SimdNode(*v) : SimdNode();
+    if (item_) {
+      if (!item_->allOf(allowed)) fail("");
+    } else if (account_ && !slot_ && !scalar_) {
+      if (!account_->fields.allOf(allowed)) fail("");
+    } else {
+      fail("");
     }
-    simdjson::dom::element v;
-    if (!present_ || e_.at_key(key).get(v)) return SimdNode();
-    return SimdNode(v);
   }
-  bool has(std::string_view key) const { return child(key).present_; }
-  SimdNode at(std::string_view key) const {
-    SimdNode c = child(key);
-    if (!c.present_) fail("");
+  RawNode child(std::string_view key) const {
+    if (account_ && !slot_ && !scalar_ && !item_) {
+      const RawSlot* s = account_->fields.find(key);
+      return s ? RawNode(account_, s, nullptr, nullptr) : RawNode();
+    }
+    if (item_) {
+      const RawScalar* s = item_->find(key);
+      return s ? RawNode(account_, nullptr, nullptr, s) : RawNode();
+    }
+    return RawNode();
+  }
+  bool has(std::string_view key) const { return child(key).present(); }
+  RawNode at(std::string_view key) const {
+    const RawNode c = child(key);
+    if (!c.present()) fail("");
     return c;
   }
-
   size_t array() const {
-    if (!present_ || e_.get(array_)) fail("");
-    next_ = array_.begin();
-    nextIndex_ = 0;
-    const size_t size = array_.size();
-    if (size >= 0xFFFFFF) fail("");  // simdjson's count saturates there
-    return size;
+    if (!slot_ || !slot_->array) fail("");
+    return slot_->end - slot_->begin;
   }
-  // Elements in order (AccountFields.h reads them so), each step O(1).
-  SimdNode operator[](size_t i) const {
-    while (nextIndex_ < i) {
-      ++next_;
-      ++nextIndex_;
-    }
-    if (nextIndex_ != i) fail("");
-    return SimdNode(*next_);
+  RawNode operator[](size_t i) const {
+    return RawNode(account_, nullptr, &account_->items[slot_->begin + i], nullptr);
   }
-
   double bounded(double lo, double hi, bool loOpen, const char*) const {
-    double x;
-    if (!present_ || e_.get_double().get(x)) fail("");  // integers too, as nlohmann converts them
+    const RawScalar& s = scalar();
+    if (s.kind != RawScalar::Number) fail("");
+    const double x = s.number;
     if (!std::isfinite(x) || (loOpen ? !(x > lo) : !(x >= lo)) || !(x <= hi)) fail("");
     return x;
   }
-  // A view into the parser's strings, valid while its piece is being read.
   std::string_view string() const {
-    std::string_view s;
-    if (!present_ || e_.get_string().get(s)) fail("");
-    return s;
+    const RawScalar& s = scalar();
+    if (s.kind != RawScalar::String) fail("");
+    return s.text;
   }
   std::string id() const {
     const std::string_view s = string();
@@ -351,35 +428,52 @@ class SimdNode {
   }
 
  private:
-  simdjson::dom::element e_;
-  bool present_ = false;
-  mutable KeptFields<simdjson::dom::element> fields_;
-  mutable simdjson::dom::array array_;
-  mutable simdjson::dom::array::iterator next_;
-  mutable size_t nextIndex_ = 0;
+  RawNode() = default;
+  RawNode(const RawAccount* a, const RawSlot* slot, const KeptFields<RawScalar>* item,
+          const RawScalar* scalar)
+      : account_(a), slot_(slot), item_(item), scalar_(scalar) {}
+  bool present() const { return slot_ || item_ || scalar_; }
+  // A scalar field: of an item, or of the account (not an array).
+  const RawScalar& scalar() const {
+    if (scalar_) return *scalar_;
+    if (slot_ && !slot_->array) return slot_->scalar;
+    fail("");
+  }
+
+  const RawAccount* account_ = nullptr;
+  const RawSlot* slot_ = nullptr;                // an account's field
+  const KeptFields<RawScalar>* item_ = nullptr;  // an object of an array
+  const RawScalar* scalar_ = nullptr;            // an item's field
 };
 
 // An id index looked up by views into the text (no string made per position).
-using ViewIndex = std::unordered_map<std::string_view, int>;
-ViewIndex viewOf(const std::unordered_map<std::string, int>& index) {
-  return ViewIndex(index.begin(), index.end());
-}
 
 // One piece's accounts: t[begin, end) is "{...},{...}" (at least one account when `nonEmpty`).
-void readPiece(std::string_view t, size_t begin, size_t end, bool nonEmpty,
-               simdjson::dom::parser& parser, std::vector<char>& buffer,
-               const ViewIndex& assetIndex, const ViewIndex& instrumentIndex,
-               const std::vector<Instrument>& instruments, std::vector<Account>& out) {
+void readPiece(std::string_view t, size_t begin, size_t end, bool nonEmpty, od::parser& parser,
+               std::vector<char>& buffer, RawAccount& raw, const IdIndex& assetIndex,
+               const IdIndex& instrumentIndex, const std::vector<Instrument>& instruments,
+               std::vector<Account>& out) {
   const size_t n = end - begin;
   buffer.resize(n + 2 + simdjson::SIMDJSON_PADDING);
   buffer[0] = '[';
   std::memcpy(buffer.data() + 1, t.data() + begin, n);
   buffer[n + 1] = ']';
-  simdjson::dom::array accounts;
-  if (parser.parse(buffer.data(), n + 2, false).get_array().get(accounts)) throw Refused{};
-  if (nonEmpty && accounts.size() == 0) throw Refused{};
-  for (const simdjson::dom::element a : accounts)
-    out.push_back(parseAccountAs(SimdNode(a), assetIndex, instrumentIndex, instruments));
+  od::document doc;
+  if (parser.iterate(buffer.data(), n + 2, buffer.size()).get(doc)) throw Refused{};
+  od::array accounts;
+  if (doc.get_array().get(accounts)) throw Refused{};
+  size_t count = 0;
+  for (auto account : accounts) {
+    od::value v;
+    if (account.get(v)) throw Refused{};
+    readRaw(v, raw);
+    out.push_back(
+        parseAccountAs(RawNode::accountOf(raw), assetIndex, instrumentIndex, instruments));
+    ++count;
+  }
+  // Past the array the document must end (a piece "...}],[{..." would otherwise stop early).
+  const char* after = nullptr;
+  if (!doc.current_location().get(after) || (nonEmpty && count == 0)) throw Refused{};
 }
 
 // Whether two accounts share an id: hashed on all threads, each thread then checking the ids
@@ -491,16 +585,17 @@ std::optional<std::vector<Account>> readAccounts(
   const int64_t pieces = static_cast<int64_t>(bounds.size()) - 1;
   std::vector<std::vector<Account>> read(static_cast<size_t>(pieces));
   std::atomic<bool> refused{false};
-  const ViewIndex assets = viewOf(assetIndex), instrumentIds = viewOf(instrumentIndex);
+  const IdIndex assets(assetIndex), instrumentIds(instrumentIndex);
 #pragma omp parallel
   {
-    simdjson::dom::parser parser;
+    od::parser parser;
     std::vector<char> buffer;
+    RawAccount raw;
 #pragma omp for schedule(dynamic, 1)
     for (int64_t i = 0; i < pieces; ++i) {
       if (refused.load(std::memory_order_relaxed)) continue;
       try {
-        readPiece(t, bounds[i] + 1, bounds[i + 1], pieces > 1, parser, buffer, assets,
+        readPiece(t, bounds[i] + 1, bounds[i + 1], pieces > 1, parser, buffer, raw, assets,
                   instrumentIds, instruments, read[i]);
         if (done) done(bounds[i], bounds[i + 1]);
       } catch (...) {  // Refused, or out of memory: the strict reader decides

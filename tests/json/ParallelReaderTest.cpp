@@ -152,8 +152,12 @@ TEST(ParallelReader, StructureInsideStringsAndOddSpacing) {
   std::string numbers = text;
   for (auto [from, to] :
        {std::pair{"\"qty\":-2.5", "\"qty\":-25e-1"}, std::pair{"\"amount\":0", "\"amount\":-0.0"},
-        std::pair{"\"amount\":1000", "\"amount\":1E3"}}) {
-    for (size_t at = numbers.find(from); at != std::string::npos; at = numbers.find(from, at))
+        std::pair{"\"amount\":1000", "\"amount\":1E3"},
+        std::pair{"\"amount\":2000", "\"amount\":-0"},  // an integer literal: +0.0, as nlohmann
+        std::pair{"\"amount\":3000", "\"amount\":30e2"},
+        std::pair{"\"amount\":4000", "\"amount\":4000.00000000000000000000000001"}}) {
+    for (size_t at = numbers.find(from); at != std::string::npos;
+         at = numbers.find(from, at + std::strlen(to)))
       numbers.replace(at, std::strlen(from), to);
   }
   expectReadAsStrict(numbers, 80);
