@@ -1,11 +1,11 @@
 #pragma once
 // The parallel reader of a request's "accounts" (the bulk of every large request): the array is
 // cut into pieces of about `pieceBytes` at account boundaries found on all cores, and each piece
-// is parsed by simdjson and converted straight into Accounts by the same field rules as the
-// strict reader (AccountFields.h). Internal to api/json: RequestParser.cpp uses it.
+// is read by simdjson's On-Demand parser and converted straight into Accounts by the same field
+// rules as the strict reader (AccountFields.h). Internal to api/json: RequestParser.cpp uses it.
 //
 // It reads valid requests only. Whatever it cannot prove valid — malformed JSON, a field the
-// rules refuse, duplicate keys, escapes it would decode differently — makes it give up (nullopt),
+// rules refuse, a key given twice, a number simdjson cannot read — makes it give up (nullopt),
 // and the strict reader then reads the request and names the first error in document order with
 // its JSON Pointer, exactly as it always has. A valid request is read once.
 
