@@ -176,21 +176,48 @@ void EarlyPreparation::start(const MarginRequest& catalogue, const EngineOptions
   definition_.instruments = catalogue.instruments;
   definition_.config = catalogue.config;
   if (adjust) adjust(definition_);
-  preparing_ = std::async(std::launch::async, [this, options] {
-    return std::make_unique<PreparedMarket>(definition_, RowSet::All, options);
+  worker_ = std::thread([this, options, job = job_.get_future()]() mutable {
+    std::unique_ptr<PreparedMarket> prepared;
+    std::exception_ptr failed;
+    try {
+      prepared = std::make_unique<PreparedMarket>(definition_, RowSet::All, options);
+    } catch (...) {
+      failed = std::current_exception();
+    }
+    const Job* given = job.get();
+    if (!given) return;  // abandoned: the market ends here, on its thread
+    try {
+      if (failed) std::rethrow_exception(failed);
+      RunSummary summary = prepared->run(given->request->accounts, *given->options, *given->sink);
+      summary.run.compileMs = prepared->preparation().compileMs;
+      summary.run.prepareMs = prepared->preparation().prepareMs;
+      prepared.reset();
+      done_.set_value(std::move(summary));
+    } catch (...) {
+      prepared.reset();
+      done_.set_exception(std::current_exception());
+    }
   });
 }
 
 RunSummary EarlyPreparation::run(const MarginRequest& request, const EngineOptions& options,
                                  ResultSink& sink) {
   if (!started()) return runMargin(request, options, sink);
-  const std::unique_ptr<PreparedMarket> prepared = preparing_.get();
-  RunSummary summary = prepared->run(request.accounts, options, sink);
-  summary.run.compileMs = prepared->preparation().compileMs;
-  summary.run.prepareMs = prepared->preparation().prepareMs;
+  const Job job{&request, &options, &sink};
+  std::future<RunSummary> done = done_.get_future();
+  job_.set_value(&job);
+  jobGiven_ = true;
+  worker_.join();
+  RunSummary summary = done.get();  // rethrows the preparation's or the run's exception
   summary.run.elapsedMs =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start_).count();
   return summary;
+}
+
+EarlyPreparation::~EarlyPreparation() {
+  if (!worker_.joinable()) return;
+  if (!jobGiven_) job_.set_value(nullptr);
+  worker_.join();
 }
 
 namespace {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <thread>
 #include <vector>
 
 #include "host/base/Progress.h"
@@ -105,22 +106,38 @@ RunSummary runMargin(const MarginRequest& request, const EngineOptions& options,
 
 // runMargin with the market prepared early: start() is given the request's market, instruments
 // and config (no accounts) as soon as they are read, and prepares them on a thread of its own
-// while the caller reads the accounts; run() waits for the preparation and runs the accounts.
-// Every instrument's row is revalued (RowSet::All, as for a snapshot: the accounts are not known
-// yet), which gives runMargin's figures to the bit. Without start(), run() is runMargin.
+// while the caller reads the accounts; run() has that thread run the accounts. Every instrument's
+// row is revalued (RowSet::All, as for a snapshot: the accounts are not known yet), which gives
+// runMargin's figures to the bit. The prepared market lives, runs and ends on that one thread: a
+// device session is bound to the thread that opens it (it holds the device's lock). Without
+// start(), run() is runMargin.
 class EarlyPreparation {
  public:
+  EarlyPreparation() = default;
+  EarlyPreparation(const EarlyPreparation&) = delete;
+  EarlyPreparation& operator=(const EarlyPreparation&) = delete;
+  ~EarlyPreparation();  // a preparation never run is abandoned (on its thread)
+
   // Copies `catalogue`, lets `adjust` change the copy (the command line's overrides), starts.
   void start(const MarginRequest& catalogue, const EngineOptions& options,
              const std::function<void(MarginRequest&)>& adjust = {});
-  bool started() const { return preparing_.valid(); }
-  // `request`: the catalogue's market, instruments and config with the accounts.
+  bool started() const { return worker_.joinable(); }
+  // `request`: the catalogue's market, instruments and config with the accounts. The sink is
+  // called on the preparing thread. A preparation that failed throws here.
   RunSummary run(const MarginRequest& request, const EngineOptions& options, ResultSink& sink);
 
  private:
+  struct Job {
+    const MarginRequest* request;
+    const EngineOptions* options;
+    ResultSink* sink;
+  };
   MarginRequest definition_;
   std::chrono::steady_clock::time_point start_;
-  std::future<std::unique_ptr<PreparedMarket>> preparing_;
+  std::promise<const Job*> job_;  // null: abandoned
+  bool jobGiven_ = false;
+  std::promise<RunSummary> done_;
+  std::thread worker_;
 };
 
 // The whole response in memory (the HTTP service and tests).

@@ -375,6 +375,29 @@ TEST(CudaBackend, AutoPicksTheGpu) {
   EXPECT_EQ(computeMargin(req).run.backend, BackendChoice::Cuda);
 }
 
+// The nightly run's overlap on the device: the session opened, run and closed on the preparing
+// thread (it holds the device's lock), the figures computeMargin's on the device, bit for bit.
+TEST(CudaBackend, EarlyPreparationOnTheDeviceMatchesComputeMargin) {
+  SKIP_WITHOUT_GPU();
+  MarginRequest req = exchange(700, 4000, 61);
+  req.config.backend = BackendChoice::Cuda;
+  const MarginResponse plain = computeMargin(req);
+  MarginRequest catalogue = req;
+  catalogue.accounts.clear();
+  EarlyPreparation early;
+  early.start(catalogue, {});
+  const MarginResponse overlapped = computeMargin(req, {}, early);
+  EXPECT_EQ(overlapped.run.backend, BackendChoice::Cuda);
+  ASSERT_EQ(plain.accounts.size(), overlapped.accounts.size());
+  for (size_t i = 0; i < plain.accounts.size(); ++i) {
+    EXPECT_TRUE(sameBits(plain.accounts[i].es, overlapped.accounts[i].es)) << i;
+    EXPECT_TRUE(sameBits(plain.accounts[i].initialMargin, overlapped.accounts[i].initialMargin))
+        << i;
+  }
+  // And the device is free again: a plain run after it opens its own session.
+  EXPECT_EQ(computeMargin(req).run.backend, BackendChoice::Cuda);
+}
+
 TEST(CudaBackend, WithoutADeviceCudaIsAClearErrorAndAutoFallsBack) {
   std::string why;
   if (cudaUsable(&why)) GTEST_SKIP() << "a CUDA device is present";
