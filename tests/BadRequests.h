@@ -18,6 +18,15 @@ inline Json validRequest() {
   return r;
 }
 
+// SOL beside BTC and ETH with pairwise correlations that no matrix can hold (not positive
+// semidefinite): refused by the factor model, or repaired when config.correlation_repair says so.
+inline void addIndefiniteCorrelations(Json& r) {
+  r["market"]["assets"].push_back({{"id", "SOL"}, {"price", 100}, {"vol", 1.0}});
+  r["market"]["correlations"] = {{{"a", "BTC"}, {"b", "ETH"}, {"rho", 0.9}},
+                                 {{"a", "BTC"}, {"b", "SOL"}, {"rho", 0.9}},
+                                 {{"a", "ETH"}, {"b", "SOL"}, {"rho", -0.9}}};
+}
+
 struct BadCase {
   const char* name;
   std::function<void(Json&)> mutate;
@@ -96,14 +105,7 @@ inline const std::vector<BadCase>& badRequests() {
                                        {"matrix", {{1, 0.5}, {0.4, 1}}}};
        },
        "/market/correlation/matrix/1/0"},
-      {"matrix not positive semidefinite",
-       [](Json& r) {
-         r["market"]["assets"].push_back({{"id", "SOL"}, {"price", 100}, {"vol", 1.0}});
-         r["market"]["correlations"] = {{{"a", "BTC"}, {"b", "ETH"}, {"rho", 0.9}},
-                                        {{"a", "BTC"}, {"b", "SOL"}, {"rho", 0.9}},
-                                        {{"a", "ETH"}, {"b", "SOL"}, {"rho", -0.9}}};
-       },
-       "/market/correlations"},
+      {"matrix not positive semidefinite", addIndefiniteCorrelations, "/market/correlations"},
       {"unknown instrument reference",
        [](Json& r) { r["accounts"][0]["positions"][0]["instrument"] = "DOGE-PERP"; },
        "/accounts/0/positions/0/instrument"},

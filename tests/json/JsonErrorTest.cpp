@@ -64,10 +64,7 @@ TEST(JsonErrors, WorkOverTheLimitNamesTheLimit) {
 
 TEST(JsonErrors, RepairOptionAcceptsAnIndefiniteMatrix) {
   Json body = test::validRequest();
-  body["market"]["assets"].push_back({{"id", "SOL"}, {"price", 100}, {"vol", 1.0}});
-  body["market"]["correlations"] = {{{"a", "BTC"}, {"b", "ETH"}, {"rho", 0.9}},
-                                    {{"a", "BTC"}, {"b", "SOL"}, {"rho", 0.9}},
-                                    {{"a", "ETH"}, {"b", "SOL"}, {"rho", -0.9}}};
+  test::addIndefiniteCorrelations(body);
   for (const char* repair : {"clip", "nearest"}) {
     body["config"]["correlation_repair"] = repair;
     const MarginResponse r = computeMargin(parseRequest(body));

@@ -97,10 +97,7 @@ TEST(EarlyPreparation, AbandonedWhenTheRequestFailsLater) {
 
 TEST(EarlyPreparation, AMarketThatCannotBePreparedFailsRunWithRunMarginsError) {
   Json body = test::validRequest();
-  body["market"]["assets"].push_back({{"id", "SOL"}, {"price", 100}, {"vol", 1.0}});
-  body["market"]["correlations"] = {{{"a", "BTC"}, {"b", "ETH"}, {"rho", 0.9}},
-                                    {{"a", "BTC"}, {"b", "SOL"}, {"rho", 0.9}},
-                                    {{"a", "ETH"}, {"b", "SOL"}, {"rho", -0.9}}};
+  test::addIndefiniteCorrelations(body);
   const MarginRequest request = parseRequest(body);
   std::string expected;
   try {
