@@ -52,8 +52,7 @@ BENCHMARK(BM_ParseMsgpack)->ArgName("parallel")->Arg(0)->Arg(1)->Unit(benchmark:
 void BM_ParseFile(benchmark::State& state, const std::string& path) {
   const InputText input(path, "request");
   const RequestOptions options = reader(state.range(0));
-  const auto first = input.text().empty() ? 0 : static_cast<unsigned char>(input.text()[0]);
-  const bool msgpack = (first >= 0x80 && first <= 0x8f) || first == 0xde || first == 0xdf;
+  const bool msgpack = isMsgpackMap(input.text());
   for (auto _ : state)
     benchmark::DoNotOptimize(msgpack ? parseRequestMsgpack(input.text(), Limits{}, options)
                                      : parseRequestText(input.text(), Limits{}, options));

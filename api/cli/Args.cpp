@@ -57,12 +57,6 @@ void applyThreads(const Args& a) {
     omp_set_num_threads(static_cast<int>(intOption(a, "--threads", 0, 1, 1024)));
 }
 
-bool isMsgpackMap(std::string_view bytes) {
-  if (bytes.empty()) return false;
-  const auto b = static_cast<unsigned char>(bytes[0]);
-  return (b >= 0x80 && b <= 0x8f) || b == 0xde || b == 0xdf;
-}
-
 MarginRequest readRequest(const std::string& path, const Limits& limits, RequestOptions options) {
   const InputText input(path, "request");
   // The file's pages leave memory as the readers finish with them.

@@ -32,12 +32,10 @@ void applyThreads(const Args& a);
 // A YYYY-MM-DD option, as days since the epoch.
 long long dateOption(const Args& a, const std::string& key);
 
-// A request file: MessagePack when its first byte opens a map (0x80-0x8f, 0xde, 0xdf: bytes
-// that cannot begin JSON text), JSON otherwise.
-// `options` as the parser takes them (RequestOptions: e.g. catalogueRead).
+// A request file: MessagePack when isMsgpackMap(its bytes), JSON otherwise; `options` as the
+// parser takes them (RequestOptions: e.g. catalogueRead).
 MarginRequest readRequest(const std::string& path, const Limits& limits,
                           RequestOptions options = {});
-bool isMsgpackMap(std::string_view bytes);
 // --prices DIR and --implied-vol DIR into the request's market.history.
 void loadMarketFiles(const Args& a, MarginRequest& request);
 Json readJsonFile(const std::string& path, const std::string& what);

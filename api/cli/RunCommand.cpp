@@ -154,7 +154,12 @@ int runCommand(const Args& a) {
     early.start(catalogue, options, complete);
   };
   MarginRequest request = readRequest(a.positional[0], limits, parse);
-  complete(request);
+  if (early.started()) {  // completed already: the same market and config, the files read once
+    request.market = early.definition().market;
+    request.config = early.definition().config;
+  } else {
+    complete(request);
+  }
   if (format == "csv") return runToCsv(a, request, options, mode, early);
   ProgressReporter progress("run", mode, std::cerr);
   options.progress = progress.listener();

@@ -28,6 +28,24 @@ using json::pointerEscape;
 
 namespace {
 
+// The request's limits on its accounts (LimitExceeded): their number, and accounts x scenarios.
+void checkAccountCount(int64_t count, const Limits& limits) {
+  if (count <= limits.maxAccounts) return;
+  throw InputError(
+      "/accounts",
+      "/accounts: more than the limit of " + std::to_string(limits.maxAccounts) + " accounts",
+      ErrorKind::LimitExceeded);
+}
+
+void checkWork(int64_t accounts, int64_t scenarios, const Limits& limits) {
+  const double work = static_cast<double>(accounts) * static_cast<double>(scenarios);
+  if (work <= limits.maxWork) return;
+  std::ostringstream msg;
+  msg << "/config/scenarios: accounts x scenarios = " << work << " exceeds the limit of "
+      << limits.maxWork << " per request; split the accounts across requests";
+  throw InputError("/config/scenarios", msg.str(), ErrorKind::LimitExceeded);
+}
+
 // Builds a MarginRequest while nlohmann parses: each account is converted as soon as its object
 // closes and its DOM dropped, so the parsed document never holds every account at once (a 1M-
 // account request otherwise costs ~4 KB of DOM per account). Accounts that arrive before the
@@ -162,14 +180,7 @@ class RequestBuilder {
       accounts.array();
       for (size_t i = 0; i < accounts.raw().size(); ++i) addAccount(doc["accounts"][i]);
     }
-    const double work =
-        static_cast<double>(seenAccounts_) * static_cast<double>(req_.config.scenarios);
-    if (work > limits_.maxWork) {
-      std::ostringstream msg;
-      msg << "/config/scenarios: accounts x scenarios = " << work << " exceeds the limit of "
-          << limits_.maxWork << " per request; split the accounts across requests";
-      throw InputError("/config/scenarios", msg.str(), ErrorKind::LimitExceeded);
-    }
+    checkWork(seenAccounts_, req_.config.scenarios, limits_);
     if (snapshot_ && !options_.noAccounts) {
       // The snapshot's catalogue for the response writers (a what-if needs none: not copied).
       std::vector<Account> accounts = std::move(req_.accounts);
@@ -250,12 +261,7 @@ class RequestBuilder {
 
   void addAccount(const Json& value) {
     const int64_t i = seenAccounts_++;
-    if (i >= limits_.maxAccounts) {
-      throw InputError(
-          "/accounts",
-          "/accounts: more than the limit of " + std::to_string(limits_.maxAccounts) + " accounts",
-          ErrorKind::LimitExceeded);
-    }
+    checkAccountCount(i + 1, limits_);
     const Node node(value, "/accounts/" + std::to_string(i));
     if (options_.legCounts) options_.legCounts->push_back(legsOf(value));
     if (i < options_.keepFirst || i >= options_.keepLast) {
@@ -475,7 +481,8 @@ std::optional<ParsedRequest> orStrict(const Read& read) {
 // The end of a parallel read: the rest of the request finished first (its catalogue then handed
 // to options.catalogueRead, so that preparing the market overlaps reading the accounts), then the
 // accounts read by `read(assetIndex, instrumentIndex, instruments)`. Nullopt when the catalogue
-// is incomplete, an account is refused or a limit is passed: the strict reader then says why.
+// is incomplete or an account is refused, and an InputError past a limit (the caller's orStrict
+// turns both into a strict read, which then says why).
 template <typename Read>
 std::optional<ParsedRequest> finishInParallel(RequestBuilder& builder, Json& doc,
                                               const Limits& limits, const RequestOptions& options,
@@ -485,11 +492,10 @@ std::optional<ParsedRequest> finishInParallel(RequestBuilder& builder, Json& doc
   if (options.catalogueRead) options.catalogueRead(parsed.request);
   auto accounts = read(builder.assets(), builder.instrumentIds(), parsed.request.instruments);
   if (!accounts) return std::nullopt;
+  // Over a limit: orStrict hands the request to the strict reader, which says so where it does.
   const auto count = static_cast<int64_t>(accounts->size());
-  if (count > limits.maxAccounts ||
-      static_cast<double>(count) * static_cast<double>(parsed.request.config.scenarios) >
-          limits.maxWork)
-    return std::nullopt;
+  checkAccountCount(count, limits);
+  checkWork(count, parsed.request.config.scenarios, limits);
   parsed.request.accounts = std::move(*accounts);
   parsed.accountPieces = pieces;
   return parsed;
@@ -663,6 +669,12 @@ class BoundedDomSax final : public nlohmann::json_sax<Json> {
 };
 
 }  // namespace
+
+bool isMsgpackMap(std::string_view bytes) {
+  if (bytes.empty()) return false;
+  const auto b = static_cast<unsigned char>(bytes[0]);
+  return (b >= 0x80 && b <= 0x8f) || b == 0xde || b == 0xdf;
+}
 
 MarginRequest parseRequestText(std::string_view text, const Limits& limits) {
   return parseTextRequest(text, limits, {}).request;

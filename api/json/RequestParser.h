@@ -27,6 +27,10 @@ MarginRequest parseRequestMsgpack(std::string_view bytes, const Limits& limits =
 // An already parsed document (tests, the backtest): its strings are checked as above.
 MarginRequest parseRequest(Json body, const Limits& limits = {});
 
+// Whether `bytes` open a MessagePack map (0x80-0x8f, 0xde, 0xdf: bytes no JSON text begins
+// with): how a request file tells its format.
+bool isMsgpackMap(std::string_view bytes);
+
 class MarketSnapshot;
 // The stored snapshot of an id, or an InputError (not_found) naming `path`.
 using SnapshotLookup = std::function<std::shared_ptr<const MarketSnapshot>(

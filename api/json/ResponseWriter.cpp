@@ -314,7 +314,7 @@ void StreamingResponseWriter::waitForWrite() {
 }
 
 StreamingResponseWriter::~StreamingResponseWriter() {
-  if (pending_.valid()) pending_.wait();  // a run that failed: its last batch is discarded
+  if (pending_.valid()) pending_.wait();  // a failed run: its caller discards what was written
 }
 
 void writeResponseClosing(std::ostream& out, const RunSummary& summary, int indent) {

@@ -122,6 +122,8 @@ class EarlyPreparation {
   void start(const MarginRequest& catalogue, const EngineOptions& options,
              const std::function<void(MarginRequest&)>& adjust = {});
   bool started() const { return worker_.joinable(); }
+  // What start() prepares: the catalogue as `adjust` left it (read-only while it prepares).
+  const MarginRequest& definition() const { return definition_; }
   // `request`: the catalogue's market, instruments and config with the accounts. The sink is
   // called on the preparing thread. A preparation that failed throws here.
   RunSummary run(const MarginRequest& request, const EngineOptions& options, ResultSink& sink);
