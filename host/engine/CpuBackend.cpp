@@ -1,6 +1,7 @@
 #include "host/engine/CpuBackend.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <thread>
@@ -17,31 +18,86 @@ namespace {
 
 constexpr int64_t kParallelAccounts = 16;
 
-// A thread's loss, selection and tail buffers, kept between batches when small (the what-ifs of
-// the service otherwise allocate and clear 16·S bytes per request); released past 64k scenarios
-// so that the many threads of the service do not each hold a large one.
+// Accounts revalued together, a tile of scenarios at a time: the tiles of the rows they hold stay
+// in L2 from one account to the next, instead of each account streaming its rows from memory.
+constexpr int64_t kGroup = 32;
+// Scenarios per tile: an account's loss tile stays in L1 while its rows' tiles stream past.
+constexpr int64_t kTile = 512;
+
+// A thread's buffers, kept between batches: the tile of losses, each grouped account's tail
+// stream and tails, and (for the few accounts of computeFew) a whole loss vector, released
+// past 64k scenarios so that the many threads of the service do not each hold a large one.
 struct Scratch {
-  std::vector<double> loss, select, gridLoss;
-  std::vector<int32_t> tail;
-  std::vector<int32_t> varScenario;  // per replication of the account being reduced
-  void fit(int64_t n, int64_t k) {
+  std::vector<double> loss, gridLoss;
+  std::array<double, kTile> tile;
+  std::array<TailStream, kGroup> streams;
+  std::vector<int32_t> tail;           // kGroup × k: each account's tail scenarios, block by block
+  std::vector<double> tailLoss;        // and their losses
+  std::vector<TailStats> stats;        // kGroup × replications
+  std::vector<const double*> legRows;  // the group's moving legs, account after account
+  std::vector<double> legWeights;
+  std::array<int64_t, kGroup + 1> legBegin;  // each grouped account's first in legRows
+  void fit(int64_t k, size_t replications) {
+    if (static_cast<int64_t>(tail.size()) < kGroup * k) {
+      tail.resize(kGroup * k);
+      tailLoss.resize(kGroup * k);
+    }
+    if (stats.size() < kGroup * replications) stats.resize(kGroup * replications);
+  }
+  void fitLoss(int64_t n) {
     constexpr int64_t kKeep = 1 << 16;
     if (n > kKeep || static_cast<int64_t>(loss.size()) > kKeep) {
       loss = std::vector<double>(n);
-      select = std::vector<double>(n);
-      tail = std::vector<int32_t>(k);
-      return;
-    }
-    if (static_cast<int64_t>(loss.size()) < n) {
+    } else if (static_cast<int64_t>(loss.size()) < n) {
       loss.resize(n);
-      select.resize(n);
     }
-    if (static_cast<int64_t>(tail.size()) < k) tail.resize(k);
   }
 };
 Scratch& scratchOfThisThread() {
   thread_local Scratch scratch;
   return scratch;
+}
+
+// An account's losses in scenarios [t0, t1) into loss[0 .. t1 - t0), from the rows (`x`, each
+// indexed by scenario) and weights of its `legs` moving legs, in request order; `continuing`:
+// loss already holds the legs before these. Within a scenario the legs add in request order
+// (the GPU's order too), so every loss is the same double however the scenarios are blocked.
+// 32 scenarios at a time stay in registers while every leg's row streams past.
+void accumulateLosses(const double* const* x, const double* w, int64_t legs, int64_t t0, int64_t t1,
+                      bool continuing, double* loss) {
+  using Lanes = double __attribute__((vector_size(64)));  // 8 doubles: one AVX-512 register
+  constexpr int kVectors = 4;
+  constexpr int64_t kBlock = kVectors * 8;
+  if (legs == 0) return;
+  const int64_t first = continuing ? 0 : 1;
+  int64_t s = t0;
+  for (; s + kBlock <= t1; s += kBlock) {
+    double* dst = loss + (s - t0);
+    Lanes acc[kVectors];
+    for (int j = 0; j < kVectors; ++j) {
+      Lanes v;
+      if (continuing) {
+        std::memcpy(&v, dst + 8 * j, sizeof v);
+        acc[j] = v;
+      } else {
+        std::memcpy(&v, x[0] + s + 8 * j, sizeof v);
+        acc[j] = -(w[0] * v);  // firstLegLoss
+      }
+    }
+    for (int64_t l = first; l < legs; ++l) {
+      for (int j = 0; j < kVectors; ++j) {
+        Lanes v;
+        std::memcpy(&v, x[l] + s + 8 * j, sizeof v);
+        acc[j] = acc[j] - w[l] * v;  // nextLegLoss
+      }
+    }
+    std::memcpy(dst, acc, sizeof acc);
+  }
+  for (; s < t1; ++s) {
+    double sum = continuing ? loss[s - t0] : firstLegLoss(w[0], x[0][s]);
+    for (int64_t l = first; l < legs; ++l) sum = nextLegLoss(sum, w[l], x[l][s]);
+    loss[s - t0] = sum;
+  }
 }
 
 class CpuSession final : public RiskSession {
@@ -63,6 +119,7 @@ class CpuSession final : public RiskSession {
       computeFew(batch, out);
       return;
     }
+    const int64_t groups = (accounts + kGroup - 1) / kGroup;
     ParallelErrors errors;
 #pragma omp parallel
     {
@@ -71,19 +128,18 @@ class CpuSession final : public RiskSession {
       Scratch& mine = scratchOfThisThread();
       bool ready = false;
       errors.capture([&] {
-        mine.fit(n_, k_);
+        mine.fit(k_, problem_.replications.size());
         ready = true;
       });
-      double* loss = mine.loss.data();
-      double* scratch = mine.select.data();
-      int32_t* tail = mine.tail.data();
-#pragma omp for schedule(dynamic, 8)
-      for (int64_t a = 0; a < accounts; ++a) {
+#pragma omp for schedule(dynamic, 1)
+      for (int64_t g = 0; g < groups; ++g) {
         if (ready) {
           errors.capture([&] {
-            faultPoint("cpu.accounts");
-            computeAccount(batch, a, loss, scratch, tail, out, 0, false);
-            if (problem_.grid) computeGrid(batch, a, mine.gridLoss, out);
+            const int64_t a0 = g * kGroup, a1 = std::min(accounts, a0 + kGroup);
+            computeGroup(batch, a0, a1, mine, out);
+            if (problem_.grid) {
+              for (int64_t a = a0; a < a1; ++a) computeGrid(batch, a, mine.gridLoss, out);
+            }
           });
         }
       }
@@ -145,7 +201,8 @@ class CpuSession final : public RiskSession {
   // additions in the same order, so the same bits, for half the rows read.
   void computeFew(const AccountBatch& batch, BatchRisk& out) const {
     Scratch& mine = scratchOfThisThread();
-    mine.fit(n_, k_);
+    mine.fit(k_, problem_.replications.size());
+    mine.fitLoss(n_);
     bool lossHolds = false;  // does `loss` hold the previous account's losses?
     for (int64_t a = 0; a < batch.count(); ++a) {
       faultPoint("cpu.accounts");
@@ -160,8 +217,7 @@ class CpuSession final : public RiskSession {
             std::memcmp(&batch.legWeight[b0], &batch.legWeight[b1], sizeof(double) * n0) == 0;
         if (prefix) reused = n0;
       }
-      lossHolds = computeAccount(batch, a, mine.loss.data(), mine.select.data(), mine.tail.data(),
-                                 out, reused, reused > 0);
+      lossHolds = computeAccount(batch, a, mine, out, reused);
       if (problem_.grid) computeGrid(batch, a, mine.gridLoss, out);
     }
   }
@@ -220,45 +276,132 @@ class CpuSession final : public RiskSession {
     }
   }
 
-  // Account a's figures. The first `reusedLegs` legs are already in `loss` (a moving leg among
-  // them when `reusedMoved`). Returns whether `loss` now holds all of the account's losses.
-  bool computeAccount(const AccountBatch& batch, int64_t a, double* loss, double* scratch,
-                      int32_t* tail, BatchRisk& out, int64_t reusedLegs, bool reusedMoved) const {
-    const int64_t begin = batch.legBegin[a], end = batch.legBegin[a + 1];
-    bool any = false;  // does any leg move?
-    for (int64_t l = begin; l < end; ++l) {
+  // Sets every leg's standalone ES; returns whether any of account a's legs moves.
+  bool startAccount(const AccountBatch& batch, int64_t a, BatchRisk& out) const {
+    bool any = false;
+    for (int64_t l = batch.legBegin[a]; l < batch.legBegin[a + 1]; ++l) {
       const int r = batch.legRow[l];
       const double w = batch.legWeight[l];
       out.legStandaloneEs[l] = legStandaloneEs(r, w, esLong_, esShort_);
       any = any || legMoves(r, w);
     }
-    if (!any) return false;  // riskless: every figure stays 0
-    // A prefix of legs that moved nothing left `loss` unwritten: start afresh.
-    if (!reusedMoved) reusedLegs = 0;
-    // Scenario tiles keep the account's loss tile in L1 while its rows stream past; within a
-    // scenario the legs still add in request order (the GPU's order too).
-    constexpr int64_t kTile = 1024;
-    for (int64_t t0 = 0; t0 < n_; t0 += kTile) {
-      const int64_t t1 = std::min(n_, t0 + kTile);
-      bool first = reusedLegs == 0;
-      for (int64_t l = begin + reusedLegs; l < end; ++l) {
-        const int r = batch.legRow[l];
-        const double w = batch.legWeight[l];
-        if (!legMoves(r, w)) continue;
-        const double* x = row(r);
-        if (first) {
-          for (int64_t s = t0; s < t1; ++s) loss[s] = firstLegLoss(w, x[s]);
-          first = false;
-        } else {
-          for (int64_t s = t0; s < t1; ++s) loss[s] = nextLegLoss(loss[s], w, x[s]);
+    return any;
+  }
+
+  // The rows and weights of account a's moving legs from leg `from` on, in request order.
+  void movingLegs(const AccountBatch& batch, int64_t a, int64_t from,
+                  std::vector<const double*>& rows, std::vector<double>& weights) const {
+    for (int64_t l = from; l < batch.legBegin[a + 1]; ++l) {
+      if (!legMoves(batch.legRow[l], batch.legWeight[l])) continue;
+      rows.push_back(row(batch.legRow[l]));
+      weights.push_back(batch.legWeight[l]);
+    }
+  }
+
+  // Accounts [a0, a1) together: for each replication's block, tile by tile, each moving
+  // account's losses into the L1 tile and on into its tail stream; then its figures.
+  void computeGroup(const AccountBatch& batch, int64_t a0, int64_t a1, Scratch& mine,
+                    BatchRisk& out) const {
+    std::array<int64_t, kGroup> moving;
+    int g = 0;
+    mine.legRows.clear();
+    mine.legWeights.clear();
+    for (int64_t a = a0; a < a1; ++a) {
+      faultPoint("cpu.accounts");
+      if (!startAccount(batch, a, out)) continue;  // riskless: every figure stays 0
+      mine.legBegin[g] = static_cast<int64_t>(mine.legRows.size());
+      movingLegs(batch, a, batch.legBegin[a], mine.legRows, mine.legWeights);
+      moving[g++] = a;
+    }
+    mine.legBegin[g] = static_cast<int64_t>(mine.legRows.size());
+    const std::vector<Replication>& reps = problem_.replications;
+    for (size_t b = 0; b < reps.size(); ++b) {
+      const Replication& rep = reps[b];
+      for (int i = 0; i < g; ++i) mine.streams[i].start(rep.k);
+      for (int64_t t0 = rep.begin; t0 < rep.begin + rep.count; t0 += kTile) {
+        const int64_t t1 = std::min(rep.begin + rep.count, t0 + kTile);
+        for (int i = 0; i < g; ++i) {
+          const int64_t l0 = mine.legBegin[i];
+          accumulateLosses(mine.legRows.data() + l0, mine.legWeights.data() + l0,
+                           mine.legBegin[i + 1] - l0, t0, t1, false, mine.tile.data());
+          mine.streams[i].add(mine.tile.data(), static_cast<int32_t>(t0), t1 - t0);
         }
       }
+      for (int i = 0; i < g; ++i) {
+        mine.stats[i * reps.size() + b] =
+            mine.streams[i].finish(problem_.confidence, mine.tail.data() + i * k_ + rep.tailOffset,
+                                   mine.tailLoss.data() + i * k_ + rep.tailOffset);
+      }
     }
+    for (int i = 0; i < g; ++i) {
+      finishAccount(batch, moving[i], mine.stats.data() + i * reps.size(),
+                    mine.tail.data() + i * k_, mine.tailLoss.data() + i * k_, out);
+    }
+  }
 
-    std::vector<int32_t>& varScenario = scratchOfThisThread().varScenario;
-    reduceTails(loss, scratch, tail, a, varScenario, out);
+  // Account a alone, its whole loss vector in mine.loss, which already holds the losses of its
+  // first `reusedLegs` legs (the previous account's, which moved). Returns whether mine.loss
+  // holds all of its losses.
+  bool computeAccount(const AccountBatch& batch, int64_t a, Scratch& mine, BatchRisk& out,
+                      int64_t reusedLegs) const {
+    if (!startAccount(batch, a, out)) return false;  // riskless: every figure stays 0
+    const int64_t begin = batch.legBegin[a];
+    double* loss = mine.loss.data();
+    mine.legRows.clear();
+    mine.legWeights.clear();
+    movingLegs(batch, a, begin + reusedLegs, mine.legRows, mine.legWeights);
+    accumulateLosses(mine.legRows.data(), mine.legWeights.data(),
+                     static_cast<int64_t>(mine.legRows.size()), 0, n_, reusedLegs > 0, loss);
     const std::vector<Replication>& reps = problem_.replications;
-    for (int64_t l = begin; l < end; ++l) {
+    for (size_t b = 0; b < reps.size(); ++b) {
+      const Replication& rep = reps[b];
+      TailStream& stream = mine.streams[0];
+      stream.start(rep.k);
+      for (int64_t t0 = rep.begin; t0 < rep.begin + rep.count; t0 += kTile) {
+        const int64_t t1 = std::min(rep.begin + rep.count, t0 + kTile);
+        stream.add(loss + t0, static_cast<int32_t>(t0), t1 - t0);
+      }
+      mine.stats[b] = stream.finish(problem_.confidence, mine.tail.data() + rep.tailOffset,
+                                    mine.tailLoss.data() + rep.tailOffset);
+    }
+    finishAccount(batch, a, mine.stats.data(), mine.tail.data(), mine.tailLoss.data(), out);
+    return true;
+  }
+
+  // Account a's var, es and es_stderr from each replication's tail figures (`stats`), its tail
+  // scenarios and their losses, block after block; then each leg's Euler contribution.
+  void finishAccount(const AccountBatch& batch, int64_t a, const TailStats* stats,
+                     const int32_t* tail, const double* tailLoss, BatchRisk& out) const {
+    const std::vector<Replication>& reps = problem_.replications;
+    if (reps.size() == 1) {
+      const TailStats& t = stats[0];
+      out.var[a] = t.var;
+      out.es[a] = t.es;
+      out.esStderr[a] = t.esStderr;
+      if (problem_.shocks.sampling == Sampling::Antithetic) {
+        double s1 = 0.0, s2 = 0.0;
+        for (int64_t i = 0; i < k_; ++i) {
+          const double e = tailLoss[i] - t.var;
+          s1 += e;
+          s2 += e * e;
+          // Tail scenarios ascend, so a pair in the tail is two neighbours (2p, 2p + 1).
+          if ((tail[i] & 1) == 0 && i + 1 < k_ && tail[i + 1] == tail[i] + 1)
+            s2 += 2.0 * e * (tailLoss[i + 1] - t.var);
+        }
+        out.esStderr[a] = antitheticEsStandardError(s1, s2, n_, k_);
+      }
+    } else {
+      ReplicationMoments es;
+      double var = 0.0;
+      for (size_t b = 0; b < reps.size(); ++b) {
+        var += stats[b].var;
+        es.add(replicationEs(stats[b].sum, stats[b].var, reps[b]));
+      }
+      out.var[a] = var / static_cast<double>(reps.size());
+      out.es[a] = es.mean;
+      out.esStderr[a] = es.standardError();
+    }
+    for (int64_t l = batch.legBegin[a]; l < batch.legBegin[a + 1]; ++l) {
       const int r = batch.legRow[l];
       if (!legMoves(r, batch.legWeight[l])) continue;
       const double* x = row(r);
@@ -267,55 +410,10 @@ class CpuSession final : public RiskSession {
         const Replication& rep = reps[b];
         double sum = 0.0;
         for (int64_t i = rep.tailOffset; i < rep.tailOffset + rep.k; ++i) sum += x[tail[i]];
-        c += replicationContribution(batch.legWeight[l], sum, x[varScenario[b]], rep);
+        c += replicationContribution(batch.legWeight[l], sum, x[stats[b].varScenario], rep);
       }
       out.legContribution[l] = reps.size() == 1 ? c : c / static_cast<double>(reps.size());
     }
-    return true;
-  }
-
-  // Account a's var, es and es_stderr from its losses under the problem's sampling; leaves each
-  // replication's tail (ascending scenarios) in tail[offset .. offset + k) and its VaR scenario
-  // in varScenario.
-  void reduceTails(const double* loss, double* scratch, int32_t* tail, int64_t a,
-                   std::vector<int32_t>& varScenario, BatchRisk& out) const {
-    const std::vector<Replication>& reps = problem_.replications;
-    varScenario.resize(reps.size());
-    if (reps.size() == 1) {
-      const TailStats t = selectTail(loss, n_, k_, problem_.confidence, scratch, tail);
-      varScenario[0] = t.varScenario;
-      out.var[a] = t.var;
-      out.es[a] = t.es;
-      out.esStderr[a] = t.esStderr;
-      if (problem_.shocks.sampling == Sampling::Antithetic) {
-        double s1 = 0.0, s2 = 0.0;
-        for (int64_t i = 0; i < k_; ++i) {
-          const double e = loss[tail[i]] - t.var;
-          s1 += e;
-          s2 += e * e;
-          // Tail scenarios ascend, so a pair in the tail is two neighbours (2p, 2p + 1).
-          if ((tail[i] & 1) == 0 && i + 1 < k_ && tail[i + 1] == tail[i] + 1)
-            s2 += 2.0 * e * (loss[tail[i + 1]] - t.var);
-        }
-        out.esStderr[a] = antitheticEsStandardError(s1, s2, n_, k_);
-      }
-      return;
-    }
-    ReplicationMoments es;
-    double var = 0.0;
-    for (size_t b = 0; b < reps.size(); ++b) {
-      const Replication& rep = reps[b];
-      int32_t* t = tail + rep.tailOffset;
-      const TailStats ts =
-          selectTail(loss + rep.begin, rep.count, rep.k, problem_.confidence, scratch, t);
-      for (int64_t i = 0; i < rep.k; ++i) t[i] += static_cast<int32_t>(rep.begin);
-      varScenario[b] = ts.varScenario + static_cast<int32_t>(rep.begin);
-      var += ts.var;
-      es.add(replicationEs(ts.sum, ts.var, rep));
-    }
-    out.var[a] = var / static_cast<double>(reps.size());
-    out.es[a] = es.mean;
-    out.esStderr[a] = es.standardError();
   }
 
   const RiskProblem& problem_;

@@ -60,11 +60,31 @@ struct TailStats {
   int32_t varScenario = 0;  // the last tail scenario (ascending) whose loss is var
 };
 
-// Selects the k largest of loss[0..n) without sorting. Writes their scenario indices, ascending,
-// to tail[0..k). Ties at the k-th largest value are taken in ascending scenario order, so the set
-// is a pure function of the losses. Sums run in ascending scenario order. `scratch` holds n.
-TailStats selectTail(const double* loss, int64_t n, int64_t k, double confidence, double* scratch,
-                     int32_t* tail);
+// The k largest losses of one account (or of one replication's block of its scenarios),
+// selected while the losses arrive in pieces of ascending scenarios, without keeping them: a
+// loss is kept, with its scenario, when it reaches the running threshold, the k-th largest of
+// those kept so far (before k are kept: every loss). A loss left out is below k losses already
+// seen, so below the k-th largest of all, and the k largest are among those kept. Ties at the k-th
+// largest value are taken in ascending scenario order, so the tail is a pure function of the
+// losses; sums run in ascending scenario order. Reusable: start() begins the next vector.
+class TailStream {
+ public:
+  void start(int64_t k);
+  // Losses of scenarios first .. first + count, after those of every earlier add.
+  void add(const double* loss, int32_t first, int64_t count);
+  // The tail's figures; writes its scenarios, ascending, to tail[0..k) and their losses to
+  // tailLoss[0..k).
+  TailStats finish(double confidence, int32_t* tail, double* tailLoss);
+
+ private:
+  void prune();
+
+  int64_t k_ = 0, size_ = 0, limit_ = 0;
+  double threshold_ = 0.0;
+  std::vector<double> loss_;            // the kept losses, ascending scenarios
+  std::vector<int32_t> scenario_;       // and their scenarios
+  std::vector<uint64_t> keys_, spare_;  // for selections among them
+};
 
 // Mean of the k largest values of x[0..n) (for per-row standalone ES). `scratch` holds n.
 double tailMean(const double* x, int64_t n, int64_t k, double* scratch);
