@@ -1,11 +1,12 @@
 #pragma once
 // The reference backend: OpenMP threads over scenarios (generation, revaluation) and over
-// accounts (aggregation, selection). Always built, always tested.
+// groups of accounts (aggregation, selection). Always built, always tested.
 //
 // Memory of one request, in bytes (S scenarios, F factors, R P&L rows, T threads, k tail count):
 //   8·S·R (the PnlCube, kept for the request)  + 16·S·F (draws and shocks while generating;
 //   the shocks, 8·S·F, stay in the process-wide ShockCache, at most 256 MiB in all)
-//   + T·(16·S + 4·k) (per-thread loss and selection scratch)
+//   + T·(8·S + ~32·(12·(4k + 1024) + 16·k)) (per thread: a loss vector for the few-account path,
+//   and the tail streams of a group of 32 accounts: kept losses, their keys, and tails)
 //   + per batch of B accounts with L legs: 28·L + 40·B (CSR legs and results)
 // The cube does not grow with accounts; batches bound the rest.
 

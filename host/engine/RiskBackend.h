@@ -61,12 +61,13 @@ struct TailStats {
 };
 
 // The k largest losses of one account (or of one replication's block of its scenarios),
-// selected while the losses arrive in pieces of ascending scenarios, without keeping them: a
-// loss is kept, with its scenario, when it reaches the running threshold, the k-th largest of
-// those kept so far (before k are kept: every loss). A loss left out is below k losses already
-// seen, so below the k-th largest of all, and the k largest are among those kept. Ties at the k-th
-// largest value are taken in ascending scenario order, so the tail is a pure function of the
-// losses; sums run in ascending scenario order. Reusable: start() begins the next vector.
+// selected while the losses arrive in pieces of ascending scenarios, without keeping them all:
+// a loss is kept, with its scenario, when it exceeds the running threshold, the k-th largest of
+// those kept at the last prune (before the first: every loss). A loss left out is below k
+// losses already seen, or equal to them and later, so it cannot be in the tail. Ties at the
+// k-th largest value are taken in ascending scenario order, so the tail is a pure function of
+// the losses; sums run in ascending scenario order. At most max(4k, 256) losses and a piece are
+// kept. Reusable: start() begins the next vector.
 class TailStream {
  public:
   void start(int64_t k);
@@ -75,6 +76,7 @@ class TailStream {
   // The tail's figures; writes its scenarios, ascending, to tail[0..k) and their losses to
   // tailLoss[0..k).
   TailStats finish(double confidence, int32_t* tail, double* tailLoss);
+  int64_t kept() const { return size_; }  // losses kept now
 
  private:
   void prune();

@@ -117,7 +117,7 @@ void TailStream::start(int64_t k) {
   XM_ASSERT(k >= 1, "tail count out of range");
   k_ = k;
   size_ = 0;
-  // Selecting among 4k kept losses to drop 3k of them keeps the work per loss constant.
+  // Selecting among 4k kept losses to drop 3k of them keeps the work per loss bounded.
   limit_ = std::max<int64_t>(4 * k, 256);
   threshold_ = -std::numeric_limits<double>::infinity();
 }
@@ -140,7 +140,7 @@ void TailStream::add(const double* loss, int32_t first, int64_t count) {
       _mm256_add_epi32(_mm256_set1_epi32(first), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   for (; i + 8 <= count; i += 8) {
     const __m512d v = _mm512_loadu_pd(loss + i);
-    const __mmask8 keep = _mm512_cmp_pd_mask(v, limit, _CMP_GE_OQ);
+    const __mmask8 keep = _mm512_cmp_pd_mask(v, limit, _CMP_GT_OQ);
     _mm512_storeu_pd(kept + m, _mm512_maskz_compress_pd(keep, v));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(scenario + m),
                         _mm256_maskz_compress_epi32(keep, index));
@@ -151,28 +151,47 @@ void TailStream::add(const double* loss, int32_t first, int64_t count) {
   for (; i < count; ++i) {
     kept[m] = loss[i];
     scenario[m] = first + static_cast<int32_t>(i);
-    m += loss[i] >= threshold;
+    m += loss[i] > threshold;
   }
   size_ = m;
   if (size_ > limit_) prune();
 }
 
-// Raises the threshold to the k-th largest kept loss and drops what falls below it. Many losses
-// equal to it stay; the limit then grows with them, so that each prune still drops a share.
+// Raises the threshold to the k-th largest kept loss and keeps exactly k: those above it and
+// the first of those equal to it (ties go to the lowest scenarios, and a later loss equal to it
+// can no longer enter the tail: the strict test of add() leaves it out).
 void TailStream::prune() {
   if (keys_.size() < static_cast<size_t>(size_)) {
     keys_.resize(loss_.size());
     spare_.resize(loss_.size());
   }
   threshold_ = kthLargestOf(loss_.data(), size_, k_, keys_.data(), spare_.data());
-  int64_t m = 0;
+  int64_t above = 0, equal = 0;
   for (int64_t i = 0; i < size_; ++i) {
-    loss_[m] = loss_[i];
-    scenario_[m] = scenario_[i];
-    m += loss_[i] >= threshold_;
+    above += loss_[i] > threshold_;
+    equal += loss_[i] == threshold_;
+  }
+  int64_t ties = k_ - above;  // of the equal ones, the first `ties` are kept
+  int64_t m = 0;
+  // Without branches: which are kept is unpredictable.
+  if (ties == equal) {
+    for (int64_t i = 0; i < size_; ++i) {
+      loss_[m] = loss_[i];
+      scenario_[m] = scenario_[i];
+      m += loss_[i] >= threshold_;
+    }
+  } else {
+    for (int64_t i = 0; i < size_; ++i) {
+      const double l = loss_[i];
+      const bool tie = l == threshold_;
+      const bool keep = (l > threshold_) | (tie & (ties > 0));
+      ties -= tie & keep;
+      loss_[m] = l;
+      scenario_[m] = scenario_[i];
+      m += keep;
+    }
   }
   size_ = m;
-  limit_ = std::max(limit_, 2 * size_);
 }
 
 TailStats TailStream::finish(double confidence, int32_t* tail, double* tailLoss) {

@@ -98,6 +98,29 @@ TEST(TailStream, MatchesAFullSortWhateverThePiecesAndOrder) {
   }
 }
 
+// However many losses equal the running threshold (an account hedged to the bit loses exactly 0
+// in every scenario), the stream keeps at most max(4k, 256) and a piece.
+TEST(TailStream, KeepsABoundedNumberOfLosses) {
+  std::vector<double> flat(100000, 0.0);
+  std::vector<double> rising(100000);  // every piece raises the threshold
+  for (size_t s = 0; s < rising.size(); ++s) rising[s] = static_cast<double>(s);
+  for (std::vector<double>* loss : {&flat, &rising}) {
+    TailStream stream;
+    stream.start(100);
+    int64_t most = 0;
+    for (int32_t s = 0; s < 100000; s += 512) {
+      stream.add(loss->data() + s, s, std::min<int64_t>(512, 100000 - s));
+      most = std::max(most, stream.kept());
+    }
+    EXPECT_LE(most, 400 + 512);
+    std::vector<int32_t> tail(100);
+    std::vector<double> tailLoss(100);
+    const TailStats t = stream.finish(kConfidence, tail.data(), tailLoss.data());
+    EXPECT_EQ(tail.front(), loss == &flat ? 0 : 99900);
+    EXPECT_EQ(t.varScenario, loss == &flat ? 99 : 99900);
+  }
+}
+
 // A zero VaR is +0 whatever the signs of the zeros at it: the figure does not depend on which
 // zero a selection happened to land on.
 TEST(TailStream, AZeroVarIsPositiveZero) {
