@@ -5,7 +5,11 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <initializer_list>
+#include <vector>
+
+#include <omp.h>
 
 #include "api/json/AccountFields.h"
 #include "api/json/ParallelAccounts.h"
@@ -305,6 +309,85 @@ class BytesNode {
   mutable size_t next_ = 0, nextIndex_ = 0;
 };
 
+// A walk from one account start to the next: the starts passed, up to `most` of them or the
+// first at or past `until`, and where it stopped (kNone when a value was malformed).
+struct AccountWalk {
+  std::vector<size_t> starts;
+  size_t next = kNone;
+};
+
+void walkAccounts(std::string_view bytes, size_t at, size_t until, size_t most, AccountWalk& w) {
+  while (at < until && w.starts.size() < most) {
+    w.starts.push_back(at);
+    at = valueEnd(bytes, at);
+    if (at == kNone) break;
+  }
+  w.next = at;
+}
+
+// Whether bytes[i] looks like the start of an account: a map whose first key is one an account
+// has. A look-alike (inside an id, say) is possible; what a walk from it finds is checked.
+bool looksLikeAccount(std::string_view bytes, size_t i) {
+  const auto b = static_cast<uint8_t>(bytes[i]);
+  if (!(b >= 0x81 && b <= 0x8f) || i + 1 >= bytes.size()) return false;
+  size_t next = 0;
+  const std::string_view key = stringAt(bytes, i + 1, next);
+  return next != kNone && (key == "id" || key == "positions" || key == "collateral");
+}
+
+// Below this many accounts one thread walks them all.
+constexpr uint64_t kParallelWalk = 4096;
+
+// The starts of `count` accounts from `first`, and the end past the last, walked on every
+// thread: the bytes from `first` are cut into segments, each walked from the first place in it
+// that looks like an account to the first start past it. A segment's walk is kept when the walk
+// before it arrived exactly at its first start (walks from one place are one walk); where it did
+// not (a look-alike came first, or none was found), the segment is walked again from where the
+// walk before it arrived. The first segment's walk starts at `first`, a true start.
+bool walkAllAccounts(std::string_view bytes, size_t first, uint64_t count,
+                     const std::function<void(size_t, size_t)>& done, std::vector<size_t>& starts,
+                     size_t& end) {
+  const size_t total = static_cast<size_t>(count);
+  starts.reserve(total);
+  const int64_t segments = count < kParallelWalk ? 1 : std::max(1, 4 * omp_get_max_threads());
+  const size_t span =
+      (bytes.size() - first + static_cast<size_t>(segments) - 1) / static_cast<size_t>(segments);
+  auto segmentBegin = [&](int64_t k) { return first + static_cast<size_t>(k) * span; };
+  auto segmentEnd = [&](int64_t k) { return std::min(bytes.size(), segmentBegin(k + 1)); };
+  std::vector<AccountWalk> walks(static_cast<size_t>(segments));
+  if (segments > 1) {
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t k = 1; k < segments; ++k) {
+      size_t at = segmentBegin(k);
+      while (at < segmentEnd(k) && !looksLikeAccount(bytes, at)) ++at;
+      if (at < segmentEnd(k)) walkAccounts(bytes, at, segmentEnd(k), total, walks[k]);
+    }
+  }
+  size_t at = first;
+  for (int64_t k = 0; k < segments && starts.size() < total; ++k) {
+    const AccountWalk& w = walks[k];
+    const size_t left = total - starts.size();
+    const bool kept = k > 0 && w.next != kNone && !w.starts.empty() && w.starts[0] == at &&
+                      w.starts.size() <= left;
+    AccountWalk again;
+    if (!kept) walkAccounts(bytes, at, segmentEnd(k), left, again);
+    const AccountWalk& used = kept ? w : again;
+    starts.insert(starts.end(), used.starts.begin(), used.starts.end());
+    at = used.next;
+    if (at == kNone) return false;
+    if (done) done(segmentBegin(k), std::min(at, segmentEnd(k)));
+  }
+  if (starts.size() < total) {  // past the last segment: the bytes are too short
+    AccountWalk rest;
+    walkAccounts(bytes, at, bytes.size(), total - starts.size(), rest);
+    starts.insert(starts.end(), rest.starts.begin(), rest.starts.end());
+    at = rest.next;
+    if (at == kNone || starts.size() < total) return false;
+  }
+  end = at;
+  return true;
+}
+
 }  // namespace
 
 std::optional<MsgpackAccountsLayout> layOutMsgpackAccounts(
@@ -328,18 +411,8 @@ std::optional<MsgpackAccountsLayout> layOutMsgpackAccounts(
       if (!header(bytes, next, length, count)) return std::nullopt;
       layout.first = next + length;
       if (count > bytes.size() - layout.first) return std::nullopt;
-      layout.starts.reserve(static_cast<size_t>(count));
-      size_t at = layout.first, walked = at;
-      for (uint64_t a = 0; a < count; ++a) {
-        layout.starts.push_back(at);
-        at = valueEnd(bytes, at);
-        if (at == kNone) return std::nullopt;
-        if (done && at - walked >= (size_t{1} << 20)) {
-          done(walked, at);
-          walked = at;
-        }
-      }
-      layout.end = at;
+      if (!walkAllAccounts(bytes, layout.first, count, done, layout.starts, layout.end))
+        return std::nullopt;
       return layout;
     }
     i = valueEnd(bytes, next);

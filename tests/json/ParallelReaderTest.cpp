@@ -155,12 +155,23 @@ TEST(ParallelReader, StructureInsideStringsAndOddSpacing) {
         std::pair{"\"amount\":1000", "\"amount\":1E3"},
         std::pair{"\"amount\":2000", "\"amount\":-0"},  // an integer literal: +0.0, as nlohmann
         std::pair{"\"amount\":3000", "\"amount\":30e2"},
-        std::pair{"\"amount\":4000", "\"amount\":4000.00000000000000000000000001"}}) {
+        std::pair{"\"amount\":4000", "\"amount\":4000.00000000000000000000000001"},
+        std::pair{"\"amount\":5000", "\"amount\":999999999999999"}}) {
     for (size_t at = numbers.find(from); at != std::string::npos;
          at = numbers.find(from, at + std::strlen(to)))
       numbers.replace(at, std::strlen(from), to);
   }
   expectReadAsStrict(numbers, 80);
+  // Integers past 2^53, 2^63 and 2^64 are out of range; the error shows the number as the
+  // strict reader's cast rounds it, and the parallel reader's reading rounds it alike.
+  for (const char* big : {"9007199254740993", "9223372036854775809", "-9223372036854775809",
+                          "18446744073709551617", "-18446744073709551617"}) {
+    std::string bad = text;
+    const size_t at = bad.find("\"qty\":-2.5");
+    bad.replace(at, std::strlen("\"qty\":-2.5"), std::string("\"qty\":") + big);
+    SCOPED_TRACE(big);
+    expectStrictError(bad, 64, "/accounts/0/positions/0/qty");
+  }
   // Escaped keys and ids, and the accounts first in the document.
   std::string escaped = text;
   for (size_t at = escaped.find("\"id\":"); at != std::string::npos;
@@ -326,6 +337,46 @@ TEST(ParallelMsgpackReader, ReadsWhatTheStrictReaderReads) {
 
 // MessagePack's other encodings of the same values: integers of every width, float32, str8 and
 // str16 keys and strings, map16 and array16 headers. Each reads as the strict reader reads it.
+// Past 4,096 accounts their starts are found on every thread, each from a place in its segment
+// that looks like an account: ids made of look-alikes (U+20E2 is E2 83 A2, so "\u20e2id" holds
+// a 3-entry map whose first key is "id") must cost speed only, and a request cut short must get
+// the strict reader's error.
+TEST(ParallelMsgpackReader, AccountsWalkedOnEveryThreadPastLookAlikes) {
+  ExchangeSpec spec = exchangePreset("demo");
+  spec.accounts = 6000;
+  Json request = requestToJson(makeSyntheticExchange(spec));
+  for (const bool lookAlikes : {false, true}) {
+    SCOPED_TRACE(lookAlikes ? "look-alike ids" : "plain ids");
+    if (lookAlikes) {
+      // Long enough that most segments begin inside an id, before its account's true start.
+      std::string alike;
+      for (int i = 0; i < 28; ++i) alike += i % 2 ? "\u20e2id" : "\u20e2positions";  // 238 bytes
+      int n = 0;
+      for (Json& a : request["accounts"]) a["id"] = alike + std::to_string(n++);
+    }
+    const std::string bytes = msgpackOf(request);
+    if (lookAlikes) {
+      ASSERT_NE(bytes.find("\x83\xa2id"), std::string::npos);
+    }
+    const Outcome strict = readMsgpack(bytes, strictOnly());
+    const Outcome parallel = readMsgpack(bytes, inPieces(0));
+    ASSERT_TRUE(strict.parsed && parallel.parsed) << strict.message << parallel.message;
+    EXPECT_EQ(parallel.parsed->accountPieces, 24);  // 23 of 256 and one of 112
+    expectSameAccounts(parallel.parsed->request, strict.parsed->request);
+    EXPECT_EQ(toText(requestToJson(parallel.parsed->request)), toText(request));
+    // Cut short inside the last account, and inside an account in the middle.
+    for (const size_t cut : {bytes.size() - 40, bytes.size() / 2}) {
+      const std::string shorter = bytes.substr(0, cut);
+      const Outcome s = readMsgpack(shorter, strictOnly());
+      const Outcome p = readMsgpack(shorter, inPieces(0));
+      ASSERT_FALSE(s.parsed);
+      ASSERT_FALSE(p.parsed);
+      EXPECT_EQ(p.message, s.message);
+      EXPECT_EQ(p.path, s.path);
+    }
+  }
+}
+
 TEST(ParallelMsgpackReader, EveryEncodingOfANumberOrStringReadsAsTheStrictReader) {
   using namespace std::string_literals;
   const auto str8 = [](std::string_view s) {
