@@ -335,21 +335,18 @@ bool looksLikeAccount(std::string_view bytes, size_t i) {
   return next != kNone && (key == "id" || key == "positions" || key == "collateral");
 }
 
-// Below this many accounts one thread walks them all.
-constexpr uint64_t kParallelWalk = 4096;
-
 // The starts of `count` accounts from `first`, and the end past the last, walked on every
 // thread: the bytes from `first` are cut into segments, each walked from the first place in it
 // that looks like an account to the first start past it. A segment's walk is kept when the walk
 // before it arrived exactly at its first start (walks from one place are one walk); where it did
 // not (a look-alike came first, or none was found), the segment is walked again from where the
 // walk before it arrived. The first segment's walk starts at `first`, a true start.
-bool walkAllAccounts(std::string_view bytes, size_t first, uint64_t count,
+bool walkAllAccounts(std::string_view bytes, size_t first, uint64_t count, uint64_t walkFrom,
                      const std::function<void(size_t, size_t)>& done, std::vector<size_t>& starts,
                      size_t& end) {
   const size_t total = static_cast<size_t>(count);
   starts.reserve(total);
-  const int64_t segments = count < kParallelWalk ? 1 : std::max(1, 4 * omp_get_max_threads());
+  const int64_t segments = count < walkFrom ? 1 : std::max(1, 4 * omp_get_max_threads());
   const size_t span =
       (bytes.size() - first + static_cast<size_t>(segments) - 1) / static_cast<size_t>(segments);
   auto segmentBegin = [&](int64_t k) { return first + static_cast<size_t>(k) * span; };
@@ -391,7 +388,7 @@ bool walkAllAccounts(std::string_view bytes, size_t first, uint64_t count,
 }  // namespace
 
 std::optional<MsgpackAccountsLayout> layOutMsgpackAccounts(
-    std::string_view bytes, const std::function<void(size_t, size_t)>& done) {
+    std::string_view bytes, const std::function<void(size_t, size_t)>& done, uint64_t walkFrom) {
   size_t length = 0;
   uint64_t entries = 0;
   if (bytes.empty() || !header(bytes, 0, length, entries)) return std::nullopt;
@@ -411,7 +408,7 @@ std::optional<MsgpackAccountsLayout> layOutMsgpackAccounts(
       if (!header(bytes, next, length, count)) return std::nullopt;
       layout.first = next + length;
       if (count > bytes.size() - layout.first) return std::nullopt;
-      if (!walkAllAccounts(bytes, layout.first, count, done, layout.starts, layout.end))
+      if (!walkAllAccounts(bytes, layout.first, count, walkFrom, done, layout.starts, layout.end))
         return std::nullopt;
       return layout;
     }

@@ -33,8 +33,10 @@ struct MsgpackAccountsLayout {
 
 // `done`, when set, is told each range of the bytes the reader is done with for now (as the JSON
 // reader's TextDone).
+// From `walkFrom` accounts on their starts are found on every thread.
 std::optional<MsgpackAccountsLayout> layOutMsgpackAccounts(
-    std::string_view bytes, const std::function<void(size_t, size_t)>& done = {});
+    std::string_view bytes, const std::function<void(size_t, size_t)>& done = {},
+    uint64_t walkFrom = 4096);
 
 // The accounts are read in pieces of this many, one piece at least.
 constexpr int64_t kMsgpackPieceAccounts = 256;

@@ -715,7 +715,8 @@ ParsedRequest parseRequestFile(const std::string& path, const Limits& limits,
 std::optional<ParsedRequest> parseMsgpackInParallel(std::string_view bytes, const Limits& limits,
                                                     const RequestOptions& options) {
   if (!parallelApplies(bytes.size(), options)) return std::nullopt;
-  const auto layout = json::layOutMsgpackAccounts(bytes, options.textDone);
+  const auto layout =
+      json::layOutMsgpackAccounts(bytes, options.textDone, options.walkAccountsFrom);
   if (!layout) return std::nullopt;
   std::string rest;
   rest.reserve(layout->header + 1 + (bytes.size() - layout->end));

@@ -61,6 +61,9 @@ struct RequestOptions {
   // requests into many pieces.
   size_t parallelFromBytes = size_t{256} << 10;
   size_t pieceBytes = 0;
+  // The parallel MessagePack reader finds its accounts' starts on every thread from this many
+  // accounts on (MsgpackAccounts.h); tests set it low.
+  uint64_t walkAccountsFrom = 4096;
   // When set, the parallel JSON reader tells it each range of the text it is done with for now
   // (a mapped file then drops those pages: InputText::dropPages), so that a large request's text
   // does not stay in memory beside its accounts.
