@@ -316,13 +316,21 @@ struct AccountWalk {
   size_t next = kNone;
 };
 
-void walkAccounts(std::string_view bytes, size_t at, size_t until, size_t most, AccountWalk& w) {
+// `done` (when set) is told each MiB walked, so that a mapped file's pages go as they are passed.
+void walkAccounts(std::string_view bytes, size_t at, size_t until, size_t most, AccountWalk& w,
+                  const std::function<void(size_t, size_t)>& done) {
+  size_t walked = at;
   while (at < until && w.starts.size() < most) {
     w.starts.push_back(at);
     at = valueEnd(bytes, at);
     if (at == kNone) break;
+    if (done && at - walked >= (size_t{1} << 20)) {
+      done(walked, at);
+      walked = at;
+    }
   }
   w.next = at;
+  if (done && at != kNone && at > walked) done(walked, at);
 }
 
 // Whether bytes[i] looks like the start of an account: a map whose first key is one an account
@@ -352,31 +360,28 @@ bool walkAllAccounts(std::string_view bytes, size_t first, uint64_t count, uint6
   auto segmentBegin = [&](int64_t k) { return first + static_cast<size_t>(k) * span; };
   auto segmentEnd = [&](int64_t k) { return std::min(bytes.size(), segmentBegin(k + 1)); };
   std::vector<AccountWalk> walks(static_cast<size_t>(segments));
-  if (segments > 1) {
-#pragma omp parallel for schedule(dynamic, 1)
-    for (int64_t k = 1; k < segments; ++k) {
-      size_t at = segmentBegin(k);
-      while (at < segmentEnd(k) && !looksLikeAccount(bytes, at)) ++at;
-      if (at < segmentEnd(k)) walkAccounts(bytes, at, segmentEnd(k), total, walks[k]);
-    }
+#pragma omp parallel for schedule(dynamic, 1) if (segments > 1)
+  for (int64_t k = 0; k < segments; ++k) {
+    size_t at = segmentBegin(k);
+    while (k > 0 && at < segmentEnd(k) && !looksLikeAccount(bytes, at)) ++at;
+    if (at < segmentEnd(k)) walkAccounts(bytes, at, segmentEnd(k), total, walks[k], done);
   }
   size_t at = first;
   for (int64_t k = 0; k < segments && starts.size() < total; ++k) {
     const AccountWalk& w = walks[k];
     const size_t left = total - starts.size();
-    const bool kept = k > 0 && w.next != kNone && !w.starts.empty() && w.starts[0] == at &&
-                      w.starts.size() <= left;
+    const bool kept =
+        w.next != kNone && !w.starts.empty() && w.starts[0] == at && w.starts.size() <= left;
     AccountWalk again;
-    if (!kept) walkAccounts(bytes, at, segmentEnd(k), left, again);
+    if (!kept) walkAccounts(bytes, at, segmentEnd(k), left, again, done);
     const AccountWalk& used = kept ? w : again;
     starts.insert(starts.end(), used.starts.begin(), used.starts.end());
     at = used.next;
     if (at == kNone) return false;
-    if (done) done(segmentBegin(k), std::min(at, segmentEnd(k)));
   }
   if (starts.size() < total) {  // past the last segment: the bytes are too short
     AccountWalk rest;
-    walkAccounts(bytes, at, bytes.size(), total - starts.size(), rest);
+    walkAccounts(bytes, at, bytes.size(), total - starts.size(), rest, done);
     starts.insert(starts.end(), rest.starts.begin(), rest.starts.end());
     at = rest.next;
     if (at == kNone || starts.size() < total) return false;

@@ -32,7 +32,7 @@ struct MsgpackAccountsLayout {
 };
 
 // `done`, when set, is told each range of the bytes the reader is done with for now (as the JSON
-// reader's TextDone).
+// reader's TextDone), from several threads at once.
 // From `walkFrom` accounts on their starts are found on every thread.
 std::optional<MsgpackAccountsLayout> layOutMsgpackAccounts(
     std::string_view bytes, const std::function<void(size_t, size_t)>& done = {},
