@@ -37,7 +37,18 @@ struct Scratch {
   std::vector<const double*> legRows;  // the group's moving legs, account after account
   std::vector<double> legWeights;
   std::array<int64_t, kGroup + 1> legBegin;  // each grouped account's first in legRows
+  int64_t heldK = 0;                         // the tail count the streams last served
   void fit(int64_t k, size_t replications) {
+    // Past 1,024 tail scenarios (~100k scenarios at 99%) the streams' buffers (up to
+    // 28·(4k + kTile) bytes each) are made afresh, so that a thread does not keep a large
+    // request's after a small one, as for the loss vector below.
+    constexpr int64_t kKeepTail = 1024;
+    if (k > kKeepTail || heldK > kKeepTail) {
+      streams = {};
+      tail = {};
+      tailLoss = {};
+    }
+    heldK = k;
     if (static_cast<int64_t>(tail.size()) < kGroup * k) {
       tail.resize(kGroup * k);
       tailLoss.resize(kGroup * k);
