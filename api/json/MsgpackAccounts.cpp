@@ -240,7 +240,7 @@ class BytesNode {
   }
   std::string id() const {
     const std::string_view s = string();
-    if (s.empty() || s.size() > 256 || firstInvalidUtf8(s)) fail("");
+    if (s.empty() || s.size() > kMaxIdBytes || firstInvalidUtf8(s)) fail("");
     return std::string(s);
   }
 
@@ -379,13 +379,7 @@ bool walkAllAccounts(std::string_view bytes, size_t first, uint64_t count, uint6
     at = used.next;
     if (at == kNone) return false;
   }
-  if (starts.size() < total) {  // past the last segment: the bytes are too short
-    AccountWalk rest;
-    walkAccounts(bytes, at, bytes.size(), total - starts.size(), rest, done);
-    starts.insert(starts.end(), rest.starts.begin(), rest.starts.end());
-    at = rest.next;
-    if (at == kNone || starts.size() < total) return false;
-  }
+  if (starts.size() < total) return false;  // the last segment ends with the bytes: too short
   end = at;
   return true;
 }

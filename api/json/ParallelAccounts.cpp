@@ -420,7 +420,7 @@ class RawNode {
   }
   std::string id() const {
     const std::string_view s = string();
-    if (s.empty() || s.size() > 256) fail("");
+    if (s.empty() || s.size() > kMaxIdBytes) fail("");
     return std::string(s);
   }
 
@@ -442,8 +442,6 @@ class RawNode {
   const KeptFields<RawScalar>* item_ = nullptr;  // an object of an array
   const RawScalar* scalar_ = nullptr;            // an item's field
 };
-
-// An id index looked up by views into the text (no string made per position).
 
 // One piece's accounts: t[begin, end) is "{...},{...}" (at least one account when `nonEmpty`).
 void readPiece(std::string_view t, size_t begin, size_t end, bool nonEmpty, od::parser& parser,

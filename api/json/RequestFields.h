@@ -13,6 +13,7 @@
 #include "api/json/Json.h"
 #include "host/model/Errors.h"
 #include "host/model/MarginRequest.h"
+#include "host/model/Units.h"
 #include "host/model/WireNames.h"
 
 namespace xm::json {
@@ -100,7 +101,9 @@ class Node {
   std::string id() const {
     std::string s = string();
     if (s.empty()) fail("must be a non-empty string");
-    if (s.size() > 256) fail("must be at most 256 bytes of UTF-8, got " + std::to_string(s.size()));
+    if (s.size() > kMaxIdBytes)
+      fail("must be at most " + std::to_string(kMaxIdBytes) + " bytes of UTF-8, got " +
+           std::to_string(s.size()));
     return s;
   }
 

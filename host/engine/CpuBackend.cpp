@@ -183,11 +183,13 @@ class CpuSession final : public RiskSession {
     ParallelErrors errors;
 #pragma omp parallel
     {
-      std::vector<double> neg, scratch;
+      std::vector<double> neg;
+      std::vector<uint64_t> keys, spare;
       bool ready = false;
       errors.capture([&] {
         neg.resize(n_);
-        scratch.resize(n_);
+        keys.resize(n_);
+        spare.resize(n_);
         ready = true;
       });
 #pragma omp for schedule(dynamic)
@@ -197,8 +199,9 @@ class CpuSession final : public RiskSession {
           faultPoint("cpu.row_tails");
           const double* x = row(static_cast<int>(r));
           for (int64_t s = 0; s < n_; ++s) neg[s] = -x[s];
-          esLong_[r] = replicatedTailMean(neg.data(), problem_.replications, scratch.data());
-          esShort_[r] = replicatedTailMean(x, problem_.replications, scratch.data());
+          esLong_[r] =
+              replicatedTailMean(neg.data(), problem_.replications, keys.data(), spare.data());
+          esShort_[r] = replicatedTailMean(x, problem_.replications, keys.data(), spare.data());
         });
       }
     }
@@ -325,29 +328,12 @@ class CpuSession final : public RiskSession {
       moving[g++] = a;
     }
     mine.legBegin[g] = static_cast<int64_t>(mine.legRows.size());
-    const std::vector<Replication>& reps = problem_.replications;
-    for (size_t b = 0; b < reps.size(); ++b) {
-      const Replication& rep = reps[b];
-      for (int i = 0; i < g; ++i) mine.streams[i].start(rep.k);
-      for (int64_t t0 = rep.begin; t0 < rep.begin + rep.count; t0 += kTile) {
-        const int64_t t1 = std::min(rep.begin + rep.count, t0 + kTile);
-        for (int i = 0; i < g; ++i) {
-          const int64_t l0 = mine.legBegin[i];
-          accumulateLosses(mine.legRows.data() + l0, mine.legWeights.data() + l0,
-                           mine.legBegin[i + 1] - l0, t0, t1, false, mine.tile.data());
-          mine.streams[i].add(mine.tile.data(), static_cast<int32_t>(t0), t1 - t0);
-        }
-      }
-      for (int i = 0; i < g; ++i) {
-        mine.stats[i * reps.size() + b] =
-            mine.streams[i].finish(problem_.confidence, mine.tail.data() + i * k_ + rep.tailOffset,
-                                   mine.tailLoss.data() + i * k_ + rep.tailOffset);
-      }
-    }
-    for (int i = 0; i < g; ++i) {
-      finishAccount(batch, moving[i], mine.stats.data() + i * reps.size(),
-                    mine.tail.data() + i * k_, mine.tailLoss.data() + i * k_, out);
-    }
+    reduce(batch, moving.data(), g, mine, out, [&](int i, int64_t t0, int64_t t1) {
+      const int64_t l0 = mine.legBegin[i];
+      accumulateLosses(mine.legRows.data() + l0, mine.legWeights.data() + l0,
+                       mine.legBegin[i + 1] - l0, t0, t1, false, mine.tile.data());
+      return mine.tile.data();
+    });
   }
 
   // Account a alone, its whole loss vector in mine.loss, which already holds the losses of its
@@ -363,20 +349,35 @@ class CpuSession final : public RiskSession {
     movingLegs(batch, a, begin + reusedLegs, mine.legRows, mine.legWeights);
     accumulateLosses(mine.legRows.data(), mine.legWeights.data(),
                      static_cast<int64_t>(mine.legRows.size()), 0, n_, reusedLegs > 0, loss);
+    reduce(batch, &a, 1, mine, out, [&](int, int64_t t0, int64_t) { return loss + t0; });
+    return true;
+  }
+
+  // The figures of `g` accounts (at most kGroup): each replication's block of scenarios, a tile
+  // at a time, through each account's tail stream, `lossOf(i, t0, t1)` giving account i's losses
+  // in [t0, t1); then each account's figures from its tails.
+  template <typename LossOf>
+  void reduce(const AccountBatch& batch, const int64_t* accounts, int g, Scratch& mine,
+              BatchRisk& out, const LossOf& lossOf) const {
     const std::vector<Replication>& reps = problem_.replications;
     for (size_t b = 0; b < reps.size(); ++b) {
       const Replication& rep = reps[b];
-      TailStream& stream = mine.streams[0];
-      stream.start(rep.k);
+      for (int i = 0; i < g; ++i) mine.streams[i].start(rep.k);
       for (int64_t t0 = rep.begin; t0 < rep.begin + rep.count; t0 += kTile) {
         const int64_t t1 = std::min(rep.begin + rep.count, t0 + kTile);
-        stream.add(loss + t0, static_cast<int32_t>(t0), t1 - t0);
+        for (int i = 0; i < g; ++i)
+          mine.streams[i].add(lossOf(i, t0, t1), static_cast<int32_t>(t0), t1 - t0);
       }
-      mine.stats[b] = stream.finish(problem_.confidence, mine.tail.data() + rep.tailOffset,
-                                    mine.tailLoss.data() + rep.tailOffset);
+      for (int i = 0; i < g; ++i) {
+        mine.stats[i * reps.size() + b] =
+            mine.streams[i].finish(problem_.confidence, mine.tail.data() + i * k_ + rep.tailOffset,
+                                   mine.tailLoss.data() + i * k_ + rep.tailOffset);
+      }
     }
-    finishAccount(batch, a, mine.stats.data(), mine.tail.data(), mine.tailLoss.data(), out);
-    return true;
+    for (int i = 0; i < g; ++i) {
+      finishAccount(batch, accounts[i], mine.stats.data() + i * reps.size(),
+                    mine.tail.data() + i * k_, mine.tailLoss.data() + i * k_, out);
+    }
   }
 
   // Account a's var, es and es_stderr from each replication's tail figures (`stats`), its tail

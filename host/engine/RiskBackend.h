@@ -9,6 +9,7 @@
 // Contract for every backend: an account's figures depend only on the problem and that account's
 // legs, never on the batch it arrives in, its position in the batch, or the batch size.
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -88,13 +89,11 @@ class TailStream {
   std::vector<uint64_t> keys_, spare_;  // for selections among them
 };
 
-// Mean of the k largest values of x[0..n) (for per-row standalone ES). `scratch` holds n.
-double tailMean(const double* x, int64_t n, int64_t k, double* scratch);
-
 // The ES of x's k largest values under a replication's weights (Reduction.h), over the
-// replications' blocks of x, averaged: tailMean for the one block of mc and antithetic sampling.
+// replications' blocks of x, averaged: for the one block of mc and antithetic sampling the mean
+// of the k largest (per-row standalone ES). `keys` and `spare` hold the largest block.
 double replicatedTailMean(const double* x, const std::vector<Replication>& replications,
-                          double* scratch);
+                          uint64_t* keys, uint64_t* spare);
 
 // Standalone ES of a leg of weight w on `row`, from every row's unit long ES (mean of the k
 // largest of -row) and unit short ES: ES is positively homogeneous, so a leg's is |w| times its

@@ -3,7 +3,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <functional>
 #include <limits>
 #include <utility>
 #include <vector>
@@ -18,43 +17,6 @@
 
 namespace xm {
 namespace {
-
-// Below this many losses a plain selection over all of them is as fast as sampling first (a
-// Sobol replication's block is S / R: 1,250 scenarios at 10,000 and R = 8).
-constexpr int64_t kSampledMinimum = 1024;
-
-// A threshold that, with overwhelming probability, at least k of x[0..n) reach: the r-th largest
-// of a 1-in-16 strided sample, r about twice the k/16 expected plus 4 standard deviations.
-// Preconditions: n >= kSampledMinimum and 16 k <= n. `scratch` holds n / 16.
-double sampledThreshold(const double* x, int64_t n, int64_t k, double* scratch) {
-  const int64_t stride = 16;
-  const int64_t m = n / stride;
-  for (int64_t i = 0; i < m; ++i) scratch[i] = x[i * stride];
-  const double expect = static_cast<double>(k) / stride;
-  const int64_t r =
-      std::min<int64_t>(m, static_cast<int64_t>(2.0 * expect + 4.0 * std::sqrt(expect) + 8.0));
-  std::nth_element(scratch, scratch + (r - 1), scratch + m, std::greater<double>());
-  return scratch[r - 1];
-}
-
-// The k-th largest of x[0..n) (1-based k), by selection on the values reaching a sampled
-// threshold; a full nth_element when the sample guessed too high.
-double kthLargest(const double* x, int64_t n, int64_t k, double* scratch) {
-  if (n >= kSampledMinimum && k * 16 <= n) {
-    const double threshold = sampledThreshold(x, n, k, scratch);
-    int64_t c = 0;
-    for (int64_t i = 0; i < n; ++i) {
-      if (x[i] >= threshold) scratch[c++] = x[i];
-    }
-    if (c >= k) {
-      std::nth_element(scratch, scratch + (k - 1), scratch + c, std::greater<double>());
-      return scratch[k - 1];
-    }
-  }
-  std::copy(x, x + n, scratch);
-  std::nth_element(scratch, scratch + (k - 1), scratch + n, std::greater<double>());
-  return scratch[k - 1];
-}
 
 // Radix selection over order-preserving keys: a double's bits, the sign bit flipped for
 // positives and every bit for negatives, so that keys compare as the values do (-0 read as +0).
@@ -72,14 +34,13 @@ double fromOrderKey(uint64_t key) {
   return x;
 }
 
-// The k-th largest of x[0..m) (1-based k), exactly, 8 bits of the keys at a time from the
-// highest bit in which the remaining keys differ: each pass counts the keys by those bits (in
-// four tables, so that equal bits in a row do not wait on one counter), keeps the bucket that
+// The value of the k-th largest of keys[0..m) (1-based k), exactly, 8 bits of the keys at a time
+// from the highest bit in which the remaining keys differ: each pass counts the keys by those bits
+// (in four tables, so that equal bits in a row do not wait on one counter), keeps the bucket that
 // holds the k-th largest, and stops when the keys left are equal. No branch depends on the
 // values' order, so it runs 2-3 times as fast as nth_element on the few hundred losses of a tail
-// stream. `keys` and `spare` hold m.
-double kthLargestOf(const double* x, int64_t m, int64_t k, uint64_t* keys, uint64_t* spare) {
-  for (int64_t i = 0; i < m; ++i) keys[i] = orderKey(x[i]);
+// stream. Overwrites keys; `spare` holds m.
+double kthLargestKey(uint64_t* keys, int64_t m, int64_t k, uint64_t* spare) {
   while (m > 1) {
     uint64_t all = ~uint64_t{0}, any = 0;
     for (int64_t i = 0; i < m; ++i) {
@@ -109,6 +70,38 @@ double kthLargestOf(const double* x, int64_t m, int64_t k, uint64_t* keys, uint6
     m = c;
   }
   return fromOrderKey(keys[0]);
+}
+
+double kthLargestOf(const double* x, int64_t m, int64_t k, uint64_t* keys, uint64_t* spare) {
+  for (int64_t i = 0; i < m; ++i) keys[i] = orderKey(x[i]);
+  return kthLargestKey(keys, m, k, spare);
+}
+
+// Below this many values a selection over all of them is as fast as sampling first (a Sobol
+// replication's block is S / R: 1,250 scenarios at 10,000 and R = 8).
+constexpr int64_t kSampledMinimum = 1024;
+
+// The k-th largest of x[0..n) (1-based k) for a whole row: selected among the values reaching
+// the r-th largest of a 1-in-16 strided sample, r about twice the k/16 expected plus 4 standard
+// deviations, so that at least k reach it with overwhelming probability; among all of them when
+// they do not. `keys` and `spare` hold n.
+double kthLargest(const double* x, int64_t n, int64_t k, uint64_t* keys, uint64_t* spare) {
+  if (n >= kSampledMinimum && k * 16 <= n) {
+    const int64_t stride = 16;
+    const int64_t m = n / stride;
+    for (int64_t i = 0; i < m; ++i) keys[i] = orderKey(x[i * stride]);
+    const double expect = static_cast<double>(k) / stride;
+    const int64_t r =
+        std::min<int64_t>(m, static_cast<int64_t>(2.0 * expect + 4.0 * std::sqrt(expect) + 8.0));
+    const double threshold = kthLargestKey(keys, m, r, spare);
+    int64_t c = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      keys[c] = orderKey(x[i]);
+      c += x[i] >= threshold;
+    }
+    if (c >= k) return kthLargestKey(keys, c, k, spare);
+  }
+  return kthLargestOf(x, n, k, keys, spare);
 }
 
 }  // namespace
@@ -196,28 +189,16 @@ void TailStream::prune() {
 
 TailStats TailStream::finish(double confidence, int32_t* tail, double* tailLoss) {
   XM_ASSERT(size_ >= k_, "tail count out of range");
+  prune();  // leaves exactly the tail, ascending scenarios
   TailStats t;
-  if (keys_.size() < static_cast<size_t>(size_)) {
-    keys_.resize(loss_.size());
-    spare_.resize(loss_.size());
-  }
-  t.var = kthLargestOf(loss_.data(), size_, k_, keys_.data(), spare_.data());
-
-  int64_t above = 0;
-  for (int64_t i = 0; i < size_; ++i) above += loss_[i] > t.var;
-  int64_t ties = k_ - above;  // values equal to var to take, lowest scenario first
-  int64_t taken = 0;
+  t.var = threshold_;
   double sum = 0.0;
-  for (int64_t i = 0; i < size_; ++i) {
-    const double l = loss_[i];
-    if (l > t.var || (l == t.var && ties-- > 0)) {
-      tail[taken] = scenario_[i];
-      tailLoss[taken++] = l;
-      sum += l;
-      if (l == t.var) t.varScenario = scenario_[i];
-    }
+  for (int64_t i = 0; i < k_; ++i) {
+    tail[i] = scenario_[i];
+    tailLoss[i] = loss_[i];
+    sum += loss_[i];
+    if (loss_[i] == t.var) t.varScenario = scenario_[i];
   }
-  XM_ASSERT(taken == k_, "tail selection lost scenarios");
   t.sum = sum;
   t.es = sum / static_cast<double>(k_);
   double ss = 0.0;
@@ -232,8 +213,9 @@ TailStats TailStream::finish(double confidence, int32_t* tail, double* tailLoss)
 namespace {
 
 // The sum of the k largest of x[0..n) and the k-th largest.
-std::pair<double, double> tailTotal(const double* x, int64_t n, int64_t k, double* scratch) {
-  const double kth = kthLargest(x, n, k, scratch);
+std::pair<double, double> tailTotal(const double* x, int64_t n, int64_t k, uint64_t* keys,
+                                    uint64_t* spare) {
+  const double kth = kthLargest(x, n, k, keys, spare);
   int64_t above = 0;
   double sum = 0.0;
   for (int64_t s = 0; s < n; ++s) {
@@ -247,16 +229,11 @@ std::pair<double, double> tailTotal(const double* x, int64_t n, int64_t k, doubl
 
 }  // namespace
 
-double tailMean(const double* x, int64_t n, int64_t k, double* scratch) {
-  return tailTotal(x, n, k, scratch).first / static_cast<double>(k);
-}
-
 double replicatedTailMean(const double* x, const std::vector<Replication>& replications,
-                          double* scratch) {
-  // One replication of weight 1 (mc, antithetic) is tailMean's bits: a mean of one value is it.
+                          uint64_t* keys, uint64_t* spare) {
   ReplicationMoments m;
   for (const Replication& r : replications) {
-    const auto [total, kth] = tailTotal(x + r.begin, r.count, r.k, scratch);
+    const auto [total, kth] = tailTotal(x + r.begin, r.count, r.k, keys, spare);
     m.add(replicationEs(total, kth, r));
   }
   return m.mean;

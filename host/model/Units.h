@@ -4,6 +4,7 @@
 // is at most |qty| × contract_size × kMaxUnitPnl, and its square, summed over every leg and
 // scenario of a request, stays far below the largest double (the static_assert below).
 
+#include <cstddef>
 #include <limits>
 
 namespace xm {
@@ -13,6 +14,9 @@ constexpr double kDaysPerYear = 365.0;
 constexpr double kSecondsPerDay = 86400.0;
 constexpr double kSecondsPerYear = kDaysPerYear * kSecondsPerDay;
 constexpr long long kWholeSecondsPerDay = 86400;  // for integer calendar arithmetic
+
+// An id's length in bytes of UTF-8: an account's, an asset's, an instrument's (contract §2).
+constexpr std::size_t kMaxIdBytes = 256;
 
 // A request's numbers (contract §2; README, "Additions").
 constexpr double kMaxPrice = 1e12;         // an asset's price
