@@ -1,9 +1,12 @@
 #pragma once
-// An account's fields (contract §2), written once for every reader of an account: the strict
-// reader's Node (nlohmann, RequestFields.cpp) and the parallel reader's simdjson element
-// (ParallelAccounts.cpp). `N` provides Node's accessors: object, has, at, child, array,
+// An account's fields (contract §2), written once for the readers of an account through a node:
+// the strict reader's Node (nlohmann, RequestFields.cpp) and the parallel MessagePack reader's
+// bytes (MsgpackAccounts.cpp). `N` provides Node's accessors: object, has, at, child, array,
 // operator[], string, id, bounded and fail. `Index` maps an id as N::string() returns it (a
-// std::string, or a std::string_view into the text) to its index.
+// std::string, or a std::string_view into the text) to its index. The parallel JSON reader
+// (ParallelAccounts.cpp) reads simdjson's values in one pass instead, by the same rules and the
+// ranges below; tests/json/ParallelReaderTest.cpp and the request fuzz target hold it to the
+// strict reader.
 
 #include <algorithm>
 #include <array>
@@ -23,8 +26,8 @@ namespace xm::json {
 
 // An object's fields as a reader without paths keeps them while it checks the keys (its
 // object()), for child() to find without reading the object again: at most three, none unknown,
-// none twice (nlohmann keeps a repeated key's last value, simdjson finds its first: such objects
-// are left to the strict reader).
+// none twice (nlohmann keeps a repeated key's last value: such objects are left to the strict
+// reader).
 template <typename Value>
 struct KeptFields {
   std::array<std::string_view, 3> keys{};
@@ -42,21 +45,6 @@ struct KeptFields {
     values[count++] = value;
     return true;
   }
-  // False when `key` repeats or is a fourth (a reader that leaves the allowed keys to allOf()).
-  bool addAny(std::string_view key, Value value) {
-    if (count == keys.size()) return false;
-    for (size_t f = 0; f < count; ++f)
-      if (keys[f] == key) return false;
-    keys[count] = key;
-    values[count++] = value;
-    return true;
-  }
-  // Whether every key kept is allowed.
-  bool allOf(std::initializer_list<std::string_view> allowed) const {
-    for (size_t f = 0; f < count; ++f)
-      if (std::find(allowed.begin(), allowed.end(), keys[f]) == allowed.end()) return false;
-    return true;
-  }
   const Value* find(std::string_view key) const {
     for (size_t f = 0; f < count; ++f)
       if (keys[f] == key) return &values[f];
@@ -64,7 +52,7 @@ struct KeptFields {
   }
 };
 
-// The catalogue's ids (assets or instruments) for the parallel readers' lookups: views into the
+// The catalogue's ids (assets or instruments) for the MessagePack reader's lookups: views into the
 // catalogue's strings in an open-addressing table, one probe of a flat array in the common case.
 // find() and end() as an unordered_map's, for AccountFields' rules.
 class IdIndex {
@@ -94,6 +82,23 @@ class IdIndex {
   size_t mask_ = 0;
 };
 
+// The ranges the rules hold an account's numbers to (closed), for parseAccountAs and for a reader
+// that checks them without a Node (ParallelAccounts.cpp).
+struct Range {
+  double lo, hi;
+  const char* what;
+  bool holds(double x) const { return x >= lo && x <= hi; }  // false for NaN and infinities
+};
+inline constexpr Range kQuantityRange{-kMaxQuantity, kMaxQuantity, "within [-1e15, 1e15]"};
+inline constexpr Range kOptionEntryRange{0, kMaxEntryPrice, "within [0, 1e15]"};
+inline constexpr Range kLinearEntryRange{kMinLinearEntry, kMaxEntryPrice, "within [1e-12, 1e15]"};
+
+// A position's entry_price: required but for spot, and within the range of its kind.
+inline bool entryPriceRequired(InstrumentType type) { return type != InstrumentType::Spot; }
+inline const Range& entryRangeOf(InstrumentType type) {
+  return type == InstrumentType::Option ? kOptionEntryRange : kLinearEntryRange;
+}
+
 template <typename N, typename Index>
 Account parseAccountAs(const N& n, const Index& assetIndex, const Index& instrumentIndex,
                        const std::vector<Instrument>& instruments) {
@@ -111,9 +116,8 @@ Account parseAccountAs(const N& n, const Index& assetIndex, const Index& instrum
       const auto id = a.string();
       auto it = assetIndex.find(id);
       if (it == assetIndex.end()) a.fail("unknown asset \"" + std::string(id) + "\"");
-      acct.collateral.push_back(
-          {it->second,
-           c.at("amount").bounded(-kMaxQuantity, kMaxQuantity, false, "within [-1e15, 1e15]")});
+      const Range& r = kQuantityRange;
+      acct.collateral.push_back({it->second, c.at("amount").bounded(r.lo, r.hi, false, r.what)});
     }
   }
   if (n.has("positions")) {
@@ -129,14 +133,12 @@ Account parseAccountAs(const N& n, const Index& assetIndex, const Index& instrum
       if (it == instrumentIndex.end()) ref.fail("unknown instrument \"" + std::string(id) + "\"");
       Position pos;
       pos.instrument = it->second;
-      pos.qty = p.at("qty").bounded(-kMaxQuantity, kMaxQuantity, false, "within [-1e15, 1e15]");
-      const bool spot = instruments[pos.instrument].type == InstrumentType::Spot;
-      if (!spot || p.has("entry_price")) {
-        const N e = p.at("entry_price");
-        pos.entryPrice =
-            instruments[pos.instrument].type == InstrumentType::Option
-                ? e.bounded(0, kMaxEntryPrice, false, "within [0, 1e15]")
-                : e.bounded(kMinLinearEntry, kMaxEntryPrice, false, "within [1e-12, 1e15]");
+      pos.qty =
+          p.at("qty").bounded(kQuantityRange.lo, kQuantityRange.hi, false, kQuantityRange.what);
+      const InstrumentType type = instruments[pos.instrument].type;
+      if (entryPriceRequired(type) || p.has("entry_price")) {
+        const Range& r = entryRangeOf(type);
+        pos.entryPrice = p.at("entry_price").bounded(r.lo, r.hi, false, r.what);
       }
       acct.positions.push_back(pos);
     }

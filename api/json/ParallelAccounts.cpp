@@ -1,15 +1,16 @@
 #include "api/json/ParallelAccounts.h"
 
 #include <algorithm>
-#include <array>
 #include <atomic>
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <exception>
 #include <functional>
 #include <initializer_list>
 #include <iterator>
+#include <limits>
 #include <string>
 
 #include <omp.h>
@@ -237,10 +238,14 @@ void walkBrackets(uint64_t bits, uint64_t open, int& depth, int& low) {
   }
 }
 
-Segment summarize(std::string_view t, size_t from, size_t begin, size_t end) {
-  Segment s;
-  bool escaped = escapedAt(t, from, begin);
-  bool odd = false;
+// Calls visit(at, masks, inString) for each 64-byte block of t[begin, end) in turn (the last one
+// padded with spaces), with bit j of inString set where byte at + j lies inside a string (an
+// opening quote counts as inside, a closing one not); `escaped` and `inString0` say whether
+// t[begin] is escaped and inside a string. Stops early where visit returns true.
+template <typename Visit>
+void scanBlocks(std::string_view t, size_t begin, size_t end, bool escaped, bool inString0,
+                const Visit& visit) {
+  bool odd = inString0;
   for (size_t at = begin; at < end; at += 64) {
     const int n = static_cast<int>(std::min<size_t>(64, end - at));
     const char* p = t.data() + at;
@@ -255,12 +260,41 @@ Segment summarize(std::string_view t, size_t from, size_t begin, size_t end) {
     if (m.backslash || escaped) quotes = unescapedQuotes(p, n, escaped);
     const uint64_t inString = prefixXor(quotes) ^ (odd ? ~uint64_t{0} : 0);
     odd ^= (std::popcount(quotes) & 1) != 0;
-    const uint64_t brackets = m.open | m.close;
-    walkBrackets(brackets & ~inString, m.open, s.net[0], s.low[0]);
-    walkBrackets(brackets & inString, m.open, s.net[1], s.low[1]);
+    if (visit(at, m, inString)) return;
   }
-  s.oddQuotes = odd;
+}
+
+Segment summarize(std::string_view t, size_t from, size_t begin, size_t end) {
+  Segment s;
+  scanBlocks(t, begin, end, escapedAt(t, from, begin), false,
+             [&](size_t, const Masks& m, uint64_t inString) {
+               s.oddQuotes = (inString >> 63) != 0;  // the state after the block's last byte
+               const uint64_t brackets = m.open | m.close;
+               walkBrackets(brackets & ~inString, m.open, s.net[0], s.low[0]);
+               walkBrackets(brackets & inString, m.open, s.net[1], s.low[1]);
+               return false;
+             });
   return s;
+}
+
+// From t[begin] in state `s`, the index of the bracket outside strings where the depth first
+// falls below the array's (the array's close when it is a ']'), or kNone before `end`.
+size_t closeAt(std::string_view t, size_t begin, size_t end, ScanState s) {
+  size_t close = kNone;
+  int depth = s.depth;
+  scanBlocks(t, begin, end, s.escaped, s.inString,
+             [&](size_t at, const Masks& m, uint64_t inString) {
+               for (uint64_t bits = (m.open | m.close) & ~inString; bits; bits &= bits - 1) {
+                 const int j = std::countr_zero(bits);
+                 depth += static_cast<int>((m.open >> j) & 1) * 2 - 1;
+                 if (depth < kArrayDepth) {
+                   close = at + static_cast<size_t>(j);
+                   return true;
+                 }
+               }
+               return false;
+             });
+  return close;
 }
 
 // From `at` in state `s`, the first comma between accounts (at the array's depth) before `limit`,
@@ -278,176 +312,287 @@ size_t nextCutOrClose(std::string_view t, size_t at, size_t limit, ScanState s, 
   return kNone;
 }
 
-// One account as simdjson's On-Demand parser reads it in a single pass, shallow and generic: its
-// fields, each a scalar or an array of small objects of scalars (positions, collateral). The
-// strict reader's rules then run on it through RawNode (AccountFields.h): which keys are allowed,
-// which are required, types, bounds and lookups are decided there, not here.
+// The accounts read by simdjson's On-Demand parser in one pass, straight into Accounts by the
+// contract's rules (§2; the ranges are AccountFields.h's, shared with the strict reader). Any
+// account it cannot prove valid throws Refused and the strict reader names why.
 struct Refused {};
-
-struct RawScalar {
-  enum Kind : uint8_t { Number, String, Other } kind = Other;
-  double number = 0.0;
-  std::string_view text;  // into the parser's string buffer, valid while its piece is read
-};
-
-struct RawSlot {
-  bool array = false;
-  RawScalar scalar;
-  uint32_t begin = 0, end = 0;  // items [begin, end) when an array
-};
-
-struct RawAccount {
-  KeptFields<RawSlot> fields;
-  std::vector<KeptFields<RawScalar>> items;  // every array's objects, in order
-};
 
 namespace od = simdjson::ondemand;
 
+// The keys an account and its lists' objects may have, as bits of a mask (a key given twice is
+// refused: nlohmann keeps the last value, simdjson would find the first).
+enum Key : unsigned {
+  kId,
+  kCollateral,
+  kPositions,
+  kAsset,
+  kAmount,
+  kInstrument,
+  kQty,
+  kEntry,
+  kOther
+};
+
+// A key by its raw bytes, which are the key itself unless it has escapes.
+Key rawKeyOf(od::raw_json_string key) {
+  switch (*key.raw()) {
+    case 'i':
+      return key.unsafe_is_equal("id")           ? kId
+             : key.unsafe_is_equal("instrument") ? kInstrument
+                                                 : kOther;
+    case 'c':
+      return key.unsafe_is_equal("collateral") ? kCollateral : kOther;
+    case 'p':
+      return key.unsafe_is_equal("positions") ? kPositions : kOther;
+    case 'a':
+      return key.unsafe_is_equal("asset")    ? kAsset
+             : key.unsafe_is_equal("amount") ? kAmount
+                                             : kOther;
+    case 'q':
+      return key.unsafe_is_equal("qty") ? kQty : kOther;
+    case 'e':
+      return key.unsafe_is_equal("entry_price") ? kEntry : kOther;
+    default:
+      return kOther;
+  }
+}
+
+// A field's key: by its raw bytes, or else unescaped (a key written with escapes is the same key).
+Key keyOf(od::field& field) {
+  const Key raw = rawKeyOf(field.key());
+  if (raw != kOther) return raw;
+  std::string_view key;
+  if (field.unescaped_key().get(key)) throw Refused{};
+  constexpr std::string_view kNames[] = {"id",     "collateral", "positions", "asset",
+                                         "amount", "instrument", "qty",       "entry_price"};
+  for (unsigned k = 0; k < kOther; ++k)
+    if (key == kNames[k]) return static_cast<Key>(k);
+  return kOther;
+}
+
+// The next field of an object: its key, which must be one of `allowed` and new to `seen`.
+Key nextKey(simdjson::simdjson_result<od::field>&& f, od::field& field, unsigned allowed,
+            unsigned& seen) {
+  if (std::move(f).get(field)) throw Refused{};
+  const Key key = keyOf(field);
+  const unsigned bit = 1u << key;
+  if (!(allowed & bit) || (seen & bit)) throw Refused{};
+  seen |= bit;
+  return key;
+}
+
 // A number as nlohmann reads it: an integer literal converted from its integer value (so "-0"
-// is +0.0), anything else as the nearest double.
-RawScalar scalarOf(od::value v) {
-  RawScalar s;
-  od::json_type type;
-  if (v.type().get(type)) throw Refused{};
-  if (type == od::json_type::number) {
-    // One parse: get_double() reads an integer literal as its nearest double, as the strict
-    // reader's cast of the integer does, except for the sign of an integer zero ("-0" is +0.0
-    // there), which only a zero looks up. Not get_number(): simdjson 3.0.1's returns 0 for a
-    // float of more than 19 significant digits (tests/json/ParallelReaderTest.cpp keeps one).
-    s.kind = RawScalar::Number;
-    if (v.get_double().get(s.number)) throw Refused{};
-    if (s.number == 0.0) {
-      od::number_type kind;
-      if (v.get_number_type().get(kind)) throw Refused{};
-      if (kind != od::number_type::floating_point_number) s.number = 0.0;
-    }
-  } else if (type == od::json_type::string) {
-    s.kind = RawScalar::String;
-    if (v.get_string().get(s.text)) throw Refused{};
-  }  // anything else: Other, refused by the rules wherever it stands
+// is +0.0), anything else as the nearest double. One parse: get_double() reads an integer literal
+// as its nearest double, as the strict reader's cast of the integer does, except for the sign of
+// an integer zero, which only a zero looks up. Not get_number(): simdjson 3.0.1's returns 0 for
+// a float of more than 19 significant digits (tests/json/ParallelReaderTest.cpp keeps one).
+double numberOf(od::value v) {
+  double x = 0.0;
+  if (v.get_double().get(x)) throw Refused{};  // not a number, or one simdjson cannot read
+  if (x == 0.0) {
+    od::number_type kind;
+    if (v.get_number_type().get(kind)) throw Refused{};
+    if (kind != od::number_type::floating_point_number) x = 0.0;
+  }
+  return x;
+}
+
+// A string, unescaped into the parser's buffer: valid while its piece is read.
+std::string_view stringOf(od::value v) {
+  std::string_view s;
+  if (v.get_string().get(s)) throw Refused{};
   return s;
 }
 
-void readRaw(od::value account, RawAccount& raw) {
-  raw.fields = {};
-  raw.items.clear();
-  od::object object;
-  if (account.get_object().get(object)) throw Refused{};
-  for (auto field : object) {
-    std::string_view key;
-    if (field.unescaped_key().get(key)) throw Refused{};
-    od::value value = field.value();
-    od::json_type type;
-    if (value.type().get(type)) throw Refused{};
-    RawSlot slot;
-    if (type == od::json_type::array) {
-      slot.array = true;
-      slot.begin = static_cast<uint32_t>(raw.items.size());
-      od::array list;
-      if (value.get_array().get(list)) throw Refused{};
-      for (auto element : list) {
-        od::object item;
-        if (element.get_object().get(item)) throw Refused{};
-        KeptFields<RawScalar>& kept = raw.items.emplace_back();
-        for (auto f : item) {
-          std::string_view k;
-          if (f.unescaped_key().get(k)) throw Refused{};
-          if (!kept.addAny(k, scalarOf(f.value()))) throw Refused{};
-        }
-        kept.kept = true;
-      }
-      slot.end = static_cast<uint32_t>(raw.items.size());
-    } else {
-      slot.scalar = scalarOf(value);
-    }
-    if (!raw.fields.addAny(key, slot)) throw Refused{};
-  }
-  raw.fields.kept = true;
+od::array arrayOf(od::value v) {
+  od::array a;
+  if (v.get_array().get(a)) throw Refused{};
+  return a;
 }
 
-// A RawAccount behind the strict reader's Node interface. It never reports an error itself: any
-// failure throws Refused and the strict reader names it.
-class RawNode {
+// The names a reader met, numbered in the order it met them: an open-addressing table of their
+// hashes (linear probing) over the list of names.
+class Numbering {
  public:
-  static RawNode accountOf(const RawAccount& a) { return RawNode(&a, nullptr, nullptr, nullptr); }
-
-  [[noreturn]] void fail(const std::string&) const { throw Refused{}; }
-
-  void object(std::initializer_list<std::string_view> allowed) const {
-    if (item_) {
-      if (!item_->allOf(allowed)) fail("");
-    } else if (account_ && !slot_ && !scalar_) {
-      if (!account_->fields.allOf(allowed)) fail("");
-    } else {
-      fail("");
+  int numberOf(std::string_view name, std::vector<std::string>& names) {
+    if (2 * (names.size() + 1) > slots_.size()) grow(std::max<size_t>(16, 4 * names.size()));
+    const uint64_t hash = hashOf(name);
+    for (size_t s = hash & mask_;; s = (s + 1) & mask_) {
+      Slot& slot = slots_[s];
+      if (slot.number < 0) {
+        slot = {hash, static_cast<int>(names.size())};
+        names.emplace_back(name);
+        return slot.number;
+      }
+      if (slot.hash == hash && names[static_cast<size_t>(slot.number)] == name) return slot.number;
     }
-  }
-  RawNode child(std::string_view key) const {
-    if (account_ && !slot_ && !scalar_ && !item_) {
-      const RawSlot* s = account_->fields.find(key);
-      return s ? RawNode(account_, s, nullptr, nullptr) : RawNode();
-    }
-    if (item_) {
-      const RawScalar* s = item_->find(key);
-      return s ? RawNode(account_, nullptr, nullptr, s) : RawNode();
-    }
-    return RawNode();
-  }
-  bool has(std::string_view key) const { return child(key).present(); }
-  RawNode at(std::string_view key) const {
-    const RawNode c = child(key);
-    if (!c.present()) fail("");
-    return c;
-  }
-  size_t array() const {
-    if (!slot_ || !slot_->array) fail("");
-    return slot_->end - slot_->begin;
-  }
-  RawNode operator[](size_t i) const {
-    return RawNode(account_, nullptr, &account_->items[slot_->begin + i], nullptr);
-  }
-  double bounded(double lo, double hi, bool loOpen, const char*) const {
-    const RawScalar& s = scalar();
-    if (s.kind != RawScalar::Number) fail("");
-    const double x = s.number;
-    if (!std::isfinite(x) || (loOpen ? !(x > lo) : !(x >= lo)) || !(x <= hi)) fail("");
-    return x;
-  }
-  std::string_view string() const {
-    const RawScalar& s = scalar();
-    if (s.kind != RawScalar::String) fail("");
-    return s.text;
-  }
-  std::string id() const {
-    const std::string_view s = string();
-    if (s.empty() || s.size() > kMaxIdBytes) fail("");
-    return std::string(s);
   }
 
  private:
-  RawNode() = default;
-  RawNode(const RawAccount* a, const RawSlot* slot, const KeptFields<RawScalar>* item,
-          const RawScalar* scalar)
-      : account_(a), slot_(slot), item_(item), scalar_(scalar) {}
-  bool present() const { return slot_ || item_ || scalar_; }
-  // A scalar field: of an item, or of the account (not an array).
-  const RawScalar& scalar() const {
-    if (scalar_) return *scalar_;
-    if (slot_ && !slot_->array) return slot_->scalar;
-    fail("");
+  struct Slot {
+    uint64_t hash = 0;
+    int number = -1;
+  };
+  // A name's hash, 8 bytes at a time (names are short: std::hash's bytewise tail cost more than
+  // the rest of a lookup). Equal hashes are compared in full, so only speed depends on it.
+  static uint64_t hashOf(std::string_view s) {
+    auto mix = [](uint64_t x) {
+      x ^= x >> 32;
+      x *= 0xD6E8FEB86659FD93ull;
+      return x ^ (x >> 32);
+    };
+    auto word = [&](size_t at) {
+      uint64_t w;
+      std::memcpy(&w, s.data() + at, sizeof w);
+      return w;
+    };
+    uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
+    if (s.size() < 8) {
+      uint64_t w = 0;
+      for (size_t i = 0; i < s.size(); ++i)
+        w |= uint64_t{static_cast<unsigned char>(s[i])} << 8 * i;
+      return mix(h ^ w);
+    }
+    for (size_t at = 0; at + 8 < s.size(); at += 8) h = mix(h ^ word(at));
+    return mix(h ^ word(s.size() - 8));  // the last 8 bytes, overlapping the word before
+  }
+  void grow(size_t size) {
+    std::vector<Slot> old = std::move(slots_);
+    slots_.assign(std::bit_ceil(size), Slot{});
+    mask_ = slots_.size() - 1;
+    for (const Slot& slot : old) {
+      if (slot.number < 0) continue;
+      size_t s = slot.hash & mask_;
+      while (slots_[s].number >= 0) s = (s + 1) & mask_;
+      slots_[s] = slot;
+    }
+  }
+  std::vector<Slot> slots_;
+  size_t mask_ = 0;
+};
+
+// The catalogue's index of `name`, or -1.
+int indexOf(const std::unordered_map<std::string, int>& index, const std::string& name) {
+  const auto it = index.find(name);
+  return it == index.end() ? -1 : it->second;
+}
+
+// One thread's reader of pieces. What the catalogue does not decide is checked as an account is
+// read, its assets and instruments numbered by name in the order this reader met them, an
+// entry_price not given NaN; resolve() then turns the numbers into the catalogue's indices and
+// checks the rules that depend on an instrument's type.
+struct PieceReader {
+  struct Names {
+    std::vector<std::string> assets, instruments;
+  } names;
+  Numbering assetNumbers, instrumentNumbers;
+  std::vector<int> assetIndices, instrumentIndices;  // by number: the catalogue's (-1: none)
+  std::vector<Collateral> collateral;
+  std::vector<Position> positions;
+
+  // False when an account is refused.
+  bool resolve(std::vector<Account>& accounts, const Catalogue& c) {
+    for (size_t n = assetIndices.size(); n < names.assets.size(); ++n)
+      assetIndices.push_back(indexOf(*c.assetIndex, names.assets[n]));
+    for (size_t n = instrumentIndices.size(); n < names.instruments.size(); ++n)
+      instrumentIndices.push_back(indexOf(*c.instrumentIndex, names.instruments[n]));
+    for (Account& acct : accounts) {
+      for (Collateral& col : acct.collateral)
+        if ((col.asset = assetIndices[static_cast<size_t>(col.asset)]) < 0) return false;
+      for (Position& pos : acct.positions) {
+        pos.instrument = instrumentIndices[static_cast<size_t>(pos.instrument)];
+        if (pos.instrument < 0) return false;
+        const InstrumentType type = (*c.instruments)[static_cast<size_t>(pos.instrument)].type;
+        if (std::isnan(pos.entryPrice)) {
+          if (entryPriceRequired(type)) return false;
+          pos.entryPrice = 0.0;
+        } else if (!entryRangeOf(type).holds(pos.entryPrice)) {
+          return false;
+        }
+      }
+    }
+    return true;
   }
 
-  const RawAccount* account_ = nullptr;
-  const RawSlot* slot_ = nullptr;                // an account's field
-  const KeptFields<RawScalar>* item_ = nullptr;  // an object of an array
-  const RawScalar* scalar_ = nullptr;            // an item's field
+  [[gnu::flatten]] void readCollateral(od::value value, Account& acct) {
+    collateral.clear();
+    for (auto element : arrayOf(value)) {
+      od::object item;
+      if (element.get_object().get(item)) throw Refused{};
+      unsigned seen = 0;
+      Collateral c;
+      od::field field;
+      for (auto f : item) {
+        if (nextKey(std::move(f), field, 1u << kAsset | 1u << kAmount, seen) == kAsset)
+          c.asset = assetNumbers.numberOf(stringOf(field.value()), names.assets);
+        else
+          c.amount = numberOf(field.value());
+      }
+      if (seen != (1u << kAsset | 1u << kAmount) || !kQuantityRange.holds(c.amount))
+        throw Refused{};
+      collateral.push_back(c);
+    }
+    acct.collateral.assign(collateral.begin(), collateral.end());
+  }
+
+  [[gnu::flatten]] void readPositions(od::value value, Account& acct) {
+    positions.clear();
+    for (auto element : arrayOf(value)) {
+      od::object item;
+      if (element.get_object().get(item)) throw Refused{};
+      unsigned seen = 0;
+      Position pos;
+      pos.entryPrice = std::numeric_limits<double>::quiet_NaN();  // not given
+      od::field field;
+      for (auto f : item) {
+        switch (nextKey(std::move(f), field, 1u << kInstrument | 1u << kQty | 1u << kEntry, seen)) {
+          case kInstrument:
+            pos.instrument = instrumentNumbers.numberOf(stringOf(field.value()), names.instruments);
+            break;
+          case kQty:
+            pos.qty = numberOf(field.value());
+            break;
+          default:
+            pos.entryPrice = numberOf(field.value());
+        }
+      }
+      constexpr unsigned kRequired = 1u << kInstrument | 1u << kQty;
+      if ((seen & kRequired) != kRequired || !kQuantityRange.holds(pos.qty)) throw Refused{};
+      positions.push_back(pos);
+    }
+    acct.positions.assign(positions.begin(), positions.end());
+  }
+
+  Account read(od::value value) {
+    od::object object;
+    if (value.get_object().get(object)) throw Refused{};
+    Account acct;
+    unsigned seen = 0;
+    od::field field;
+    for (auto f : object) {
+      switch (
+          nextKey(std::move(f), field, 1u << kId | 1u << kCollateral | 1u << kPositions, seen)) {
+        case kId: {
+          const std::string_view id = stringOf(field.value());
+          if (id.empty() || id.size() > kMaxIdBytes) throw Refused{};
+          acct.id = id;
+          break;
+        }
+        case kCollateral:
+          readCollateral(field.value(), acct);
+          break;
+        default:
+          readPositions(field.value(), acct);
+      }
+    }
+    if (!(seen & 1u << kId)) throw Refused{};
+    return acct;
+  }
 };
 
 // One piece's accounts: t[begin, end) is "{...},{...}" (at least one account when `nonEmpty`).
 void readPiece(std::string_view t, size_t begin, size_t end, bool nonEmpty, od::parser& parser,
-               std::vector<char>& buffer, RawAccount& raw, const IdIndex& assetIndex,
-               const IdIndex& instrumentIndex, const std::vector<Instrument>& instruments,
-               std::vector<Account>& out) {
+               std::vector<char>& buffer, PieceReader& reader, std::vector<Account>& out) {
   const size_t n = end - begin;
   buffer.resize(n + 2 + simdjson::SIMDJSON_PADDING);
   buffer[0] = '[';
@@ -461,9 +606,7 @@ void readPiece(std::string_view t, size_t begin, size_t end, bool nonEmpty, od::
   for (auto account : accounts) {
     od::value v;
     if (account.get(v)) throw Refused{};
-    readRaw(v, raw);
-    out.push_back(
-        parseAccountAs(RawNode::accountOf(raw), assetIndex, instrumentIndex, instruments));
+    out.push_back(reader.read(v));
     ++count;
   }
   // Past the array the document must end (a piece "...}],[{..." would otherwise stop early).
@@ -471,16 +614,17 @@ void readPiece(std::string_view t, size_t begin, size_t end, bool nonEmpty, od::
   if (!doc.current_location().get(after) || (nonEmpty && count == 0)) throw Refused{};
 }
 
-// Whether two accounts share an id: hashed on all threads, each thread then checking the ids
-// whose hash falls to it in an open-addressing table of its own (indices, linear probing).
-bool duplicateIds(const std::vector<std::vector<Account>>& pieces) {
+// Whether two accounts share an id, given each id's hash: each thread checks the ids whose hash
+// falls to it in an open-addressing table of its own (indices, linear probing).
+bool duplicateIds(const std::vector<std::vector<Account>>& pieces,
+                  const std::vector<std::vector<uint64_t>>& pieceHashes) {
   std::vector<const std::string*> ids;
-  for (const auto& piece : pieces)
-    for (const Account& a : piece) ids.push_back(&a.id);
+  std::vector<uint64_t> hashes;
+  for (size_t p = 0; p < pieces.size(); ++p) {
+    for (const Account& a : pieces[p]) ids.push_back(&a.id);
+    hashes.insert(hashes.end(), pieceHashes[p].begin(), pieceHashes[p].end());
+  }
   const int64_t count = static_cast<int64_t>(ids.size());
-  std::vector<uint64_t> hashes(ids.size());
-#pragma omp parallel for schedule(static)
-  for (int64_t i = 0; i < count; ++i) hashes[i] = std::hash<std::string_view>{}(*ids[i]);
   std::atomic<bool> duplicate{false};
 #pragma omp parallel
   {
@@ -504,7 +648,65 @@ bool duplicateIds(const std::vector<std::vector<Account>>& pieces) {
   return duplicate;
 }
 
+// Whether t[i, ...) is, after spaces, the key of an account's first field ("id", "collateral" or
+// "positions") and its colon: the object at t[i - 1] then looks like an account (and not like one
+// of its positions, or one of its collateral's).
+bool accountKeyAt(std::string_view t, size_t i) {
+  i = skipSpace(t, i);
+  for (const std::string_view key : {"\"id\"", "\"collateral\"", "\"positions\""}) {
+    if (t.substr(i, key.size()) == key) {
+      const size_t colon = skipSpace(t, i + key.size());
+      return colon < t.size() && t[colon] == ':';
+    }
+  }
+  return false;
+}
+
+// The first comma in t[at, limit) of "}", ",", "{" (spaces between allowed) where an account's
+// object begins, or kNone.
+size_t accountCommaIn(std::string_view t, size_t at, size_t limit) {
+  for (; at < limit; ++at) {
+    const void* brace = std::memchr(t.data() + at, '{', limit - at);
+    if (!brace) return kNone;
+    at = static_cast<size_t>(static_cast<const char*>(brace) - t.data());
+    size_t comma = at;
+    while (comma > 0 && isSpace(t[comma - 1])) --comma;
+    if (comma == 0 || t[--comma] != ',') continue;
+    size_t close = comma;
+    while (close > 0 && isSpace(t[close - 1])) --close;
+    if (close > 0 && t[close - 1] == '}' && accountKeyAt(t, at + 1)) return comma;
+  }
+  return kNone;
+}
+
 }  // namespace
+
+std::optional<AccountsLayout> guessAccountsLayout(std::string_view t, size_t pieceBytes) {
+  AccountsLayout layout;
+  layout.open = accountsOpen(t);
+  if (layout.open == kNone) return std::nullopt;
+  const size_t size = std::max<size_t>(64, pieceBytes);
+  for (size_t at = layout.open + size; at < t.size(); at += size) {
+    const size_t from = layout.cuts.empty() ? at : std::max(at, layout.cuts.back() + 1);
+    const size_t cut = accountCommaIn(t, from, std::min(t.size(), at + size));
+    if (cut != kNone) layout.cuts.push_back(cut);
+  }
+  // The close from the last cut, which (if the guess is right) lies between two accounts.
+  const size_t from = layout.cuts.empty() ? layout.open + 1 : layout.cuts.back() + 1;
+  layout.close = closeAt(t, from, t.size(), ScanState{});
+  if (layout.close == kNone || t[layout.close] != ']') return std::nullopt;
+  // Accounts that hardly look like the contract's (their first keys escaped, say) leave no cut or
+  // pieces far longer than asked: not worth the guess.
+  if (layout.cuts.empty() && layout.close - layout.open > 4 * size) return std::nullopt;
+  const size_t longest = std::max<size_t>(4 * size, size_t{64} << 10);
+  size_t begin = layout.open;
+  for (const size_t end : layout.cuts) {
+    if (end - begin > longest) return std::nullopt;
+    begin = end;
+  }
+  if (layout.close - begin > longest) return std::nullopt;
+  return layout;
+}
 
 std::optional<AccountsLayout> layOutAccounts(std::string_view t, size_t pieceBytes,
                                              const TextDone& done) {
@@ -540,19 +742,8 @@ std::optional<AccountsLayout> layOutAccounts(std::string_view t, size_t pieceByt
     s.inString ^= summary[k].oddQuotes;
   }
   if (last < 0) return std::nullopt;  // never closed: not valid JSON
-  bool closed = false;
-  size_t at = segmentBegin(last);
-  ScanState scan = start[last];
-  while (!closed) {  // the close itself, past any cut in that segment
-    at = nextCutOrClose(t, at, segmentEnd(last), scan, &closed);
-    if (at == kNone) return std::nullopt;
-    if (!closed) {  // a cut: carry on after it
-      scan.depth = kArrayDepth;
-      scan.inString = scan.escaped = false;
-      ++at;
-    }
-  }
-  layout.close = at;
+  layout.close = closeAt(t, segmentBegin(last), segmentEnd(last), start[last]);
+  if (layout.close == kNone || t[layout.close] != ']') return std::nullopt;
 
   // A cut at the first comma between accounts after each segment's start.
   std::vector<size_t> cuts(static_cast<size_t>(last + 1), kNone);
@@ -570,47 +761,79 @@ std::optional<AccountsLayout> layOutAccounts(std::string_view t, size_t pieceByt
 
 std::optional<std::vector<Account>> readAccounts(
     std::string_view t, const AccountsLayout& layout,
-    const std::unordered_map<std::string, int>& assetIndex,
-    const std::unordered_map<std::string, int>& instrumentIndex,
-    const std::vector<Instrument>& instruments, const TextDone& done) {
+    const std::function<std::optional<Catalogue>()>& catalogue, const TextDone& done) {
   std::vector<size_t> bounds;
   bounds.push_back(layout.open);
   bounds.insert(bounds.end(), layout.cuts.begin(), layout.cuts.end());
   bounds.push_back(layout.close);
   const int64_t pieces = static_cast<int64_t>(bounds.size()) - 1;
   std::vector<std::vector<Account>> read(static_cast<size_t>(pieces));
-  std::atomic<bool> refused{false};
-  const IdIndex assets(assetIndex), instrumentIds(instrumentIndex);
+  std::vector<std::vector<uint64_t>> hashes(static_cast<size_t>(pieces));
+  std::vector<int> readerOf(static_cast<size_t>(pieces), -1);  // -1: resolved as it was read
+  std::vector<PieceReader> readers(static_cast<size_t>(omp_get_max_threads()));
+  Catalogue known;
+  std::atomic<bool> catalogueKnown{false}, refused{false};
+  std::exception_ptr failed;
 #pragma omp parallel
   {
+    const int thread = omp_get_thread_num();
+    if (thread == 0) {  // the calling thread reads the catalogue first, then pieces too
+      try {
+        if (const auto c = catalogue()) {
+          known = *c;
+          catalogueKnown.store(true, std::memory_order_release);
+        } else {
+          refused = true;
+        }
+      } catch (...) {
+        failed = std::current_exception();
+        refused = true;
+      }
+    }
+    PieceReader& reader = readers[static_cast<size_t>(thread)];
     od::parser parser;
     std::vector<char> buffer;
-    RawAccount raw;
 #pragma omp for schedule(dynamic, 1)
     for (int64_t i = 0; i < pieces; ++i) {
       if (refused.load(std::memory_order_relaxed)) continue;
       try {
-        readPiece(t, bounds[i] + 1, bounds[i + 1], pieces > 1, parser, buffer, raw, assets,
-                  instrumentIds, instruments, read[i]);
+        readPiece(t, bounds[i] + 1, bounds[i + 1], pieces > 1, parser, buffer, reader, read[i]);
+        for (const Account& a : read[i]) hashes[i].push_back(std::hash<std::string_view>{}(a.id));
+        if (!catalogueKnown.load(std::memory_order_acquire))
+          readerOf[i] = thread;  // resolved once the catalogue is known
+        else if (!reader.resolve(read[i], known))
+          refused = true;
         if (done) done(bounds[i], bounds[i + 1]);
       } catch (...) {  // Refused, or out of memory: the strict reader decides
         refused = true;
       }
     }
   }
+  if (failed) std::rethrow_exception(failed);
   if (refused) return std::nullopt;
-  return joinPieces(std::move(read));
+  for (int64_t i = 0; i < pieces; ++i)  // those read while the catalogue was
+    if (readerOf[i] >= 0 && !readers[static_cast<size_t>(readerOf[i])].resolve(read[i], known))
+      return std::nullopt;
+  return joinPieces(std::move(read), std::move(hashes));
 }
 
-std::optional<std::vector<Account>> joinPieces(std::vector<std::vector<Account>> pieces) {
-  if (duplicateIds(pieces)) return std::nullopt;
-  size_t total = 0;
-  for (const auto& piece : pieces) total += piece.size();
-  std::vector<Account> accounts;
-  accounts.reserve(total);
-  for (auto& piece : pieces) {
-    std::move(piece.begin(), piece.end(), std::back_inserter(accounts));
-    std::vector<Account>().swap(piece);
+std::optional<std::vector<Account>> joinPieces(std::vector<std::vector<Account>> pieces,
+                                               std::vector<std::vector<uint64_t>> hashes) {
+  const auto count = static_cast<int64_t>(pieces.size());
+  if (hashes.empty()) {
+    hashes.resize(pieces.size());
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t p = 0; p < count; ++p)
+      for (const Account& a : pieces[p]) hashes[p].push_back(std::hash<std::string_view>{}(a.id));
+  }
+  if (duplicateIds(pieces, hashes)) return std::nullopt;
+  std::vector<size_t> offset(pieces.size() + 1, 0);
+  for (size_t p = 0; p < pieces.size(); ++p) offset[p + 1] = offset[p] + pieces[p].size();
+  std::vector<Account> accounts(offset.back());
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int64_t p = 0; p < count; ++p) {
+    std::move(pieces[p].begin(), pieces[p].end(), accounts.begin() + offset[p]);
+    std::vector<Account>().swap(pieces[p]);
   }
   return accounts;
 }

@@ -1,8 +1,10 @@
 #pragma once
 // The parallel reader of a request's "accounts" (the bulk of every large request): the array is
-// cut into pieces of about `pieceBytes` at account boundaries found on all cores, and each piece
-// is read by simdjson's On-Demand parser and converted straight into Accounts by the same field
-// rules as the strict reader (AccountFields.h). Internal to api/json: RequestParser.cpp uses it.
+// cut into pieces of about `pieceBytes` at account boundaries (guessed, and proven by reading
+// them; else found exactly on all cores), and each piece is read by simdjson's On-Demand parser
+// straight into Accounts by the strict reader's rules (the contract's §2; AccountFields.h's
+// ranges), while the calling thread reads the rest of the request; the accounts are then resolved
+// against the catalogue it read. Internal to api/json: RequestParser.cpp uses it.
 //
 // It reads valid requests only. Whatever it cannot prove valid — malformed JSON, a field the
 // rules refuse, a key given twice, a number simdjson cannot read — makes it give up (nullopt),
@@ -10,6 +12,7 @@
 // its JSON Pointer, exactly as it always has. A valid request is read once.
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -38,15 +41,37 @@ struct AccountsLayout {
 std::optional<AccountsLayout> layOutAccounts(std::string_view text, size_t pieceBytes,
                                              const TextDone& done = {});
 
-// The accounts between layout.open and layout.close in document order, or nullopt when any of
-// them is not valid (see above) or two share an id. Runs on the OpenMP threads.
+// The layout of `text`'s accounts guessed in a few microseconds, without reading them: cuts at
+// the commas where an account's object begins ("}, {" and then an account's key), about
+// `pieceBytes` apart, and the close found from the last cut. Only a guess: readAccounts proves it
+// or refuses it. Every piece read as a list of accounts, "[" piece "]", and text[close] a ']',
+// the accounts array is those pieces' lists joined (JSON's grammar reads a concatenation of lists
+// as the one list: each piece parses alike alone or inside the array), so its cuts and close are
+// the array's own. A wrong guess gets nullopt there, as bad text does (the caller then lays the
+// text out exactly). Nullopt here when too few cuts look right to be worth it.
+std::optional<AccountsLayout> guessAccountsLayout(std::string_view text, size_t pieceBytes);
+
+// What accounts are read against: the catalogue's indices of its assets and instruments, and its
+// instruments.
+struct Catalogue {
+  const std::unordered_map<std::string, int>* assetIndex = nullptr;
+  const std::unordered_map<std::string, int>* instrumentIndex = nullptr;
+  const std::vector<Instrument>* instruments = nullptr;
+};
+
+// The accounts between layout.open and layout.close in document order, read against the
+// catalogue that `catalogue` returns: nullopt when any of them is not valid (see above), names an
+// asset or instrument the catalogue does not have or shares its id with another, or when
+// `catalogue` returns none. Runs on the OpenMP threads: the calling thread first runs
+// `catalogue` (reading the rest of the request), whose exception is rethrown here, while the
+// others read accounts, by their names until the catalogue is known, then against it.
 std::optional<std::vector<Account>> readAccounts(
     std::string_view text, const AccountsLayout& layout,
-    const std::unordered_map<std::string, int>& assetIndex,
-    const std::unordered_map<std::string, int>& instrumentIndex,
-    const std::vector<Instrument>& instruments, const TextDone& done = {});
+    const std::function<std::optional<Catalogue>()>& catalogue, const TextDone& done = {});
 
-// Accounts read in pieces, joined in order; nullopt when two share an id (checked on all threads).
-std::optional<std::vector<Account>> joinPieces(std::vector<std::vector<Account>> pieces);
+// Accounts read in pieces, joined in order on all threads; nullopt when two share an id.
+// `hashes`: each piece's ids' std::hash, or none to have them computed here.
+std::optional<std::vector<Account>> joinPieces(std::vector<std::vector<Account>> pieces,
+                                               std::vector<std::vector<uint64_t>> hashes = {});
 
 }  // namespace xm::json

@@ -478,11 +478,11 @@ std::optional<ParsedRequest> orStrict(const Read& read) {
   }
 }
 
-// The end of a parallel read: the rest of the request finished first (its catalogue then handed
-// to options.catalogueRead, so that preparing the market overlaps reading the accounts), then the
-// accounts read by `read(assetIndex, instrumentIndex, instruments)`. Nullopt when the catalogue
-// is incomplete or an account is refused, and an InputError past a limit (the caller's orStrict
-// turns both into a strict read, which then says why).
+// The end of a parallel MessagePack read: the rest of the request finished first (its catalogue
+// then handed to options.catalogueRead, so that preparing the market overlaps reading the
+// accounts), then the accounts read by `read(assetIndex, instrumentIndex, instruments)`. Nullopt
+// when the catalogue is incomplete or an account is refused, and an InputError past a limit (the
+// caller's orStrict turns both into a strict read, which then says why).
 template <typename Read>
 std::optional<ParsedRequest> finishInParallel(RequestBuilder& builder, Json& doc,
                                               const Limits& limits, const RequestOptions& options,
@@ -502,35 +502,64 @@ std::optional<ParsedRequest> finishInParallel(RequestBuilder& builder, Json& doc
 }
 
 // The parallel reader (ParallelAccounts.h) for a request whose accounts are all kept: the text
-// without its accounts' contents is read by the builder as usual, the accounts in pieces on every
-// thread, against the catalogue the builder has read by then. Nullopt whenever anything is not
-// valid: the caller then reads the request strictly, which names the first error.
+// without its accounts' contents is read by the builder as usual on the calling thread while the
+// other threads read the accounts in pieces; the accounts are then resolved against the
+// catalogue the builder read. The pieces are guessed first, and laid out exactly only where the
+// guess fails. Nullopt whenever anything is not valid: the caller then reads the request
+// strictly, which names the first error.
 std::optional<ParsedRequest> parseInParallel(std::string_view text, const Limits& limits,
                                              const RequestOptions& options) {
   if (!parallelApplies(text.size(), options)) return std::nullopt;
   const size_t piece =
       options.pieceBytes > 0
           ? options.pieceBytes
-          : std::clamp<size_t>(text.size() / (8 * static_cast<size_t>(omp_get_max_threads())),
+          : std::clamp<size_t>(text.size() / (16 * static_cast<size_t>(omp_get_max_threads())),
                                size_t{64} << 10, size_t{1} << 20);
+  // The close of the layout whose catalogue options.catalogueRead was handed: the same close is
+  // the same text around the accounts, so the same catalogue (handed once). A different one comes
+  // only after a wrong guess whose text still read as a request: handed again, it replaces it.
+  size_t handedClose = std::string_view::npos;
+  auto readWith = [&](const json::AccountsLayout& layout) {
+    return orStrict([&]() -> std::optional<ParsedRequest> {
+      std::optional<RequestBuilder> builder;
+      std::optional<ParsedRequest> parsed;
+      auto accounts = json::readAccounts(
+          text, layout,
+          [&]() -> std::optional<json::Catalogue> {  // the rest of the request, beside the accounts
+            std::string rest;
+            rest.reserve(layout.open + 1 + (text.size() - layout.close));
+            rest.append(text.substr(0, layout.open + 1));
+            rest.append(text.substr(layout.close));
+            builder.emplace(limits, options);
+            Json doc = Json::parse(rest, [&](int depth, Json::parse_event_t e, Json& v) {
+              if (depth >= kMaxDepth) failTooDeep();
+              return builder->event(depth, e, v);
+            });
+            if (!doc.is_object() || !builder->catalogReady()) return std::nullopt;
+            parsed = builder->finish(doc);  // its accounts: none yet
+            if (options.catalogueRead && layout.close != handedClose) {
+              handedClose = layout.close;
+              options.catalogueRead(parsed->request);
+            }
+            return json::Catalogue{&builder->assets(), &builder->instrumentIds(),
+                                   &parsed->request.instruments};
+          },
+          options.textDone);
+      if (!accounts) return std::nullopt;
+      // Over a limit: orStrict hands the request to the strict reader, which says so where it does.
+      const auto count = static_cast<int64_t>(accounts->size());
+      checkAccountCount(count, limits);
+      checkWork(count, parsed->request.config.scenarios, limits);
+      parsed->request.accounts = std::move(*accounts);
+      parsed->accountPieces = static_cast<int64_t>(layout.cuts.size()) + 1;
+      return parsed;
+    });
+  };
+  if (const auto guessed = json::guessAccountsLayout(text, piece))
+    if (auto parsed = readWith(*guessed)) return parsed;
   const auto layout = json::layOutAccounts(text, piece, options.textDone);
   if (!layout) return std::nullopt;
-  std::string rest;
-  rest.reserve(layout->open + 1 + (text.size() - layout->close));
-  rest.append(text.substr(0, layout->open + 1));
-  rest.append(text.substr(layout->close));
-  return orStrict([&]() -> std::optional<ParsedRequest> {
-    RequestBuilder builder(limits, options);
-    Json doc = Json::parse(rest, [&](int depth, Json::parse_event_t e, Json& v) {
-      if (depth >= kMaxDepth) failTooDeep();
-      return builder.event(depth, e, v);
-    });
-    if (!doc.is_object()) return std::nullopt;
-    return finishInParallel(builder, doc, limits, options,
-                            static_cast<int64_t>(layout->cuts.size()) + 1, [&](auto&&... index) {
-                              return json::readAccounts(text, *layout, index..., options.textDone);
-                            });
-  });
+  return readWith(*layout);
 }
 
 ParsedRequest parseTextRequest(std::string_view text, const Limits& limits,

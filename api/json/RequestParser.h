@@ -68,10 +68,12 @@ struct RequestOptions {
   // (a mapped file then drops those pages: InputText::dropPages), so that a large request's text
   // does not stay in memory beside its accounts.
   std::function<void(size_t begin, size_t end)> textDone;
-  // When set, the parallel readers call it once, on the calling thread, as soon as the market,
-  // instruments and config are read and before the accounts are: the caller may start preparing
-  // the market (scenarios, revaluation) while the accounts are read. The catalogue (accounts
-  // empty) lives for the call only.
+  // When set, the parallel readers call it on the calling thread as soon as the market,
+  // instruments and config are read, while the accounts are: the caller may start preparing the
+  // market (scenarios, revaluation) meanwhile. The catalogue (accounts empty) lives for the call
+  // only. Called once, but for a rare second call whose catalogue replaces the first (the JSON
+  // reader's guess of where the accounts end proved wrong, yet the text around its guess read as
+  // a request): the request read is the last catalogue's.
   std::function<void(const MarginRequest& catalogue)> catalogueRead;
 };
 

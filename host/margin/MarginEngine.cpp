@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <stdexcept>
 
 #include "host/engine/MarketFactors.h"
 #include "host/engine/RiskProblem.h"
@@ -171,6 +172,13 @@ RunSummary runMargin(const MarginRequest& request, const EngineOptions& options,
 
 void EarlyPreparation::start(const MarginRequest& catalogue, const EngineOptions& options,
                              const std::function<void(MarginRequest&)>& adjust) {
+  if (jobGiven_) throw std::logic_error("EarlyPreparation::start after run");
+  if (worker_.joinable()) {  // started before: that preparation is abandoned for this one
+    job_.set_value(nullptr);
+    worker_.join();
+    job_ = {};
+    done_ = {};
+  }
   start_ = std::chrono::steady_clock::now();
   definition_.market = catalogue.market;
   definition_.instruments = catalogue.instruments;

@@ -119,6 +119,8 @@ class EarlyPreparation {
   ~EarlyPreparation();  // a preparation never run is abandoned (on its thread)
 
   // Copies `catalogue`, lets `adjust` change the copy (the command line's overrides), starts.
+  // Called again before run(), it abandons the preparation under way for the new catalogue's (a
+  // parallel reader may hand over a catalogue that replaces the first: RequestOptions).
   void start(const MarginRequest& catalogue, const EngineOptions& options,
              const std::function<void(MarginRequest&)>& adjust = {});
   bool started() const { return worker_.joinable(); }

@@ -5,11 +5,13 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <cstring>
 #include <optional>
 #include <string>
 
 #include "api/json/JsonCodec.h"
+#include "api/json/ParallelAccounts.h"
 #include "api/json/RequestWriter.h"
 #include "host/synthetic/SyntheticExchange.h"
 #include "tests/BadRequests.h"
@@ -127,6 +129,44 @@ TEST(ParallelReader, TheSameAccountsOnOneTwoAndFourThreads) {
     expectSameAccounts(parallel.parsed->request, strict.parsed->request);
   }
   omp_set_num_threads(before);
+}
+
+// The layout guessed from "}, {" and an account's first key is the exact one on the contract's
+// requests (compact or indented): its cuts are commas between accounts, its close the array's.
+// Where the accounts come first and the instruments after, its guess lands in the instruments
+// and is wrong: the reader then lays the text out exactly, and still reads what the strict one
+// reads.
+TEST(ParallelReader, GuessedLayoutIsProvenOrSetAside) {
+  for (int indent : {-1, 2}) {
+    SCOPED_TRACE(indent);
+    const std::string text = syntheticText(300, indent);
+    // With 64-byte segments every comma between two accounts (each longer) is a cut.
+    const auto every = json::layOutAccounts(text, 64);
+    ASSERT_TRUE(every);
+    for (size_t piece : {200, 4096}) {
+      const auto guess = json::guessAccountsLayout(text, piece);
+      ASSERT_TRUE(guess) << piece;
+      EXPECT_EQ(guess->open, every->open);
+      EXPECT_EQ(guess->close, every->close);
+      const size_t asked = (guess->close - guess->open) / piece;
+      EXPECT_GE(guess->cuts.size(), std::min(every->cuts.size(), asked / 2));
+      for (size_t cut : guess->cuts)
+        EXPECT_TRUE(std::binary_search(every->cuts.begin(), every->cuts.end(), cut)) << cut;
+    }
+  }
+  Json r = requestToJson(makeSyntheticExchange([] {
+    ExchangeSpec spec = exchangePreset("demo");
+    spec.accounts = 100;
+    return spec;
+  }()));
+  Json reordered = Json::object();
+  for (const char* key : {"market", "accounts", "instruments", "config"}) reordered[key] = r[key];
+  const std::string text = toText(reordered);
+  const auto guess = json::guessAccountsLayout(text, 256);
+  const auto exact = json::layOutAccounts(text, 256);
+  ASSERT_TRUE(guess && exact);
+  EXPECT_GT(guess->close, exact->close);  // the instruments' close
+  expectReadAsStrict(text, 256);
 }
 
 // Strings that look like structure, escapes, spacing, odd but valid numbers, accounts before the

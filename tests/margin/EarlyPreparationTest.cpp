@@ -86,6 +86,67 @@ TEST(EarlyPreparation, StartedByTheParallelReader) {
   expectSameResults(plain.results, early.results);
 }
 
+// A second start() before run() abandons the first preparation: run() gives the second
+// catalogue's figures (a reader may hand over a catalogue that replaces the first).
+TEST(EarlyPreparation, StartedAgainPreparesTheNewCatalogue) {
+  const MarginRequest request = demo(300);
+  MarginRequest first = request;
+  first.accounts.clear();
+  first.config.scenarios = 1000;  // a different market: other scenarios
+  MarginRequest second = request;
+  second.accounts.clear();
+  EarlyPreparation preparation;
+  preparation.start(first, {});
+  preparation.start(second, {});
+  EXPECT_EQ(preparation.definition().config.scenarios, request.config.scenarios);
+  Collect plain, early;
+  runMargin(request, {}, plain);
+  preparation.run(request, {}, early);
+  expectSameResults(plain.results, early.results);
+}
+
+// The JSON reader's guess of where the accounts end can fall in a later array whose objects look
+// like accounts: the text around that guess still reads as a request, so its catalogue is handed
+// over, and then again, exactly, once the guess fails; the request read is the right one.
+TEST(EarlyPreparation, AWrongGuessHandsTheCatalogueOverAgain) {
+  const MarginRequest request = demo(200);
+  Json body = requestToJson(request);
+  Json ordered = Json::object();
+  for (const char* key : {"market", "instruments", "accounts"}) ordered[key] = body[key];
+  Json members = Json::array();
+  for (int m = 0; m < 40; ++m) {
+    std::string id = "member-";  // (not "m" + to_string: GCC 12 warns of a restrict overlap)
+    id += std::to_string(m);
+    members.push_back({{"id", id}, {"x", m}});
+  }
+  ordered["members"] = members;
+  ordered["config"] = body["config"];
+  const std::string text = toText(ordered);
+  RequestOptions options;
+  options.parallelFromBytes = 0;
+  options.pieceBytes = 256;
+  options.extraKeys = {"members"};
+  EarlyPreparation preparation;
+  int handed = 0;
+  options.catalogueRead = [&](const MarginRequest& catalogue) {
+    ++handed;
+    preparation.start(catalogue, {});
+  };
+  const ParsedRequest parsed = parseRequestText(text, Limits{}, options);
+  EXPECT_EQ(handed, 2);
+  EXPECT_GT(parsed.accountPieces, 1);
+  EXPECT_EQ(parsed.extras["members"], members);
+  RequestOptions strict = options;
+  strict.parallelFromBytes = SIZE_MAX;
+  strict.catalogueRead = nullptr;
+  EXPECT_EQ(toText(requestToJson(parsed.request)),
+            toText(requestToJson(parseRequestText(text, Limits{}, strict).request)));
+  Collect plain, early;
+  runMargin(parsed.request, {}, plain);
+  preparation.run(parsed.request, {}, early);
+  expectSameResults(plain.results, early.results);
+}
+
 TEST(EarlyPreparation, AbandonedWhenTheRequestFailsLater) {
   const MarginRequest request = demo(50);
   MarginRequest catalogue = request;
