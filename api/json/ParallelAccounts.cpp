@@ -489,6 +489,7 @@ struct PieceReader {
   std::vector<int> assetIndices, instrumentIndices;  // by number: the catalogue's (-1: none)
   std::vector<Collateral> collateral;
   std::vector<Position> positions;
+  size_t bytesRead = 0, accountsRead = 0;  // of the pieces read so far
 
   // False when an account is refused.
   bool resolve(std::vector<Account>& accounts, const Catalogue& c) {
@@ -602,6 +603,10 @@ void readPiece(std::string_view t, size_t begin, size_t end, bool nonEmpty, od::
   if (parser.iterate(buffer.data(), n + 2, buffer.size()).get(doc)) throw Refused{};
   od::array accounts;
   if (doc.get_array().get(accounts)) throw Refused{};
+  // Room for as many accounts as this reader's pieces so far held for their bytes (a little
+  // more), so that the vector does not grow by moving them.
+  if (reader.accountsRead > 0)
+    out.reserve(n / (reader.bytesRead / reader.accountsRead) * 9 / 8 + 1);
   size_t count = 0;
   for (auto account : accounts) {
     od::value v;
@@ -609,6 +614,8 @@ void readPiece(std::string_view t, size_t begin, size_t end, bool nonEmpty, od::
     out.push_back(reader.read(v));
     ++count;
   }
+  reader.bytesRead += n;
+  reader.accountsRead += count;
   // Past the array the document must end (a piece "...}],[{..." would otherwise stop early).
   const char* after = nullptr;
   if (!doc.current_location().get(after) || (nonEmpty && count == 0)) throw Refused{};
