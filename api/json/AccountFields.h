@@ -1,86 +1,20 @@
 #pragma once
-// An account's fields (contract §2), written once for the readers of an account through a node:
-// the strict reader's Node (nlohmann, RequestFields.cpp) and the parallel MessagePack reader's
-// bytes (MsgpackAccounts.cpp). `N` provides Node's accessors: object, has, at, child, array,
-// operator[], string, id, bounded and fail. `Index` maps an id as N::string() returns it (a
-// std::string, or a std::string_view into the text) to its index. The parallel JSON reader
-// (ParallelAccounts.cpp) reads simdjson's values in one pass instead, by the same rules and the
-// ranges below; tests/json/ParallelReaderTest.cpp and the request fuzz target hold it to the
-// strict reader.
+// An account's fields (contract §2): the strict reader's rules (parseAccountAs, through its
+// Node: object, has, at, child, array, operator[], string, id, bounded and fail; `Index` maps an
+// id to its index), and the ranges of its numbers, which the parallel readers (ParallelAccounts
+// for JSON, MsgpackAccounts for MessagePack) check as well: they read each account in one pass
+// by the same rules (AccountNames.h), and tests/json/ParallelReaderTest.cpp and the request and
+// msgpack fuzz targets hold them to the strict reader, request for request, error for error.
 
-#include <algorithm>
-#include <array>
-#include <bit>
-#include <functional>
 #include <initializer_list>
 #include <string>
 #include <string_view>
-#include <unordered_map>
-#include <utility>
 #include <vector>
 
 #include "host/model/MarginRequest.h"
 #include "host/model/Units.h"
 
 namespace xm::json {
-
-// An object's fields as a reader without paths keeps them while it checks the keys (its
-// object()), for child() to find without reading the object again: at most three, none unknown,
-// none twice (nlohmann keeps a repeated key's last value: such objects are left to the strict
-// reader).
-template <typename Value>
-struct KeptFields {
-  std::array<std::string_view, 3> keys{};
-  std::array<Value, 3> values{};
-  size_t count = 0;
-  bool kept = false;
-
-  // False when `key` is not allowed, repeats or is a fourth.
-  bool add(std::initializer_list<std::string_view> allowed, std::string_view key, Value value) {
-    if (std::find(allowed.begin(), allowed.end(), key) == allowed.end() || count == keys.size())
-      return false;
-    for (size_t f = 0; f < count; ++f)
-      if (keys[f] == key) return false;
-    keys[count] = key;
-    values[count++] = value;
-    return true;
-  }
-  const Value* find(std::string_view key) const {
-    for (size_t f = 0; f < count; ++f)
-      if (keys[f] == key) return &values[f];
-    return nullptr;
-  }
-};
-
-// The catalogue's ids (assets or instruments) for the MessagePack reader's lookups: views into the
-// catalogue's strings in an open-addressing table, one probe of a flat array in the common case.
-// find() and end() as an unordered_map's, for AccountFields' rules.
-class IdIndex {
- public:
-  using Entry = std::pair<std::string_view, int>;
-  explicit IdIndex(const std::unordered_map<std::string, int>& ids) {
-    const size_t size = std::bit_ceil(std::max<size_t>(16, 2 * ids.size()));
-    slots_.assign(size, Entry{std::string_view(), -1});
-    mask_ = size - 1;
-    for (const auto& [id, index] : ids) {
-      size_t s = std::hash<std::string_view>{}(id)&mask_;
-      while (slots_[s].second >= 0) s = (s + 1) & mask_;
-      slots_[s] = {id, index};
-    }
-  }
-  const Entry* find(std::string_view key) const {
-    for (size_t s = std::hash<std::string_view>{}(key)&mask_;; s = (s + 1) & mask_) {
-      const Entry& e = slots_[s];
-      if (e.second < 0) return nullptr;
-      if (e.first == key) return &e;
-    }
-  }
-  const Entry* end() const { return nullptr; }
-
- private:
-  std::vector<Entry> slots_;
-  size_t mask_ = 0;
-};
 
 // The ranges the rules hold an account's numbers to (closed), for parseAccountAs and for a reader
 // that checks them without a Node (ParallelAccounts.cpp).

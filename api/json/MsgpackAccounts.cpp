@@ -1,18 +1,15 @@
 #include "api/json/MsgpackAccounts.h"
 
 #include <algorithm>
-#include <array>
-#include <atomic>
-#include <cmath>
 #include <cstring>
 #include <functional>
-#include <initializer_list>
+#include <limits>
 #include <vector>
 
 #include <omp.h>
 
 #include "api/json/AccountFields.h"
-#include "api/json/ParallelAccounts.h"
+#include "api/json/AccountNames.h"
 #include "api/json/Utf8.h"
 
 namespace xm::json {
@@ -159,154 +156,200 @@ std::string_view stringAt(std::string_view bytes, size_t i, size_t& next) {
   return bytes.substr(i + head, length - head);
 }
 
-// A MessagePack value of one account, read in place behind the strict reader's Node interface
-// (AccountFields.h), without the paths: any failure throws Refused and the strict reader names
-// it. What it accepts is what nlohmann's reader and the strict rules accept, read the same way:
-// string keys only (a key given twice is left to the strict reader), integers and floats as
-// doubles, strings well-formed UTF-8.
+// One account's bytes read in place in one pass, straight into an Account, by the contract's
+// rules (§2; AccountFields.h's ranges, AccountNames numbering the names): what it accepts is what
+// nlohmann's reader and the strict rules accept, read the same way: string keys only (a key
+// given twice is left to the strict reader), integers and floats as doubles, an id well-formed
+// UTF-8 (an asset's or instrument's name is looked up: one the catalogue has is its valid UTF-8).
+// Anything else throws Refused and the strict reader names it.
 struct Refused {};
 
-class BytesNode {
+class AccountBytes {
  public:
-  BytesNode() = default;
-  BytesNode(std::string_view bytes, size_t at) : bytes_(bytes), at_(at), present_(true) {}
+  explicit AccountBytes(std::string_view bytes) : bytes_(bytes) {}
+  bool atEnd() const { return at_ == bytes_.size(); }
 
-  [[noreturn]] void fail(const std::string&) const { throw Refused{}; }
+  // A map's or an array's header: its count of entries or elements.
+  uint64_t map() { return container(0x80, 0xde); }
+  uint64_t array() { return container(0x90, 0xdc); }
 
-  // Checks the keys and keeps where each value starts, for child().
-  void object(std::initializer_list<std::string_view> allowed) const {
-    const auto b = lead();
-    if (!((b >= 0x80 && b <= 0x8f) || b == 0xde || b == 0xdf)) fail("");
-    size_t length = 0;
-    uint64_t nested = 0;
-    if (!header(bytes_, at_, length, nested)) fail("");
-    size_t at = at_ + length;
-    fields_ = {};
-    for (uint64_t e = 0; e < nested / 2; ++e) {
-      size_t next = 0;
-      const std::string_view key = stringAt(bytes_, at, next);
-      // An allowed key is ASCII: checking it against the list checks its UTF-8 too.
-      if (next == kNone || !fields_.add(allowed, key, next)) fail("");
-      at = valueEnd(bytes_, next);
-      if (at == kNone) fail("");
-    }
-    fields_.kept = true;
-  }
-  BytesNode child(std::string_view key) const {
-    if (!fields_.kept) object({});  // not an object, or an unexpected key: refused
-    const size_t* v = fields_.find(key);
-    return v ? BytesNode(bytes_, *v) : BytesNode();
-  }
-  bool has(std::string_view key) const { return child(key).present_; }
-  BytesNode at(std::string_view key) const {
-    BytesNode c = child(key);
-    if (!c.present_) fail("");
-    return c;
-  }
-
-  size_t array() const {
-    const auto b = lead();
-    if (!((b >= 0x90 && b <= 0x9f) || b == 0xdc || b == 0xdd)) fail("");
-    size_t length = 0;
-    uint64_t nested = 0;
-    if (!header(bytes_, at_, length, nested)) fail("");
-    next_ = at_ + length;
-    nextIndex_ = 0;
-    return static_cast<size_t>(nested);
-  }
-  // Elements in order (AccountFields.h reads them so).
-  BytesNode operator[](size_t i) const {
-    while (nextIndex_ < i) {
-      next_ = valueEnd(bytes_, next_);
-      if (next_ == kNone) fail("");
-      ++nextIndex_;
-    }
-    if (nextIndex_ != i) fail("");
-    return BytesNode(bytes_, next_);
-  }
-
-  double bounded(double lo, double hi, bool loOpen, const char*) const {
-    const double x = number();
-    if (!std::isfinite(x) || (loOpen ? !(x > lo) : !(x >= lo)) || !(x <= hi)) fail("");
-    return x;
-  }
-  // Not checked for UTF-8 here: AccountFields.h looks every such string up, and one that names
-  // a catalogue id is that id's valid UTF-8 (anything else is refused). id() checks.
-  std::string_view string() const {
+  std::string_view string() {
     size_t next = 0;
-    const std::string_view s = present_ ? stringAt(bytes_, at_, next) : std::string_view();
-    if (!present_ || next == kNone) fail("");
+    const std::string_view s = stringAt(bytes_, at_, next);
+    if (next == kNone) throw Refused{};
+    at_ = next;
     return s;
   }
-  std::string id() const {
-    const std::string_view s = string();
-    if (s.empty() || s.size() > kMaxIdBytes || firstInvalidUtf8(s)) fail("");
-    return std::string(s);
-  }
 
- private:
-  uint8_t lead() const {
-    if (!present_ || at_ >= bytes_.size()) fail("");
-    return static_cast<uint8_t>(bytes_[at_]);
-  }
   // An integer or a float as nlohmann converts it to double.
-  double number() const {
+  double number() {
     const uint8_t b = lead();
     const auto* p = reinterpret_cast<const uint8_t*>(bytes_.data()) + at_ + 1;
-    auto need = [&](size_t n) {
-      if (bytes_.size() - at_ - 1 < n) fail("");
+    auto take = [&](size_t n) {
+      if (bytes_.size() - at_ - 1 < n) throw Refused{};
+      at_ += 1 + n;
+      return bigEndian(p, static_cast<int>(n));
     };
-    if (b <= 0x7f) return static_cast<double>(b);
-    if (b >= 0xe0) return static_cast<double>(static_cast<int8_t>(b));
+    if (b <= 0x7f || b >= 0xe0) {
+      ++at_;
+      return b <= 0x7f ? static_cast<double>(b) : static_cast<double>(static_cast<int8_t>(b));
+    }
     switch (b) {
       case 0xca: {
-        need(4);
-        const auto bits = static_cast<uint32_t>(bigEndian(p, 4));
+        const auto bits = static_cast<uint32_t>(take(4));
         float f;
         std::memcpy(&f, &bits, sizeof f);
         return static_cast<double>(f);
       }
       case 0xcb: {
-        need(8);
-        const uint64_t bits = bigEndian(p, 8);
+        const uint64_t bits = take(8);
         double d;
         std::memcpy(&d, &bits, sizeof d);
         return d;
       }
       case 0xcc:
-        need(1);
-        return static_cast<double>(bigEndian(p, 1));
+        return static_cast<double>(take(1));
       case 0xcd:
-        need(2);
-        return static_cast<double>(bigEndian(p, 2));
+        return static_cast<double>(take(2));
       case 0xce:
-        need(4);
-        return static_cast<double>(bigEndian(p, 4));
+        return static_cast<double>(take(4));
       case 0xcf:
-        need(8);
-        return static_cast<double>(bigEndian(p, 8));
+        return static_cast<double>(take(8));
       case 0xd0:
-        need(1);
-        return static_cast<double>(static_cast<int8_t>(bigEndian(p, 1)));
+        return static_cast<double>(static_cast<int8_t>(take(1)));
       case 0xd1:
-        need(2);
-        return static_cast<double>(static_cast<int16_t>(bigEndian(p, 2)));
+        return static_cast<double>(static_cast<int16_t>(take(2)));
       case 0xd2:
-        need(4);
-        return static_cast<double>(static_cast<int32_t>(bigEndian(p, 4)));
+        return static_cast<double>(static_cast<int32_t>(take(4)));
       case 0xd3:
-        need(8);
-        return static_cast<double>(static_cast<int64_t>(bigEndian(p, 8)));
+        return static_cast<double>(static_cast<int64_t>(take(8)));
       default:
-        fail("");
+        throw Refused{};
     }
+  }
+
+  // The next key of a map: one of `allowed` and new to `seen`.
+  AccountKey key(unsigned allowed, unsigned& seen) {
+    const AccountKey key = accountKeyNamed(string());
+    const unsigned bit = 1u << key;
+    if (!(allowed & bit) || (seen & bit)) throw Refused{};
+    seen |= bit;
+    return key;
+  }
+
+ private:
+  uint8_t lead() const {
+    if (at_ >= bytes_.size()) throw Refused{};
+    return static_cast<uint8_t>(bytes_[at_]);
+  }
+  // fix: the fixed form's first byte (its count in the low 4 bits); wide: the 16-bit form's (the
+  // 32-bit form's is the next).
+  uint64_t container(uint8_t fix, uint8_t wide) {
+    const uint8_t b = lead();
+    if (b >= fix && b <= fix + 0x0f) {
+      ++at_;
+      return b & 0x0fu;
+    }
+    if (b != wide && b != wide + 1) throw Refused{};
+    const size_t n = b == wide ? 2 : 4;
+    if (bytes_.size() - at_ - 1 < n) throw Refused{};
+    const uint64_t count =
+        bigEndian(reinterpret_cast<const uint8_t*>(bytes_.data()) + at_ + 1, static_cast<int>(n));
+    at_ += 1 + n;
+    return count;
   }
 
   std::string_view bytes_;
   size_t at_ = 0;
-  bool present_ = false;
-  mutable KeptFields<size_t> fields_;
-  mutable size_t next_ = 0, nextIndex_ = 0;
+};
+
+// One thread's reader of pieces of kMsgpackPieceAccounts accounts, each account ending exactly
+// where the walk found the next one starts.
+class PieceReader {
+ public:
+  PieceReader(std::string_view bytes, const MsgpackAccountsLayout& layout,
+              const std::function<void(size_t, size_t)>& done, AccountNames& names)
+      : bytes_(bytes), layout_(layout), done_(done), names_(names) {}
+
+  void operator()(int64_t k, std::vector<Account>& out) {
+    const int64_t count = static_cast<int64_t>(layout_.starts.size());
+    const int64_t first = k * kMsgpackPieceAccounts;
+    const int64_t last = std::min(count, first + kMsgpackPieceAccounts);
+    auto endOf = [&](int64_t a) { return a + 1 < count ? layout_.starts[a + 1] : layout_.end; };
+    out.reserve(static_cast<size_t>(last - first));
+    for (int64_t a = first; a < last; ++a) {
+      const size_t begin = layout_.starts[a];
+      AccountBytes account(bytes_.substr(begin, endOf(a) - begin));
+      out.push_back(read(account));
+      if (!account.atEnd()) throw Refused{};
+    }
+    if (done_ && first < last) done_(layout_.starts[first], endOf(last - 1));
+  }
+
+ private:
+  Account read(AccountBytes& in) {
+    Account acct;
+    unsigned seen = 0;
+    for (uint64_t f = in.map(); f > 0; --f) {
+      switch (in.key(1u << kId | 1u << kCollateral | 1u << kPositions, seen)) {
+        case kId: {
+          const std::string_view id = in.string();
+          if (id.empty() || id.size() > kMaxIdBytes || firstInvalidUtf8(id)) throw Refused{};
+          acct.id = id;
+          break;
+        }
+        case kCollateral:
+          collateral_.clear();
+          for (uint64_t e = in.array(); e > 0; --e) {
+            unsigned kept = 0;
+            Collateral c;
+            for (uint64_t g = in.map(); g > 0; --g) {
+              if (in.key(1u << kAsset | 1u << kAmount, kept) == kAsset)
+                c.asset = names_.asset(in.string());
+              else
+                c.amount = in.number();
+            }
+            if (kept != (1u << kAsset | 1u << kAmount) || !kQuantityRange.holds(c.amount))
+              throw Refused{};
+            collateral_.push_back(c);
+          }
+          acct.collateral.assign(collateral_.begin(), collateral_.end());
+          break;
+        default:
+          positions_.clear();
+          for (uint64_t e = in.array(); e > 0; --e) {
+            unsigned kept = 0;
+            Position pos;
+            pos.entryPrice = std::numeric_limits<double>::quiet_NaN();  // not given
+            for (uint64_t g = in.map(); g > 0; --g) {
+              switch (in.key(1u << kInstrument | 1u << kQty | 1u << kEntry, kept)) {
+                case kInstrument:
+                  pos.instrument = names_.instrument(in.string());
+                  break;
+                case kQty:
+                  pos.qty = in.number();
+                  break;
+                default:
+                  pos.entryPrice = in.number();
+              }
+            }
+            constexpr unsigned kRequired = 1u << kInstrument | 1u << kQty;
+            if ((kept & kRequired) != kRequired || !kQuantityRange.holds(pos.qty)) throw Refused{};
+            positions_.push_back(pos);
+          }
+          acct.positions.assign(positions_.begin(), positions_.end());
+      }
+    }
+    if (!(seen & 1u << kId)) throw Refused{};
+    return acct;
+  }
+
+  std::string_view bytes_;
+  const MsgpackAccountsLayout& layout_;
+  const std::function<void(size_t, size_t)>& done_;
+  AccountNames& names_;
+  std::vector<Collateral> collateral_;
+  std::vector<Position> positions_;
 };
 
 // A walk from one account start to the next: the starts passed, up to `most` of them or the
@@ -419,34 +462,10 @@ std::optional<MsgpackAccountsLayout> layOutMsgpackAccounts(
 
 std::optional<std::vector<Account>> readMsgpackAccounts(
     std::string_view bytes, const MsgpackAccountsLayout& layout,
-    const std::unordered_map<std::string, int>& assetIndex,
-    const std::unordered_map<std::string, int>& instrumentIndex,
-    const std::vector<Instrument>& instruments, const std::function<void(size_t, size_t)>& done) {
-  const int64_t count = static_cast<int64_t>(layout.starts.size());
-  constexpr int64_t kPiece = kMsgpackPieceAccounts;
-  const int64_t pieces = (count + kPiece - 1) / kPiece;
-  std::vector<std::vector<Account>> read(static_cast<size_t>(pieces));
-  std::atomic<bool> refused{false};
-  const IdIndex assets(assetIndex), instrumentIds(instrumentIndex);
-#pragma omp parallel for schedule(dynamic, 1)
-  for (int64_t k = 0; k < pieces; ++k) {
-    if (refused.load(std::memory_order_relaxed)) continue;
-    try {
-      const int64_t last = std::min(count, (k + 1) * kPiece);
-      read[k].reserve(static_cast<size_t>(last - k * kPiece));
-      for (int64_t a = k * kPiece; a < last; ++a) {
-        const size_t begin = layout.starts[a];
-        const size_t end = a + 1 < count ? layout.starts[a + 1] : layout.end;
-        read[k].push_back(parseAccountAs(BytesNode(bytes.substr(begin, end - begin), 0), assets,
-                                         instrumentIds, instruments));
-      }
-      if (done) done(layout.starts[k * kPiece], last < count ? layout.starts[last] : layout.end);
-    } catch (...) {  // Refused, a parse error, or out of memory: the strict reader decides
-      refused = true;
-    }
-  }
-  if (refused) return std::nullopt;
-  return joinPieces(std::move(read));
+    const std::function<std::optional<Catalogue>()>& catalogue,
+    const std::function<void(size_t, size_t)>& done) {
+  return readPieces(msgpackPieces(layout.starts.size()), catalogue,
+                    [&](AccountNames& names) { return PieceReader(bytes, layout, done, names); });
 }
 
 }  // namespace xm::json

@@ -2,8 +2,9 @@
 // The parallel reader of a MessagePack request's accounts: the root map's "accounts" array is
 // found by walking the headers (MessagePack's lengths make each value's end known without reading
 // it), cut into pieces of whole accounts, and each account is read in place on the OpenMP threads
-// by the strict reader's field rules (AccountFields.h), its keys and strings checked for UTF-8 as
-// the strict reader checks them. Internal to api/json.
+// in one pass by the contract's rules (AccountFields.h's ranges), its id checked for UTF-8 as the
+// strict reader checks it, while the calling thread reads the rest of the request. Internal to
+// api/json.
 //
 // As the JSON reader (ParallelAccounts.h), it reads valid requests only: on anything else it
 // gives up (nullopt) and the strict reader names the first error.
@@ -18,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "api/json/AccountNames.h"
 #include "host/model/MarginRequest.h"
 
 namespace xm::json {
@@ -45,12 +47,12 @@ inline int64_t msgpackPieces(size_t accounts) {
       1, (static_cast<int64_t>(accounts) + kMsgpackPieceAccounts - 1) / kMsgpackPieceAccounts);
 }
 
-// The accounts, in order, or nullopt when any is not valid or two share an id.
+// The accounts, in order, read against the catalogue that `catalogue` returns (run by the
+// calling thread while the others read accounts: AccountNames.h's readPieces), or nullopt when
+// any is not valid, two share an id, or `catalogue` returns none.
 std::optional<std::vector<Account>> readMsgpackAccounts(
     std::string_view bytes, const MsgpackAccountsLayout& layout,
-    const std::unordered_map<std::string, int>& assetIndex,
-    const std::unordered_map<std::string, int>& instrumentIndex,
-    const std::vector<Instrument>& instruments,
+    const std::function<std::optional<Catalogue>()>& catalogue,
     const std::function<void(size_t, size_t)>& done = {});
 
 }  // namespace xm::json

@@ -1,19 +1,14 @@
 #include "api/json/ParallelAccounts.h"
 
 #include <algorithm>
-#include <atomic>
 #include <bit>
-#include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <exception>
 #include <functional>
 #include <initializer_list>
-#include <iterator>
 #include <limits>
 #include <string>
 
-#include <omp.h>
 #include <simdjson.h>
 
 #if defined(__SSE2__)
@@ -21,6 +16,7 @@
 #endif
 
 #include "api/json/AccountFields.h"
+#include "api/json/AccountNames.h"
 
 namespace xm::json {
 namespace {
@@ -319,22 +315,8 @@ struct Refused {};
 
 namespace od = simdjson::ondemand;
 
-// The keys an account and its lists' objects may have, as bits of a mask (a key given twice is
-// refused: nlohmann keeps the last value, simdjson would find the first).
-enum Key : unsigned {
-  kId,
-  kCollateral,
-  kPositions,
-  kAsset,
-  kAmount,
-  kInstrument,
-  kQty,
-  kEntry,
-  kOther
-};
-
 // A key by its raw bytes, which are the key itself unless it has escapes.
-Key rawKeyOf(od::raw_json_string key) {
+AccountKey rawKeyOf(od::raw_json_string key) {
   switch (*key.raw()) {
     case 'i':
       return key.unsafe_is_equal("id")           ? kId
@@ -358,23 +340,19 @@ Key rawKeyOf(od::raw_json_string key) {
 }
 
 // A field's key: by its raw bytes, or else unescaped (a key written with escapes is the same key).
-Key keyOf(od::field& field) {
-  const Key raw = rawKeyOf(field.key());
+AccountKey keyOf(od::field& field) {
+  const AccountKey raw = rawKeyOf(field.key());
   if (raw != kOther) return raw;
   std::string_view key;
   if (field.unescaped_key().get(key)) throw Refused{};
-  constexpr std::string_view kNames[] = {"id",     "collateral", "positions", "asset",
-                                         "amount", "instrument", "qty",       "entry_price"};
-  for (unsigned k = 0; k < kOther; ++k)
-    if (key == kNames[k]) return static_cast<Key>(k);
-  return kOther;
+  return accountKeyNamed(key);
 }
 
 // The next field of an object: its key, which must be one of `allowed` and new to `seen`.
-Key nextKey(simdjson::simdjson_result<od::field>&& f, od::field& field, unsigned allowed,
-            unsigned& seen) {
+AccountKey nextKey(simdjson::simdjson_result<od::field>&& f, od::field& field, unsigned allowed,
+                   unsigned& seen) {
   if (std::move(f).get(field)) throw Refused{};
-  const Key key = keyOf(field);
+  const AccountKey key = keyOf(field);
   const unsigned bit = 1u << key;
   if (!(allowed & bit) || (seen & bit)) throw Refused{};
   seen |= bit;
@@ -410,158 +388,48 @@ od::array arrayOf(od::value v) {
   return a;
 }
 
-// The names a reader met, numbered in the order it met them: an open-addressing table of their
-// hashes (linear probing) over the list of names.
-class Numbering {
+// One thread's reader of pieces: each piece read in one pass straight into accounts, what the
+// catalogue does not decide checked as it is read (AccountNames numbers the names).
+class PieceReader {
  public:
-  int numberOf(std::string_view name, std::vector<std::string>& names) {
-    if (2 * (names.size() + 1) > slots_.size()) grow(std::max<size_t>(16, 4 * names.size()));
-    const uint64_t hash = hashOf(name);
-    for (size_t s = hash & mask_;; s = (s + 1) & mask_) {
-      Slot& slot = slots_[s];
-      if (slot.number < 0) {
-        slot = {hash, static_cast<int>(names.size())};
-        names.emplace_back(name);
-        return slot.number;
-      }
-      if (slot.hash == hash && names[static_cast<size_t>(slot.number)] == name) return slot.number;
-    }
+  PieceReader(std::string_view text, const std::vector<size_t>& bounds, const TextDone& done,
+              AccountNames& names)
+      : text_(text), bounds_(bounds), done_(done), names_(names) {}
+
+  // Piece i: the accounts between the cuts bounds[i] and bounds[i + 1].
+  void operator()(int64_t i, std::vector<Account>& out) {
+    const auto k = static_cast<size_t>(i);
+    readPiece(bounds_[k] + 1, bounds_[k + 1], bounds_.size() > 2, out);
+    if (done_) done_(bounds_[k], bounds_[k + 1]);
   }
 
  private:
-  struct Slot {
-    uint64_t hash = 0;
-    int number = -1;
-  };
-  // A name's hash, 8 bytes at a time (names are short: std::hash's bytewise tail cost more than
-  // the rest of a lookup). Equal hashes are compared in full, so only speed depends on it.
-  static uint64_t hashOf(std::string_view s) {
-    auto mix = [](uint64_t x) {
-      x ^= x >> 32;
-      x *= 0xD6E8FEB86659FD93ull;
-      return x ^ (x >> 32);
-    };
-    auto word = [&](size_t at) {
-      uint64_t w;
-      std::memcpy(&w, s.data() + at, sizeof w);
-      return w;
-    };
-    uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
-    if (s.size() < 8) {
-      uint64_t w = 0;
-      for (size_t i = 0; i < s.size(); ++i)
-        w |= uint64_t{static_cast<unsigned char>(s[i])} << 8 * i;
-      return mix(h ^ w);
+  // text[begin, end) is "{...},{...}" (at least one account when `nonEmpty`).
+  void readPiece(size_t begin, size_t end, bool nonEmpty, std::vector<Account>& out) {
+    const size_t n = end - begin;
+    buffer_.resize(n + 2 + simdjson::SIMDJSON_PADDING);
+    buffer_[0] = '[';
+    std::memcpy(buffer_.data() + 1, text_.data() + begin, n);
+    buffer_[n + 1] = ']';
+    od::document doc;
+    if (parser_.iterate(buffer_.data(), n + 2, buffer_.size()).get(doc)) throw Refused{};
+    od::array accounts;
+    if (doc.get_array().get(accounts)) throw Refused{};
+    // Room for as many accounts as this reader's pieces so far held for their bytes (a little
+    // more), so that the vector does not grow by moving them.
+    if (accountsRead_ > 0) out.reserve(n / (bytesRead_ / accountsRead_) * 9 / 8 + 1);
+    size_t count = 0;
+    for (auto account : accounts) {
+      od::value v;
+      if (account.get(v)) throw Refused{};
+      out.push_back(read(v));
+      ++count;
     }
-    for (size_t at = 0; at + 8 < s.size(); at += 8) h = mix(h ^ word(at));
-    return mix(h ^ word(s.size() - 8));  // the last 8 bytes, overlapping the word before
-  }
-  void grow(size_t size) {
-    std::vector<Slot> old = std::move(slots_);
-    slots_.assign(std::bit_ceil(size), Slot{});
-    mask_ = slots_.size() - 1;
-    for (const Slot& slot : old) {
-      if (slot.number < 0) continue;
-      size_t s = slot.hash & mask_;
-      while (slots_[s].number >= 0) s = (s + 1) & mask_;
-      slots_[s] = slot;
-    }
-  }
-  std::vector<Slot> slots_;
-  size_t mask_ = 0;
-};
-
-// The catalogue's index of `name`, or -1.
-int indexOf(const std::unordered_map<std::string, int>& index, const std::string& name) {
-  const auto it = index.find(name);
-  return it == index.end() ? -1 : it->second;
-}
-
-// One thread's reader of pieces. What the catalogue does not decide is checked as an account is
-// read, its assets and instruments numbered by name in the order this reader met them, an
-// entry_price not given NaN; resolve() then turns the numbers into the catalogue's indices and
-// checks the rules that depend on an instrument's type.
-struct PieceReader {
-  struct Names {
-    std::vector<std::string> assets, instruments;
-  } names;
-  Numbering assetNumbers, instrumentNumbers;
-  std::vector<int> assetIndices, instrumentIndices;  // by number: the catalogue's (-1: none)
-  std::vector<Collateral> collateral;
-  std::vector<Position> positions;
-  size_t bytesRead = 0, accountsRead = 0;  // of the pieces read so far
-
-  // False when an account is refused.
-  bool resolve(std::vector<Account>& accounts, const Catalogue& c) {
-    for (size_t n = assetIndices.size(); n < names.assets.size(); ++n)
-      assetIndices.push_back(indexOf(*c.assetIndex, names.assets[n]));
-    for (size_t n = instrumentIndices.size(); n < names.instruments.size(); ++n)
-      instrumentIndices.push_back(indexOf(*c.instrumentIndex, names.instruments[n]));
-    for (Account& acct : accounts) {
-      for (Collateral& col : acct.collateral)
-        if ((col.asset = assetIndices[static_cast<size_t>(col.asset)]) < 0) return false;
-      for (Position& pos : acct.positions) {
-        pos.instrument = instrumentIndices[static_cast<size_t>(pos.instrument)];
-        if (pos.instrument < 0) return false;
-        const InstrumentType type = (*c.instruments)[static_cast<size_t>(pos.instrument)].type;
-        if (std::isnan(pos.entryPrice)) {
-          if (entryPriceRequired(type)) return false;
-          pos.entryPrice = 0.0;
-        } else if (!entryRangeOf(type).holds(pos.entryPrice)) {
-          return false;
-        }
-      }
-    }
-    return true;
-  }
-
-  [[gnu::flatten]] void readCollateral(od::value value, Account& acct) {
-    collateral.clear();
-    for (auto element : arrayOf(value)) {
-      od::object item;
-      if (element.get_object().get(item)) throw Refused{};
-      unsigned seen = 0;
-      Collateral c;
-      od::field field;
-      for (auto f : item) {
-        if (nextKey(std::move(f), field, 1u << kAsset | 1u << kAmount, seen) == kAsset)
-          c.asset = assetNumbers.numberOf(stringOf(field.value()), names.assets);
-        else
-          c.amount = numberOf(field.value());
-      }
-      if (seen != (1u << kAsset | 1u << kAmount) || !kQuantityRange.holds(c.amount))
-        throw Refused{};
-      collateral.push_back(c);
-    }
-    acct.collateral.assign(collateral.begin(), collateral.end());
-  }
-
-  [[gnu::flatten]] void readPositions(od::value value, Account& acct) {
-    positions.clear();
-    for (auto element : arrayOf(value)) {
-      od::object item;
-      if (element.get_object().get(item)) throw Refused{};
-      unsigned seen = 0;
-      Position pos;
-      pos.entryPrice = std::numeric_limits<double>::quiet_NaN();  // not given
-      od::field field;
-      for (auto f : item) {
-        switch (nextKey(std::move(f), field, 1u << kInstrument | 1u << kQty | 1u << kEntry, seen)) {
-          case kInstrument:
-            pos.instrument = instrumentNumbers.numberOf(stringOf(field.value()), names.instruments);
-            break;
-          case kQty:
-            pos.qty = numberOf(field.value());
-            break;
-          default:
-            pos.entryPrice = numberOf(field.value());
-        }
-      }
-      constexpr unsigned kRequired = 1u << kInstrument | 1u << kQty;
-      if ((seen & kRequired) != kRequired || !kQuantityRange.holds(pos.qty)) throw Refused{};
-      positions.push_back(pos);
-    }
-    acct.positions.assign(positions.begin(), positions.end());
+    bytesRead_ += n;
+    accountsRead_ += count;
+    // Past the array the document must end (a piece "...}],[{..." would otherwise stop early).
+    const char* after = nullptr;
+    if (!doc.current_location().get(after) || (nonEmpty && count == 0)) throw Refused{};
   }
 
   Account read(od::value value) {
@@ -589,71 +457,66 @@ struct PieceReader {
     if (!(seen & 1u << kId)) throw Refused{};
     return acct;
   }
-};
 
-// One piece's accounts: t[begin, end) is "{...},{...}" (at least one account when `nonEmpty`).
-void readPiece(std::string_view t, size_t begin, size_t end, bool nonEmpty, od::parser& parser,
-               std::vector<char>& buffer, PieceReader& reader, std::vector<Account>& out) {
-  const size_t n = end - begin;
-  buffer.resize(n + 2 + simdjson::SIMDJSON_PADDING);
-  buffer[0] = '[';
-  std::memcpy(buffer.data() + 1, t.data() + begin, n);
-  buffer[n + 1] = ']';
-  od::document doc;
-  if (parser.iterate(buffer.data(), n + 2, buffer.size()).get(doc)) throw Refused{};
-  od::array accounts;
-  if (doc.get_array().get(accounts)) throw Refused{};
-  // Room for as many accounts as this reader's pieces so far held for their bytes (a little
-  // more), so that the vector does not grow by moving them.
-  if (reader.accountsRead > 0)
-    out.reserve(n / (reader.bytesRead / reader.accountsRead) * 9 / 8 + 1);
-  size_t count = 0;
-  for (auto account : accounts) {
-    od::value v;
-    if (account.get(v)) throw Refused{};
-    out.push_back(reader.read(v));
-    ++count;
-  }
-  reader.bytesRead += n;
-  reader.accountsRead += count;
-  // Past the array the document must end (a piece "...}],[{..." would otherwise stop early).
-  const char* after = nullptr;
-  if (!doc.current_location().get(after) || (nonEmpty && count == 0)) throw Refused{};
-}
-
-// Whether two accounts share an id, given each id's hash: each thread checks the ids whose hash
-// falls to it in an open-addressing table of its own (indices, linear probing).
-bool duplicateIds(const std::vector<std::vector<Account>>& pieces,
-                  const std::vector<std::vector<uint64_t>>& pieceHashes) {
-  std::vector<const std::string*> ids;
-  std::vector<uint64_t> hashes;
-  for (size_t p = 0; p < pieces.size(); ++p) {
-    for (const Account& a : pieces[p]) ids.push_back(&a.id);
-    hashes.insert(hashes.end(), pieceHashes[p].begin(), pieceHashes[p].end());
-  }
-  const int64_t count = static_cast<int64_t>(ids.size());
-  std::atomic<bool> duplicate{false};
-#pragma omp parallel
-  {
-    const uint64_t share = static_cast<uint64_t>(omp_get_thread_num());
-    const uint64_t shares = static_cast<uint64_t>(omp_get_num_threads());
-    int64_t mine = 0;
-    for (int64_t i = 0; i < count; ++i) mine += hashes[i] % shares == share;
-    const uint64_t mask = std::bit_ceil(static_cast<uint64_t>(2 * mine + 2)) - 1;
-    std::vector<int64_t> table(mask + 1, -1);
-    for (int64_t i = 0; i < count && !duplicate.load(std::memory_order_relaxed); ++i) {
-      const uint64_t h = hashes[i];
-      if (h % shares != share) continue;
-      uint64_t slot = (h * 0x9E3779B97F4A7C15ull) >> 20 & mask;
-      for (; table[slot] >= 0; slot = (slot + 1) & mask) {
-        const int64_t j = table[slot];
-        if (hashes[j] == h && *ids[j] == *ids[i]) duplicate = true;
+  [[gnu::flatten]] void readCollateral(od::value value, Account& acct) {
+    collateral_.clear();
+    for (auto element : arrayOf(value)) {
+      od::object item;
+      if (element.get_object().get(item)) throw Refused{};
+      unsigned seen = 0;
+      Collateral c;
+      od::field field;
+      for (auto f : item) {
+        if (nextKey(std::move(f), field, 1u << kAsset | 1u << kAmount, seen) == kAsset)
+          c.asset = names_.asset(stringOf(field.value()));
+        else
+          c.amount = numberOf(field.value());
       }
-      table[slot] = i;
+      if (seen != (1u << kAsset | 1u << kAmount) || !kQuantityRange.holds(c.amount))
+        throw Refused{};
+      collateral_.push_back(c);
     }
+    acct.collateral.assign(collateral_.begin(), collateral_.end());
   }
-  return duplicate;
-}
+
+  [[gnu::flatten]] void readPositions(od::value value, Account& acct) {
+    positions_.clear();
+    for (auto element : arrayOf(value)) {
+      od::object item;
+      if (element.get_object().get(item)) throw Refused{};
+      unsigned seen = 0;
+      Position pos;
+      pos.entryPrice = std::numeric_limits<double>::quiet_NaN();  // not given
+      od::field field;
+      for (auto f : item) {
+        switch (nextKey(std::move(f), field, 1u << kInstrument | 1u << kQty | 1u << kEntry, seen)) {
+          case kInstrument:
+            pos.instrument = names_.instrument(stringOf(field.value()));
+            break;
+          case kQty:
+            pos.qty = numberOf(field.value());
+            break;
+          default:
+            pos.entryPrice = numberOf(field.value());
+        }
+      }
+      constexpr unsigned kRequired = 1u << kInstrument | 1u << kQty;
+      if ((seen & kRequired) != kRequired || !kQuantityRange.holds(pos.qty)) throw Refused{};
+      positions_.push_back(pos);
+    }
+    acct.positions.assign(positions_.begin(), positions_.end());
+  }
+
+  std::string_view text_;
+  const std::vector<size_t>& bounds_;
+  const TextDone& done_;
+  AccountNames& names_;
+  od::parser parser_;
+  std::vector<char> buffer_;
+  std::vector<Collateral> collateral_;
+  std::vector<Position> positions_;
+  size_t bytesRead_ = 0, accountsRead_ = 0;  // of the pieces read so far
+};
 
 // Whether t[i, ...) is, after spaces, the key of an account's first field ("id", "collateral" or
 // "positions") and its colon: the object at t[i - 1] then looks like an account (and not like one
@@ -773,76 +636,8 @@ std::optional<std::vector<Account>> readAccounts(
   bounds.push_back(layout.open);
   bounds.insert(bounds.end(), layout.cuts.begin(), layout.cuts.end());
   bounds.push_back(layout.close);
-  const int64_t pieces = static_cast<int64_t>(bounds.size()) - 1;
-  std::vector<std::vector<Account>> read(static_cast<size_t>(pieces));
-  std::vector<std::vector<uint64_t>> hashes(static_cast<size_t>(pieces));
-  std::vector<int> readerOf(static_cast<size_t>(pieces), -1);  // -1: resolved as it was read
-  std::vector<PieceReader> readers(static_cast<size_t>(omp_get_max_threads()));
-  Catalogue known;
-  std::atomic<bool> catalogueKnown{false}, refused{false};
-  std::exception_ptr failed;
-#pragma omp parallel
-  {
-    const int thread = omp_get_thread_num();
-    if (thread == 0) {  // the calling thread reads the catalogue first, then pieces too
-      try {
-        if (const auto c = catalogue()) {
-          known = *c;
-          catalogueKnown.store(true, std::memory_order_release);
-        } else {
-          refused = true;
-        }
-      } catch (...) {
-        failed = std::current_exception();
-        refused = true;
-      }
-    }
-    PieceReader& reader = readers[static_cast<size_t>(thread)];
-    od::parser parser;
-    std::vector<char> buffer;
-#pragma omp for schedule(dynamic, 1)
-    for (int64_t i = 0; i < pieces; ++i) {
-      if (refused.load(std::memory_order_relaxed)) continue;
-      try {
-        readPiece(t, bounds[i] + 1, bounds[i + 1], pieces > 1, parser, buffer, reader, read[i]);
-        for (const Account& a : read[i]) hashes[i].push_back(std::hash<std::string_view>{}(a.id));
-        if (!catalogueKnown.load(std::memory_order_acquire))
-          readerOf[i] = thread;  // resolved once the catalogue is known
-        else if (!reader.resolve(read[i], known))
-          refused = true;
-        if (done) done(bounds[i], bounds[i + 1]);
-      } catch (...) {  // Refused, or out of memory: the strict reader decides
-        refused = true;
-      }
-    }
-  }
-  if (failed) std::rethrow_exception(failed);
-  if (refused) return std::nullopt;
-  for (int64_t i = 0; i < pieces; ++i)  // those read while the catalogue was
-    if (readerOf[i] >= 0 && !readers[static_cast<size_t>(readerOf[i])].resolve(read[i], known))
-      return std::nullopt;
-  return joinPieces(std::move(read), std::move(hashes));
-}
-
-std::optional<std::vector<Account>> joinPieces(std::vector<std::vector<Account>> pieces,
-                                               std::vector<std::vector<uint64_t>> hashes) {
-  const auto count = static_cast<int64_t>(pieces.size());
-  if (hashes.empty()) {
-    hashes.resize(pieces.size());
-#pragma omp parallel for schedule(dynamic, 1)
-    for (int64_t p = 0; p < count; ++p)
-      for (const Account& a : pieces[p]) hashes[p].push_back(std::hash<std::string_view>{}(a.id));
-  }
-  if (duplicateIds(pieces, hashes)) return std::nullopt;
-  std::vector<size_t> offset(pieces.size() + 1, 0);
-  for (size_t p = 0; p < pieces.size(); ++p) offset[p + 1] = offset[p] + pieces[p].size();
-  std::vector<Account> accounts(offset.back());
-#pragma omp parallel for schedule(dynamic, 1)
-  for (int64_t p = 0; p < count; ++p) {
-    std::move(pieces[p].begin(), pieces[p].end(), accounts.begin() + offset[p]);
-    std::vector<Account>().swap(pieces[p]);
-  }
-  return accounts;
+  return readPieces(static_cast<int64_t>(bounds.size()) - 1, catalogue,
+                    [&](AccountNames& names) { return PieceReader(t, bounds, done, names); });
 }
 
 }  // namespace xm::json

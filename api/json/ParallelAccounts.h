@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "api/json/AccountNames.h"
 #include "host/model/MarginRequest.h"
 
 namespace xm::json {
@@ -51,14 +52,6 @@ std::optional<AccountsLayout> layOutAccounts(std::string_view text, size_t piece
 // text out exactly). Nullopt here when too few cuts look right to be worth it.
 std::optional<AccountsLayout> guessAccountsLayout(std::string_view text, size_t pieceBytes);
 
-// What accounts are read against: the catalogue's indices of its assets and instruments, and its
-// instruments.
-struct Catalogue {
-  const std::unordered_map<std::string, int>* assetIndex = nullptr;
-  const std::unordered_map<std::string, int>* instrumentIndex = nullptr;
-  const std::vector<Instrument>* instruments = nullptr;
-};
-
 // The accounts between layout.open and layout.close in document order, read against the
 // catalogue that `catalogue` returns: nullopt when any of them is not valid (see above), names an
 // asset or instrument the catalogue does not have or shares its id with another, or when
@@ -68,10 +61,5 @@ struct Catalogue {
 std::optional<std::vector<Account>> readAccounts(
     std::string_view text, const AccountsLayout& layout,
     const std::function<std::optional<Catalogue>()>& catalogue, const TextDone& done = {});
-
-// Accounts read in pieces, joined in order on all threads; nullopt when two share an id.
-// `hashes`: each piece's ids' std::hash, or none to have them computed here.
-std::optional<std::vector<Account>> joinPieces(std::vector<std::vector<Account>> pieces,
-                                               std::vector<std::vector<uint64_t>> hashes = {});
 
 }  // namespace xm::json

@@ -478,25 +478,14 @@ std::optional<ParsedRequest> orStrict(const Read& read) {
   }
 }
 
-// The end of a parallel MessagePack read: the rest of the request finished first (its catalogue
-// then handed to options.catalogueRead, so that preparing the market overlaps reading the
-// accounts), then the accounts read by `read(assetIndex, instrumentIndex, instruments)`. Nullopt
-// when the catalogue is incomplete or an account is refused, and an InputError past a limit (the
-// caller's orStrict turns both into a strict read, which then says why).
-template <typename Read>
-std::optional<ParsedRequest> finishInParallel(RequestBuilder& builder, Json& doc,
-                                              const Limits& limits, const RequestOptions& options,
-                                              int64_t pieces, const Read& read) {
-  if (!builder.catalogReady()) return std::nullopt;
-  ParsedRequest parsed = builder.finish(doc);  // its accounts: none yet
-  if (options.catalogueRead) options.catalogueRead(parsed.request);
-  auto accounts = read(builder.assets(), builder.instrumentIds(), parsed.request.instruments);
-  if (!accounts) return std::nullopt;
-  // Over a limit: orStrict hands the request to the strict reader, which says so where it does.
-  const auto count = static_cast<int64_t>(accounts->size());
+// A parallel read's request with its accounts (read in `pieces`), or an InputError past a limit
+// (the caller's orStrict hands the request to the strict reader, which says so where it does).
+ParsedRequest withAccounts(ParsedRequest parsed, std::vector<Account> accounts,
+                           const Limits& limits, int64_t pieces) {
+  const auto count = static_cast<int64_t>(accounts.size());
   checkAccountCount(count, limits);
   checkWork(count, parsed.request.config.scenarios, limits);
-  parsed.request.accounts = std::move(*accounts);
+  parsed.request.accounts = std::move(accounts);
   parsed.accountPieces = pieces;
   return parsed;
 }
@@ -546,13 +535,8 @@ std::optional<ParsedRequest> parseInParallel(std::string_view text, const Limits
           },
           options.textDone);
       if (!accounts) return std::nullopt;
-      // Over a limit: orStrict hands the request to the strict reader, which says so where it does.
-      const auto count = static_cast<int64_t>(accounts->size());
-      checkAccountCount(count, limits);
-      checkWork(count, parsed->request.config.scenarios, limits);
-      parsed->request.accounts = std::move(*accounts);
-      parsed->accountPieces = static_cast<int64_t>(layout.cuts.size()) + 1;
-      return parsed;
+      return withAccounts(std::move(*parsed), std::move(*accounts), limits,
+                          static_cast<int64_t>(layout.cuts.size()) + 1);
     });
   };
   if (const auto guessed = json::guessAccountsLayout(text, piece))
@@ -747,25 +731,35 @@ std::optional<ParsedRequest> parseMsgpackInParallel(std::string_view bytes, cons
   const auto layout =
       json::layOutMsgpackAccounts(bytes, options.textDone, options.walkAccountsFrom);
   if (!layout) return std::nullopt;
-  std::string rest;
-  rest.reserve(layout->header + 1 + (bytes.size() - layout->end));
-  rest.append(bytes.substr(0, layout->header));
-  rest.push_back(static_cast<char>(0x90));  // an empty array
-  rest.append(bytes.substr(layout->end));
   return orStrict([&]() -> std::optional<ParsedRequest> {
-    Json doc;
-    BoundedDomSax sax(doc);
-    Json::sax_parse(rest, &sax, nlohmann::detail::input_format_t::msgpack, true);
-    if (sax.tooDeep() || !doc.is_object()) return std::nullopt;
-    std::string path;
-    checkUtf8(doc, path, 0);
-    RequestBuilder builder(limits, options);
-    builder.takeCatalogue(doc);
-    return finishInParallel(builder, doc, limits, options,
-                            json::msgpackPieces(layout->starts.size()), [&](auto&&... index) {
-                              return json::readMsgpackAccounts(bytes, *layout, index...,
-                                                               options.textDone);
-                            });
+    std::optional<RequestBuilder> builder;
+    std::optional<ParsedRequest> parsed;
+    auto accounts = json::readMsgpackAccounts(
+        bytes, *layout,
+        [&]() -> std::optional<json::Catalogue> {  // the rest of the request, beside the accounts
+          std::string rest;
+          rest.reserve(layout->header + 1 + (bytes.size() - layout->end));
+          rest.append(bytes.substr(0, layout->header));
+          rest.push_back(static_cast<char>(0x90));  // an empty array
+          rest.append(bytes.substr(layout->end));
+          Json doc;
+          BoundedDomSax sax(doc);
+          Json::sax_parse(rest, &sax, nlohmann::detail::input_format_t::msgpack, true);
+          if (sax.tooDeep() || !doc.is_object()) return std::nullopt;
+          std::string path;
+          checkUtf8(doc, path, 0);
+          builder.emplace(limits, options);
+          builder->takeCatalogue(doc);
+          if (!builder->catalogReady()) return std::nullopt;
+          parsed = builder->finish(doc);  // its accounts: none yet
+          if (options.catalogueRead) options.catalogueRead(parsed->request);
+          return json::Catalogue{&builder->assets(), &builder->instrumentIds(),
+                                 &parsed->request.instruments};
+        },
+        options.textDone);
+    if (!accounts) return std::nullopt;
+    return withAccounts(std::move(*parsed), std::move(*accounts), limits,
+                        json::msgpackPieces(layout->starts.size()));
   });
 }
 

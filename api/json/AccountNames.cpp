@@ -1,0 +1,157 @@
+#include "api/json/AccountNames.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <cstring>
+
+#include "api/json/AccountFields.h"
+
+namespace xm::json {
+namespace {
+
+// A name's hash, 8 bytes at a time (names are short: std::hash's bytewise tail cost more than the
+// rest of a lookup). Equal hashes are compared in full, so only speed depends on it.
+uint64_t hashOf(std::string_view s) {
+  auto mix = [](uint64_t x) {
+    x ^= x >> 32;
+    x *= 0xD6E8FEB86659FD93ull;
+    return x ^ (x >> 32);
+  };
+  auto word = [&](size_t at) {
+    uint64_t w;
+    std::memcpy(&w, s.data() + at, sizeof w);
+    return w;
+  };
+  uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
+  if (s.size() < 8) {
+    uint64_t w = 0;
+    for (size_t i = 0; i < s.size(); ++i) w |= uint64_t{static_cast<unsigned char>(s[i])} << 8 * i;
+    return mix(h ^ w);
+  }
+  for (size_t at = 0; at + 8 < s.size(); at += 8) h = mix(h ^ word(at));
+  return mix(h ^ word(s.size() - 8));  // the last 8 bytes, overlapping the word before
+}
+
+// Whether two accounts share an id, given each id's hash: each thread checks the ids whose hash
+// falls to it in an open-addressing table of its own (indices, linear probing).
+bool duplicateIds(const std::vector<std::vector<Account>>& pieces,
+                  const std::vector<std::vector<uint64_t>>& pieceHashes) {
+  std::vector<const std::string*> ids;
+  std::vector<uint64_t> hashes;
+  for (size_t p = 0; p < pieces.size(); ++p) {
+    for (const Account& a : pieces[p]) ids.push_back(&a.id);
+    hashes.insert(hashes.end(), pieceHashes[p].begin(), pieceHashes[p].end());
+  }
+  const int64_t count = static_cast<int64_t>(ids.size());
+  std::atomic<bool> duplicate{false};
+#pragma omp parallel
+  {
+    const uint64_t share = static_cast<uint64_t>(omp_get_thread_num());
+    const uint64_t shares = static_cast<uint64_t>(omp_get_num_threads());
+    int64_t mine = 0;
+    for (int64_t i = 0; i < count; ++i) mine += hashes[i] % shares == share;
+    const uint64_t mask = std::bit_ceil(static_cast<uint64_t>(2 * mine + 2)) - 1;
+    std::vector<int64_t> table(mask + 1, -1);
+    for (int64_t i = 0; i < count && !duplicate.load(std::memory_order_relaxed); ++i) {
+      const uint64_t h = hashes[i];
+      if (h % shares != share) continue;
+      uint64_t slot = (h * 0x9E3779B97F4A7C15ull) >> 20 & mask;
+      for (; table[slot] >= 0; slot = (slot + 1) & mask) {
+        const int64_t j = table[slot];
+        if (hashes[j] == h && *ids[j] == *ids[i]) duplicate = true;
+      }
+      table[slot] = i;
+    }
+  }
+  return duplicate;
+}
+
+}  // namespace
+
+AccountKey accountKeyNamed(std::string_view key) {
+  constexpr std::string_view kNames[] = {"id",     "collateral", "positions", "asset",
+                                         "amount", "instrument", "qty",       "entry_price"};
+  for (unsigned k = 0; k < kOther; ++k)
+    if (key == kNames[k]) return static_cast<AccountKey>(k);
+  return kOther;
+}
+
+int AccountNames::Numbering::numberOf(std::string_view name) {
+  if (2 * (names_.size() + 1) > slots_.size()) grow(std::max<size_t>(16, 4 * names_.size()));
+  const uint64_t hash = hashOf(name);
+  for (size_t s = hash & mask_;; s = (s + 1) & mask_) {
+    Slot& slot = slots_[s];
+    if (slot.number < 0) {
+      slot = {hash, static_cast<int>(names_.size())};
+      names_.emplace_back(name);
+      return slot.number;
+    }
+    if (slot.hash == hash && names_[static_cast<size_t>(slot.number)] == name) return slot.number;
+  }
+}
+
+void AccountNames::Numbering::grow(size_t size) {
+  std::vector<Slot> old = std::move(slots_);
+  slots_.assign(std::bit_ceil(size), Slot{});
+  mask_ = slots_.size() - 1;
+  for (const Slot& slot : old) {
+    if (slot.number < 0) continue;
+    size_t s = slot.hash & mask_;
+    while (slots_[s].number >= 0) s = (s + 1) & mask_;
+    slots_[s] = slot;
+  }
+}
+
+const std::vector<int>& AccountNames::Numbering::indicesIn(
+    const std::unordered_map<std::string, int>& index) {
+  for (size_t n = indices_.size(); n < names_.size(); ++n) {
+    const auto it = index.find(names_[n]);
+    indices_.push_back(it == index.end() ? -1 : it->second);
+  }
+  return indices_;
+}
+
+bool AccountNames::resolve(std::vector<Account>& accounts, const Catalogue& catalogue) {
+  const std::vector<int>& assets = assets_.indicesIn(*catalogue.assetIndex);
+  const std::vector<int>& instruments = instruments_.indicesIn(*catalogue.instrumentIndex);
+  for (Account& acct : accounts) {
+    for (Collateral& c : acct.collateral)
+      if ((c.asset = assets[static_cast<size_t>(c.asset)]) < 0) return false;
+    for (Position& pos : acct.positions) {
+      if ((pos.instrument = instruments[static_cast<size_t>(pos.instrument)]) < 0) return false;
+      const InstrumentType type =
+          (*catalogue.instruments)[static_cast<size_t>(pos.instrument)].type;
+      if (std::isnan(pos.entryPrice)) {
+        if (entryPriceRequired(type)) return false;
+        pos.entryPrice = 0.0;
+      } else if (!entryRangeOf(type).holds(pos.entryPrice)) {
+        return false;
+      }
+    }
+  }
+  return true;
+}
+
+std::optional<std::vector<Account>> joinPieces(std::vector<std::vector<Account>> pieces,
+                                               std::vector<std::vector<uint64_t>> hashes) {
+  const auto count = static_cast<int64_t>(pieces.size());
+  if (hashes.empty()) {
+    hashes.resize(pieces.size());
+#pragma omp parallel for schedule(dynamic, 1)
+    for (int64_t p = 0; p < count; ++p)
+      for (const Account& a : pieces[p]) hashes[p].push_back(std::hash<std::string_view>{}(a.id));
+  }
+  if (duplicateIds(pieces, hashes)) return std::nullopt;
+  std::vector<size_t> offset(pieces.size() + 1, 0);
+  for (size_t p = 0; p < pieces.size(); ++p) offset[p + 1] = offset[p] + pieces[p].size();
+  std::vector<Account> accounts(offset.back());
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int64_t p = 0; p < count; ++p) {
+    std::move(pieces[p].begin(), pieces[p].end(), accounts.begin() + offset[p]);
+    std::vector<Account>().swap(pieces[p]);
+  }
+  return accounts;
+}
+
+}  // namespace xm::json
