@@ -3,35 +3,11 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
-#include <cstring>
 
 #include "api/json/AccountFields.h"
 
 namespace xm::json {
 namespace {
-
-// A name's hash, 8 bytes at a time (names are short: std::hash's bytewise tail cost more than the
-// rest of a lookup). Equal hashes are compared in full, so only speed depends on it.
-uint64_t hashOf(std::string_view s) {
-  auto mix = [](uint64_t x) {
-    x ^= x >> 32;
-    x *= 0xD6E8FEB86659FD93ull;
-    return x ^ (x >> 32);
-  };
-  auto word = [&](size_t at) {
-    uint64_t w;
-    std::memcpy(&w, s.data() + at, sizeof w);
-    return w;
-  };
-  uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
-  if (s.size() < 8) {
-    uint64_t w = 0;
-    for (size_t i = 0; i < s.size(); ++i) w |= uint64_t{static_cast<unsigned char>(s[i])} << 8 * i;
-    return mix(h ^ w);
-  }
-  for (size_t at = 0; at + 8 < s.size(); at += 8) h = mix(h ^ word(at));
-  return mix(h ^ word(s.size() - 8));  // the last 8 bytes, overlapping the word before
-}
 
 // Whether two accounts share an id, given each id's hash: each thread checks the ids whose hash
 // falls to it in an open-addressing table of its own (indices, linear probing).
@@ -75,20 +51,6 @@ AccountKey accountKeyNamed(std::string_view key) {
   for (unsigned k = 0; k < kOther; ++k)
     if (key == kNames[k]) return static_cast<AccountKey>(k);
   return kOther;
-}
-
-int AccountNames::Numbering::numberOf(std::string_view name) {
-  if (2 * (names_.size() + 1) > slots_.size()) grow(std::max<size_t>(16, 4 * names_.size()));
-  const uint64_t hash = hashOf(name);
-  for (size_t s = hash & mask_;; s = (s + 1) & mask_) {
-    Slot& slot = slots_[s];
-    if (slot.number < 0) {
-      slot = {hash, static_cast<int>(names_.size())};
-      names_.emplace_back(name);
-      return slot.number;
-    }
-    if (slot.hash == hash && names_[static_cast<size_t>(slot.number)] == name) return slot.number;
-  }
 }
 
 void AccountNames::Numbering::grow(size_t size) {

@@ -6,9 +6,11 @@
 // catalogue (readPieces); and the join of the pieces with the duplicate-id check. Internal to
 // api/json.
 
+#include <algorithm>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <functional>
 #include <optional>
@@ -63,7 +65,21 @@ class AccountNames {
   // over the list of names; their indices in the catalogue once it is known (-1: none).
   class Numbering {
    public:
-    int numberOf(std::string_view name);
+    // Inline: the readers call it for every position (their loops are compiled flat).
+    int numberOf(std::string_view name) {
+      if (2 * (names_.size() + 1) > slots_.size()) grow(std::max<size_t>(16, 4 * names_.size()));
+      const uint64_t hash = hashOf(name);
+      for (size_t s = hash & mask_;; s = (s + 1) & mask_) {
+        Slot& slot = slots_[s];
+        if (slot.number < 0) {
+          slot = {hash, static_cast<int>(names_.size())};
+          names_.emplace_back(name);
+          return slot.number;
+        }
+        if (slot.hash == hash && names_[static_cast<size_t>(slot.number)] == name)
+          return slot.number;
+      }
+    }
     // The catalogue's index of every name numbered so far.
     const std::vector<int>& indicesIn(const std::unordered_map<std::string, int>& index);
 
@@ -72,6 +88,29 @@ class AccountNames {
       uint64_t hash = 0;
       int number = -1;
     };
+    // A name's hash, 8 bytes at a time (names are short: std::hash's bytewise tail cost more
+    // than the rest of a lookup). Equal hashes are compared in full: only speed depends on it.
+    static uint64_t hashOf(std::string_view s) {
+      auto mix = [](uint64_t x) {
+        x ^= x >> 32;
+        x *= 0xD6E8FEB86659FD93ull;
+        return x ^ (x >> 32);
+      };
+      auto word = [&](size_t at) {
+        uint64_t w;
+        std::memcpy(&w, s.data() + at, sizeof w);
+        return w;
+      };
+      uint64_t h = 0x9E3779B97F4A7C15ull ^ s.size();
+      if (s.size() < 8) {
+        uint64_t w = 0;
+        for (size_t i = 0; i < s.size(); ++i)
+          w |= uint64_t{static_cast<unsigned char>(s[i])} << 8 * i;
+        return mix(h ^ w);
+      }
+      for (size_t at = 0; at + 8 < s.size(); at += 8) h = mix(h ^ word(at));
+      return mix(h ^ word(s.size() - 8));  // the last 8 bytes, overlapping the word before
+    }
     void grow(size_t size);
     std::vector<std::string> names_;
     std::vector<Slot> slots_;
