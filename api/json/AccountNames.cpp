@@ -10,34 +10,36 @@ namespace xm::json {
 namespace {
 
 // Whether two accounts share an id, given each id's hash: each thread checks the ids whose hash
-// falls to it in an open-addressing table of its own (indices, linear probing).
+// falls to its share in an open-addressing table of its own (linear probing), read straight from
+// the pieces.
 bool duplicateIds(const std::vector<std::vector<Account>>& pieces,
-                  const std::vector<std::vector<uint64_t>>& pieceHashes) {
-  std::vector<const std::string*> ids;
-  std::vector<uint64_t> hashes;
-  for (size_t p = 0; p < pieces.size(); ++p) {
-    for (const Account& a : pieces[p]) ids.push_back(&a.id);
-    hashes.insert(hashes.end(), pieceHashes[p].begin(), pieceHashes[p].end());
-  }
-  const int64_t count = static_cast<int64_t>(ids.size());
+                  const std::vector<std::vector<uint64_t>>& hashes) {
   std::atomic<bool> duplicate{false};
 #pragma omp parallel
   {
-    const uint64_t share = static_cast<uint64_t>(omp_get_thread_num());
-    const uint64_t shares = static_cast<uint64_t>(omp_get_num_threads());
-    int64_t mine = 0;
-    for (int64_t i = 0; i < count; ++i) mine += hashes[i] % shares == share;
+    const auto share = static_cast<uint64_t>(omp_get_thread_num());
+    const auto shares = static_cast<uint64_t>(omp_get_num_threads());
+    // The share of a hash by its high bits (a multiply, not a division: this runs for every id).
+    auto shareOf = [&](uint64_t h) { return (h >> 32) * shares >> 32; };
+    size_t mine = 0;
+    for (const std::vector<uint64_t>& piece : hashes)
+      for (const uint64_t h : piece) mine += shareOf(h) == share;
+    struct Slot {
+      uint64_t hash = 0;
+      const std::string* id = nullptr;  // null: empty
+    };
     const uint64_t mask = std::bit_ceil(static_cast<uint64_t>(2 * mine + 2)) - 1;
-    std::vector<int64_t> table(mask + 1, -1);
-    for (int64_t i = 0; i < count && !duplicate.load(std::memory_order_relaxed); ++i) {
-      const uint64_t h = hashes[i];
-      if (h % shares != share) continue;
-      uint64_t slot = (h * 0x9E3779B97F4A7C15ull) >> 20 & mask;
-      for (; table[slot] >= 0; slot = (slot + 1) & mask) {
-        const int64_t j = table[slot];
-        if (hashes[j] == h && *ids[j] == *ids[i]) duplicate = true;
+    std::vector<Slot> table(mask + 1);
+    for (size_t p = 0; p < pieces.size() && !duplicate.load(std::memory_order_relaxed); ++p) {
+      for (size_t i = 0; i < pieces[p].size(); ++i) {
+        const uint64_t h = hashes[p][i];
+        if (shareOf(h) != share) continue;
+        const std::string& id = pieces[p][i].id;
+        uint64_t slot = h & mask;
+        for (; table[slot].id; slot = (slot + 1) & mask)
+          if (table[slot].hash == h && *table[slot].id == id) duplicate = true;
+        table[slot] = {h, &id};
       }
-      table[slot] = i;
     }
   }
   return duplicate;
