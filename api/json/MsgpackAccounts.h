@@ -41,7 +41,7 @@ std::optional<MsgpackAccountsLayout> layOutMsgpackAccounts(
     uint64_t walkFrom = 4096);
 
 // The accounts are read in pieces of this many, one piece at least.
-constexpr int64_t kMsgpackPieceAccounts = 256;
+constexpr int64_t kMsgpackPieceAccounts = 1024;
 inline int64_t msgpackPieces(size_t accounts) {
   return std::max<int64_t>(
       1, (static_cast<int64_t>(accounts) + kMsgpackPieceAccounts - 1) / kMsgpackPieceAccounts);

@@ -352,14 +352,14 @@ Outcome readMsgpack(const std::string& bytes, const RequestOptions& options) {
 
 TEST(ParallelMsgpackReader, ReadsWhatTheStrictReaderReads) {
   ExchangeSpec spec = exchangePreset("demo");
-  spec.accounts = 700;
+  spec.accounts = 2100;
   const Json request = requestToJson(makeSyntheticExchange(spec));
   const std::string bytes = msgpackOf(request);
   const Outcome strict = readMsgpack(bytes, strictOnly());
   const Outcome parallel = readMsgpack(bytes, inPieces(0));
   ASSERT_TRUE(strict.parsed && parallel.parsed) << strict.message << parallel.message;
   EXPECT_EQ(strict.parsed->accountPieces, 0);
-  EXPECT_EQ(parallel.parsed->accountPieces, 3);  // 256 + 256 + 188 accounts
+  EXPECT_EQ(parallel.parsed->accountPieces, 3);  // 1,024 + 1,024 + 52 accounts
   expectSameAccounts(parallel.parsed->request, strict.parsed->request);
   EXPECT_EQ(toText(requestToJson(parallel.parsed->request)), toText(request));
   // The accounts first in the map, and an empty account list.
@@ -400,7 +400,7 @@ TEST(ParallelMsgpackReader, AccountsWalkedOnEveryThreadPastLookAlikes) {
     const Outcome strict = readMsgpack(bytes, strictOnly());
     const Outcome parallel = readMsgpack(bytes, inPieces(0));
     ASSERT_TRUE(strict.parsed && parallel.parsed) << strict.message << parallel.message;
-    EXPECT_EQ(parallel.parsed->accountPieces, 24);  // 23 of 256 and one of 112
+    EXPECT_EQ(parallel.parsed->accountPieces, 6);  // 5 of 1,024 and one of 880
     expectSameAccounts(parallel.parsed->request, strict.parsed->request);
     EXPECT_EQ(toText(requestToJson(parallel.parsed->request)), toText(request));
     // Cut short inside the last account, and inside an account in the middle.
