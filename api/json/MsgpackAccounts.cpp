@@ -156,7 +156,7 @@ std::string_view stringAt(std::string_view bytes, size_t i, size_t& next) {
   return bytes.substr(i + head, length - head);
 }
 
-// One account's bytes read in place in one pass, straight into an Account, by the contract's
+// Accounts' bytes read in place in one pass, each straight into an Account, by the contract's
 // rules (§2; AccountFields.h's ranges, AccountNames numbering the names): what it accepts is what
 // nlohmann's reader and the strict rules accept, read the same way: string keys only (a key
 // given twice is left to the strict reader), integers and floats as doubles, an id well-formed
@@ -263,8 +263,8 @@ class AccountBytes {
   size_t at_ = 0;
 };
 
-// One thread's reader of pieces of kMsgpackPieceAccounts accounts, each account ending exactly
-// where the walk found the next one starts.
+// One thread's reader of the pieces: each piece's bytes read as accounts one after another, the
+// last ending exactly where the piece does (else the layout was a wrong guess: Refused).
 class PieceReader {
  public:
   PieceReader(std::string_view bytes, const MsgpackAccountsLayout& layout,
@@ -272,18 +272,15 @@ class PieceReader {
       : bytes_(bytes), layout_(layout), done_(done), names_(names) {}
 
   void operator()(int64_t k, std::vector<Account>& out) {
-    const int64_t count = static_cast<int64_t>(layout_.starts.size());
-    const int64_t first = k * kMsgpackPieceAccounts;
-    const int64_t last = std::min(count, first + kMsgpackPieceAccounts);
-    auto endOf = [&](int64_t a) { return a + 1 < count ? layout_.starts[a + 1] : layout_.end; };
-    out.reserve(static_cast<size_t>(last - first));
-    for (int64_t a = first; a < last; ++a) {
-      const size_t begin = layout_.starts[a];
-      AccountBytes account(bytes_.substr(begin, endOf(a) - begin));
-      out.push_back(read(account));
-      if (!account.atEnd()) throw Refused{};
-    }
-    if (done_ && first < last) done_(layout_.starts[first], endOf(last - 1));
+    const auto piece = static_cast<size_t>(k);
+    const size_t begin = piece == 0 ? layout_.first : layout_.cuts[piece - 1];
+    const size_t end = piece < layout_.cuts.size() ? layout_.cuts[piece] : layout_.end;
+    if (accountsRead_ > 0) out.reserve((end - begin) / (bytesRead_ / accountsRead_) * 9 / 8 + 1);
+    AccountBytes in(bytes_.substr(begin, end - begin));
+    while (!in.atEnd()) out.push_back(read(in));
+    bytesRead_ += end - begin;
+    accountsRead_ += out.size();
+    if (done_) done_(begin, end);
   }
 
  private:
@@ -350,6 +347,7 @@ class PieceReader {
   AccountNames& names_;
   std::vector<Collateral> collateral_;
   std::vector<Position> positions_;
+  size_t bytesRead_ = 0, accountsRead_ = 0;
 };
 
 // A walk from one account start to the next: the starts passed, up to `most` of them or the
@@ -427,45 +425,160 @@ bool walkAllAccounts(std::string_view bytes, size_t first, uint64_t count, uint6
   return true;
 }
 
-}  // namespace
+// Whether an account-shaped map starts at bytes[i]: a map of one to three entries whose keys are
+// an account's, "id" a string and the others arrays; `next` is then the index past it. Every valid
+// account is account-shaped; nothing else in a request is (an instrument or a position has other
+// keys, the root map's key after the accounts is a string), but for look-alikes inside strings.
+bool accountShaped(std::string_view bytes, size_t i, size_t& next) {
+  const auto* p = reinterpret_cast<const uint8_t*>(bytes.data());
+  if (i >= bytes.size() || p[i] < 0x81 || p[i] > 0x83) return false;
+  const unsigned entries = p[i] & 0x0fu;
+  ++i;
+  for (unsigned e = 0; e < entries; ++e) {
+    size_t at = 0;
+    const std::string_view key = stringAt(bytes, i, at);
+    if (at == kNone || at >= bytes.size()) return false;
+    const uint8_t b = p[at];
+    const AccountKey k = accountKeyNamed(key);
+    const bool text = (b >= 0xa0 && b <= 0xbf) || (b >= 0xd9 && b <= 0xdb);
+    const bool list = (b >= 0x90 && b <= 0x9f) || b == 0xdc || b == 0xdd;
+    if (!(k == kId ? text : (k == kCollateral || k == kPositions) && list)) return false;
+    i = valueEnd(bytes, at);
+    if (i == kNone) return false;
+  }
+  next = i;
+  return true;
+}
 
-std::optional<MsgpackAccountsLayout> layOutMsgpackAccounts(
-    std::string_view bytes, const std::function<void(size_t, size_t)>& done, uint64_t walkFrom) {
+// The first place in bytes[from, until) that looks like an account's start and is account-shaped
+// (`next` past it), or kNone.
+size_t firstAccountShaped(std::string_view bytes, size_t from, size_t until, size_t& next) {
+  for (size_t at = from; at < std::min(until, bytes.size()); ++at)
+    if (looksLikeAccount(bytes, at) && accountShaped(bytes, at, next)) return at;
+  return kNone;
+}
+
+// The pieces' cuts, about `step` apart: past each multiple of `step` from layout.first, below
+// layout.end, the start of the account after the first one starting at or past it, which
+// `afterFirstFrom(multiple)` finds (kNone: none); strictly ascending. Where there are many, the
+// searches run on every thread (each may touch a page of a mapped file for the first time).
+template <typename AfterFirstFrom>
+void cutEvery(size_t step, MsgpackAccountsLayout& layout, const AfterFirstFrom& afterFirstFrom) {
+  step = std::max<size_t>(step, 1);
+  const auto multiples =
+      static_cast<int64_t>(layout.end > layout.first ? (layout.end - layout.first - 1) / step : 0);
+  std::vector<size_t> found(static_cast<size_t>(multiples), kNone);
+#pragma omp parallel for schedule(static) if (multiples > 64)
+  for (int64_t k = 1; k <= multiples; ++k)
+    found[static_cast<size_t>(k - 1)] =
+        afterFirstFrom(layout.first + static_cast<size_t>(k) * step);
+  for (const size_t cut : found)
+    if (cut != kNone && cut < layout.end &&
+        (layout.cuts.empty() ? layout.first : layout.cuts.back()) < cut)
+      layout.cuts.push_back(cut);
+}
+
+// The root map's "accounts" array: layout's header, first and count; false when there is none or
+// the root is malformed before it.
+bool findAccountsArray(std::string_view bytes, MsgpackAccountsLayout& layout) {
   size_t length = 0;
   uint64_t entries = 0;
-  if (bytes.empty() || !header(bytes, 0, length, entries)) return std::nullopt;
+  if (bytes.empty() || !header(bytes, 0, length, entries)) return false;
   const auto root = static_cast<uint8_t>(bytes[0]);
-  if (!((root >= 0x80 && root <= 0x8f) || root == 0xde || root == 0xdf)) return std::nullopt;
+  if (!((root >= 0x80 && root <= 0x8f) || root == 0xde || root == 0xdf)) return false;
   size_t i = length;
   for (uint64_t e = 0; e < entries / 2; ++e) {
     size_t next = 0;
     const std::string_view key = stringAt(bytes, i, next);
-    if (next == kNone) return std::nullopt;
+    if (next == kNone) return false;
     if (key == "accounts") {
-      MsgpackAccountsLayout layout;
-      layout.header = next;
-      uint64_t count = 0;
       const auto b = next < bytes.size() ? static_cast<uint8_t>(bytes[next]) : 0;
-      if (!((b >= 0x90 && b <= 0x9f) || b == 0xdc || b == 0xdd)) return std::nullopt;
-      if (!header(bytes, next, length, count)) return std::nullopt;
+      if (!((b >= 0x90 && b <= 0x9f) || b == 0xdc || b == 0xdd)) return false;
+      if (!header(bytes, next, length, layout.count)) return false;
+      layout.header = next;
       layout.first = next + length;
-      if (count > bytes.size() - layout.first) return std::nullopt;
-      if (!walkAllAccounts(bytes, layout.first, count, walkFrom, done, layout.starts, layout.end))
-        return std::nullopt;
-      return layout;
+      return layout.count <= bytes.size() - layout.first;  // each account takes a byte at least
     }
     i = valueEnd(bytes, next);
-    if (i == kNone) return std::nullopt;
+    if (i == kNone) return false;
   }
-  return std::nullopt;
+  return false;
+}
+
+}  // namespace
+
+std::optional<MsgpackAccountsLayout> guessMsgpackAccountsLayout(std::string_view bytes,
+                                                                size_t pieceBytes) {
+  MsgpackAccountsLayout layout;
+  size_t next = 0;
+  if (!findAccountsArray(bytes, layout) || layout.count == 0 ||
+      !accountShaped(bytes, layout.first, next))
+    return std::nullopt;
+  // Whether accounts go on from about `at`: the start of a run of kRun account-shaped maps found
+  // within `window` of it (64 KiB, or 16 times the first account where that is more), or kNone.
+  const size_t window = std::max(size_t{64} << 10, 16 * (next - layout.first));
+  constexpr int kRun = 3;
+  auto runFrom = [&](size_t at) {
+    size_t past = 0;
+    const size_t start = firstAccountShaped(bytes, at, at + window, past);
+    for (int r = 1; r < kRun && start != kNone; ++r)
+      if (!accountShaped(bytes, past, past)) return kNone;
+    return start;
+  };
+  // Bisect for the last such place (from `first` they do), then walk on to the first value that
+  // is no account.
+  size_t low = layout.first, lowStart = layout.first, high = bytes.size();
+  while (high - low > window) {
+    const size_t middle = low + (high - low) / 2;
+    const size_t start = runFrom(middle);
+    if (start != kNone) {
+      low = middle;
+      lowStart = start;
+    } else {
+      high = middle;
+    }
+  }
+  size_t at = lowStart;
+  while (accountShaped(bytes, at, next)) at = next;
+  layout.end = at;
+  // The account after the first account-shaped map at or past each multiple, found where that
+  // map's end is account-shaped too. The first may be an account's last entries behind a byte
+  // that reads as a map header (a number's last byte before "id" or "positions"): the account it
+  // ends is then the true one, and the account after it its true successor.
+  cutEvery(pieceBytes, layout, [&](size_t multiple) {
+    const size_t until = std::min(multiple + pieceBytes, layout.end);
+    size_t after = 0, past = 0;
+    for (size_t at = multiple; (at = firstAccountShaped(bytes, at, until, after)) != kNone; ++at)
+      if (accountShaped(bytes, after, past)) return after;
+    return kNone;
+  });
+  return layout;
+}
+
+std::optional<MsgpackAccountsLayout> layOutMsgpackAccounts(
+    std::string_view bytes, size_t pieceBytes, const std::function<void(size_t, size_t)>& done,
+    uint64_t walkFrom) {
+  MsgpackAccountsLayout layout;
+  if (!findAccountsArray(bytes, layout)) return std::nullopt;
+  std::vector<size_t> starts;
+  if (!walkAllAccounts(bytes, layout.first, layout.count, walkFrom, done, starts, layout.end))
+    return std::nullopt;
+  cutEvery(pieceBytes, layout, [&](size_t multiple) {
+    const auto first = std::lower_bound(starts.begin(), starts.end(), multiple);
+    return first != starts.end() && first + 1 != starts.end() ? first[1] : kNone;
+  });
+  return layout;
 }
 
 std::optional<std::vector<Account>> readMsgpackAccounts(
     std::string_view bytes, const MsgpackAccountsLayout& layout,
     const std::function<std::optional<Catalogue>()>& catalogue,
     const std::function<void(size_t, size_t)>& done) {
-  return readPieces(msgpackPieces(layout.starts.size()), catalogue,
-                    [&](AccountNames& names) { return PieceReader(bytes, layout, done, names); });
+  auto accounts =
+      readPieces(static_cast<int64_t>(layout.cuts.size()) + 1, catalogue,
+                 [&](AccountNames& names) { return PieceReader(bytes, layout, done, names); });
+  if (accounts && accounts->size() != layout.count) return std::nullopt;  // not the whole array
+  return accounts;
 }
 
 }  // namespace xm::json

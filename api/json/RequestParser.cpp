@@ -478,6 +478,14 @@ std::optional<ParsedRequest> orStrict(const Read& read) {
   }
 }
 
+// The parallel readers' pieces: options.pieceBytes, else a sixteenth of the text per thread
+// (the last piece read is not left alone for long) within [64 KiB, 1 MiB].
+size_t pieceBytesFor(size_t size, const RequestOptions& options) {
+  if (options.pieceBytes > 0) return options.pieceBytes;
+  return std::clamp<size_t>(size / (16 * static_cast<size_t>(omp_get_max_threads())),
+                            size_t{64} << 10, size_t{1} << 20);
+}
+
 // A parallel read's request with its accounts (read in `pieces`), or an InputError past a limit
 // (the caller's orStrict hands the request to the strict reader, which says so where it does).
 ParsedRequest withAccounts(ParsedRequest parsed, std::vector<Account> accounts,
@@ -499,11 +507,7 @@ ParsedRequest withAccounts(ParsedRequest parsed, std::vector<Account> accounts,
 std::optional<ParsedRequest> parseInParallel(std::string_view text, const Limits& limits,
                                              const RequestOptions& options) {
   if (!parallelApplies(text.size(), options)) return std::nullopt;
-  const size_t piece =
-      options.pieceBytes > 0
-          ? options.pieceBytes
-          : std::clamp<size_t>(text.size() / (16 * static_cast<size_t>(omp_get_max_threads())),
-                               size_t{64} << 10, size_t{1} << 20);
+  const size_t piece = pieceBytesFor(text.size(), options);
   // The close of the layout whose catalogue options.catalogueRead was handed: the same close is
   // the same text around the accounts, so the same catalogue (handed once). A different one comes
   // only after a wrong guess whose text still read as a request: handed again, it replaces it.
@@ -724,43 +728,56 @@ ParsedRequest parseRequestFile(const std::string& path, const Limits& limits,
 }
 
 // The parallel MessagePack reader (MsgpackAccounts.h), as parseInParallel for JSON text: the root
-// map without its accounts (their array emptied) read as a document, the accounts on every thread.
+// map without its accounts (their array emptied) read as a document, the accounts on every
+// thread; the layout guessed first, and found exactly only where the guess fails.
 std::optional<ParsedRequest> parseMsgpackInParallel(std::string_view bytes, const Limits& limits,
                                                     const RequestOptions& options) {
   if (!parallelApplies(bytes.size(), options)) return std::nullopt;
+  const size_t piece = pieceBytesFor(bytes.size(), options);
+  // As for JSON: the catalogue read around a layout is handed once, and again only when a wrong
+  // guess's end (the rest of the request is what lies around the array) read as a request.
+  size_t handedEnd = std::string_view::npos;
+  auto readWith = [&](const json::MsgpackAccountsLayout& layout) {
+    return orStrict([&]() -> std::optional<ParsedRequest> {
+      std::optional<RequestBuilder> builder;
+      std::optional<ParsedRequest> parsed;
+      auto accounts = json::readMsgpackAccounts(
+          bytes, layout,
+          [&]() -> std::optional<json::Catalogue> {  // the rest of the request, beside the accounts
+            std::string rest;
+            rest.reserve(layout.header + 1 + (bytes.size() - layout.end));
+            rest.append(bytes.substr(0, layout.header));
+            rest.push_back(static_cast<char>(0x90));  // an empty array
+            rest.append(bytes.substr(layout.end));
+            Json doc;
+            BoundedDomSax sax(doc);
+            Json::sax_parse(rest, &sax, nlohmann::detail::input_format_t::msgpack, true);
+            if (sax.tooDeep() || !doc.is_object()) return std::nullopt;
+            std::string path;
+            checkUtf8(doc, path, 0);
+            builder.emplace(limits, options);
+            builder->takeCatalogue(doc);
+            if (!builder->catalogReady()) return std::nullopt;
+            parsed = builder->finish(doc);  // its accounts: none yet
+            if (options.catalogueRead && layout.end != handedEnd) {
+              handedEnd = layout.end;
+              options.catalogueRead(parsed->request);
+            }
+            return json::Catalogue{&builder->assets(), &builder->instrumentIds(),
+                                   &parsed->request.instruments};
+          },
+          options.textDone);
+      if (!accounts) return std::nullopt;
+      return withAccounts(std::move(*parsed), std::move(*accounts), limits,
+                          static_cast<int64_t>(layout.cuts.size()) + 1);
+    });
+  };
+  if (const auto guessed = json::guessMsgpackAccountsLayout(bytes, piece))
+    if (auto parsed = readWith(*guessed)) return parsed;
   const auto layout =
-      json::layOutMsgpackAccounts(bytes, options.textDone, options.walkAccountsFrom);
+      json::layOutMsgpackAccounts(bytes, piece, options.textDone, options.walkAccountsFrom);
   if (!layout) return std::nullopt;
-  return orStrict([&]() -> std::optional<ParsedRequest> {
-    std::optional<RequestBuilder> builder;
-    std::optional<ParsedRequest> parsed;
-    auto accounts = json::readMsgpackAccounts(
-        bytes, *layout,
-        [&]() -> std::optional<json::Catalogue> {  // the rest of the request, beside the accounts
-          std::string rest;
-          rest.reserve(layout->header + 1 + (bytes.size() - layout->end));
-          rest.append(bytes.substr(0, layout->header));
-          rest.push_back(static_cast<char>(0x90));  // an empty array
-          rest.append(bytes.substr(layout->end));
-          Json doc;
-          BoundedDomSax sax(doc);
-          Json::sax_parse(rest, &sax, nlohmann::detail::input_format_t::msgpack, true);
-          if (sax.tooDeep() || !doc.is_object()) return std::nullopt;
-          std::string path;
-          checkUtf8(doc, path, 0);
-          builder.emplace(limits, options);
-          builder->takeCatalogue(doc);
-          if (!builder->catalogReady()) return std::nullopt;
-          parsed = builder->finish(doc);  // its accounts: none yet
-          if (options.catalogueRead) options.catalogueRead(parsed->request);
-          return json::Catalogue{&builder->assets(), &builder->instrumentIds(),
-                                 &parsed->request.instruments};
-        },
-        options.textDone);
-    if (!accounts) return std::nullopt;
-    return withAccounts(std::move(*parsed), std::move(*accounts), limits,
-                        json::msgpackPieces(layout->starts.size()));
-  });
+  return readWith(*layout);
 }
 
 ParsedRequest parseRequestMsgpack(std::string_view bytes, const Limits& limits,

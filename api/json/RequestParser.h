@@ -55,25 +55,26 @@ struct RequestOptions {
   // When set, each kept account is handed here as soon as it is parsed instead of being kept in
   // the request (a streaming run: memory holds a batch, not the accounts).
   std::function<void(Account&&)> accountSink;
-  // The parallel reader of the accounts (ParallelAccounts.h) reads texts from this size on when
-  // every account is kept (none of the options above), in pieces of pieceBytes (0: about an
-  // eighth of the text per thread, within [64 KiB, 1 MiB]). Tests set both low to cut small
-  // requests into many pieces.
+  // The parallel readers of the accounts (ParallelAccounts.h, MsgpackAccounts.h) read requests
+  // from this size on when every account is kept (none of the options above), in pieces of
+  // pieceBytes (0: about a sixteenth of the bytes per thread, within [64 KiB, 1 MiB]). Tests set
+  // both low to cut small requests into many pieces.
   size_t parallelFromBytes = size_t{256} << 10;
   size_t pieceBytes = 0;
-  // The parallel MessagePack reader finds its accounts' starts on every thread from this many
-  // accounts on (MsgpackAccounts.h); tests set it low.
+  // Where the parallel MessagePack reader's guess of its layout fails, it walks its accounts to
+  // find their starts, on every thread from this many accounts on (MsgpackAccounts.h); tests
+  // set it low.
   uint64_t walkAccountsFrom = 4096;
-  // When set, the parallel JSON reader tells it each range of the text it is done with for now
+  // When set, the parallel readers tell it each range of the bytes they are done with for now
   // (a mapped file then drops those pages: InputText::dropPages), so that a large request's text
   // does not stay in memory beside its accounts.
   std::function<void(size_t begin, size_t end)> textDone;
   // When set, the parallel readers call it on the calling thread as soon as the market,
   // instruments and config are read, while the accounts are: the caller may start preparing the
   // market (scenarios, revaluation) meanwhile. The catalogue (accounts empty) lives for the call
-  // only. Called once, but for a rare second call whose catalogue replaces the first (the JSON
-  // reader's guess of where the accounts end proved wrong, yet the text around its guess read as
-  // a request): the request read is the last catalogue's.
+  // only. Called once, but for a rare second call whose catalogue replaces the first (a reader's
+  // guess of where the accounts end proved wrong, yet the bytes around its guess read as a
+  // request): the request read is the last catalogue's.
   std::function<void(const MarginRequest& catalogue)> catalogueRead;
 };
 

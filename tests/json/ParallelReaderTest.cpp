@@ -11,6 +11,7 @@
 #include <string>
 
 #include "api/json/JsonCodec.h"
+#include "api/json/MsgpackAccounts.h"
 #include "api/json/ParallelAccounts.h"
 #include "api/json/RequestWriter.h"
 #include "host/synthetic/SyntheticExchange.h"
@@ -359,7 +360,11 @@ TEST(ParallelMsgpackReader, ReadsWhatTheStrictReaderReads) {
   const Outcome parallel = readMsgpack(bytes, inPieces(0));
   ASSERT_TRUE(strict.parsed && parallel.parsed) << strict.message << parallel.message;
   EXPECT_EQ(strict.parsed->accountPieces, 0);
-  EXPECT_EQ(parallel.parsed->accountPieces, 3);  // 1,024 + 1,024 + 52 accounts
+  // Pieces of 64 KiB (the least), each proven by reading it.
+  const auto layout = json::layOutMsgpackAccounts(bytes, size_t{64} << 10);
+  ASSERT_TRUE(layout);
+  EXPECT_GE(layout->cuts.size(), 10u);
+  EXPECT_EQ(parallel.parsed->accountPieces, static_cast<int64_t>(layout->cuts.size()) + 1);
   expectSameAccounts(parallel.parsed->request, strict.parsed->request);
   EXPECT_EQ(toText(requestToJson(parallel.parsed->request)), toText(request));
   // The accounts first in the map, and an empty account list.
@@ -376,10 +381,27 @@ TEST(ParallelMsgpackReader, ReadsWhatTheStrictReaderReads) {
   EXPECT_TRUE(none.parsed->request.accounts.empty());
 }
 
-// Past 4,096 accounts (2 here) their starts are found on every thread, each from a place in its
-// segment that looks like an account: ids made of look-alikes (U+20E2 is E2 83 A2, so
-// "\u20e2id" holds a 3-entry map whose first key is "id") must cost speed only, and a request
-// cut short must get the strict reader's error.
+// Every cut guessed is an account's start, and there are as many as the exact layout has, but
+// for a few: where the number before an account's last entries reads as a map header, the guess
+// may cut an account later.
+void expectGuessedCutsAreStarts(std::string_view bytes, const json::MsgpackAccountsLayout& guess,
+                                const json::MsgpackAccountsLayout& exact) {
+  const auto every = json::layOutMsgpackAccounts(bytes, 64);  // every account's start but two
+  ASSERT_TRUE(every);
+  ASSERT_EQ(every->cuts.size() + 2, guess.count);
+  for (const size_t cut : guess.cuts)
+    EXPECT_TRUE(std::binary_search(every->cuts.begin(), every->cuts.end(), cut)) << cut;
+  EXPECT_GE(guess.cuts.size() + guess.cuts.size() / 50 + 1, exact.cuts.size());
+  EXPECT_LE(guess.cuts.size(), exact.cuts.size());
+}
+
+// Ids made of look-alikes, and the walk that finds the accounts' starts where the guess of the
+// layout fails (past 4,096 accounts, 2 here, on every thread, each from a place in its segment
+// that looks like an account): they must cost speed only. U+20E2 is E2 83 A2, so "\u20e2id"
+// holds a 3-entry map whose first key is "id" (the walk's look-alike); U+2062 is E2 81 A2 and
+// U+0640 D9 80, so "\u2062id\u0640" and 128 bytes hold a whole map {"id": a string of 128
+// bytes}, an account's shape (the guess's, which takes a cut only where what follows such a map
+// is account-shaped too). A request cut short must get the strict reader's error.
 TEST(ParallelMsgpackReader, AccountsWalkedOnEveryThreadPastLookAlikes) {
   ExchangeSpec spec = exchangePreset("demo");
   spec.accounts = 6000;
@@ -387,20 +409,33 @@ TEST(ParallelMsgpackReader, AccountsWalkedOnEveryThreadPastLookAlikes) {
   for (const bool lookAlikes : {false, true}) {
     SCOPED_TRACE(lookAlikes ? "look-alike ids" : "plain ids");
     if (lookAlikes) {
-      // Long enough that most segments begin inside an id, before its account's true start.
+      // Long enough that most segments and cuts begin inside an id, before its account's start.
       std::string alike;
-      for (int i = 0; i < 28; ++i) alike += i % 2 ? "\u20e2id" : "\u20e2positions";  // 238 bytes
+      for (int i = 0; i < 8; ++i) alike += i % 2 ? "\u20e2id" : "\u20e2positions";  // 68 bytes
+      alike += "\u2062id\u0640" + std::string(128, 'x');
       int n = 0;
       for (Json& a : request["accounts"]) a["id"] = alike + std::to_string(n++);
     }
     const std::string bytes = msgpackOf(request);
     if (lookAlikes) {
       ASSERT_NE(bytes.find("\x83\xa2id"), std::string::npos);
+      ASSERT_NE(bytes.find("\x81\xa2id\xd9\x80xxx"), std::string::npos);
     }
+    const auto walked = json::layOutMsgpackAccounts(bytes, 4096, {}, 2);
+    const auto serial = json::layOutMsgpackAccounts(bytes, 4096, {}, UINT64_MAX);
+    const auto guess = json::guessMsgpackAccountsLayout(bytes, 4096);
+    ASSERT_TRUE(walked && serial && guess);
+    EXPECT_EQ(walked->end, serial->end);
+    EXPECT_EQ(walked->cuts, serial->cuts);
+    EXPECT_EQ(guess->end, serial->end);
+    expectGuessedCutsAreStarts(bytes, *guess, *serial);
+    EXPECT_GT(serial->cuts.size(), 500u);
     const Outcome strict = readMsgpack(bytes, strictOnly());
-    const Outcome parallel = readMsgpack(bytes, inPieces(0));
+    const Outcome parallel = readMsgpack(bytes, inPieces(size_t{64} << 10));
     ASSERT_TRUE(strict.parsed && parallel.parsed) << strict.message << parallel.message;
-    EXPECT_EQ(parallel.parsed->accountPieces, 6);  // 5 of 1,024 and one of 880
+    const auto exact = json::layOutMsgpackAccounts(bytes, size_t{64} << 10);
+    ASSERT_TRUE(exact);
+    EXPECT_EQ(parallel.parsed->accountPieces, static_cast<int64_t>(exact->cuts.size()) + 1);
     expectSameAccounts(parallel.parsed->request, strict.parsed->request);
     EXPECT_EQ(toText(requestToJson(parallel.parsed->request)), toText(request));
     // Cut short inside the last account, and inside an account in the middle.
@@ -414,6 +449,156 @@ TEST(ParallelMsgpackReader, AccountsWalkedOnEveryThreadPastLookAlikes) {
       EXPECT_EQ(p.path, s.path);
     }
   }
+}
+
+// The root map's entries in the order given (nlohmann writes its keys sorted: "accounts" first).
+std::string msgpackInOrder(const Json& request, const std::vector<std::string>& keys) {
+  std::string bytes(1, static_cast<char>(0x80 | keys.size()));
+  for (const std::string& key : keys) bytes += msgpackOf(key) + msgpackOf(request.at(key));
+  return bytes;
+}
+
+// The guessed layout is the exact one wherever the accounts are in the root map; where it is not
+// (an account the guess does not take for one: a map16 header), reading refuses it and the exact
+// layout is read.
+TEST(ParallelMsgpackReader, GuessedLayoutIsProvenOrSetAside) {
+  ExchangeSpec spec = exchangePreset("demo");
+  spec.accounts = 1500;
+  const Json request = requestToJson(makeSyntheticExchange(spec));
+  const Outcome strict = readMsgpack(msgpackOf(request), strictOnly());
+  ASSERT_TRUE(strict.parsed);
+  for (const auto& keys :
+       std::vector<std::vector<std::string>>{{"accounts", "config", "instruments", "market"},
+                                             {"market", "instruments", "accounts", "config"},
+                                             {"config", "instruments", "market", "accounts"}}) {
+    SCOPED_TRACE(keys[0]);
+    const std::string bytes = msgpackInOrder(request, keys);
+    for (size_t piece : {size_t{300}, size_t{64} << 10}) {
+      const auto guess = json::guessMsgpackAccountsLayout(bytes, piece);
+      const auto exact = json::layOutMsgpackAccounts(bytes, piece);
+      ASSERT_TRUE(guess && exact);
+      EXPECT_EQ(guess->first, exact->first);
+      EXPECT_EQ(guess->end, exact->end);
+      EXPECT_EQ(guess->count, 1500u);
+      expectGuessedCutsAreStarts(bytes, *guess, *exact);
+      EXPECT_GE(exact->cuts.size() + 1,
+                std::min<size_t>(1500, (exact->end - exact->first) / piece) / 2);
+    }
+    const Outcome parallel = readMsgpack(bytes, inPieces(300));
+    ASSERT_TRUE(parallel.parsed) << parallel.message;
+    expectSameAccounts(parallel.parsed->request, strict.parsed->request);
+  }
+  // An account written with a map16 header is valid but not account-shaped: in the middle, the
+  // guess cuts around it; last, the guessed end stops before it and reading refuses the guess.
+  const std::string bytes = msgpackOf(request);
+  const auto plain = json::layOutMsgpackAccounts(bytes, 4096);
+  ASSERT_TRUE(plain);
+  for (const int which : {700, 1499}) {
+    SCOPED_TRACE(which);
+    const size_t at = bytes.find(msgpackOf(request["accounts"][which]));
+    ASSERT_EQ(static_cast<uint8_t>(bytes[at]), 0x83);
+    std::string wide = bytes;
+    wide.replace(at, 1, std::string("\xde\x00\x03", 3));
+    const auto guess = json::guessMsgpackAccountsLayout(wide, 4096);
+    const auto exact = json::layOutMsgpackAccounts(wide, 4096);
+    ASSERT_TRUE(guess && exact);
+    EXPECT_EQ(exact->end, plain->end + 2);
+    EXPECT_EQ(guess->end, which == 700 ? exact->end : at);
+    RequestOptions options = inPieces(4096);
+    int handed = 0;
+    options.catalogueRead = [&](const MarginRequest&) { ++handed; };
+    const Outcome parallel = readMsgpack(wide, options);
+    ASSERT_TRUE(parallel.parsed) << parallel.message;
+    EXPECT_EQ(parallel.parsed->accountPieces, static_cast<int64_t>(exact->cuts.size()) + 1);
+    expectSameAccounts(parallel.parsed->request, strict.parsed->request);
+    EXPECT_EQ(handed, 1);  // the rest around a wrong end never reads as a request
+  }
+  // After the accounts, an extra array of account-shaped maps ({"id": ...}) longer than the
+  // bisection's window: the guessed end is that array's, and reading refuses it.
+  Json members = Json::array();
+  for (int m = 0; m < 8000; ++m) members.push_back({{"id", "member-" + std::to_string(m)}});
+  Json extended = request;
+  extended["members"] = members;
+  const std::string extra = msgpackOf(extended);
+  const auto guess = json::guessMsgpackAccountsLayout(extra, 4096);
+  const auto exact = json::layOutMsgpackAccounts(extra, 4096);
+  ASSERT_TRUE(guess && exact);
+  EXPECT_EQ(exact->end, plain->end);
+  EXPECT_EQ(guess->end, extra.size());  // "members" is the last key
+  RequestOptions options = inPieces(4096);
+  options.extraKeys = {"members"};
+  int handed = 0;
+  options.catalogueRead = [&](const MarginRequest&) { ++handed; };
+  const Outcome parallel = readMsgpack(extra, options);
+  ASSERT_TRUE(parallel.parsed) << parallel.message;
+  expectSameAccounts(parallel.parsed->request, strict.parsed->request);
+  EXPECT_EQ(parallel.parsed->extras["members"], members);
+  EXPECT_EQ(handed, 1);
+}
+
+// Accounts larger than the bisection's window (3,000 positions, ~130 KB) among small ones, the
+// first large or small: the end and the cuts are still found.
+TEST(ParallelMsgpackReader, GuessedLayoutOfLargeAccounts) {
+  for (const int firstLarge : {0, 1}) {
+    SCOPED_TRACE(firstLarge);
+    Json body = test::validRequest();
+    body["accounts"] = Json::array();
+    for (int a = 0; a < 40; ++a) {
+      Json positions = Json::array();
+      const int count = a % 3 == 1 - firstLarge ? 3000 : 2;
+      for (int p = 0; p < count; ++p) positions.push_back(test::position("BTC-PERP", p + 1, 50000));
+      body["accounts"].push_back(test::account("big-" + std::to_string(a), positions));
+    }
+    const std::string bytes = msgpackOf(body);
+    const auto guess = json::guessMsgpackAccountsLayout(bytes, size_t{64} << 10);
+    const auto exact = json::layOutMsgpackAccounts(bytes, size_t{64} << 10);
+    ASSERT_TRUE(guess && exact);
+    EXPECT_EQ(guess->end, exact->end);
+    expectGuessedCutsAreStarts(bytes, *guess, *exact);
+    const Outcome strict = readMsgpack(bytes, strictOnly());
+    const Outcome parallel = readMsgpack(bytes, inPieces(size_t{64} << 10));
+    ASSERT_TRUE(strict.parsed && parallel.parsed) << strict.message << parallel.message;
+    EXPECT_GT(parallel.parsed->accountPieces, 5);
+    expectSameAccounts(parallel.parsed->request, strict.parsed->request);
+  }
+}
+
+// Reading proves a layout: a cut that is not an account's start, an end that is not the array's,
+// or fewer accounts than the array's header says, and it is refused.
+TEST(ParallelMsgpackReader, ReadingRefusesALayoutThatIsNotTheAccounts) {
+  ExchangeSpec spec = exchangePreset("demo");
+  spec.accounts = 300;
+  const MarginRequest request = makeSyntheticExchange(spec);
+  const std::string bytes = msgpackOf(requestToJson(request));
+  std::unordered_map<std::string, int> assets, instruments;
+  for (size_t i = 0; i < request.market.assets.size(); ++i)
+    assets[request.market.assets[i].id] = static_cast<int>(i);
+  for (size_t i = 0; i < request.instruments.size(); ++i)
+    instruments[request.instruments[i].id] = static_cast<int>(i);
+  const json::Catalogue catalogue{&assets, &instruments, &request.instruments};
+  auto read = [&](const json::MsgpackAccountsLayout& layout) {
+    return json::readMsgpackAccounts(bytes, layout, [&] { return std::optional(catalogue); });
+  };
+  const auto guess = json::guessMsgpackAccountsLayout(bytes, 2048);
+  ASSERT_TRUE(guess);
+  ASSERT_GT(guess->cuts.size(), 20u);
+  const auto accounts = read(*guess);
+  ASSERT_TRUE(accounts);
+  MarginRequest got = request;
+  got.accounts = *accounts;
+  EXPECT_EQ(toText(requestToJson(got)), toText(requestToJson(request)));
+  for (const int shift : {-1, 1, 40}) {
+    auto moved = *guess;
+    moved.cuts[10] += shift;
+    EXPECT_FALSE(read(moved)) << shift;
+  }
+  auto shorter = *guess;
+  shorter.end = shorter.cuts.back();
+  shorter.cuts.pop_back();
+  EXPECT_FALSE(read(shorter));  // 299 accounts read, cut where one starts
+  auto more = *guess;
+  ++more.count;
+  EXPECT_FALSE(read(more));
 }
 
 // MessagePack's other encodings of the same values: integers of every width, float32, str8 and
