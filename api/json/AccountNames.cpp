@@ -47,12 +47,6 @@ bool duplicateIds(const std::vector<std::vector<Account>>& pieces,
 
 }  // namespace
 
-AccountKey accountKeyNamed(std::string_view key) {
-  for (unsigned k = 0; k < kOther; ++k)
-    if (key == kAccountKeyNames[k]) return static_cast<AccountKey>(k);
-  return kOther;
-}
-
 void AccountNames::Numbering::grow(size_t size) {
   std::vector<Slot> old = std::move(slots_);
   slots_.assign(std::bit_ceil(size), Slot{});

@@ -48,7 +48,29 @@ enum AccountKey : unsigned {
 };
 inline constexpr std::string_view kAccountKeyNames[kOther] = {
     "id", "collateral", "positions", "asset", "amount", "instrument", "qty", "entry_price"};
-AccountKey accountKeyNamed(std::string_view key);
+// Inline, by the key's length (the MessagePack reader calls it for every key it reads: a loop
+// over the names, out of line, measured 4% slower on its whole read).
+inline AccountKey accountKeyNamed(std::string_view key) {
+  auto is = [&](AccountKey k) { return key == kAccountKeyNames[k] ? k : kOther; };
+  switch (key.size()) {
+    case 2:
+      return is(kId);
+    case 3:
+      return is(kQty);
+    case 5:
+      return is(kAsset);
+    case 6:
+      return is(kAmount);
+    case 9:
+      return is(kPositions);
+    case 10:
+      return key[0] == 'c' ? is(kCollateral) : is(kInstrument);
+    case 11:
+      return is(kEntry);
+    default:
+      return kOther;
+  }
+}
 
 // One reading thread's names. A reader checks as it reads what the catalogue does not decide,
 // numbers each collateral's asset and each position's instrument by name (asset(), instrument():

@@ -174,6 +174,14 @@ class AccountBytes {
   uint64_t array() { return container(0x90, 0xdc); }
 
   std::string_view string() {
+    const uint8_t b = lead();
+    if (b >= 0xa0 && b <= 0xbf) {  // fixstr: every key and most strings
+      const size_t length = b & 0x1fu;
+      if (bytes_.size() - at_ - 1 < length) throw Refused{};
+      const std::string_view s = bytes_.substr(at_ + 1, length);
+      at_ += 1 + length;
+      return s;
+    }
     size_t next = 0;
     const std::string_view s = stringAt(bytes_, at_, next);
     if (next == kNone) throw Refused{};
@@ -275,7 +283,7 @@ class PieceReader {
     const auto piece = static_cast<size_t>(k);
     const size_t begin = piece == 0 ? layout_.first : layout_.cuts[piece - 1];
     const size_t end = piece < layout_.cuts.size() ? layout_.cuts[piece] : layout_.end;
-    if (accountsRead_ > 0) out.reserve((end - begin) / (bytesRead_ / accountsRead_) * 9 / 8 + 1);
+    if (accountsRead_ > 0) out.reserve((end - begin) / (bytesRead_ / accountsRead_) * 17 / 16 + 1);
     AccountBytes in(bytes_.substr(begin, end - begin));
     while (!in.atEnd()) out.push_back(read(in));
     bytesRead_ += end - begin;
