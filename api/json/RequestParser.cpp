@@ -8,6 +8,7 @@
 #include <istream>
 #include <limits>
 #include <optional>
+#include <type_traits>
 
 #include <omp.h>
 #include <sstream>
@@ -498,56 +499,82 @@ ParsedRequest withAccounts(ParsedRequest parsed, std::vector<Account> accounts,
   return parsed;
 }
 
-// The parallel reader (ParallelAccounts.h) for a request whose accounts are all kept: the text
-// without its accounts' contents is read by the builder as usual on the calling thread while the
-// other threads read the accounts in pieces; the accounts are then resolved against the
-// catalogue the builder read. The pieces are guessed first, and laid out exactly only where the
-// guess fails. Nullopt whenever anything is not valid: the caller then reads the request
+// The parallel readers' course, for a request whose accounts are all kept: the accounts of a
+// layout (guess() first, layOut() only where the guess fails) are read in pieces on every thread,
+// readAccounts(layout, catalogue), while the calling thread reads the rest of the request,
+// readRest(layout, builder) (it emplaces the builder and returns the document without the
+// accounts' contents, or nullopt); the accounts are then resolved against the catalogue the
+// builder read. Nullopt whenever anything is not valid: the caller then reads the request
 // strictly, which names the first error.
-std::optional<ParsedRequest> parseInParallel(std::string_view text, const Limits& limits,
-                                             const RequestOptions& options) {
-  if (!parallelApplies(text.size(), options)) return std::nullopt;
-  const size_t piece = pieceBytesFor(text.size(), options);
-  // The close of the layout whose catalogue options.catalogueRead was handed: the same close is
-  // the same text around the accounts, so the same catalogue (handed once). A different one comes
-  // only after a wrong guess whose text still read as a request: handed again, it replaces it.
-  size_t handedClose = std::string_view::npos;
-  auto readWith = [&](const json::AccountsLayout& layout) {
+template <typename Layout, typename Guess, typename LayOut, typename ReadRest,
+          typename ReadAccounts>
+std::optional<ParsedRequest> readInParallel(const Limits& limits, const RequestOptions& options,
+                                            const Guess& guess, const LayOut& layOut,
+                                            const ReadRest& readRest,
+                                            const ReadAccounts& readAccounts) {
+  // The bytes around the accounts whose catalogue options.catalogueRead was handed, named by
+  // where the accounts end (Layout::close for JSON, ::end for MessagePack): the same end, the
+  // same rest, so the same catalogue (handed once). A different one comes only after a wrong
+  // guess whose rest still read as a request: handed again, it replaces it.
+  size_t handed = std::string_view::npos;
+  auto readWith = [&](const Layout& layout) {
     return orStrict([&]() -> std::optional<ParsedRequest> {
       std::optional<RequestBuilder> builder;
       std::optional<ParsedRequest> parsed;
-      auto accounts = json::readAccounts(
-          text, layout,
-          [&]() -> std::optional<json::Catalogue> {  // the rest of the request, beside the accounts
-            std::string rest;
-            rest.reserve(layout.open + 1 + (text.size() - layout.close));
-            rest.append(text.substr(0, layout.open + 1));
-            rest.append(text.substr(layout.close));
-            builder.emplace(limits, options);
-            Json doc = Json::parse(rest, [&](int depth, Json::parse_event_t e, Json& v) {
-              if (depth >= kMaxDepth) failTooDeep();
-              return builder->event(depth, e, v);
-            });
-            if (!doc.is_object() || !builder->catalogReady()) return std::nullopt;
-            parsed = builder->finish(doc);  // its accounts: none yet
-            if (options.catalogueRead && layout.close != handedClose) {
-              handedClose = layout.close;
-              options.catalogueRead(parsed->request);
-            }
-            return json::Catalogue{&builder->assets(), &builder->instrumentIds(),
-                                   &parsed->request.instruments};
-          },
-          options.textDone);
+      auto accounts = readAccounts(layout, [&]() -> std::optional<json::Catalogue> {
+        std::optional<Json> doc = readRest(layout, builder);
+        if (!doc || !builder->catalogReady()) return std::nullopt;
+        parsed = builder->finish(*doc);  // its accounts: none yet
+        size_t around = 0;
+        if constexpr (std::is_same_v<Layout, json::AccountsLayout>)
+          around = layout.close;
+        else
+          around = layout.end;
+        if (options.catalogueRead && around != handed) {
+          handed = around;
+          options.catalogueRead(parsed->request);
+        }
+        return json::Catalogue{&builder->assets(), &builder->instrumentIds(),
+                               &parsed->request.instruments};
+      });
       if (!accounts) return std::nullopt;
       return withAccounts(std::move(*parsed), std::move(*accounts), limits,
                           static_cast<int64_t>(layout.cuts.size()) + 1);
     });
   };
-  if (const auto guessed = json::guessAccountsLayout(text, piece))
+  if (const std::optional<Layout> guessed = guess())
     if (auto parsed = readWith(*guessed)) return parsed;
-  const auto layout = json::layOutAccounts(text, piece, options.textDone);
+  const std::optional<Layout> layout = layOut();
   if (!layout) return std::nullopt;
   return readWith(*layout);
+}
+
+// The parallel JSON reader (ParallelAccounts.h): the rest is the text without the accounts'
+// contents, read by the builder as usual.
+std::optional<ParsedRequest> parseInParallel(std::string_view text, const Limits& limits,
+                                             const RequestOptions& options) {
+  if (!parallelApplies(text.size(), options)) return std::nullopt;
+  const size_t piece = pieceBytesFor(text.size(), options);
+  return readInParallel<json::AccountsLayout>(
+      limits, options, [&] { return json::guessAccountsLayout(text, piece); },
+      [&] { return json::layOutAccounts(text, piece, options.textDone); },
+      [&](const json::AccountsLayout& layout,
+          std::optional<RequestBuilder>& builder) -> std::optional<Json> {
+        std::string rest;
+        rest.reserve(layout.open + 1 + (text.size() - layout.close));
+        rest.append(text.substr(0, layout.open + 1));
+        rest.append(text.substr(layout.close));
+        builder.emplace(limits, options);
+        Json doc = Json::parse(rest, [&](int depth, Json::parse_event_t e, Json& v) {
+          if (depth >= kMaxDepth) failTooDeep();
+          return builder->event(depth, e, v);
+        });
+        if (!doc.is_object()) return std::nullopt;
+        return doc;
+      },
+      [&](const json::AccountsLayout& layout, const auto& catalogue) {
+        return json::readAccounts(text, layout, catalogue, options.textDone);
+      });
 }
 
 ParsedRequest parseTextRequest(std::string_view text, const Limits& limits,
@@ -727,57 +754,38 @@ ParsedRequest parseRequestFile(const std::string& path, const Limits& limits,
       limits, options);
 }
 
-// The parallel MessagePack reader (MsgpackAccounts.h), as parseInParallel for JSON text: the root
-// map without its accounts (their array emptied) read as a document, the accounts on every
-// thread; the layout guessed first, and found exactly only where the guess fails.
+// The parallel MessagePack reader (MsgpackAccounts.h): the rest is the root map with its accounts'
+// array emptied, read as a document.
 std::optional<ParsedRequest> parseMsgpackInParallel(std::string_view bytes, const Limits& limits,
                                                     const RequestOptions& options) {
   if (!parallelApplies(bytes.size(), options)) return std::nullopt;
   const size_t piece = pieceBytesFor(bytes.size(), options);
-  // As for JSON: the catalogue read around a layout is handed once, and again only when a wrong
-  // guess's end (the rest of the request is what lies around the array) read as a request.
-  size_t handedEnd = std::string_view::npos;
-  auto readWith = [&](const json::MsgpackAccountsLayout& layout) {
-    return orStrict([&]() -> std::optional<ParsedRequest> {
-      std::optional<RequestBuilder> builder;
-      std::optional<ParsedRequest> parsed;
-      auto accounts = json::readMsgpackAccounts(
-          bytes, layout,
-          [&]() -> std::optional<json::Catalogue> {  // the rest of the request, beside the accounts
-            std::string rest;
-            rest.reserve(layout.header + 1 + (bytes.size() - layout.end));
-            rest.append(bytes.substr(0, layout.header));
-            rest.push_back(static_cast<char>(0x90));  // an empty array
-            rest.append(bytes.substr(layout.end));
-            Json doc;
-            BoundedDomSax sax(doc);
-            Json::sax_parse(rest, &sax, nlohmann::detail::input_format_t::msgpack, true);
-            if (sax.tooDeep() || !doc.is_object()) return std::nullopt;
-            std::string path;
-            checkUtf8(doc, path, 0);
-            builder.emplace(limits, options);
-            builder->takeCatalogue(doc);
-            if (!builder->catalogReady()) return std::nullopt;
-            parsed = builder->finish(doc);  // its accounts: none yet
-            if (options.catalogueRead && layout.end != handedEnd) {
-              handedEnd = layout.end;
-              options.catalogueRead(parsed->request);
-            }
-            return json::Catalogue{&builder->assets(), &builder->instrumentIds(),
-                                   &parsed->request.instruments};
-          },
-          options.textDone);
-      if (!accounts) return std::nullopt;
-      return withAccounts(std::move(*parsed), std::move(*accounts), limits,
-                          static_cast<int64_t>(layout.cuts.size()) + 1);
-    });
-  };
-  if (const auto guessed = json::guessMsgpackAccountsLayout(bytes, piece))
-    if (auto parsed = readWith(*guessed)) return parsed;
-  const auto layout =
-      json::layOutMsgpackAccounts(bytes, piece, options.textDone, options.walkAccountsFrom);
-  if (!layout) return std::nullopt;
-  return readWith(*layout);
+  return readInParallel<json::MsgpackAccountsLayout>(
+      limits, options, [&] { return json::guessMsgpackAccountsLayout(bytes, piece); },
+      [&] {
+        return json::layOutMsgpackAccounts(bytes, piece, options.textDone,
+                                           options.walkAccountsFrom);
+      },
+      [&](const json::MsgpackAccountsLayout& layout,
+          std::optional<RequestBuilder>& builder) -> std::optional<Json> {
+        std::string rest;
+        rest.reserve(layout.header + 1 + (bytes.size() - layout.end));
+        rest.append(bytes.substr(0, layout.header));
+        rest.push_back(static_cast<char>(0x90));  // an empty array
+        rest.append(bytes.substr(layout.end));
+        Json doc;
+        BoundedDomSax sax(doc);
+        Json::sax_parse(rest, &sax, nlohmann::detail::input_format_t::msgpack, true);
+        if (sax.tooDeep() || !doc.is_object()) return std::nullopt;
+        std::string path;
+        checkUtf8(doc, path, 0);
+        builder.emplace(limits, options);
+        builder->takeCatalogue(doc);
+        return doc;
+      },
+      [&](const json::MsgpackAccountsLayout& layout, const auto& catalogue) {
+        return json::readMsgpackAccounts(bytes, layout, catalogue, options.textDone);
+      });
 }
 
 ParsedRequest parseRequestMsgpack(std::string_view bytes, const Limits& limits,
