@@ -144,6 +144,22 @@ class AccountNames {
   Numbering assets_, instruments_;
 };
 
+// A reading thread's room for a piece's accounts: as many as its pieces so far held for their
+// bytes (an eighth more), so that a piece's vector does not grow by moving them.
+class PieceSizing {
+ public:
+  void reserve(std::vector<Account>& out, size_t bytes) const {
+    if (accounts_ > 0) out.reserve(bytes / (bytes_ / accounts_) * 9 / 8 + 1);
+  }
+  void read(size_t bytes, size_t accounts) {
+    bytes_ += bytes;
+    accounts_ += accounts;
+  }
+
+ private:
+  size_t bytes_ = 0, accounts_ = 0;
+};
+
 // Accounts read in pieces, joined in order on all threads; nullopt when two share an id.
 // `hashes`: each piece's ids' std::hash, or none to have them computed here.
 std::optional<std::vector<Account>> joinPieces(std::vector<std::vector<Account>> pieces,

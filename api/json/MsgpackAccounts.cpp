@@ -283,11 +283,10 @@ class PieceReader {
     const auto piece = static_cast<size_t>(k);
     const size_t begin = piece == 0 ? layout_.first : layout_.cuts[piece - 1];
     const size_t end = piece < layout_.cuts.size() ? layout_.cuts[piece] : layout_.end;
-    if (accountsRead_ > 0) out.reserve((end - begin) / (bytesRead_ / accountsRead_) * 17 / 16 + 1);
+    sizing_.reserve(out, end - begin);
     AccountBytes in(bytes_.substr(begin, end - begin));
     while (!in.atEnd()) out.push_back(read(in));
-    bytesRead_ += end - begin;
-    accountsRead_ += out.size();
+    sizing_.read(end - begin, out.size());
     if (done_) done_(begin, end);
   }
 
@@ -355,7 +354,7 @@ class PieceReader {
   AccountNames& names_;
   std::vector<Collateral> collateral_;
   std::vector<Position> positions_;
-  size_t bytesRead_ = 0, accountsRead_ = 0;
+  PieceSizing sizing_;
 };
 
 // A walk from one account start to the next: the starts passed, up to `most` of them or the
@@ -458,11 +457,11 @@ bool accountShaped(std::string_view bytes, size_t i, size_t& next) {
   return true;
 }
 
-// The first place in bytes[from, until) that looks like an account's start and is account-shaped
-// (`next` past it), or kNone.
+// The first place in bytes[from, until) where an account-shaped map starts (`next` past it), or
+// kNone.
 size_t firstAccountShaped(std::string_view bytes, size_t from, size_t until, size_t& next) {
   for (size_t at = from; at < std::min(until, bytes.size()); ++at)
-    if (looksLikeAccount(bytes, at) && accountShaped(bytes, at, next)) return at;
+    if (accountShaped(bytes, at, next)) return at;
   return kNone;
 }
 

@@ -10,14 +10,12 @@
 // As the JSON reader (ParallelAccounts.h), it reads valid requests only: on anything else it
 // gives up (nullopt) and the strict reader names the first error.
 
-#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "api/json/AccountNames.h"
@@ -40,18 +38,18 @@ struct MsgpackAccountsLayout {
 // The layout guessed without walking the accounts: the array's end found by a bisection for the
 // last place from which accounts go on (a place looks like an account's start where a map whose
 // keys are an account's begins, and a few such maps follow one another), then a walk from it to
-// the first value that is no account; a cut at the first place that looks like an account's start
-// at or past each multiple of `pieceBytes`. Only a guess: readMsgpackAccounts proves it (each
+// the first value that is no account; past each multiple of `pieceBytes`, a cut at the end of the
+// first such map whose end begins another. Only a guess: readMsgpackAccounts proves it (each
 // piece read arrives exactly at the next cut, the last at `end`, and `count` accounts are read) or
 // refuses it. Nullopt when no accounts array is found or its first element is no account.
 std::optional<MsgpackAccountsLayout> guessMsgpackAccountsLayout(std::string_view bytes,
                                                                 size_t pieceBytes);
 
-// The layout found exactly, by walking every account, cut at the first account starting at or
-// past each multiple of `pieceBytes`. From `walkFrom` accounts on, the walk runs on every thread.
-// `done`, when set, is told each range of the bytes the walk or read is done with for now (as
-// the JSON reader's TextDone), from several threads at once. Nullopt when the bytes have no
-// accounts array or it is malformed.
+// The layout found exactly, by walking every account, cut past each multiple of `pieceBytes` at
+// the start of the account after the first one starting at or past it (where the guess cuts). From
+// `walkFrom` accounts on, the walk runs on every thread. `done`, when set, is told each range of
+// the bytes the walk or read is done with for now (as the JSON reader's TextDone), from several
+// threads at once. Nullopt when the bytes have no accounts array or it is malformed.
 std::optional<MsgpackAccountsLayout> layOutMsgpackAccounts(
     std::string_view bytes, size_t pieceBytes, const std::function<void(size_t, size_t)>& done = {},
     uint64_t walkFrom = 4096);

@@ -416,9 +416,7 @@ class PieceReader {
     if (parser_.iterate(buffer_.data(), n + 2, buffer_.size()).get(doc)) throw Refused{};
     od::array accounts;
     if (doc.get_array().get(accounts)) throw Refused{};
-    // Room for as many accounts as this reader's pieces so far held for their bytes (a little
-    // more), so that the vector does not grow by moving them.
-    if (accountsRead_ > 0) out.reserve(n / (bytesRead_ / accountsRead_) * 9 / 8 + 1);
+    sizing_.reserve(out, n);
     size_t count = 0;
     for (auto account : accounts) {
       od::value v;
@@ -426,8 +424,7 @@ class PieceReader {
       out.push_back(read(v));
       ++count;
     }
-    bytesRead_ += n;
-    accountsRead_ += count;
+    sizing_.read(n, count);
     // Past the array the document must end (a piece "...}],[{..." would otherwise stop early).
     const char* after = nullptr;
     if (!doc.current_location().get(after) || (nonEmpty && count == 0)) throw Refused{};
@@ -516,7 +513,7 @@ class PieceReader {
   std::vector<char> buffer_;
   std::vector<Collateral> collateral_;
   std::vector<Position> positions_;
-  size_t bytesRead_ = 0, accountsRead_ = 0;  // of the pieces read so far
+  PieceSizing sizing_;
 };
 
 // Whether t[i, ...) is, after spaces, the key of an account's first field ("id", "collateral" or

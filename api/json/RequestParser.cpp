@@ -8,7 +8,6 @@
 #include <istream>
 #include <limits>
 #include <optional>
-#include <type_traits>
 
 #include <omp.h>
 #include <sstream>
@@ -499,6 +498,11 @@ ParsedRequest withAccounts(ParsedRequest parsed, std::vector<Account> accounts,
   return parsed;
 }
 
+// Where the rest of a request resumes after its accounts: a JSON array's close, the end of a
+// MessagePack array's last account.
+size_t restResumesAt(const json::AccountsLayout& layout) { return layout.close; }
+size_t restResumesAt(const json::MsgpackAccountsLayout& layout) { return layout.end; }
+
 // The parallel readers' course, for a request whose accounts are all kept: the accounts of a
 // layout (guess() first, layOut() only where the guess fails) are read in pieces on every thread,
 // readAccounts(layout, catalogue), while the calling thread reads the rest of the request,
@@ -513,8 +517,8 @@ std::optional<ParsedRequest> readInParallel(const Limits& limits, const RequestO
                                             const ReadRest& readRest,
                                             const ReadAccounts& readAccounts) {
   // The bytes around the accounts whose catalogue options.catalogueRead was handed, named by
-  // where the accounts end (Layout::close for JSON, ::end for MessagePack): the same end, the
-  // same rest, so the same catalogue (handed once). A different one comes only after a wrong
+  // where the rest resumes after the accounts: the same place, the same rest, so the same
+  // catalogue (handed once). A different one comes only after a wrong
   // guess whose rest still read as a request: handed again, it replaces it.
   size_t handed = std::string_view::npos;
   auto readWith = [&](const Layout& layout) {
@@ -525,11 +529,7 @@ std::optional<ParsedRequest> readInParallel(const Limits& limits, const RequestO
         std::optional<Json> doc = readRest(layout, builder);
         if (!doc || !builder->catalogReady()) return std::nullopt;
         parsed = builder->finish(*doc);  // its accounts: none yet
-        size_t around = 0;
-        if constexpr (std::is_same_v<Layout, json::AccountsLayout>)
-          around = layout.close;
-        else
-          around = layout.end;
+        const size_t around = restResumesAt(layout);
         if (options.catalogueRead && around != handed) {
           handed = around;
           options.catalogueRead(parsed->request);
